@@ -1,0 +1,44 @@
+# cabin — the two commands: `make run` and `make test`. Everything else is set-up they do for you.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.cabin-installed
+
+.PHONY: run test install lint typecheck unit bench router clean
+
+run: install
+	$(BIN)/cabin run
+
+test: install lint typecheck unit
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+
+# Re-install whenever the project's metadata changes; then make sure the default model is assembled
+# (a one-time step with a progress bar, never inside a request).
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/cabin models prepare
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/cabin bench
+
+router: install
+	$(BIN)/cabin router fit
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .cabin

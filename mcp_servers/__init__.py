@@ -1,0 +1,1 @@
+"""MCP servers: the only way cabin's agents read and change the car, look up maps and read perception."""

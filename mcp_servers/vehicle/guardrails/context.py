@@ -1,0 +1,116 @@
+"""Who is asking and in what state the car is: the facts every guardrail rule decides on."""
+
+from __future__ import annotations
+
+import enum
+import fnmatch
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal, TypeAlias
+
+from ..catalog import Value
+
+Seat: TypeAlias = Literal["driver", "passenger", "rear_left", "rear_right"]
+SEATS: tuple[Seat, ...] = ("driver", "passenger", "rear_left", "rear_right")
+
+Origin: TypeAlias = Literal["user", "agent", "external"]
+"""Where the request came from: ``user`` = words a person in the car said or typed; ``agent`` = an
+agent's own initiative; ``external`` = text from elsewhere (a POI name, a message, a web page)."""
+
+META_SEAT = "cabin/seat"
+META_ORIGIN = "cabin/origin"
+META_TURN = "cabin/turn_id"
+META_BEST_EFFORT = "cabin/best_effort"
+
+PARKED_GEAR = 126
+
+
+class DrivingState(enum.Enum):
+    """Android Automotive's CarUxRestrictions driving states."""
+
+    PARKED = "parked"
+    IDLING = "idling"
+    MOVING = "moving"
+
+    @classmethod
+    def of(cls, state: Mapping[str, Value | None]) -> DrivingState:
+        speed = state.get("Vehicle.Speed")
+        gear = state.get("Vehicle.Powertrain.Transmission.SelectedGear")
+        # An unknown speed is treated as moving: the least permissive reading.
+        if not isinstance(speed, int | float) or isinstance(speed, bool) or speed > 0:
+            return cls.MOVING
+        if gear == PARKED_GEAR:
+            return cls.PARKED
+        return cls.IDLING
+
+
+@dataclass(frozen=True, slots=True)
+class ClientProfile:
+    """A connecting client's identity and what it may write (GR-16).
+
+    ``scopes`` are glob patterns over VSS paths (``Vehicle.Cabin.*`` matches every path below
+    Vehicle.Cabin). ``default_origin``/``default_seat`` apply when a call carries no metadata: only
+    person-facing clients (a local console) have them; for every other client a call without
+    metadata is the least-privileged case (no seat, not a person's request).
+    """
+
+    client_id: str
+    scopes: tuple[str, ...]
+    default_origin: Origin | None = None
+    default_seat: Seat | None = None
+
+    def may_write(self, path: str) -> bool:
+        return any(fnmatch.fnmatchcase(path, pattern) for pattern in self.scopes)
+
+
+# Least privilege by default: each agent writes only what its job needs.
+DEFAULT_PROFILES: dict[str, ClientProfile] = {
+    "operator": ClientProfile("operator", ("Vehicle.*",), default_origin="user", default_seat="driver"),
+    "vehicle-control": ClientProfile(
+        "vehicle-control",
+        (
+            "Vehicle.Cabin.HVAC.*",
+            "Vehicle.Cabin.Seat.*",
+            "Vehicle.Cabin.Door.*",
+            "Vehicle.Cabin.Sunroof.*",
+            "Vehicle.Cabin.RearShade.*",
+            "Vehicle.Cabin.Light.*",
+            "Vehicle.Cabin.IsWindowChildLockEngaged",
+            "Vehicle.Cabin.Infotainment.Media.*",
+            "Vehicle.Body.*",
+            "Vehicle.Chassis.SteeringWheel.HeatingCooling",
+        ),
+    ),
+    "navigation": ClientProfile("navigation", ("Vehicle.Cabin.Infotainment.Navigation.*",)),
+    "perception-summary": ClientProfile("perception-summary", ()),
+    "anonymous": ClientProfile("anonymous", ()),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CallContext:
+    """Everything about one tool call that is not the values themselves."""
+
+    client: ClientProfile
+    seat: Seat | None = None
+    origin: Origin | None = None
+    turn_id: str | None = None
+    best_effort: bool = False
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_meta(cls, client: ClientProfile, meta: Mapping[str, object] | None) -> CallContext:
+        """Read seat, origin and turn from a call's ``_meta``; absent or invalid = least privilege."""
+        meta = meta or {}
+        seat_raw = meta.get(META_SEAT, client.default_seat)
+        origin_raw = meta.get(META_ORIGIN, client.default_origin)
+        seat: Seat | None = seat_raw if seat_raw in SEATS else None
+        origin: Origin | None = origin_raw if origin_raw in ("user", "agent", "external") else None
+        turn = meta.get(META_TURN)
+        return cls(
+            client=client,
+            seat=seat,
+            origin=origin,
+            turn_id=str(turn) if turn is not None else None,
+            best_effort=meta.get(META_BEST_EFFORT) is True,
+        )

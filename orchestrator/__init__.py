@@ -1,0 +1,1 @@
+"""The orchestrator: where a person's words enter cabin, are routed to agents, and come back as a turn."""

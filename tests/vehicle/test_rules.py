@@ -1,0 +1,416 @@
+"""One or more tests per guardrail rule of SAFETY.md, each naming its rule id (marker and test name).
+
+Most go through the whole server with the official MCP client in memory; a few check a rule class
+directly. GR-12 and GR-14 concern what is said to the driver and are tested with the agents.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from mcp_servers.vehicle.backends.simulator import SimulatorBackend
+from mcp_servers.vehicle.catalog import Catalog, Signal
+from mcp_servers.vehicle.guardrails import CallContext, ClientProfile, DrivingState, Guardrails, zone_of
+from mcp_servers.vehicle.guardrails.rules import FogLights, Proposal, RateLimit
+from mcp_servers.vehicle.service import VehicleService
+
+from .conftest import DRIVER, IDLING, MOVING, PASSENGER, call
+
+TEMP = "Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature"
+TRUNK = "Vehicle.Body.Trunk.Rear.IsOpen"
+
+
+def rule_ids(result: dict[str, Any]) -> set[str]:
+    return {r["rule_id"] for r in result["refused"]}
+
+
+@pytest.mark.rule("GR-01")
+async def test_gr01_sensor_is_read_only(client: Client, backend: SimulatorBackend) -> None:
+    result = await call(client, "set_signals", {"values": {"Vehicle.Speed": 100}})
+    assert rule_ids(result) == {"GR-01"}
+    assert (await backend.get_current(["Vehicle.Speed"]))["Vehicle.Speed"] == 0.0
+
+
+@pytest.mark.rule("GR-01")
+def test_gr01_attribute_is_read_only() -> None:
+    # The default catalog has no attributes; a VSS export with one shows the same refusal.
+    catalog = Catalog([Signal("Vehicle.VehicleIdentification.VIN", "attribute", "string")])
+    evaluation = Guardrails(catalog).evaluate(
+        {"Vehicle.VehicleIdentification.VIN": "X"},
+        {},
+        {},
+        CallContext(ClientProfile("t", ("Vehicle.*",)), "driver", "user"),
+    )
+    assert [v.rule_id for v in evaluation.refusals] == ["GR-01"]
+
+
+@pytest.mark.rule("GR-02")
+@pytest.mark.parametrize(
+    ("path", "value", "reason"),
+    [
+        ("Vehicle.Cabin.Infotainment.Media.Volume", 101, "above the maximum 100"),
+        ("Vehicle.Cabin.Infotainment.Media.Volume", "loud", "expected an integer"),
+        ("Vehicle.Cabin.Infotainment.Media.Volume", 10.5, "expected an integer"),
+        ("Vehicle.Body.Windshield.Front.Wiping.Mode", "TURBO", "not one of the allowed values"),
+        ("Vehicle.Body.Lights.Beam.Low.IsOn", 1, "expected true or false"),
+        ("Vehicle.Cabin.Seat.Row1.DriverSide.HeatingCooling", -101, "below the minimum -100"),
+    ],
+)
+async def test_gr02_value_must_fit_vss(client: Client, path: str, value: Any, reason: str) -> None:
+    result = await call(client, "set_signals", {"values": {path: value}})
+    assert rule_ids(result) == {"GR-02"}
+    assert reason in result["refused"][0]["reason"]
+    assert result["applied"] == {}
+
+
+@pytest.mark.rule("GR-02")
+async def test_gr02_relative_request_is_clamped_not_refused(
+    client: Client, backend: SimulatorBackend
+) -> None:
+    await backend.inject({TEMP: 29.5})
+    result = await call(client, "set_cabin_temperature", {"zone": "driver", "delta": 3})
+    assert result["applied"] == {TEMP: 30.0}
+
+
+@pytest.mark.rule("GR-03")
+async def test_gr03_cabin_temperature_comfort_bounds(client: Client) -> None:
+    assert rule_ids(await call(client, "set_cabin_temperature", {"zone": "driver", "celsius": 45})) == {
+        "GR-03"
+    }
+    assert rule_ids(await call(client, "set_cabin_temperature", {"zone": "driver", "celsius": 15.5})) == {
+        "GR-03"
+    }
+    assert (await call(client, "set_cabin_temperature", {"zone": "driver", "celsius": 16}))["applied"] == {
+        TEMP: 16.0
+    }
+
+
+@pytest.mark.rule("GR-03")
+async def test_gr03_volume_step_limit(client: Client) -> None:
+    result = await call(client, "set_media_volume", {"percent": 95})
+    assert rule_ids(result) == {"GR-03"}
+    assert (await call(client, "set_media_volume", {"percent": 60}))["applied"]
+
+
+@pytest.mark.rule("GR-04")
+async def test_gr04_gear_is_never_written(client: Client) -> None:
+    result = await call(
+        client, "set_signals", {"values": {"Vehicle.Powertrain.Transmission.SelectedGear": 127}}
+    )
+    assert "GR-04" in rule_ids(result)  # (and GR-16: no agent has gear in its scope)
+
+
+@pytest.mark.rule("GR-04")
+async def test_gr04_parking_brake_only_when_parked(
+    service: VehicleService, backend: SimulatorBackend
+) -> None:
+    operator = CallContext(ClientProfile("operator", ("Vehicle.*",)), "driver", "user")
+    await backend.inject(MOVING)
+    moving = await service.write({"Vehicle.Chassis.ParkingBrake.IsEngaged": False}, operator)
+    assert {r.rule_id for r in moving.refused} == {"GR-04"}
+    await backend.inject({"Vehicle.Speed": 0.0, "Vehicle.Powertrain.Transmission.SelectedGear": 126})
+    parked = await service.write({"Vehicle.Chassis.ParkingBrake.IsEngaged": True}, operator)
+    assert parked.applied == {"Vehicle.Chassis.ParkingBrake.IsEngaged": True}
+
+
+@pytest.mark.rule("GR-05")
+async def test_gr05_esc_stays_on_while_driving(service: VehicleService, backend: SimulatorBackend) -> None:
+    operator = CallContext(ClientProfile("operator", ("Vehicle.*",)), "driver", "user")
+    await backend.inject(IDLING)
+    result = await service.write({"Vehicle.ADAS.ESC.IsEnabled": False}, operator)
+    assert {r.rule_id for r in result.refused} == {"GR-05"}
+    assert (await backend.get_current(["Vehicle.ADAS.ESC.IsEnabled"]))["Vehicle.ADAS.ESC.IsEnabled"] is True
+
+
+@pytest.mark.rule("GR-06")
+async def test_gr06_trunk_refused_while_moving(client: Client, backend: SimulatorBackend) -> None:
+    await backend.inject(MOVING)
+    result = await call(client, "set_trunk", {"open": True})
+    assert rule_ids(result) == {"GR-06"}
+    assert (await backend.get_current([TRUNK]))[TRUNK] is False
+
+
+@pytest.mark.rule("GR-06")
+async def test_gr06_trunk_refused_when_stopped_in_drive(client: Client, backend: SimulatorBackend) -> None:
+    await backend.inject(IDLING)
+    assert rule_ids(await call(client, "set_trunk", {"open": True})) == {"GR-06"}
+
+
+@pytest.mark.rule("GR-06")
+async def test_gr06_trunk_opens_when_parked(client: Client, backend: SimulatorBackend) -> None:
+    assert (await call(client, "set_trunk", {"open": True}))["applied"] == {TRUNK: True}
+    assert (await backend.get_current([TRUNK]))[TRUNK] is True
+
+
+@pytest.mark.rule("GR-07")
+async def test_gr07_door_open_and_unlock_while_moving(client: Client, backend: SimulatorBackend) -> None:
+    await backend.inject(MOVING)
+    assert rule_ids(await call(client, "set_door", {"open": True, "door": "driver"})) == {"GR-07"}
+    result = await call(client, "unlock_doors", {"doors": "all"})
+    assert "GR-07" in rule_ids(result)
+    assert result["needs_confirmation"] is None
+
+
+@pytest.mark.rule("GR-08")
+async def test_gr08_window_close_needs_power(client: Client, backend: SimulatorBackend) -> None:
+    window = "Vehicle.Cabin.Door.Row1.DriverSide.Window.Position"
+    await backend.inject({window: 50, "Vehicle.LowVoltageSystemState": "OFF"})
+    assert rule_ids(await call(client, "set_window", {"window": "driver", "action": "close"})) == {"GR-08"}
+    await backend.inject({"Vehicle.LowVoltageSystemState": "ACC"})
+    assert (await call(client, "set_window", {"window": "driver", "action": "close"}))["applied"] == {
+        window: 0
+    }
+
+
+@pytest.mark.rule("GR-08")
+async def test_gr08_one_shot_close_needs_anti_pinch(client: Client) -> None:
+    result = await call(client, "set_signals", {"values": {"Vehicle.Cabin.Sunroof.Switch": "ONE_SHOT_CLOSE"}})
+    assert rule_ids(result) == {"GR-08"}
+    assert "anti-pinch" in result["refused"][0]["reason"]
+
+
+@pytest.mark.rule("GR-09")
+async def test_gr09_sunroof_needs_open_shade(client: Client, backend: SimulatorBackend) -> None:
+    assert rule_ids(await call(client, "set_sunroof", {"action": "open"})) == {"GR-09"}
+    both = {"Vehicle.Cabin.Sunroof.Shade.Position": 100, "Vehicle.Cabin.Sunroof.Switch": "OPEN"}
+    assert (await call(client, "set_signals", {"values": both}))["applied"] == both
+    await backend.settle()
+    assert (await backend.get_current(["Vehicle.Cabin.Sunroof.Position"]))[
+        "Vehicle.Cabin.Sunroof.Position"
+    ] == 100
+
+
+@pytest.mark.rule("GR-10")
+async def test_gr10_fog_lights_need_low_beam(client: Client) -> None:
+    assert rule_ids(await call(client, "set_lights", {"light": "fog_front", "on": True})) == {"GR-10"}
+    assert (await call(client, "set_lights", {"light": "low_beam", "on": True}))["applied"]
+    assert (await call(client, "set_lights", {"light": "fog_front", "on": True}))["applied"]
+    # With fog lights on, high beam may not come on, nor low beam go off.
+    assert rule_ids(await call(client, "set_lights", {"light": "high_beam", "on": True})) == {"GR-10"}
+    assert rule_ids(await call(client, "set_lights", {"light": "low_beam", "on": False})) == {"GR-10"}
+
+
+@pytest.mark.rule("GR-10")
+def test_gr10_rule_unit_combination_in_one_request() -> None:
+    ctx = CallContext(ClientProfile("t", ("Vehicle.*",)), "driver", "user")
+    proposal = Proposal(
+        values={"Vehicle.Body.Lights.Fog.Rear.IsOn": True, "Vehicle.Body.Lights.Beam.Low.IsOn": True},
+        current={"Vehicle.Body.Lights.Beam.High.IsOn": False},
+        target={},
+        ctx=ctx,
+        now=0.0,
+    )
+    assert list(FogLights().check(proposal)) == []
+
+
+@pytest.mark.rule("GR-11")
+async def test_gr11_air_con_with_open_windows_asks(client: Client, backend: SimulatorBackend) -> None:
+    await backend.inject({"Vehicle.Cabin.Door.Row1.PassengerSide.Window.Position": 60})
+    result = await call(client, "set_air_conditioning", {"on": True})
+    assert result["applied"] == {}
+    assert result["needs_confirmation"]["rule_id"] == "GR-11"
+    token = result["needs_confirmation"]["token"]
+    confirmed = await call(client, "set_air_conditioning", {"on": True, "confirm_token": token})
+    assert confirmed["applied"] == {"Vehicle.Cabin.HVAC.IsAirConditioningActive": True}
+
+
+@pytest.mark.rule("GR-11")
+async def test_gr11_air_con_with_closed_windows_just_applies(client: Client) -> None:
+    result = await call(client, "set_air_conditioning", {"on": True})
+    assert result["applied"] == {"Vehicle.Cabin.HVAC.IsAirConditioningActive": True}
+
+
+@pytest.mark.rule("GR-13")
+async def test_gr13_unlock_needs_confirmation_and_token_is_single_use(
+    client: Client, backend: SimulatorBackend
+) -> None:
+    lock = "Vehicle.Cabin.Door.Row1.DriverSide.IsLocked"
+    asked = await call(client, "unlock_doors", {"doors": "driver"})
+    assert asked["needs_confirmation"]["rule_id"] == "GR-13"
+    assert (await backend.get_current([lock]))[lock] is True
+    token = asked["needs_confirmation"]["token"]
+    done = await call(client, "unlock_doors", {"doors": "driver", "confirm_token": token})
+    assert done["applied"] == {lock: False}
+    again = await client.call_tool("unlock_doors", {"doors": "driver", "confirm_token": token}, meta=DRIVER)
+    assert again.is_error
+    assert "already used" in str(again.content)
+
+
+@pytest.mark.rule("GR-13")
+async def test_gr13_confirmation_rechecks_state_at_that_moment(
+    client: Client, backend: SimulatorBackend
+) -> None:
+    asked = await call(client, "unlock_doors", {"doors": "all"})
+    await backend.inject(MOVING)  # the car drove off before the yes
+    result = await call(
+        client, "unlock_doors", {"doors": "all", "confirm_token": asked["needs_confirmation"]["token"]}
+    )
+    assert result["applied"] == {}
+    assert "GR-07" in rule_ids(result)
+
+
+@pytest.mark.rule("GR-13")
+async def test_gr13_confirmation_expires(
+    client: Client, backend: SimulatorBackend, service: VehicleService
+) -> None:
+    asked = await call(client, "unlock_doors", {"doors": "all"})
+    backend.advance_now(31)
+    result = await client.call_tool(
+        "unlock_doors", {"doors": "all", "confirm_token": asked["needs_confirmation"]["token"]}, meta=DRIVER
+    )
+    assert result.is_error
+    assert "expired" in str(result.content)
+    assert service.audit.records[-1]["decision"] == "expired"
+
+
+@pytest.mark.rule("GR-13")
+async def test_gr13_malformed_token(client: Client) -> None:
+    result = await client.call_tool("unlock_doors", {"confirm_token": "nonsense"}, meta=DRIVER)
+    assert result.is_error
+    assert "malformed confirmation token" in str(result.content)
+
+
+@pytest.mark.rule("GR-15")
+async def test_gr15_passenger_cannot_change_driver_zone(client: Client) -> None:
+    result = await call(client, "set_cabin_temperature", {"zone": "driver", "celsius": 25}, meta=PASSENGER)
+    assert rule_ids(result) == {"GR-15"}
+    own = await call(client, "set_cabin_temperature", {"zone": "passenger", "celsius": 25}, meta=PASSENGER)
+    assert own["applied"] == {"Vehicle.Cabin.HVAC.Station.Row1.Passenger.Temperature": 25.0}
+
+
+@pytest.mark.rule("GR-15")
+async def test_gr15_passenger_cannot_change_driving_settings(client: Client) -> None:
+    assert rule_ids(await call(client, "set_wipers", {"mode": "fast"}, meta=PASSENGER)) == {"GR-15"}
+    assert rule_ids(await call(client, "set_lights", {"light": "low_beam", "on": True}, meta=PASSENGER)) == {
+        "GR-15"
+    }
+
+
+@pytest.mark.rule("GR-15")
+async def test_gr15_driver_changes_all_zones(client: Client) -> None:
+    result = await call(client, "set_seat_heating", {"level": 2, "seat": "all"})
+    assert len(result["applied"]) == 4
+
+
+@pytest.mark.rule("GR-15")
+def test_gr15_zone_map() -> None:
+    assert zone_of("Vehicle.Cabin.HVAC.Station.Row2.Passenger.Temperature") == "rear_right"
+    assert zone_of("Vehicle.Chassis.SteeringWheel.HeatingCooling") == "driver"
+    assert zone_of("Vehicle.Body.Lights.Beam.Low.IsOn") == "driving"
+    assert zone_of("Vehicle.Cabin.Infotainment.Media.Volume") == "shared"
+
+
+@pytest.mark.rule("GR-15")
+@pytest.mark.rule("GR-18")
+async def test_gr15_gr18_call_without_metadata_is_least_privileged(client: Client) -> None:
+    result = await call(client, "set_media_volume", {"percent": 40}, meta={})
+    assert rule_ids(result) == {"GR-15", "GR-18"}
+
+
+@pytest.mark.rule("GR-16")
+async def test_gr16_navigation_cannot_unlock_doors(service: VehicleService) -> None:
+    from mcp_servers.vehicle.server import build_server
+
+    async with Client(build_server(service, client="navigation"), raise_exceptions=True) as nav:
+        result = await call(
+            nav, "set_signals", {"values": {"Vehicle.Cabin.Door.Row1.DriverSide.IsLocked": False}}
+        )
+        assert "GR-16" in rule_ids(result)
+        assert result["needs_confirmation"] is None
+        ok = await call(nav, "set_navigation_destination", {"latitude": 60.17, "longitude": 24.94})
+        assert len(ok["applied"]) == 2
+
+
+@pytest.mark.rule("GR-17")
+async def test_gr17_rate_limit_per_signal(client: Client, backend: SimulatorBackend) -> None:
+    outcomes = [
+        await call(client, "set_cabin_temperature", {"zone": "driver", "celsius": 20 + i % 3})
+        for i in range(7)
+    ]
+    assert [bool(o["applied"]) for o in outcomes] == [True] * 5 + [False] * 2
+    assert rule_ids(outcomes[-1]) == {"GR-17"}
+    backend.advance_now(1.5)
+    assert (await call(client, "set_cabin_temperature", {"zone": "driver", "celsius": 22}))["applied"]
+
+
+@pytest.mark.rule("GR-17")
+def test_gr17_rate_limit_per_client_unit() -> None:
+    limit = RateLimit(per_signal=100, per_client=3)
+    ctx = CallContext(ClientProfile("c", ("Vehicle.*",)), "driver", "user")
+    values = {f"Vehicle.X{i}": True for i in range(4)}
+    proposal = Proposal(values=values, current={}, target={}, ctx=ctx, now=0.0)
+    assert {v.rule_id for v in limit.check(proposal)} == {"GR-17"}
+
+
+@pytest.mark.rule("GR-18")
+@pytest.mark.parametrize("origin", ["agent", "external", None])
+async def test_gr18_only_a_person_actuates(
+    client: Client, backend: SimulatorBackend, origin: str | None
+) -> None:
+    meta = {"cabin/seat": "driver"} | ({"cabin/origin": origin} if origin else {})
+    result = await call(client, "set_window", {"window": "driver", "action": "open"}, meta=meta)
+    assert "GR-18" in rule_ids(result)
+    await backend.settle()
+    window = "Vehicle.Cabin.Door.Row1.DriverSide.Window.Position"
+    assert (await backend.get_current([window]))[window] == 0
+
+
+@pytest.mark.rule("GR-19")
+async def test_gr19_unknown_signal_is_said_so(client: Client) -> None:
+    result = await call(client, "set_signals", {"values": {"Vehicle.Cabin.Teleporter.IsOn": True}})
+    assert rule_ids(result) == {"GR-19"}
+    assert "no such signal" in result["refused"][0]["reason"]
+
+
+@pytest.mark.rule("GR-19")
+async def test_gr19_result_reports_only_what_was_applied(client: Client, backend: SimulatorBackend) -> None:
+    values = {"Vehicle.Body.Lights.Beam.Low.IsOn": True, "Vehicle.Body.Trunk.Rear.IsOpen": True}
+    await backend.inject(MOVING)
+    result = await call(client, "set_signals", {"values": values})
+    assert result["applied"] == {}
+    assert result["held_back"] == ["Vehicle.Body.Lights.Beam.Low.IsOn"]
+    low = "Vehicle.Body.Lights.Beam.Low.IsOn"
+    assert (await backend.get_current([low]))[low] is False
+
+
+@pytest.mark.rule("GR-19")
+async def test_gr19_best_effort_applies_the_allowed_part(client: Client, backend: SimulatorBackend) -> None:
+    values = {"Vehicle.Body.Lights.Beam.Low.IsOn": True, "Vehicle.Body.Trunk.Rear.IsOpen": True}
+    await backend.inject(MOVING)
+    result = await call(client, "set_signals", {"values": values}, meta={**DRIVER, "cabin/best_effort": True})
+    assert result["applied"] == {"Vehicle.Body.Lights.Beam.Low.IsOn": True}
+    assert rule_ids(result) == {"GR-06"}
+
+
+@pytest.mark.rule("GR-20")
+async def test_gr20_every_decision_is_audited(
+    client: Client, service: VehicleService, backend: SimulatorBackend
+) -> None:
+    await call(client, "set_cabin_temperature", {"zone": "driver", "celsius": 22})
+    await backend.inject(MOVING)
+    await call(client, "set_trunk", {"open": True})
+    await call(client, "lock_doors", {})
+    decisions = [(r["decision"], r.get("rule_ids")) for r in service.audit.records]
+    assert decisions[0] == ("applied", None)
+    assert decisions[1] == ("refused", ["GR-06"])
+    assert decisions[2][0] == "applied"
+    assert all(r["client"] == "vehicle-control" and r["seat"] == "driver" for r in service.audit.records)
+
+
+def test_driving_states() -> None:
+    assert (
+        DrivingState.of({"Vehicle.Speed": 0.0, "Vehicle.Powertrain.Transmission.SelectedGear": 126})
+        is DrivingState.PARKED
+    )
+    assert (
+        DrivingState.of({"Vehicle.Speed": 0.0, "Vehicle.Powertrain.Transmission.SelectedGear": 1})
+        is DrivingState.IDLING
+    )
+    assert (
+        DrivingState.of({"Vehicle.Speed": 3.0, "Vehicle.Powertrain.Transmission.SelectedGear": 126})
+        is DrivingState.MOVING
+    )
+    assert DrivingState.of({}) is DrivingState.MOVING

@@ -1,0 +1,85 @@
+"""The vehicle MCP server through the official client in memory: tools, schemas, resources, errors."""
+
+from __future__ import annotations
+
+import json
+
+import anyio
+from mcp import Client
+
+from mcp_servers.vehicle.backends.simulator import SimulatorBackend
+from mcp_servers.vehicle.server import WRITES
+
+from .conftest import DRIVER, call
+
+
+async def test_tools_have_schemas_and_annotations(client: Client) -> None:
+    tools = {t.name: t for t in (await client.list_tools()).tools}
+    assert {"list_signals", "get_signals", "set_signals"} <= set(tools)
+    task_tools = set(tools) - {"list_signals", "get_signals", "set_signals"}
+    assert len(task_tools) >= 12
+    assert set(WRITES) == set(tools) - {"list_signals", "get_signals"}
+    for name, tool in tools.items():
+        assert tool.output_schema is not None, name
+        assert tool.annotations is not None, name
+    assert tools["get_signals"].annotations.read_only_hint is True  # type: ignore[union-attr]
+    assert tools["unlock_doors"].annotations.destructive_hint is True  # type: ignore[union-attr]
+    assert set(tools["set_cabin_temperature"].input_schema["properties"]) >= {"zone", "celsius", "delta"}
+
+
+async def test_list_signals_reports_facts_and_write_permission(client: Client) -> None:
+    result = await client.call_tool("list_signals", {"prefix": "Vehicle.Cabin.HVAC.Station.Row1.Driver"})
+    rows = {r["path"]: r for r in (result.structured_content or {})["result"]}
+    temp = rows["Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature"]
+    assert (temp["datatype"], temp["unit"], temp["writable"]) == ("float", "celsius".capitalize(), True)
+    speed = (await client.call_tool("list_signals", {"prefix": "Vehicle.Speed"})).structured_content or {}
+    assert speed["result"][0]["writable"] is False
+
+
+async def test_get_signals_and_unknown_path(client: Client) -> None:
+    ok = await client.call_tool("get_signals", {"paths": ["Vehicle.Speed", "Vehicle.LowVoltageSystemState"]})
+    assert ok.structured_content == {"Vehicle.Speed": 0.0, "Vehicle.LowVoltageSystemState": "ON"}
+    bad = await client.call_tool("get_signals", {"paths": ["Vehicle.Speedd"]})
+    assert bad.is_error
+    assert "unknown signal 'Vehicle.Speedd'" in str(bad.content)
+
+
+async def test_bad_tool_arguments_are_clear_and_change_nothing(
+    client: Client, backend: SimulatorBackend
+) -> None:
+    before = backend.snapshot()
+    both = await client.call_tool("set_cabin_temperature", {"celsius": 20, "delta": 1}, meta=DRIVER)
+    assert both.is_error and "exactly one of celsius or delta" in str(both.content)
+    unknown = await client.call_tool("set_window", {"window": "driver", "speed": 3}, meta=DRIVER)
+    assert unknown.is_error
+    out_of_range = await client.call_tool("set_seat_heating", {"level": 7}, meta=DRIVER)
+    assert out_of_range.is_error and "level" in str(out_of_range.content)
+    bad_zone = await client.call_tool("set_window", {"window": "roof", "action": "open"}, meta=DRIVER)
+    assert bad_zone.is_error and "window" in str(bad_zone.content)
+    assert backend.snapshot() == before
+    # and the server keeps serving
+    assert (await call(client, "set_media_volume", {"percent": 35}))["applied"]
+
+
+async def test_zone_defaults_to_the_speakers_seat(client: Client) -> None:
+    meta = {"cabin/seat": "rear_left", "cabin/origin": "user"}
+    result = await call(client, "set_seat_heating", {"level": 3}, meta=meta)
+    assert result["applied"] == {"Vehicle.Cabin.Seat.Row2.DriverSide.HeatingCooling": 100}
+
+
+async def test_vss_resource_template(client: Client) -> None:
+    templates = (await client.list_resource_templates()).resource_templates
+    assert [t.uri_template for t in templates] == ["vss://{path}"]
+    read = await client.read_resource("vss://Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature")
+    body = json.loads(read.contents[0].text)  # type: ignore[union-attr]
+    assert body["value"] == 21.0 and body["unit"] == "Celsius"
+
+
+async def test_change_notifications_for_vss_resources(client: Client, backend: SimulatorBackend) -> None:
+    uri = "vss://Vehicle.Body.Lights.Beam.Low.IsOn"
+    async with client.listen(resource_subscriptions=[uri]) as subscription:
+        await call(client, "set_lights", {"light": "low_beam", "on": True})
+        with anyio.fail_after(5):
+            async for event in subscription:
+                assert getattr(event, "uri", None) == uri
+                break
