@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from perception_support import SignImage, empty_road
+from .perception_support import SignImage, empty_road
 from PIL import Image
 
 from mcp_servers.perception import (

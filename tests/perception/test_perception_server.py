@@ -10,7 +10,7 @@ import httpx
 import pytest
 from mcp import Client
 from mcp_types import CallToolResult, TextContent
-from perception_support import FakeClock
+from .perception_support import FakeClock
 
 from mcp_servers.perception import (
     CameraImage,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from perception_support import FakeClock
+from .perception_support import FakeClock
 
 from mcp_servers.perception import (
     CameraImage,
