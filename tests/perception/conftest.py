@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from .perception_support import FakeClock, SignImage, all_sign_images
 
 from mcp_servers.perception import RecognisedSign
 from mcp_servers.perception.render import render_camera_frame
+
+from .perception_support import FakeClock, SignImage, all_sign_images
 
 
 @pytest.fixture

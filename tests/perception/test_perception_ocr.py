@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 
 import pytest
-from .perception_support import SignImage, empty_road
 from PIL import Image
 
 from mcp_servers.perception import (
@@ -19,6 +18,8 @@ from mcp_servers.perception import (
     shared_reader,
 )
 from mcp_servers.perception.bench import BENCH_SIGNS, measure_ocr
+
+from .perception_support import SignImage, empty_road
 
 IMAGE_NAMES = [
     "parking_2h",

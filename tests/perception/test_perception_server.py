@@ -10,7 +10,6 @@ import httpx
 import pytest
 from mcp import Client
 from mcp_types import CallToolResult, TextContent
-from .perception_support import FakeClock
 
 from mcp_servers.perception import (
     CameraImage,
@@ -24,6 +23,8 @@ from mcp_servers.perception import (
     http_app,
 )
 from mcp_servers.perception.models import MediaType
+
+from .perception_support import FakeClock
 
 SCENARIO_FRAME: dict[str, Any] = {
     "objects": [

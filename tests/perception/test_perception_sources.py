@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from .perception_support import FakeClock
 
 from mcp_servers.perception import (
     CameraImage,
@@ -18,6 +17,8 @@ from mcp_servers.perception import (
     analyse,
 )
 from mcp_servers.perception.images import decode_image, inspect_image, read_image_bytes
+
+from .perception_support import FakeClock
 
 CYCLIST = {"objects": [{"class": "cyclist", "side": "right", "distance_m": 2.5, "lane": "right"}]}
 
