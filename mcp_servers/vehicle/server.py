@@ -72,7 +72,7 @@ WRITES: dict[str, tuple[str, ...]] = {
 INSTRUCTIONS = """Reads and changes the car through COVESA VSS signals. Every write is checked by the
 car's safety guardrails at the moment it runs; a refusal names its rule (GR-xx) and reason. A result
 with needs_confirmation waits for the person's yes: call the same tool again with confirm_token.
-Pass the speaker's seat and the request's origin in _meta: cabin/seat, cabin/origin ("user" when a
+Pass the speaker's seat and the request's origin in _meta: cabin/seat, cabin/origin ("occupant" when a
 person in the car asked)."""
 
 ConfirmToken = Annotated[
@@ -503,6 +503,26 @@ class VehicleMCP:
             return await self._write(
                 ctx, t.mirrors_folded(folded), "fold_mirrors", {"folded": folded}, confirm_token
             )
+
+        @server.tool(annotations=SET)
+        async def simulate_signals(
+            ctx: Context[Any],
+            values: Annotated[
+                dict[str, Value], Field(description="{VSS path: current value}, sensors included")
+            ],
+        ) -> dict[str, Value]:
+            """Set current values in the simulator (demos, scenario timelines); operator only, refused on
+            a real vehicle. This changes what the car reports, not what it is asked to do."""
+            caller = self.call_context(ctx).client
+            if caller.client_id not in ("operator", "local"):
+                raise ToolError(f"client {caller.client_id!r} may not inject simulator values")
+            try:
+                checked = service.catalog.coerce_all(values)
+                await service.backend.inject(checked)
+            except VehicleError as exc:
+                raise ToolError(str(exc)) from exc
+            service.audit.append("injected", values=checked, client=caller.client_id)
+            return checked
 
         @server.resource(
             "vss://{path}", mime_type="application/json", description="current value of a VSS signal"

@@ -12,8 +12,8 @@ from mcp_servers.vehicle.guardrails import AuditLog, Guardrails
 from mcp_servers.vehicle.server import build_server
 from mcp_servers.vehicle.service import VehicleService
 
-DRIVER: dict[str, Any] = {"cabin/seat": "driver", "cabin/origin": "user"}
-PASSENGER: dict[str, Any] = {"cabin/seat": "passenger", "cabin/origin": "user"}
+DRIVER: dict[str, Any] = {"cabin/seat": "driver", "cabin/origin": "occupant"}
+PASSENGER: dict[str, Any] = {"cabin/seat": "passenger", "cabin/origin": "occupant"}
 
 MOVING = {"Vehicle.Speed": 60.0, "Vehicle.Powertrain.Transmission.SelectedGear": 127}
 IDLING = {"Vehicle.Speed": 0.0, "Vehicle.Powertrain.Transmission.SelectedGear": 127}

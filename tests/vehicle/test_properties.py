@@ -86,7 +86,7 @@ cases = st.lists(
         st.fixed_dictionaries(
             {
                 "cabin/seat": st.sampled_from(["driver", "passenger", "rear_left", "rear_right"]),
-                "cabin/origin": st.sampled_from(["user", "user", "user", "agent", "external"]),
+                "cabin/origin": st.sampled_from(["occupant", "occupant", "occupant", "agent", "external"]),
                 "cabin/best_effort": st.booleans(),
             }
         ),
@@ -141,7 +141,7 @@ def check_invariants(
     if out["needs_confirmation"] is not None and not meta["cabin/best_effort"]:
         assert applied == {}
     # GR-18: only a person's request actuates.
-    if meta["cabin/origin"] != "user":
+    if meta["cabin/origin"] != "occupant":
         assert applied == {}
     # Sensors are never written (GR-01).
     assert not set(applied) & set(SENSORS)

@@ -117,7 +117,7 @@ async def test_http_with_tokens(http_server: dict[str, Any], mode: str) -> None:
         wrong = await http.post(url, json={}, headers={"Authorization": "Bearer nope"})
     assert denied.status_code == 401 and denied.json()["detail"] == "missing bearer token"
     assert wrong.status_code == 401 and wrong.json()["detail"] == "invalid bearer token"
-    user = {"cabin/seat": "driver", "cabin/origin": "user"}
+    user = {"cabin/seat": "driver", "cabin/origin": "occupant"}
     async with mcp_client(url, token="op-secret", mode=mode) as operator:  # type: ignore[arg-type]
         done = await operator.call_tool("set_signals", {"values": {TEMP: 23}}, meta=user)
         assert done.structured_content is not None and done.structured_content["applied"] == {TEMP: 23.0}
@@ -131,7 +131,7 @@ async def test_http_with_tokens(http_server: dict[str, Any], mode: str) -> None:
 
 @pytest.mark.rule("GR-20")
 async def test_audit_survives_kill_9(http_server: dict[str, Any]) -> None:
-    user = {"cabin/seat": "driver", "cabin/origin": "user"}
+    user = {"cabin/seat": "driver", "cabin/origin": "occupant"}
     acknowledged = 0
     async with mcp_client(http_server["url"], token="op-secret") as client:
         for i in range(40):

@@ -42,7 +42,7 @@ def test_gr01_attribute_is_read_only() -> None:
         {"Vehicle.VehicleIdentification.VIN": "X"},
         {},
         {},
-        CallContext(ClientProfile("t", ("Vehicle.*",)), "driver", "user"),
+        CallContext(ClientProfile("t", ("Vehicle.*",)), "driver", "occupant"),
     )
     assert [v.rule_id for v in evaluation.refusals] == ["GR-01"]
 
@@ -107,7 +107,7 @@ async def test_gr04_gear_is_never_written(client: Client) -> None:
 async def test_gr04_parking_brake_only_when_parked(
     service: VehicleService, backend: SimulatorBackend
 ) -> None:
-    operator = CallContext(ClientProfile("operator", ("Vehicle.*",)), "driver", "user")
+    operator = CallContext(ClientProfile("operator", ("Vehicle.*",)), "driver", "occupant")
     await backend.inject(MOVING)
     moving = await service.write({"Vehicle.Chassis.ParkingBrake.IsEngaged": False}, operator)
     assert {r.rule_id for r in moving.refused} == {"GR-04"}
@@ -118,7 +118,7 @@ async def test_gr04_parking_brake_only_when_parked(
 
 @pytest.mark.rule("GR-05")
 async def test_gr05_esc_stays_on_while_driving(service: VehicleService, backend: SimulatorBackend) -> None:
-    operator = CallContext(ClientProfile("operator", ("Vehicle.*",)), "driver", "user")
+    operator = CallContext(ClientProfile("operator", ("Vehicle.*",)), "driver", "occupant")
     await backend.inject(IDLING)
     result = await service.write({"Vehicle.ADAS.ESC.IsEnabled": False}, operator)
     assert {r.rule_id for r in result.refused} == {"GR-05"}
@@ -195,7 +195,7 @@ async def test_gr10_fog_lights_need_low_beam(client: Client) -> None:
 
 @pytest.mark.rule("GR-10")
 def test_gr10_rule_unit_combination_in_one_request() -> None:
-    ctx = CallContext(ClientProfile("t", ("Vehicle.*",)), "driver", "user")
+    ctx = CallContext(ClientProfile("t", ("Vehicle.*",)), "driver", "occupant")
     proposal = Proposal(
         values={"Vehicle.Body.Lights.Fog.Rear.IsOn": True, "Vehicle.Body.Lights.Beam.Low.IsOn": True},
         current={"Vehicle.Body.Lights.Beam.High.IsOn": False},
@@ -339,7 +339,7 @@ async def test_gr17_rate_limit_per_signal(client: Client, backend: SimulatorBack
 @pytest.mark.rule("GR-17")
 def test_gr17_rate_limit_per_client_unit() -> None:
     limit = RateLimit(per_signal=100, per_client=3)
-    ctx = CallContext(ClientProfile("c", ("Vehicle.*",)), "driver", "user")
+    ctx = CallContext(ClientProfile("c", ("Vehicle.*",)), "driver", "occupant")
     values = {f"Vehicle.X{i}": True for i in range(4)}
     proposal = Proposal(values=values, current={}, target={}, ctx=ctx, now=0.0)
     assert {v.rule_id for v in limit.check(proposal)} == {"GR-17"}

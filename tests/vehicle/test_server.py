@@ -16,9 +16,9 @@ from .conftest import DRIVER, call
 async def test_tools_have_schemas_and_annotations(client: Client) -> None:
     tools = {t.name: t for t in (await client.list_tools()).tools}
     assert {"list_signals", "get_signals", "set_signals"} <= set(tools)
-    task_tools = set(tools) - {"list_signals", "get_signals", "set_signals"}
+    task_tools = set(tools) - {"list_signals", "get_signals", "set_signals", "simulate_signals"}
     assert len(task_tools) >= 12
-    assert set(WRITES) == set(tools) - {"list_signals", "get_signals"}
+    assert set(WRITES) == set(tools) - {"list_signals", "get_signals", "simulate_signals"}
     for name, tool in tools.items():
         assert tool.output_schema is not None, name
         assert tool.annotations is not None, name
@@ -62,7 +62,7 @@ async def test_bad_tool_arguments_are_clear_and_change_nothing(
 
 
 async def test_zone_defaults_to_the_speakers_seat(client: Client) -> None:
-    meta = {"cabin/seat": "rear_left", "cabin/origin": "user"}
+    meta = {"cabin/seat": "rear_left", "cabin/origin": "occupant"}
     result = await call(client, "set_seat_heating", {"level": 3}, meta=meta)
     assert result["applied"] == {"Vehicle.Cabin.Seat.Row2.DriverSide.HeatingCooling": 100}
 
@@ -83,3 +83,19 @@ async def test_change_notifications_for_vss_resources(client: Client, backend: S
             async for event in subscription:
                 assert getattr(event, "uri", None) == uri
                 break
+
+
+async def test_simulate_signals_is_for_the_operator_only(service: object, backend: SimulatorBackend) -> None:
+    from mcp_servers.vehicle.server import build_server
+    from mcp_servers.vehicle.service import VehicleService
+
+    assert isinstance(service, VehicleService)
+    async with Client(build_server(service, client="operator"), raise_exceptions=True) as operator:
+        done = await operator.call_tool("simulate_signals", {"values": {"Vehicle.Speed": 42}})
+        assert done.structured_content == {"Vehicle.Speed": 42.0}
+        bad = await operator.call_tool("simulate_signals", {"values": {"Vehicle.Speed": "fast"}})
+        assert bad.is_error and "Vehicle.Speed" in str(bad.content)
+    assert (await backend.get_current(["Vehicle.Speed"]))["Vehicle.Speed"] == 42.0
+    async with Client(build_server(service, client="vehicle-control"), raise_exceptions=True) as agent:
+        refused = await agent.call_tool("simulate_signals", {"values": {"Vehicle.Speed": 0}})
+        assert refused.is_error and "may not inject" in str(refused.content)

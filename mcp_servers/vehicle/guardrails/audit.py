@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-Decision = Literal["applied", "refused", "needs_confirmation", "confirmed", "expired", "held_back"]
+Decision = Literal["applied", "refused", "needs_confirmation", "confirmed", "expired", "injected"]
 
 
 class AuditLog:

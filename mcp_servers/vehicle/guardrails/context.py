@@ -13,9 +13,10 @@ from ..catalog import Value
 Seat: TypeAlias = Literal["driver", "passenger", "rear_left", "rear_right"]
 SEATS: tuple[Seat, ...] = ("driver", "passenger", "rear_left", "rear_right")
 
-Origin: TypeAlias = Literal["user", "agent", "external"]
-"""Where the request came from: ``user`` = words a person in the car said or typed; ``agent`` = an
-agent's own initiative; ``external`` = text from elsewhere (a POI name, a message, a web page)."""
+Origin: TypeAlias = Literal["occupant", "agent", "external", "system"]
+"""Where the request came from: ``occupant`` = words a person in the car said or typed; ``agent`` = an
+agent's own initiative; ``external`` = text from elsewhere (a POI name, a message, a web page);
+``system`` = the stack itself (a proactive notice)."""
 
 META_SEAT = "cabin/seat"
 META_ORIGIN = "cabin/origin"
@@ -65,7 +66,7 @@ class ClientProfile:
 
 # Least privilege by default: each agent writes only what its job needs.
 DEFAULT_PROFILES: dict[str, ClientProfile] = {
-    "operator": ClientProfile("operator", ("Vehicle.*",), default_origin="user", default_seat="driver"),
+    "operator": ClientProfile("operator", ("Vehicle.*",), default_origin="occupant", default_seat="driver"),
     "vehicle-control": ClientProfile(
         "vehicle-control",
         (
@@ -105,7 +106,9 @@ class CallContext:
         seat_raw = meta.get(META_SEAT, client.default_seat)
         origin_raw = meta.get(META_ORIGIN, client.default_origin)
         seat: Seat | None = seat_raw if seat_raw in SEATS else None
-        origin: Origin | None = origin_raw if origin_raw in ("user", "agent", "external") else None
+        origin: Origin | None = (
+            origin_raw if origin_raw in ("occupant", "agent", "external", "system") else None
+        )
         turn = meta.get(META_TURN)
         return cls(
             client=client,

@@ -427,7 +427,7 @@ class Provenance(Rule):
     source = "prompt-injection defence by provenance"
 
     def check(self, p: Proposal) -> Iterable[Verdict]:
-        if p.ctx.origin == "user":
+        if p.ctx.origin == "occupant":
             return
         origin = p.ctx.origin or "unknown"
         for path in p.values:
