@@ -1,0 +1,1 @@
+"""cabin's A2A agents: the shared hosting layer and one package per agent."""

@@ -1,0 +1,182 @@
+"""`build_agent_app`: one cabin agent as an A2A v1.0 ASGI app (Agent Card, JSON-RPC, HTTP+JSON)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+
+from a2a.server.context import ServerCallContext
+from a2a.server.events import Event
+from a2a.server.request_handlers import DefaultRequestHandlerV2
+from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes, create_rest_routes
+from a2a.server.tasks import TaskStore
+from a2a.types import AgentCard, Message, SendMessageRequest, Task
+from a2a.utils.constants import AGENT_CARD_WELL_KNOWN_PATH
+from a2a.utils.errors import ContentTypeNotSupportedError, InvalidParamsError
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
+
+from agents.hosting.auth import BearerTokenMiddleware, check_token
+from agents.hosting.errors import ConfigurationError, InvalidMessageError, UnsupportedPartError
+from agents.hosting.executor import CabinExecutor
+from agents.hosting.guards import (
+    DEFAULT_MAX_BODY_BYTES,
+    MIN_BODY_BYTES,
+    BodySizeLimitMiddleware,
+    JsonContentTypeMiddleware,
+    JsonMediaTypeMiddleware,
+)
+from agents.hosting.messages import read_user_message
+from agents.hosting.spec import JSONRPC_PATH, REST_PATH, AgentSpec, build_agent_card
+from agents.hosting.store import MEMORY_URL, OpenedTaskStore, open_task_store
+
+__all__ = ["AgentApplication", "build_agent_app"]
+
+
+class _CabinRequestHandler(DefaultRequestHandlerV2):
+    """The SDK's request handler, plus cabin's message checks before any task is created."""
+
+    def __init__(
+        self, *, executor: CabinExecutor, task_store: TaskStore, card: AgentCard, accepts_files: bool
+    ) -> None:
+        super().__init__(
+            agent_executor=executor, task_store=task_store, agent_card=card, validate_input_modes=True
+        )
+        self._accepts_files = accepts_files
+
+    async def _prepare(self, params: SendMessageRequest, context: ServerCallContext) -> None:
+        """Refuse a message cabin cannot take; give a follow-up without contextId its task's context."""
+        try:
+            read_user_message(params.message, accepts_files=self._accepts_files)
+        except UnsupportedPartError as exc:
+            raise ContentTypeNotSupportedError(message=str(exc)) from exc
+        except InvalidMessageError as exc:
+            raise InvalidParamsError(message=str(exc)) from exc
+        message = params.message
+        if message.task_id and not message.context_id and isinstance(self.task_store, TaskStore):
+            # The SDK would mint a fresh context id here; the spec says the task's own applies.
+            task = await self.task_store.get(message.task_id, context)
+            if task is not None:
+                message.context_id = task.context_id
+
+    async def on_message_send(self, params: SendMessageRequest, context: ServerCallContext) -> Message | Task:
+        await self._prepare(params, context)
+        result: Message | Task = await super().on_message_send(params, context)
+        return result
+
+    async def on_message_send_stream(
+        self, params: SendMessageRequest, context: ServerCallContext
+    ) -> AsyncGenerator[Event, None]:
+        await self._prepare(params, context)
+        async for event in super().on_message_send_stream(params, context):
+            yield event
+
+
+class AgentApplication(Starlette):
+    """The ASGI app of one agent. `aclose` (also run at ASGI lifespan shutdown) drains running
+    tasks and releases the task store; call it when the app is driven without a lifespan, e.g.
+    through `httpx.ASGITransport` in tests.
+    """
+
+    def __init__(
+        self,
+        *,
+        card: AgentCard,
+        handler: _CabinRequestHandler,
+        opened_store: OpenedTaskStore | None,
+        routes: list[BaseRoute],
+        middleware: list[Middleware],
+    ) -> None:
+        super().__init__(routes=routes, middleware=middleware, lifespan=self._lifespan)
+        self.card = card
+        self.request_handler = handler
+        self._opened_store = opened_store
+        self._closed = False
+
+    @property
+    def task_store(self) -> TaskStore:
+        """The task store the app's request handler reads and writes."""
+        store = self.request_handler.task_store
+        if not isinstance(store, TaskStore):
+            raise TypeError("the request handler holds a versioned store, not a TaskStore")
+        return store
+
+    async def aclose(self) -> None:
+        """Cancel and drain the tasks still running, then close the task store the app opened."""
+        if self._closed:
+            return
+        self._closed = True
+        await self.request_handler.aclose()
+        if self._opened_store is not None:
+            await self._opened_store.aclose()
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await self.aclose()
+
+
+def build_agent_app(
+    spec: AgentSpec,
+    executor: CabinExecutor,
+    *,
+    base_url: str,
+    token: str | None,
+    extra_tokens: Iterable[str] = (),
+    task_store: TaskStore | str | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> AgentApplication:
+    """Build the A2A app of one agent.
+
+    - `base_url` is where the app is reachable (`http://127.0.0.1:8711`); the Agent Card's
+      interface URLs are derived from it: JSON-RPC at `base_url`, HTTP+JSON at `base_url/rest`.
+    - `token`: every A2A call must carry `Authorization: Bearer <token>` (or one of
+      `extra_tokens`, e.g. an operator token) or gets HTTP 401; the card at
+      `/.well-known/agent-card.json` stays public and declares the bearer scheme. `token=None` is
+      insecure mode: no scheme in the card, no check (then `extra_tokens` must be empty).
+    - `task_store`: None or `memory://` for the in-memory store, `sqlite:///path.db` for SQLite
+      (tasks survive a restart), or a `TaskStore` the caller owns.
+    - `max_body_bytes` caps request bodies (default 64 KiB).
+
+    Raises ConfigurationError for a bad base URL, token or task-store URL.
+    """
+    extra = tuple(check_token(extra_token) for extra_token in extra_tokens)
+    if token is None and extra:
+        raise ConfigurationError("extra_tokens given without a token: insecure mode checks no token")
+    tokens = (check_token(token), *extra) if token is not None else ()
+    if max_body_bytes < MIN_BODY_BYTES:
+        raise ConfigurationError(f"max_body_bytes must be at least {MIN_BODY_BYTES}, not {max_body_bytes}")
+    card = build_agent_card(spec, base_url=base_url, secured=token is not None)
+
+    opened: OpenedTaskStore | None
+    if task_store is None or isinstance(task_store, str):
+        opened = open_task_store(task_store or MEMORY_URL)
+        store = opened.store
+    else:
+        opened, store = None, task_store
+
+    handler = _CabinRequestHandler(
+        executor=executor, task_store=store, card=card, accepts_files=spec.accepts_files
+    )
+    routes: list[BaseRoute] = [
+        *create_agent_card_routes(card),
+        *create_jsonrpc_routes(handler, rpc_url=JSONRPC_PATH),
+        *create_rest_routes(handler, path_prefix=REST_PATH),
+    ]
+    # Outermost first: refuse an unauthenticated caller before reading its body, then a body of
+    # the wrong type or size before the SDK parses it.
+    middleware = [
+        Middleware(JsonContentTypeMiddleware, jsonrpc_path=JSONRPC_PATH),
+        Middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes, jsonrpc_path=JSONRPC_PATH),
+        Middleware(JsonMediaTypeMiddleware),
+    ]
+    if tokens:
+        middleware.insert(
+            0, Middleware(BearerTokenMiddleware, tokens=tokens, public_paths=[AGENT_CARD_WELL_KNOWN_PATH])
+        )
+    return AgentApplication(
+        card=card, handler=handler, opened_store=opened, routes=routes, middleware=middleware
+    )

@@ -1,0 +1,102 @@
+"""Bearer-token enforcement for an agent app: every A2A call needs the token, the Agent Card does not."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+from collections.abc import Iterable
+
+from starlette.authentication import SimpleUser
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from agents.hosting.errors import ConfigurationError
+
+__all__ = ["TOKEN_USER", "BearerTokenMiddleware", "check_token", "new_token"]
+
+TOKEN_USER = "cabin"
+"""User name the SDK sees for a caller holding a valid token; tasks are stored under it."""
+
+_MIN_TOKEN_LENGTH = 16
+
+
+def new_token() -> str:
+    """A fresh random bearer token (256 bits, URL-safe)."""
+    return secrets.token_urlsafe(32)
+
+
+def check_token(token: str) -> str:
+    """Return `token` if it can serve as a bearer token; raise ConfigurationError saying why not."""
+    if len(token) < _MIN_TOKEN_LENGTH:
+        raise ConfigurationError(f"a bearer token needs at least {_MIN_TOKEN_LENGTH} characters")
+    if any(char.isspace() for char in token) or not token.isprintable():
+        raise ConfigurationError("a bearer token must not contain whitespace or control characters")
+    return token
+
+
+class BearerTokenMiddleware:
+    """ASGI middleware: 401 for any request without `Authorization: Bearer <one of the tokens>`.
+
+    Requests for the public paths (the Agent Card) pass untouched. An accepted request carries an
+    authenticated user named `TOKEN_USER` in the ASGI scope, which the SDK turns into the call's
+    `ServerCallContext.user`. Tokens are compared in constant time.
+    """
+
+    def __init__(self, app: ASGIApp, *, tokens: Iterable[str], public_paths: Iterable[str]) -> None:
+        self._app = app
+        self._tokens = tuple(check_token(token).encode() for token in tokens)
+        if not self._tokens:
+            raise ConfigurationError("BearerTokenMiddleware needs at least one token")
+        self._public_paths = frozenset(public_paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan" or (
+            scope["type"] == "http"
+            and scope["path"] in self._public_paths
+            and scope["method"] in ("GET", "HEAD")
+        ):
+            await self._app(scope, receive, send)
+            return
+        if scope["type"] != "http":
+            # No A2A binding uses WebSockets; refuse the handshake (HTTP 403).
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        problem = self._problem(Headers(scope=scope).get("authorization"))
+        if problem is not None:
+            await _unauthorized(send, problem)
+            return
+        scope["user"] = SimpleUser(TOKEN_USER)
+        scope["auth"] = None
+        await self._app(scope, receive, send)
+
+    def _problem(self, header: str | None) -> str | None:
+        if header is None:
+            return "this agent requires an Authorization: Bearer <token> header"
+        scheme, _, credential = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not credential.strip():
+            return "the Authorization header must use the Bearer scheme"
+        offered = credential.strip().encode()
+        matches = [hmac.compare_digest(offered, token) for token in self._tokens]
+        if not any(matches):
+            return "the bearer token is not valid for this agent"
+        return None
+
+
+async def _unauthorized(send: Send, problem: str) -> None:
+    body = json.dumps(
+        {"error": {"code": 401, "status": "UNAUTHENTICATED", "message": problem}},
+        separators=(",", ":"),
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 401,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"www-authenticate", b'Bearer realm="cabin"'),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
