@@ -1,0 +1,189 @@
+"""The agents the orchestrator knows: configured by URL, discovered through their Agent Cards, watched
+for health, and called through a circuit breaker with a timeout."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+from a2a.types import AgentCard
+from google.protobuf import json_format
+from pydantic import JsonValue
+
+from agents.hosting import AgentCallError, AgentClient, AgentResult, AgentUnreachableError
+
+
+class AgentDown(Exception):
+    """The agent is unreachable, its breaker is open, or it did not answer in time."""
+
+    def __init__(self, agent: str, reason: str) -> None:
+        self.agent = agent
+        self.reason = reason
+        super().__init__(f"{agent}: {reason}")
+
+
+@dataclass
+class Breaker:
+    """A per-agent circuit breaker: ``threshold`` consecutive failures open it for ``cooldown_s``."""
+
+    threshold: int = 3
+    cooldown_s: float = 10.0
+    failures: int = 0
+    opened_at: float | None = None
+
+    @property
+    def state(self) -> Literal["closed", "open", "half_open"]:
+        if self.opened_at is None:
+            return "closed"
+        return "half_open" if time.monotonic() - self.opened_at >= self.cooldown_s else "open"
+
+    def allow(self) -> bool:
+        return self.state != "open"
+
+    def success(self) -> None:
+        self.failures = 0
+        self.opened_at = None
+
+    def failure(self) -> None:
+        self.failures += 1
+        if self.failures >= self.threshold or self.state == "half_open":
+            self.opened_at = time.monotonic()
+
+
+@dataclass
+class AgentEntry:
+    url: str
+    client: AgentClient
+    name: str | None = None
+    card: AgentCard | None = None
+    healthy: bool = False
+    error: str | None = None
+    breaker: Breaker = field(default_factory=Breaker)
+
+    @property
+    def skills(self) -> list[dict[str, Any]]:
+        if self.card is None:
+            return []
+        return [json_format.MessageToDict(s) for s in self.card.skills]
+
+
+class AgentDirectory:
+    """Agents by name. ``refresh`` (at start and periodically) fetches every card; an agent whose card
+    cannot be fetched is unhealthy and routed around until it answers again."""
+
+    def __init__(self, entries: list[AgentEntry]) -> None:
+        self._entries = entries
+
+    @classmethod
+    def from_urls(
+        cls,
+        urls: list[str],
+        *,
+        token: str | None = None,
+        http_clients: Mapping[str, httpx.AsyncClient] | None = None,
+        timeout_s: float = 30.0,
+    ) -> AgentDirectory:
+        """One entry per URL; ``http_clients`` maps a URL to a client to use (in-memory ASGI apps)."""
+        entries = []
+        for url in urls:
+            http = (http_clients or {}).get(url)
+            client = AgentClient(url, token=token, http_client=http, timeout_s=timeout_s)
+            entries.append(AgentEntry(url=url, client=client))
+        return cls(entries)
+
+    async def refresh(self) -> None:
+        await asyncio.gather(*(self._refresh_one(e) for e in self._entries))
+
+    async def _refresh_one(self, entry: AgentEntry) -> None:
+        for attempt in range(2):  # reading a card is idempotent: one retry
+            try:
+                entry.card = await entry.client.get_card(refresh=True)
+            except AgentCallError as exc:
+                entry.healthy, entry.error = False, str(exc)
+                if attempt == 0:
+                    await asyncio.sleep(0.05)
+                continue
+            entry.name, entry.healthy, entry.error = entry.card.name, True, None
+            return
+
+    @property
+    def entries(self) -> list[AgentEntry]:
+        return list(self._entries)
+
+    def get(self, name: str) -> AgentEntry | None:
+        return next((e for e in self._entries if e.name == name), None)
+
+    def healthy(self) -> set[str]:
+        return {e.name for e in self._entries if e.name and e.healthy and e.breaker.allow()}
+
+    async def send(
+        self,
+        name: str,
+        text: str,
+        *,
+        timeout_s: float,
+        data: dict[str, JsonValue] | None = None,
+        seat: Any = None,
+        metadata: dict[str, JsonValue] | None = None,
+        task_id: str | None = None,
+        context_id: str | None = None,
+    ) -> AgentResult:
+        """One SendMessage (never retried: it may act on the car). Raises :class:`AgentDown`."""
+        entry = self.get(name)
+        if entry is None:
+            raise AgentDown(name, "not configured")
+        if not entry.breaker.allow():
+            raise AgentDown(name, "not answering (circuit open)")
+        deadline = asyncio.timeout(timeout_s)
+        try:
+            async with deadline:
+                result = await entry.client.send_text(
+                    text,
+                    data=data,
+                    seat=seat,
+                    origin="occupant",
+                    metadata=metadata,
+                    task_id=task_id,
+                    context_id=context_id,
+                )
+        except TimeoutError as exc:
+            entry.breaker.failure()
+            raise AgentDown(name, f"no answer within {timeout_s * 1000:.0f} ms") from exc
+        except AgentUnreachableError as exc:
+            entry.breaker.failure()
+            entry.healthy, entry.error = False, str(exc)
+            raise AgentDown(name, "unreachable") from exc
+        except AgentCallError as exc:
+            entry.breaker.failure()
+            raise AgentDown(name, f"error: {exc}") from exc
+        except httpx.HTTPError as exc:
+            entry.breaker.failure()
+            entry.healthy, entry.error = False, str(exc)
+            raise AgentDown(name, "unreachable") from exc
+        if deadline.expired() or not (result.is_terminal or result.needs_input):
+            # The stream ended early (the timeout interrupted it): stop the task so it cannot act late.
+            entry.breaker.failure()
+            if result.task_id is not None:
+                await self.cancel(name, result.task_id)
+            raise AgentDown(name, f"no answer within {timeout_s * 1000:.0f} ms")
+        entry.breaker.success()
+        entry.healthy = True
+        return result
+
+    async def cancel(self, name: str, task_id: str) -> AgentResult | None:
+        entry = self.get(name)
+        if entry is None:
+            return None
+        try:
+            async with asyncio.timeout(5.0):
+                return await entry.client.cancel(task_id)
+        except (AgentCallError, TimeoutError, httpx.HTTPError):
+            return None
+
+    async def aclose(self) -> None:
+        for entry in self._entries:
+            await entry.client.aclose()

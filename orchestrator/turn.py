@@ -1,0 +1,377 @@
+"""One turn, end to end: where a person's words enter, are routed to agents, and come back as a result.
+
+``Orchestrator.handle`` resolves the dialogue context (an answer to a pending question, "cancel that",
+"a bit more", "the passenger's too"), routes the utterance through the cascade into ordered parts, sends
+each part to its agent over A2A within the turn's latency budget, and assembles the :class:`TurnResult`.
+
+Provenance (GR-18): only the person's words are routed and sent with origin ``user``. What agents say
+back (POI names, messages, replies) is shown to the person and never routed or sent on as a request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pydantic import JsonValue
+
+from agents.hosting import AgentResult
+
+from .dialogue import LastPart, Session, SessionStore, Waiting, classify, zone_words
+from .directory import AgentDirectory, AgentDown
+from .events import EventBus
+from .models import Action, Latency, PendingConfirmation, RouteStep, Seat, TurnResult
+
+DEFAULT_BUDGET_S = 0.8
+#: An agent gets at least this long even when the routing used most of the budget: a late answer
+#: is better than abandoning a request that may already be acting on the car.
+MIN_AGENT_TIMEOUT_S = 0.5
+AGENT_TIMEOUT_S = 8.0
+
+
+class RoutedPartLike(Protocol):
+    text: str
+    agent: str | None
+    skill: str | None
+    intent: str | None
+    slots: dict[str, JsonValue]
+    via: Any
+    confidence: float
+
+
+class RouteLike(Protocol):
+    parts: Sequence[RoutedPartLike]
+
+
+class RouterLike(Protocol):
+    """The routing cascade (``orchestrator.routing.Router``)."""
+
+    async def route(
+        self,
+        text: str,
+        *,
+        available_agents: Collection[str] | None = None,
+        budget_s: float = DEFAULT_BUDGET_S,
+    ) -> RouteLike: ...
+
+
+@dataclass
+class PartOutcome:
+    step: RouteStep
+    reply: str
+    actions: list[Action] = field(default_factory=list)
+    state_changes: dict[str, JsonValue] = field(default_factory=dict)
+    waiting: tuple[str, str, str | None] | None = None  # question, task id, context id
+    agent_ms: float = 0.0
+    degraded: bool = False
+    task_id: str | None = None
+
+
+def capabilities_sentence(agents: Collection[str]) -> str:
+    things = {
+        "vehicle-control": "climate, seats, windows, doors, lights and volume",
+        "navigation": "finding places and routes",
+        "perception-summary": "what's around the car, road signs and how alert you are",
+    }
+    known = [things[a] for a in sorted(agents) if a in things]
+    return "I can help with " + "; ".join(known) + "." if known else "No agent is available right now."
+
+
+class Orchestrator:
+    """Routes turns among the agents of one stack."""
+
+    def __init__(
+        self,
+        router: RouterLike,
+        directory: AgentDirectory,
+        *,
+        sessions: SessionStore | None = None,
+        events: EventBus | None = None,
+        budget_s: float = DEFAULT_BUDGET_S,
+        agent_timeout_s: float = AGENT_TIMEOUT_S,
+        after_turn: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.router = router
+        self.directory = directory
+        self.sessions = sessions if sessions is not None else SessionStore()
+        self.events = events if events is not None else EventBus()
+        self.budget_s = budget_s
+        self.agent_timeout_s = agent_timeout_s
+        self.after_turn = after_turn
+        self._turns = 0
+        self._session_locks: dict[str, asyncio.Lock] = {}
+
+    async def handle(self, text: str, seat: Seat = "driver", session_id: str | None = None) -> TurnResult:
+        """One turn. Raises :class:`~orchestrator.dialogue.UnknownSession` for an unknown session id."""
+        session = self.sessions.open(session_id, seat)
+        lock = self._session_locks.setdefault(session.id, asyncio.Lock())
+        async with lock:
+            return await self._turn(session, text, seat)
+
+    async def _turn(self, session: Session, text: str, seat: Seat) -> TurnResult:
+        started = time.perf_counter()
+        self._turns += 1
+        turn_id = f"t-{self._turns}-{secrets.token_hex(3)}"
+        session.turns += 1
+        kind = classify(text)
+        waiting = self.sessions.waiting(session)
+        if waiting is not None and kind in ("yes", "no", "cancel"):
+            outcomes = [await self._answer(session, waiting, text, turn_id, seat, kind)]
+            route_ms = 0.0
+        elif kind == "cancel":
+            outcomes = [await self._cancel_last(session, turn_id)]
+            route_ms = 0.0
+        else:
+            if waiting is not None:
+                # Something else was said: the question lapses, and the agent's task is cancelled.
+                session.waiting = None
+                await self.directory.cancel(waiting.agent, waiting.task_id)
+            routed_text, forced = self._follow_up(session, text, kind)
+            route_started = time.perf_counter()
+            if forced is not None:
+                parts: list[RouteStep] = [forced]
+            else:
+                route = await self.router.route(
+                    routed_text, available_agents=self.directory.healthy(), budget_s=self.budget_s
+                )
+                parts = [self._step(p) for p in route.parts]
+            route_ms = (time.perf_counter() - route_started) * 1000
+            self.events.publish(
+                "routing", turn_id, text=text, parts=[p.model_dump() for p in parts], latency_ms=route_ms
+            )
+            outcomes = []
+            for step, intent in zip(parts, self._intents(parts), strict=True):
+                remaining = self.budget_s - (time.perf_counter() - started)
+                outcomes.append(await self._run_part(session, step, intent, turn_id, seat, remaining))
+        result = self._assemble(session, turn_id, outcomes, started, route_ms)
+        session.remember({"turn_id": turn_id, "text": text, "reply": result.reply})
+        self.events.publish("turn", turn_id, result=result.model_dump(mode="json"))
+        if self.after_turn is not None:
+            await self.after_turn()
+        return result
+
+    # -- dialogue ------------------------------------------------------------------------------------
+
+    def _follow_up(self, session: Session, text: str, kind: str) -> tuple[str, RouteStep | None]:
+        last = self.sessions.recent(session)
+        if last is None:
+            return text, None
+        if kind == "more":
+            return last.text, RouteStep(text=last.text, agent=last.agent, skill=last.skill, via="template")
+        if kind == "too":
+            who = zone_words(text)
+            rewritten = f"{last.text} for the {who}" if who else last.text
+            return rewritten, RouteStep(text=rewritten, agent=last.agent, skill=last.skill, via="template")
+        return text, None
+
+    async def _answer(
+        self, session: Session, waiting: Waiting, text: str, turn_id: str, seat: Seat, kind: str
+    ) -> PartOutcome:
+        session.waiting = None
+        step = RouteStep(text=text, agent=waiting.agent, skill=None, via="template")
+        answer = "yes" if kind == "yes" else "no"
+        return await self._call(
+            session,
+            step,
+            None,
+            turn_id,
+            seat,
+            self.agent_timeout_s,
+            task_id=waiting.task_id,
+            context_id=waiting.context_id,
+            text=answer,
+        )
+
+    async def _cancel_last(self, session: Session, turn_id: str) -> PartOutcome:
+        step = RouteStep(text="cancel", agent=None, skill=None, via="template")
+        last = session.last
+        if last is not None and last.task_id is not None:
+            result = await self.directory.cancel(last.agent, last.task_id)
+            if result is not None and result.state == "canceled":
+                self.events.publish(
+                    "agent_call", turn_id, agent=last.agent, method="CancelTask", task_id=last.task_id
+                )
+                return PartOutcome(step=step, reply="Okay, cancelled.")
+        return PartOutcome(step=step, reply="Okay. There was nothing in progress to cancel.")
+
+    # -- parts ---------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _step(part: RoutedPartLike) -> RouteStep:
+        return RouteStep(
+            text=part.text,
+            agent=part.agent,
+            skill=part.skill,
+            via=part.via,
+            confidence=round(part.confidence, 3),
+            intent=part.intent,
+        )
+
+    @staticmethod
+    def _intents(parts: list[RouteStep]) -> list[dict[str, JsonValue] | None]:
+        return [{"intent": p.intent, "slots": {}} if p.intent else None for p in parts]
+
+    async def _run_part(
+        self,
+        session: Session,
+        step: RouteStep,
+        intent: dict[str, JsonValue] | None,
+        turn_id: str,
+        seat: Seat,
+        remaining_s: float,
+    ) -> PartOutcome:
+        if step.agent is None:
+            healthy = self.directory.healthy()
+            return PartOutcome(
+                step=step, reply=f"Sorry, I can't do that (yet). {capabilities_sentence(healthy)}"
+            )
+        if step.agent not in self.directory.healthy():
+            return PartOutcome(
+                step=step, reply=f"The {step.agent} service isn't available right now.", degraded=True
+            )
+        timeout = min(self.agent_timeout_s, max(remaining_s, MIN_AGENT_TIMEOUT_S))
+        return await self._call(session, step, intent, turn_id, seat, timeout)
+
+    async def _call(
+        self,
+        session: Session,
+        step: RouteStep,
+        data: dict[str, JsonValue] | None,
+        turn_id: str,
+        seat: Seat,
+        timeout_s: float,
+        *,
+        task_id: str | None = None,
+        context_id: str | None = None,
+        text: str | None = None,
+    ) -> PartOutcome:
+        assert step.agent is not None
+        metadata: dict[str, JsonValue] = {"cabin/turn_id": turn_id, "cabin/session_id": session.id}
+        started = time.perf_counter()
+        self.events.publish("agent_call", turn_id, agent=step.agent, text=step.text, skill=step.skill)
+        try:
+            result = await self.directory.send(
+                step.agent,
+                text if text is not None else step.text,
+                timeout_s=timeout_s,
+                data=data,
+                seat=seat,
+                metadata=metadata,
+                task_id=task_id,
+                context_id=context_id,
+            )
+        except AgentDown as exc:
+            elapsed = (time.perf_counter() - started) * 1000
+            self.events.publish("agent_error", turn_id, agent=step.agent, reason=exc.reason)
+            return PartOutcome(
+                step=step,
+                reply=f"Sorry, the {step.agent} service did not respond ({exc.reason}).",
+                agent_ms=elapsed,
+                degraded=True,
+            )
+        elapsed = (time.perf_counter() - started) * 1000
+        outcome = self._outcome(step, result, elapsed)
+        self.events.publish(
+            "agent_result",
+            turn_id,
+            agent=step.agent,
+            state=result.state,
+            latency_ms=elapsed,
+            task_id=result.task_id,
+        )
+        for action in outcome.actions:
+            self.events.publish(
+                "tool_call", turn_id, agent=step.agent, tool=action.tool, arguments=action.arguments
+            )
+            self.events.publish(
+                "guardrail", turn_id, tool=action.tool, outcome=action.outcome, rule_id=action.rule_id
+            )
+        if outcome.state_changes:
+            self.events.publish("state_change", turn_id, changes=outcome.state_changes)
+        session.last = LastPart(
+            text=step.text if text is None else (session.last.text if session.last else step.text),
+            agent=step.agent,
+            skill=step.skill,
+            task_id=result.task_id,
+            at=time.monotonic(),
+        )
+        return outcome
+
+    @staticmethod
+    def _outcome(step: RouteStep, result: AgentResult, elapsed_ms: float) -> PartOutcome:
+        data = result.data or {}
+        actions: list[Action] = []
+        raw_actions = data.get("actions")
+        if isinstance(raw_actions, list):
+            for raw in raw_actions:
+                try:
+                    actions.append(
+                        Action.model_validate({**raw, "agent": step.agent} if isinstance(raw, dict) else raw)
+                    )
+                except ValueError:
+                    continue  # an agent's malformed entry is dropped, never invented into an action
+        changes_raw = data.get("state_changes")
+        changes: dict[str, JsonValue] = dict(changes_raw) if isinstance(changes_raw, dict) else {}
+        reply = result.text.strip() or _default_reply(result.state)
+        waiting = None
+        if result.needs_input and result.task_id is not None:
+            waiting = (reply, result.task_id, result.context_id)
+        degraded = result.state == "failed"
+        return PartOutcome(
+            step=step,
+            reply=reply,
+            actions=actions,
+            state_changes=changes,
+            waiting=waiting,
+            agent_ms=elapsed_ms,
+            degraded=degraded,
+            task_id=result.task_id,
+        )
+
+    def _assemble(
+        self, session: Session, turn_id: str, outcomes: list[PartOutcome], started: float, route_ms: float
+    ) -> TurnResult:
+        pending = None
+        for outcome in outcomes:
+            if outcome.waiting is not None and outcome.step.agent is not None:
+                question, task_id, context_id = outcome.waiting
+                waiting = self.sessions.expect_answer(
+                    session, question, outcome.step.agent, task_id, context_id
+                )
+                pending = PendingConfirmation(question=question, token=waiting.token)
+        agents: dict[str, float] = {}
+        for outcome in outcomes:
+            if outcome.step.agent is not None and outcome.agent_ms:
+                agents[outcome.step.agent] = round(agents.get(outcome.step.agent, 0.0) + outcome.agent_ms, 2)
+        state_changes: dict[str, JsonValue] = {}
+        for outcome in outcomes:
+            state_changes.update(outcome.state_changes)
+        reply = " ".join(o.reply for o in outcomes if o.reply)
+        return TurnResult(
+            session_id=session.id,
+            turn_id=turn_id,
+            reply=reply,
+            route=[o.step for o in outcomes],
+            actions=[a for o in outcomes for a in o.actions],
+            state_changes=state_changes,
+            pending_confirmation=pending,
+            latency_ms=Latency(
+                total=round((time.perf_counter() - started) * 1000, 2),
+                route=round(route_ms, 2),
+                agents=agents,
+            ),
+            degraded=any(o.degraded for o in outcomes),
+        )
+
+
+def _default_reply(state: str) -> str:
+    return {
+        "completed": "Done.",
+        "rejected": "Sorry, I can't do that.",
+        "failed": "Sorry, that didn't work.",
+        "canceled": "Cancelled.",
+    }.get(state, "")
