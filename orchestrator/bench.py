@@ -64,12 +64,23 @@ def peak_rss_mb() -> float:
 def run_bench(sections: list[str] | None = None) -> dict[str, Any]:
     """Every benchmark section; each adds one key to the report."""
     report: dict[str, Any] = {"machine": {"cores": os.cpu_count()}}
+    from models.bench import bench_runtime
+
     available: dict[str, Callable[[], Any]] = {
+        "runtime": bench_runtime,
         "mcp_write": lambda: asyncio.run(bench_mcp_write()),
     }
+    unknown = sorted(set(sections or ()) - set(available))
+    if unknown:
+        raise ValueError(f"unknown bench section(s): {', '.join(unknown)}; known: {', '.join(available)}")
     for name, run in available.items():
         if sections and name not in sections:
             continue
-        report[name] = run()
-    report["peak_rss_mb"] = peak_rss_mb()
+        result = run()
+        # bench_runtime reports the process's peak RSS beside its section
+        if isinstance(result, dict) and "runtime" in result and name == "runtime":
+            report.update(result)
+        else:
+            report[name] = result
+    report.setdefault("peak_rss_mb", peak_rss_mb())
     return report

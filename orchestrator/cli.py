@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--only", action="append", help="run only this section (repeatable)")
     bench.set_defaults(func=_cmd_bench)
 
+    from models.cli import register as register_models
+
+    register_models(sub)
     return parser
 
 
