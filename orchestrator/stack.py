@@ -1,7 +1,16 @@
-"""The components of a running cabin stack and how ``cabin run`` starts them."""
+"""The components of a running cabin stack and how ``cabin run`` starts them (CONTRACTS.md §3).
+
+Every component is its own process on loopback: the model host, the vehicle, navigation and
+perception MCP servers, the three agents and the orchestrator. Each run gets fresh tokens: every
+client has its own, and the operator token (written to ``.cabin/run/operator-token``) works on the
+vehicle server, the agents and the orchestrator. The map and perception-feed servers each serve one
+agent and accept that agent's token.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 from pathlib import Path
 
@@ -10,13 +19,20 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .supervisor import RUN_DIR, Component, Supervisor, SupervisorError, Tokens
 
-CLIENTS = ("vehicle-control", "navigation", "perception-summary")
+CLIENTS = ("vehicle-control", "navigation", "perception-summary", "orchestrator", "models")
 
 
 class PortsConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    orchestrator: int = 8700
     vehicle_mcp: int = 8701
+    navigation_mcp: int = 8702
+    perception_mcp: int = 8703
+    vehicle_control: int = 8711
+    navigation: int = 8712
+    perception: int = 8713
+    model_host: int = 8720
 
 
 class StackConfig(BaseModel):
@@ -28,6 +44,10 @@ class StackConfig(BaseModel):
     state: Path | None = None
     catalog: Path | None = None
     audit: Path = RUN_DIR / "audit.jsonl"
+    map_pbf: Path | None = None
+    budget_ms: float = 800.0
+    task_store: str | None = None
+    extra_agents: list[str] = []
 
     @classmethod
     def load(cls, path: str | None) -> StackConfig:
@@ -44,16 +64,156 @@ class StackConfig(BaseModel):
             raise SupervisorError(f"{path}: {problems}") from exc
 
 
-def components(config: StackConfig, host: str, tokens: Tokens | None) -> list[Component]:
-    python = sys.executable
-    vehicle = [python, "-m", "mcp_servers.vehicle", "--transport", "http", "--host", host]
-    vehicle += ["--port", str(config.ports.vehicle_mcp), "--audit", str(config.audit)]
-    if config.state is not None:
-        vehicle += ["--state", str(config.state)]
-    if config.catalog is not None:
-        vehicle += ["--catalog", str(config.catalog)]
-    vehicle += ["--tokens", str(tokens.mcp_token_file())] if tokens else ["--insecure"]
-    return [Component("vehicle MCP server", vehicle, config.ports.vehicle_mcp, url_path="/mcp")]
+def _vehicle_tokens(tokens: Tokens) -> Path:
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    path = RUN_DIR / "vehicle-tokens.json"
+    mapping = {
+        tokens.operator: "operator",
+        tokens.clients["orchestrator"]: "operator",
+        tokens.clients["vehicle-control"]: "vehicle-control",
+        tokens.clients["navigation"]: "navigation",
+        tokens.clients["perception-summary"]: "perception-summary",
+    }
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(mapping, handle)
+    return path
+
+
+def components(config: StackConfig, host: str, port: int, tokens: Tokens | None, ui: bool) -> list[Component]:
+    py = sys.executable
+    p = config.ports.model_copy(update={"orchestrator": port})
+
+    def url(port_: int, path: str = "") -> str:
+        return f"http://{host}:{port_}{path}"
+
+    def token(name: str) -> dict[str, str]:
+        return {} if tokens is None else {"CABIN_MCP_TOKEN": tokens.clients[name]}
+
+    quiet = {"OTEL_INSTRUMENTATION_A2A_SDK_ENABLED": "false"}
+    model_env = {"CABIN_MODEL_HOST": url(p.model_host), **quiet}
+    if tokens is not None:
+        model_env["CABIN_MODEL_TOKEN"] = tokens.clients["models"]
+
+    vehicle = [
+        py,
+        "-m",
+        "mcp_servers.vehicle",
+        "--transport",
+        "http",
+        "--host",
+        host,
+        "--port",
+        str(p.vehicle_mcp),
+    ]
+    vehicle += ["--audit", str(config.audit)]
+    vehicle += ["--state", str(config.state)] if config.state else []
+    vehicle += ["--catalog", str(config.catalog)] if config.catalog else []
+    vehicle += ["--tokens", str(_vehicle_tokens(tokens))] if tokens else ["--insecure"]
+
+    navigation_mcp = [
+        py,
+        "-m",
+        "mcp_servers.navigation",
+        "--transport",
+        "http",
+        "--port",
+        str(p.navigation_mcp),
+    ]
+    navigation_mcp += ["--pbf", str(config.map_pbf)] if config.map_pbf else []
+    perception_mcp = [
+        py,
+        "-m",
+        "mcp_servers.perception",
+        "--transport",
+        "http",
+        "--port",
+        str(p.perception_mcp),
+    ]
+
+    def agent_env(name: str, mcp: str) -> dict[str, str]:
+        env = dict(model_env)
+        if tokens is not None:
+            env.update(
+                CABIN_AGENT_TOKEN=tokens.clients["orchestrator"],
+                CABIN_OPERATOR_TOKEN=tokens.operator,
+                CABIN_MCP_TOKEN=tokens.clients[mcp],
+            )
+        return env
+
+    insecure = [] if tokens else ["--insecure"]
+    store = ["--task-store", config.task_store] if config.task_store else []
+    vehicle_control = [py, "-m", "agents.vehicle_control", "--host", host, "--port", str(p.vehicle_control)]
+    vehicle_control += ["--mcp-url", url(p.vehicle_mcp, "/mcp"), *store, *insecure]
+    navigation = [py, "-m", "agents.navigation", "--host", host, "--port", str(p.navigation)]
+    navigation += [
+        "--vehicle-mcp-url",
+        url(p.vehicle_mcp, "/mcp"),
+        "--nav-mcp-url",
+        url(p.navigation_mcp, "/mcp"),
+    ]
+    navigation += [*store, *insecure]
+    perception = [py, "-m", "agents.perception", "--host", host, "--port", str(p.perception)]
+    perception += [
+        "--vehicle-mcp-url",
+        url(p.vehicle_mcp, "/mcp"),
+        "--perception-mcp-url",
+        url(p.perception_mcp, "/mcp"),
+    ]
+    perception += [*store, *insecure]
+
+    agent_urls = [url(p.vehicle_control), url(p.navigation), url(p.perception), *config.extra_agents]
+    orchestrator = [py, "-m", "orchestrator.server", "--host", host, "--port", str(p.orchestrator)]
+    orchestrator += ["--vehicle-mcp-url", url(p.vehicle_mcp, "/mcp"), "--budget-ms", str(config.budget_ms)]
+    for agent in agent_urls:
+        orchestrator += ["--agent", agent]
+    orchestrator += [] if ui else ["--no-ui"]
+    orchestrator_env = dict(model_env)
+    if tokens is not None:
+        orchestrator_env.update(
+            CABIN_AGENT_TOKEN=tokens.clients["orchestrator"],
+            CABIN_MCP_TOKEN=tokens.clients["orchestrator"],
+            CABIN_OPERATOR_TOKEN=tokens.operator,
+        )
+
+    host_env = {"CABIN_MODEL_TOKEN": tokens.clients["models"]} if tokens else {}
+    return [
+        Component(
+            "model host",
+            [py, "-m", "models.host", "--host", host, "--port", str(p.model_host)],
+            p.model_host,
+            env=host_env,
+        ),
+        Component("vehicle MCP server", vehicle, p.vehicle_mcp, url_path="/mcp"),
+        Component(
+            "navigation MCP server",
+            navigation_mcp,
+            p.navigation_mcp,
+            url_path="/mcp",
+            env=token("navigation"),
+        ),
+        Component(
+            "perception MCP server",
+            perception_mcp,
+            p.perception_mcp,
+            url_path="/mcp",
+            env=token("perception-summary"),
+        ),
+        Component(
+            "vehicle-control agent",
+            vehicle_control,
+            p.vehicle_control,
+            env=agent_env("vehicle-control", "vehicle-control"),
+        ),
+        Component("navigation agent", navigation, p.navigation, env=agent_env("navigation", "navigation")),
+        Component(
+            "perception agent",
+            perception,
+            p.perception,
+            env=agent_env("perception-summary", "perception-summary"),
+        ),
+        Component("orchestrator + cockpit", orchestrator, p.orchestrator, env=orchestrator_env),
+    ]
 
 
 def run_stack(config: str | None, host: str, port: int, insecure: bool, ui: bool) -> int:
@@ -63,7 +223,8 @@ def run_stack(config: str | None, host: str, port: int, insecure: bool, ui: bool
         print(f"error: {exc}", file=sys.stderr)
         return 2
     tokens = None if insecure else Tokens.fresh(CLIENTS)
-    supervisor = Supervisor(components(stack_config, host, tokens))
+    supervisor = Supervisor(components(stack_config, host, port, tokens, ui))
+    print("starting cabin (the first start loads the model and the map) ...", flush=True)
     try:
         supervisor.start()
     except SupervisorError as exc:
@@ -71,7 +232,7 @@ def run_stack(config: str | None, host: str, port: int, insecure: bool, ui: bool
         return 1
     print(supervisor.table(), flush=True)
     if tokens is not None:
-        print(f"operator token: {tokens.write_operator()}", flush=True)
+        print(f"operator token: {tokens.write_operator()} (mode 600)", flush=True)
     else:
         print("running without tokens (--insecure)", flush=True)
     print("Ctrl-C stops every component.", flush=True)

@@ -1,0 +1,146 @@
+"""The whole stack in one process: the car, the MCP servers, the three agents, the router and the
+orchestrator, wired in memory (MCP ``Client(server)``, A2A over ``httpx.ASGITransport``).
+
+This is what ``cabin ask``, ``cabin chat`` and scenario replay use: the same components as
+``cabin run``, with the protocols kept and only the sockets taken out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from mcp_servers.navigation.osm_provider import OsmMapProvider
+from mcp_servers.navigation.server import create_server as create_navigation_server
+from mcp_servers.perception.server import build_server as build_perception_server
+from mcp_servers.perception.sources import InjectedSource
+from mcp_servers.vehicle.backends.simulator import SimulatorBackend
+from mcp_servers.vehicle.catalog import Catalog, Value
+from mcp_servers.vehicle.guardrails import AuditLog, Guardrails
+from mcp_servers.vehicle.server import build_server as build_vehicle_server
+from mcp_servers.vehicle.service import VehicleService
+from models import Runtime, open_runtime
+
+from .directory import AgentDirectory
+from .models import Seat, TurnResult
+from .routing import Router, load_router
+from .turn import Orchestrator
+from .vehicle import VehicleAccess
+
+VEHICLE_CONTROL_URL = "http://vehicle-control.local"
+NAVIGATION_URL = "http://navigation.local"
+PERCEPTION_URL = "http://perception-summary.local"
+
+
+@functools.cache
+def shared_map() -> OsmMapProvider:
+    """The map is read once per process (the Helsinki extract by default)."""
+    return OsmMapProvider()
+
+
+@functools.cache
+def shared_catalog() -> Catalog:
+    return Catalog.load()
+
+
+@functools.cache
+def shared_runtime() -> Runtime:
+    return open_runtime()
+
+
+@functools.cache
+def shared_router() -> Router:
+    return load_router(shared_runtime())
+
+
+class LocalStack:
+    """One car and one assistant. Build with :func:`open_local_stack`; close with ``aclose``."""
+
+    def __init__(self, backend: SimulatorBackend, perception: InjectedSource) -> None:
+        self.backend = backend
+        self.perception = perception
+        self.orchestrator: Orchestrator
+        self.vehicle: VehicleAccess
+        self._stack = contextlib.AsyncExitStack()
+
+    # -- the ReplayStack protocol ---------------------------------------------------------------------
+
+    async def inject(self, values: Mapping[str, Any]) -> None:
+        await self.backend.inject(self.backend.catalog.coerce_all(values))
+
+    async def advance(self, seconds: float) -> None:
+        await self.backend.advance(seconds)
+
+    async def perceive(self, frame: dict[str, Any], base_dir: Path) -> None:
+        from mcp_servers.perception.models import PerceptionFrame
+
+        self.perception.push(PerceptionFrame.model_validate(frame).resolved(base_dir))
+
+    async def say(self, text: str, seat: str, session_id: str | None) -> TurnResult:
+        chosen: Seat = seat  # type: ignore[assignment]
+        return await self.orchestrator.handle(text, chosen, session_id)
+
+    async def settle(self) -> None:
+        await self.backend.settle()
+
+    async def state(self, paths: list[str]) -> dict[str, Any]:
+        return dict(await self.backend.get_current(paths))
+
+    async def aclose(self) -> None:
+        await self._stack.aclose()
+
+
+async def open_local_stack(
+    state: Mapping[str, Value] | None = None,
+    *,
+    router: Router | None = None,
+    runtime: Runtime | None = None,
+    budget_s: float = 0.8,
+    audit: Path | None = None,
+) -> LocalStack:
+    from agents.navigation import build_navigation_app
+    from agents.perception import build_perception_app
+    from agents.vehicle_control import build_vehicle_control_app
+
+    runtime = runtime if runtime is not None else shared_runtime()
+    router = router if router is not None else shared_router()
+    backend = SimulatorBackend(shared_catalog(), state)
+    service = VehicleService(
+        backend, Guardrails(backend.catalog, clock=lambda: backend.clock), AuditLog(audit)
+    )
+    perception = InjectedSource(clock=lambda: backend.clock)
+    stack = LocalStack(backend, perception)
+
+    def vehicle_for(client: str) -> Any:
+        return build_vehicle_server(service, client=client)
+
+    navigation_mcp = create_navigation_server(shared_map())
+    perception_mcp = build_perception_server(perception, inject=True)
+    apps = {
+        VEHICLE_CONTROL_URL: build_vehicle_control_app(
+            vehicle_for("vehicle-control"), base_url=VEHICLE_CONTROL_URL, runtime=runtime
+        ),
+        NAVIGATION_URL: build_navigation_app(
+            vehicle_for("navigation"), navigation_mcp, base_url=NAVIGATION_URL
+        ),
+        PERCEPTION_URL: build_perception_app(
+            vehicle_for("perception-summary"), perception_mcp, runtime, base_url=PERCEPTION_URL
+        ),
+    }
+    clients: dict[str, httpx.AsyncClient] = {}
+    for url, app in apps.items():
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=url, timeout=30.0)
+        stack._stack.push_async_callback(client.aclose)
+        stack._stack.push_async_callback(app.aclose)
+        clients[url] = client
+    directory = AgentDirectory.from_urls(list(apps), http_clients=clients)
+    stack._stack.push_async_callback(directory.aclose)
+    await directory.refresh()
+    stack.orchestrator = Orchestrator(router, directory, budget_s=budget_s)
+    stack.vehicle = await stack._stack.enter_async_context(VehicleAccess(vehicle_for("operator")))
+    return stack

@@ -1,0 +1,18 @@
+"""Scenario replay: utterances and vehicle-state timelines in, expected states and refusals checked."""
+
+from .runner import ReplayStack, ScenarioResult, StepResult, check, report_json, report_junit, run_scenario
+from .scenario import Scenario, ScenarioError, discover, load_scenario
+
+__all__ = [
+    "ReplayStack",
+    "Scenario",
+    "ScenarioError",
+    "ScenarioResult",
+    "StepResult",
+    "check",
+    "discover",
+    "load_scenario",
+    "report_json",
+    "report_junit",
+    "run_scenario",
+]

@@ -1,0 +1,250 @@
+"""Running scenarios: each against a fresh stack, every ``expect`` key checked, a report at the end."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+from xml.etree import ElementTree as ET
+
+from orchestrator.models import TurnResult
+
+from .scenario import Expect, Scenario, Step
+
+
+class ReplayStack(Protocol):
+    """What a scenario drives: a fresh car, the assistant, and the car's perception feed."""
+
+    async def inject(self, values: dict[str, Any]) -> None: ...
+    async def advance(self, seconds: float) -> None: ...
+    async def perceive(self, frame: dict[str, Any], base_dir: Path) -> None: ...
+    async def say(self, text: str, seat: str, session_id: str | None) -> TurnResult: ...
+    async def settle(self) -> None: ...
+    async def state(self, paths: list[str]) -> dict[str, Any]: ...
+
+
+StackFactory = Callable[[], Awaitable[tuple[ReplayStack, Callable[[], Awaitable[None]]]]]
+
+
+@dataclass
+class StepResult:
+    index: int
+    kind: str
+    passed: bool
+    failures: list[str] = field(default_factory=list)
+    latency_ms: float | None = None
+    turn: TurnResult | None = None
+
+
+@dataclass
+class ScenarioResult:
+    file: str
+    name: str
+    tags: list[str]
+    passed: bool
+    steps: list[StepResult]
+    duration_s: float
+    error: str | None = None
+
+
+def check(expect: Expect, turn: TurnResult, state: dict[str, Any]) -> list[str]:
+    """Every way ``turn`` and ``state`` differ from ``expect``, each as one readable sentence."""
+    failures: list[str] = []
+    agents = [r.agent for r in turn.route]
+    if expect.agent is not None and expect.agent not in agents:
+        failures.append(f"agent: expected a part routed to {expect.agent!r}, actual route {agents}")
+    if expect.via is not None and expect.via not in [r.via for r in turn.route]:
+        failures.append(f"via: expected {expect.via!r}, actual {[r.via for r in turn.route]}")
+    for path, matcher in expect.state.items():
+        actual = state.get(path)
+        if not matcher.check(actual):
+            failures.append(f"state {path}: expected {matcher.describe()}, actual {actual!r}")
+    refused_ids = sorted({a.rule_id or "?" for a in turn.actions if a.outcome == "refused"})
+    if expect.refused is True and not refused_ids:
+        failures.append("refused: expected a refusal, actual none")
+    elif expect.refused is False and refused_ids:
+        failures.append(f"refused: expected no refusal, actual {refused_ids}")
+    elif isinstance(expect.refused, list):
+        missing = [r for r in expect.refused if r not in refused_ids]
+        if missing:
+            failures.append(f"refused: expected rule(s) {expect.refused}, actual {refused_ids or 'none'}")
+    applied = [a for a in turn.actions if a.outcome == "applied"]
+    if expect.applied is True and not applied:
+        failures.append("applied: expected an applied action, actual none")
+    elif expect.applied is False and applied:
+        failures.append(f"applied: expected nothing applied, actual {[a.tool for a in applied]}")
+    reply = turn.reply.lower()
+    for needle in expect.reply_contains:
+        if needle.lower() not in reply:
+            failures.append(f"reply_contains: expected {needle!r} in the reply, actual {turn.reply!r}")
+    for needle in expect.reply_excludes:
+        if needle.lower() in reply:
+            failures.append(f"reply_excludes: expected no {needle!r} in the reply, actual {turn.reply!r}")
+    if expect.max_latency_ms is not None and turn.latency_ms.total > expect.max_latency_ms:
+        failures.append(
+            f"max_latency_ms: expected <= {expect.max_latency_ms:g}, actual {turn.latency_ms.total:g}"
+        )
+    if (
+        expect.pending_confirmation is not None
+        and (turn.pending_confirmation is not None) != expect.pending_confirmation
+    ):
+        failures.append(
+            f"pending_confirmation: expected {expect.pending_confirmation}, "
+            f"actual {turn.pending_confirmation is not None}"
+        )
+    for wanted in expect.actions or []:
+        if not any(
+            a.tool == wanted.tool
+            and all(a.arguments.get(k) == v for k, v in wanted.arguments.items())
+            and (wanted.outcome is None or a.outcome == wanted.outcome)
+            for a in turn.actions
+        ):
+            actual = [f"{a.tool}{a.arguments} -> {a.outcome}" for a in turn.actions]
+            failures.append(
+                f"actions: expected {wanted.tool}{wanted.arguments} -> {wanted.outcome or 'any'}, "
+                f"actual {actual}"
+            )
+    return failures
+
+
+async def run_scenario(scenario: Scenario, factory: StackFactory) -> ScenarioResult:
+    started = time.perf_counter()
+    results: list[StepResult] = []
+    stack, close = await factory()
+    try:
+        if scenario.vehicle:
+            await stack.inject(dict(scenario.vehicle))
+        session: str | None = None
+        for step in scenario.steps:
+            result = await _run_step(stack, scenario, step, session)
+            if result.turn is not None:
+                session = result.turn.session_id
+            results.append(result)
+    except Exception as exc:  # a crash in one scenario is that scenario's failure, not the suite's
+        return ScenarioResult(
+            str(scenario.file),
+            scenario.name,
+            scenario.tags,
+            False,
+            results,
+            time.perf_counter() - started,
+            error=f"{type(exc).__name__}: {exc}",
+        )
+    finally:
+        await close()
+    passed = all(r.passed for r in results)
+    return ScenarioResult(
+        str(scenario.file), scenario.name, scenario.tags, passed, results, time.perf_counter() - started
+    )
+
+
+async def _run_step(stack: ReplayStack, scenario: Scenario, step: Step, session: str | None) -> StepResult:
+    if step.kind == "signals":
+        await stack.inject(dict(step.signals))
+        return StepResult(step.index, step.kind, True)
+    if step.kind == "wait":
+        await stack.advance(step.wait)
+        return StepResult(step.index, step.kind, True)
+    if step.kind == "perception":
+        assert step.perception is not None
+        await stack.perceive(step.perception, scenario.file.parent)
+        return StepResult(step.index, step.kind, True)
+    assert step.say is not None
+    turn = await stack.say(step.say, step.seat, session)
+    failures: list[str] = []
+    if step.expect is not None:
+        state: dict[str, Any] = {}
+        if step.expect.state:
+            await stack.settle()
+            state = await stack.state(list(step.expect.state))
+        failures = check(step.expect, turn, state)
+        if failures:
+            route = ", ".join(f"{r.agent or 'none'}/{r.skill or '-'} via {r.via}" for r in turn.route)
+            actions = "; ".join(
+                f"{a.tool} {a.arguments} -> {a.outcome} {a.rule_id or ''}".strip() for a in turn.actions
+            )
+            failures.append(
+                f"(said {step.say!r}; reply {turn.reply!r}; route [{route}]; actions [{actions or 'none'}])"
+            )
+    return StepResult(step.index, step.kind, not failures, failures, turn.latency_ms.total, turn)
+
+
+def report_json(results: list[ScenarioResult]) -> dict[str, Any]:
+    latencies = sorted(s.latency_ms for r in results for s in r.steps if s.latency_ms is not None)
+
+    def pct(q: float) -> float | None:
+        if not latencies:
+            return None
+        return round(latencies[min(len(latencies) - 1, round(q * (len(latencies) - 1)))], 2)
+
+    return {
+        "scenarios": len(results),
+        "passed": sum(r.passed for r in results),
+        "failed": sum(not r.passed for r in results),
+        "steps": sum(len(r.steps) for r in results),
+        "latency_ms": {
+            "p50": round(statistics.median(latencies), 2) if latencies else None,
+            "p95": pct(0.95),
+        },
+        "results": [
+            {
+                "file": r.file,
+                "name": r.name,
+                "tags": r.tags,
+                "passed": r.passed,
+                "error": r.error,
+                "duration_s": round(r.duration_s, 3),
+                "steps": [
+                    {
+                        "index": s.index,
+                        "kind": s.kind,
+                        "passed": s.passed,
+                        "failures": s.failures,
+                        "latency_ms": s.latency_ms,
+                    }
+                    for s in r.steps
+                ],
+            }
+            for r in results
+        ],
+    }
+
+
+def report_junit(results: list[ScenarioResult]) -> bytes:
+    suite = ET.Element(
+        "testsuite",
+        name="cabin-scenarios",
+        tests=str(len(results)),
+        failures=str(sum(not r.passed and r.error is None for r in results)),
+        errors=str(sum(r.error is not None for r in results)),
+        time=f"{sum(r.duration_s for r in results):.3f}",
+    )
+    for r in results:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=Path(r.file).parent.name or "scenarios",
+            name=r.name,
+            file=r.file,
+            time=f"{r.duration_s:.3f}",
+        )
+        if r.error is not None:
+            ET.SubElement(case, "error", message=r.error).text = r.error
+        elif not r.passed:
+            text = "\n".join(f"step {s.index}: {f}" for s in r.steps for f in s.failures)
+            ET.SubElement(case, "failure", message=text.splitlines()[0] if text else "failed").text = text
+    document: bytes = ET.tostring(suite, encoding="utf-8", xml_declaration=True)
+    return document
+
+
+def describe_failure(result: ScenarioResult) -> list[str]:
+    lines = []
+    if result.error:
+        lines.append(f"  error: {result.error}")
+    for step in result.steps:
+        for failure in step.failures:
+            lines.append(f"  {result.file}: step {step.index}: {failure}")
+    return lines

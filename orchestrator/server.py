@@ -1,0 +1,78 @@
+"""The orchestrator as its own process (what ``cabin run`` starts on port 8700).
+
+``python -m orchestrator.server --port 8700 --agent URL [--agent URL ...] --vehicle-mcp-url URL``;
+tokens from the environment: ``CABIN_AGENT_TOKEN`` (sent to the agents), ``CABIN_MCP_TOKEN`` (sent to
+the vehicle server), ``CABIN_OPERATOR_TOKEN`` (required by the orchestrator's own A2A endpoint).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator
+
+import uvicorn
+from fastapi import FastAPI
+
+from .api import create_app
+from .directory import AgentDirectory
+from .routing import load_router
+from .turn import Orchestrator
+from .vehicle import VehicleAccess
+
+REFRESH_S = 10.0
+
+
+def build(args: argparse.Namespace) -> FastAPI:
+    from models import open_runtime
+
+    directory = AgentDirectory.from_urls(args.agent, token=os.environ.get("CABIN_AGENT_TOKEN") or None)
+    orchestrator = Orchestrator(load_router(open_runtime()), directory, budget_s=args.budget_ms / 1000)
+    vehicle = VehicleAccess(args.vehicle_mcp_url, token=os.environ.get("CABIN_MCP_TOKEN") or None)
+    base_url = f"http://{args.host}:{args.port}"
+    app = create_app(
+        orchestrator,
+        vehicle,
+        base_url=base_url,
+        a2a_token=os.environ.get("CABIN_OPERATOR_TOKEN") or None,
+        ui=not args.no_ui,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with vehicle:
+            await directory.refresh()
+
+            async def keep_fresh() -> None:
+                while True:
+                    await asyncio.sleep(REFRESH_S)
+                    await directory.refresh()
+
+            task = asyncio.create_task(keep_fresh())
+            try:
+                yield
+            finally:
+                task.cancel()
+                await directory.aclose()
+
+    app.router.lifespan_context = lifespan
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m orchestrator.server", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8700)
+    parser.add_argument("--agent", action="append", required=True, help="an agent's base URL (repeatable)")
+    parser.add_argument("--vehicle-mcp-url", required=True)
+    parser.add_argument("--budget-ms", type=float, default=800.0, help="per-turn latency budget")
+    parser.add_argument("--no-ui", action="store_true")
+    args = parser.parse_args(argv)
+    uvicorn.run(build(args), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
