@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from mcp import Client
@@ -15,7 +16,11 @@ from mcp_servers.vehicle.guardrails.rules import rules_for
 from mcp_servers.vehicle.server import WRITES, build_server
 
 from . import bench as bench_mod
+from .models import TurnResult
+from .replay.record import Recorder
 from .stack import run_stack
+
+SEATS = ("driver", "passenger", "rear_left", "rear_right")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -63,6 +68,122 @@ def _cmd_tools(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _ask(text: str, seat: str, state: str | None) -> TurnResult:
+    from mcp_servers.vehicle.state_file import load_state_file
+
+    from .local import open_local_stack, shared_catalog
+
+    initial = load_state_file(state, shared_catalog()) if state else None
+    stack = await open_local_stack(initial)
+    try:
+        return await stack.say(text, seat, None)
+    finally:
+        await stack.aclose()
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    from mcp_servers.vehicle.errors import VehicleError
+
+    try:
+        turn = asyncio.run(_ask(args.text, args.seat, args.state))
+    except VehicleError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(turn.model_dump_json(indent=2))
+    else:
+        print(turn.reply)
+    return 0
+
+
+def _show(turn: TurnResult) -> None:
+    print(f"cabin: {turn.reply}")
+    route = ", ".join(f"{r.agent or 'none'}/{r.skill or '-'} ({r.via})" for r in turn.route)
+    print(f"  route: {route}   {turn.latency_ms.total:.0f} ms")
+    for action in turn.actions:
+        rule = f" [{action.rule_id}]" if action.rule_id else ""
+        print(f"  {action.outcome:<18} {action.tool} {json.dumps(action.arguments)}{rule}")
+    if turn.pending_confirmation is not None:
+        print("  (waiting for yes or no)")
+
+
+async def _chat(seat: str, record: str | None) -> Recorder | None:
+    from .local import open_local_stack
+
+    stack = await open_local_stack()
+    recorder = Recorder(name=f"recorded session ({seat})") if record else None
+    session: str | None = None
+    print("cabin chat - say something (Ctrl-D to quit; ':seat passenger' changes seat)")
+    try:
+        while True:
+            try:
+                line = await asyncio.to_thread(input, f"{seat}> ")
+            except EOFError:
+                print()
+                break
+            text = line.strip()
+            if not text:
+                continue
+            if text.startswith(":seat "):
+                choice = text.split(maxsplit=1)[1]
+                if choice in SEATS:
+                    seat = choice
+                else:
+                    print(f"unknown seat {choice!r}; one of {', '.join(SEATS)}")
+                continue
+            turn = await stack.say(text, seat, session)
+            session = turn.session_id
+            _show(turn)
+            if recorder is not None:
+                await stack.settle()
+                observed = await stack.state(list(turn.state_changes))
+                recorder.say(text, seat, turn, observed)
+    finally:
+        await stack.aclose()
+    return recorder
+
+
+def _cmd_chat(args: argparse.Namespace) -> int:
+    recorder = asyncio.run(_chat(args.seat, args.record))
+    if recorder is not None:
+        Path(args.record).write_text(recorder.to_yaml(), encoding="utf-8")
+        print(f"recorded {len(recorder.steps)} step(s) to {args.record}")
+    return 0
+
+
+async def _cards() -> list[dict[str, Any]]:
+    from google.protobuf import json_format
+
+    from .local import open_local_stack
+
+    stack = await open_local_stack()
+    try:
+        return [
+            {
+                "url": e.url,
+                "healthy": e.healthy,
+                "card": json_format.MessageToDict(e.card) if e.card else None,
+            }
+            for e in stack.orchestrator.directory.entries
+        ]
+    finally:
+        await stack.aclose()
+
+
+def _cmd_agents(args: argparse.Namespace) -> int:
+    cards = asyncio.run(_cards())
+    if args.json:
+        print(json.dumps(cards, indent=2))
+        return 0
+    for entry in cards:
+        card = entry["card"] or {}
+        print(f"{card.get('name', entry['url'])}: {card.get('description', '')}")
+        for skill in card.get("skills", []):
+            examples = "; ".join(skill.get("examples", [])[:3])
+            print(f"  - {skill['id']}: {skill.get('description', '')}  e.g. {examples}")
+    return 0
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     report = bench_mod.run_bench(args.only or None)
     if args.json:
@@ -85,6 +206,22 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--insecure", action="store_true", help="no bearer tokens (local experiments only)")
     run.set_defaults(func=_cmd_run)
 
+    ask = sub.add_parser("ask", help="one turn, in-process (no servers needed)")
+    ask.add_argument("text")
+    ask.add_argument("--seat", choices=SEATS, default="driver")
+    ask.add_argument("--state", help="YAML/JSON mapping of VSS path to value, applied before the turn")
+    ask.add_argument("--json", action="store_true", help="print the whole TurnResult")
+    ask.set_defaults(func=_cmd_ask)
+
+    chat = sub.add_parser("chat", help="interactive session in the terminal")
+    chat.add_argument("--seat", choices=SEATS, default="driver")
+    chat.add_argument("--record", metavar="FILE.yaml", help="write the session as a scenario file")
+    chat.set_defaults(func=_cmd_chat)
+
+    agents = sub.add_parser("agents", help="the agents' Agent Cards")
+    agents.add_argument("--json", action="store_true")
+    agents.set_defaults(func=_cmd_agents)
+
     tools = sub.add_parser("tools", help="MCP tools with the guardrail rules that apply")
     tools.add_argument("--json", action="store_true")
     tools.set_defaults(func=_cmd_tools)
@@ -96,7 +233,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     from models.cli import register as register_models
 
+    from .replay.cli import register as register_replay
+    from .routing.cli import register as register_router
+
     register_models(sub)
+    register_replay(sub)
+    register_router(sub)
     return parser
 
 

@@ -39,3 +39,20 @@ def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: objec
 
     if inspect.iscoroutinefunction(obj) and name.startswith("test"):
         pytest.mark.anyio(obj)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Scenario tags become markers (``pytest -m safety``)."""
+    import yaml
+
+    config.addinivalue_line("markers", "scenario: a scenario file replayed against the in-process stack")
+    tags: set[str] = set()
+    for path in (ROOT / "scenarios").rglob("*.yaml"):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get("tags"), list):
+            tags.update(str(t).replace("-", "_") for t in data["tags"])
+    for tag in sorted(tags):
+        config.addinivalue_line("markers", f"{tag}: scenarios tagged {tag}")

@@ -1,6 +1,15 @@
 """Scenario replay: utterances and vehicle-state timelines in, expected states and refusals checked."""
 
-from .runner import ReplayStack, ScenarioResult, StepResult, check, report_json, report_junit, run_scenario
+from .runner import (
+    ReplayStack,
+    ScenarioResult,
+    StepResult,
+    check,
+    describe_failure,
+    report_json,
+    report_junit,
+    run_scenario,
+)
 from .scenario import Scenario, ScenarioError, discover, load_scenario
 
 __all__ = [
@@ -10,6 +19,7 @@ __all__ = [
     "ScenarioResult",
     "StepResult",
     "check",
+    "describe_failure",
     "discover",
     "load_scenario",
     "report_json",
