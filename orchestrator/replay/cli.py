@@ -9,8 +9,12 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 from mcp_servers.vehicle.catalog import Catalog
+from orchestrator.models import TurnResult
 
 from .runner import ReplayStack, ScenarioResult, describe_failure, report_json, report_junit, run_scenario
 from .scenario import Scenario, ScenarioError, discover, load_scenario
@@ -23,15 +27,79 @@ async def _local_factory() -> tuple[ReplayStack, Callable[[], Awaitable[None]]]:
     return stack, stack.aclose
 
 
-async def replay(scenarios: list[Scenario], jobs: int = 2, progress: bool = False) -> list[ScenarioResult]:
-    """Run ``scenarios`` in-process, ``jobs`` at a time (each against its own fresh stack)."""
-    limit = asyncio.Semaphore(max(1, jobs))
+class HttpStack:
+    """A running ``cabin run`` stack driven through its front-end API. Each scenario starts from the
+    simulator's default state (written with ``PUT /v1/vehicle/state``); time passes for real."""
+
+    def __init__(self, url: str) -> None:
+        self.http = httpx.AsyncClient(base_url=url.rstrip("/"), timeout=60.0)
+
+    async def _check(self, response: httpx.Response) -> Any:
+        if response.status_code >= 400:
+            raise ScenarioError(
+                f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+            )
+        return response.json()
+
+    async def reset(self) -> None:
+        from mcp_servers.vehicle.backends.simulator import DEFAULT_STATE
+
+        await self._check(await self.http.put("/v1/vehicle/state", json=DEFAULT_STATE))
+
+    async def inject(self, values: dict[str, Any]) -> None:
+        await self._check(await self.http.put("/v1/vehicle/state", json=values))
+
+    async def advance(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    async def perceive(self, frame: dict[str, Any], base_dir: Path) -> None:
+        raise ScenarioError("perception steps need the in-process stack (run without --url)")
+
+    async def say(self, text: str, seat: str, session_id: str | None) -> TurnResult:
+        body = {"text": text, "seat": seat, "session_id": session_id}
+        return TurnResult.model_validate(await self._check(await self.http.post("/v1/utterances", json=body)))
+
+    async def settle(self) -> None:
+        previous: Any = None
+        for _ in range(40):
+            current = await self._check(
+                await self.http.get("/v1/vehicle/state", params={"prefix": "Vehicle.Cabin"})
+            )
+            if current == previous:
+                return
+            previous = current
+            await asyncio.sleep(0.5)
+
+    async def state(self, paths: list[str]) -> dict[str, Any]:
+        everything = await self._check(await self.http.get("/v1/vehicle/state"))
+        return {p: everything.get(p) for p in paths}
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+def _http_factory(url: str) -> Callable[[], Awaitable[tuple[ReplayStack, Callable[[], Awaitable[None]]]]]:
+    async def factory() -> tuple[ReplayStack, Callable[[], Awaitable[None]]]:
+        stack = HttpStack(url)
+        await stack.reset()
+        return stack, stack.aclose
+
+    return factory
+
+
+async def replay(
+    scenarios: list[Scenario], jobs: int = 2, progress: bool = False, url: str | None = None
+) -> list[ScenarioResult]:
+    """Run ``scenarios``, each against a fresh stack: in-process ``jobs`` at a time, or one by one
+    against the running stack at ``url``."""
+    factory = _http_factory(url) if url else _local_factory
+    limit = asyncio.Semaphore(1 if url else max(1, jobs))
     done = 0
 
     async def one(scenario: Scenario) -> ScenarioResult:
         nonlocal done
         async with limit:
-            result = await run_scenario(scenario, _local_factory)
+            result = await run_scenario(scenario, factory)
         done += 1
         if progress:
             mark = "ok" if result.passed else "FAILED"
@@ -64,7 +132,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    results = asyncio.run(replay(scenarios, jobs=args.jobs, progress=sys.stderr.isatty()))
+    results = asyncio.run(replay(scenarios, jobs=args.jobs, progress=sys.stderr.isatty(), url=args.url))
     for result in results:
         print(f"{'PASS' if result.passed else 'FAIL'}  {result.file}  {result.name}")
         for line in describe_failure(result):
@@ -88,5 +156,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH")
     parser.add_argument("--report", metavar="FILE.json", help="write the JSON report here")
     parser.add_argument("--junit", metavar="FILE.xml", help="write a JUnit XML report here")
-    parser.add_argument("--jobs", type=int, default=2, help="scenarios run at once (default 2)")
+    parser.add_argument("--jobs", type=int, default=2, help="scenarios run at once in-process (default 2)")
+    parser.add_argument("--url", help="replay against a running stack (cabin run) at this URL instead")
     parser.set_defaults(func=_cmd_replay)
