@@ -1,0 +1,567 @@
+"""What a request asks for: deterministic reading of the common phrasings, or of an already-parsed intent.
+
+`understand_text` reads one utterance with fixed patterns ("find me a charger", "is there a
+pharmacy nearby", "how far is the nearest hospital", "take me there", "take me to the railway
+station", "how long will it take", "avoid motorways", "cancel the route", "the second one", "yes").
+`understand_intent` takes the orchestrator's parsed intent (`{"intent": ..., "slots": {...}}`)
+instead. Both give an `Understanding`; neither looks at the map: which words name a category and
+which a place is decided later, against the categories the map server knows.
+
+Only the person's own words are read here. Text from the map (a place's name) never passes through
+this module, so it can never turn into a request (SAFETY.md GR-18).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
+
+from agents.hosting import ParsedIntent
+from agents.navigation.errors import UnderstandingError
+from agents.navigation.vocabulary import AVOID_WORDS, NO_WORDS, ORDINALS, YES_WORDS, normalize, singular
+
+__all__ = [
+    "FILLER_WORDS",
+    "INTENT_NAMES",
+    "Coordinates",
+    "IntentKind",
+    "PlaceRef",
+    "Understanding",
+    "Unsupported",
+    "avoid_option",
+    "understand_intent",
+    "understand_request",
+    "understand_text",
+]
+
+IntentKind = Literal[
+    "find", "navigate", "route_info", "avoid", "cancel", "confirm", "deny", "select", "unknown"
+]
+"""find: look for places; navigate: set the destination; route_info: how far / how long;
+avoid: plan around a kind of road; cancel: stop guidance; confirm / deny: yes / no to a question;
+select: pick one place of a list just given; unknown: none of these."""
+
+Unsupported = Literal["price", "rating", "charging_speed", "opening_hours"]
+"""What a person may ask to rank by that the map does not hold."""
+
+_Frozen = ConfigDict(extra="forbid", frozen=True)
+
+
+class Coordinates(BaseModel):
+    """A position given as numbers (WGS84 degrees)."""
+
+    model_config = _Frozen
+
+    latitude: float = Field(ge=-90.0, le=90.0)
+    longitude: float = Field(ge=-180.0, le=180.0)
+
+
+class PlaceRef(BaseModel):
+    """The place a request is about, as the person referred to it.
+
+    At most one way of referring is meant at a time: `here` ("there", "it": the place just offered),
+    `ordinal` ("the second one", 1-based, -1 = the last), `saved` ("home"), `poi_id` or `position`
+    (from a parsed intent), or words: `category` (only a category), `name` (only a name) or
+    `phrase` (either; decided against the map's categories).
+    """
+
+    model_config = _Frozen
+
+    phrase: str | None = None
+    category: str | None = None
+    name: str | None = None
+    ordinal: int | None = None
+    here: bool = False
+    saved: Literal["home", "work"] | None = None
+    poi_id: str | None = None
+    position: Coordinates | None = None
+    indefinite: bool = False
+    """The person asked for any place of a kind ("a charger", "the nearest pharmacy")."""
+
+
+class Understanding(BaseModel):
+    """One request, read: what it asks, about which place, and how."""
+
+    model_config = _Frozen
+
+    kind: IntentKind
+    place: PlaceRef | None = None
+    avoid: tuple[str, ...] = ()
+    """Avoid options of the map server (motorways, trunk_roads, tolls, unpaved)."""
+    unsupported: Unsupported | None = None
+    asks_existence: bool = False
+    """The person asked whether such a place exists ("is there a pharmacy nearby?")."""
+    source: Literal["text", "intent"] = "text"
+
+
+FILLER_WORDS: frozenset[str] = frozenset(
+    {
+        "a", "an", "the", "some", "any", "me", "us", "i", "we", "you", "can", "could", "to", "for", "in",
+        "at", "on", "of", "my", "our", "please", "place", "one", "somewhere", "anywhere", "where",
+        "get", "go", "find", "nearest", "closest", "nearby", "near", "here", "around", "close", "by",
+        "there", "this", "area", "local", "good", "nice", "is", "are", "do", "does", "need", "want",
+        "car", "vehicle", "it", "up", "with", "and", "or", "just", "quick", "quickly", "now",
+    }
+)  # fmt: skip
+"""Words that never name a place on their own; what remains beside a category word is a name."""
+
+_NEAREST = re.compile(
+    r"\b(?:nearest|closest|nearby|near (?:me|us|here|by)|close by|close to (?:me|us|here)|around here|"
+    r"in (?:the|this) area|round here|around|close|next|local)\b"
+)
+_UNSUPPORTED: tuple[tuple[re.Pattern[str], Unsupported], ...] = (
+    (re.compile(r"\b(?:cheapest|cheaper|cheap|least expensive|lowest price[sd]?|best price[sd]?|"
+                r"inexpensive|affordable)\b"), "price"),
+    (re.compile(r"\b(?:best rated|top rated|highest rated|best reviewed|most popular|best|top)\b"), "rating"),
+    (re.compile(r"\b(?:fastest|quickest|rapid|high power(?:ed)?)\b"), "charging_speed"),
+    (re.compile(r"\b(?:open now|still open|thats open|that is open|which is open|open late|"
+                r"open 24 hours|24 hours?|open)\b"), "opening_hours"),
+)  # fmt: skip
+_HERE = frozenset(
+    {
+        "there", "it", "that", "that one", "this one", "that place", "this place", "the place",
+        "there please", "that one please", "one", "the one",
+    }
+)  # fmt: skip
+_CURRENT_DESTINATION = frozenset(
+    {
+        "it", "there", "that", "destination", "the destination", "my destination", "our destination",
+        "the end", "we get there", "we arrive", "we are there", "we be there", "arrival", "the route",
+        "the trip", "the drive", "the journey", "go", "drive", "left",
+    }
+)  # fmt: skip
+_SAVED = {"home": "home", "back home": "home", "my home": "home", "my house": "home", "work": "work",
+          "my work": "work", "the office": "work", "my office": "work", "office": "work"}  # fmt: skip
+
+_COURTESY_HEAD = re.compile(
+    r"^(?:hey|hi|hello|ok|okay|so|well|um|uh|hmm|please|just|alright|right|then|now|"
+    r"can you|could you|would you|will you|can i|could i|may i|"
+    r"i want to|i wanna|id like to|i would like to|i need you to|lets|let us|"
+    r"car|cabin|navigation|nav)\b\s*"
+)
+_COURTESY_TAIL = re.compile(r"\s*\b(?:please|thanks|thank you|now|right now|for me|for us|then|ok|okay)$")
+
+_CANCEL = re.compile(
+    r"^(?:cancel|stop|end|clear|abort|quit|delete|remove|turn off|switch off|exit|finish|drop)"
+    r"(?: the| my| our| this| current| all)*"
+    r" (?:route|routing|navigation|navigating|guidance|destination|directions|trip|journey|nav|sat nav)s?"
+    r"(?: guidance)?$|^(?:stop|quit) (?:navigating|guiding|routing)$"
+    r"|^no more (?:directions|navigation|guidance)$"
+)
+_AVOID_VERB = (
+    r"(?:avoid|avoiding|without|skip|skipping|no|not on|stay off|staying off|keep off|keeping off|"
+    r"dont use|do not use|not using|dont take|do not take|not via|no more)"
+)
+_ROAD_WORDS = "|".join(
+    sorted({re.escape(word) for word in AVOID_WORDS} | {re.escape(word + "s") for word in AVOID_WORDS},
+           key=len, reverse=True)
+)  # fmt: skip
+_AVOID = re.compile(
+    rf"\b(?:and |but |while |by |please )?{_AVOID_VERB}(?: any| the| all)?"
+    rf"(?P<roads>(?: (?:and|or|nor))?(?: (?:{_ROAD_WORDS}))(?:(?: and| or| nor|)? (?:{_ROAD_WORDS}))*)"
+    r"(?: roads?)?(?: please)?\b"
+)
+_ROAD = re.compile(rf"\b(?:{_ROAD_WORDS})\b")
+
+_ROUTE_INFO = re.compile(
+    r"\b(?:how long|eta|arrival time|time of arrival|when (?:will|do|shall|are|would|should) (?:we|i) "
+    r"(?:arrive|get|be|reach)|how far|how many (?:minutes|kilometres|kilometers|miles|km)|"
+    r"how much (?:longer|further|farther|time)|time left|distance left|remaining (?:time|distance))\b"
+)
+_ROUTE_INFO_PLACE = (
+    re.compile(r"\bhow far (?:away )?(?:is|are|s) (?P<place>.+?)(?: from here| away| by car| to drive)?$"),
+    re.compile(
+        r"\b(?:to|till|until|from here to) (?:get to |reach |drive to |go to |get |arrive at )?"
+        r"(?P<place>.+?)(?: from here| by car)?$"
+    ),
+)
+
+_NAV_VERB = r"(?:take|bring|get|drive|go|head|lead|steer|move|send|carry)"
+_NAVIGATE = (
+    re.compile(
+        rf"^{_NAV_VERB}(?: (?:me|us))?(?: (?:over|back|right|straight))? (?:to|towards|toward|for)"
+        r"(?: (?P<place>.*))?$"
+    ),
+    re.compile(
+        rf"^{_NAV_VERB}(?: (?:me|us))? (?P<place>there|here|home|back home|to it|it|that way|"
+        r"(?:the )?(?:first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th)(?: one)?)$"
+    ),
+    re.compile(
+        r"^(?:navigate|route|guide|direct)(?: (?:me|us))?(?: (?:to|towards|toward|for))?(?: (?P<place>.*))?$"
+    ),
+    re.compile(
+        r"^(?:set|change|make|put in|enter|add|use)(?: (?:the|my|our|a|as|it))*"
+        r" (?:destination|nav|navigation|sat nav|satnav|gps|route|course)(?: (?:to|for|as))?"
+        r"(?: (?P<place>.*))?$"
+    ),
+    re.compile(
+        r"^(?:give me |get me |get |show me |i need |i want |we need )?(?:the |some )?"
+        r"(?:directions|way|route|a route|the route) (?:to|for|towards) (?P<place>.+)$"
+    ),
+    re.compile(
+        r"^(?:start|begin)(?: the)? (?:navigation|navigating|guidance|route|routing|driving)"
+        r"(?: (?:to|for|towards))?(?: (?P<place>.*))?$"
+    ),
+)  # fmt: skip
+
+_FIND = re.compile(
+    r"^(?P<verb>find|search(?: for)?|look(?:ing)? for|locate|show(?: me)?|get me|i need|i want|"
+    r"im looking for|i am looking for|were looking for|we are looking for|we need|we want|need|want|"
+    r"where(?: is| are| can i find| can we find| do i find| can i get| can we get| can i| can we)?|wheres|"
+    r"whats the nearest|what is the nearest|whats the closest|what is the closest|"
+    r"is there|are there|is there any|are there any|any|anywhere|somewhere|"
+    r"do you know(?: of)?|know any|recommend|suggest|list|tell me about|tell me where|got any)\b"
+    r"(?: (?:me|us))?\s*(?P<place>.*)$"
+)
+_FIND_INSIDE = re.compile(
+    r"\b(?:where can (?:i|we)(?: find| get)?|where do (?:i|we) find|wheres|where is|where are|"
+    r"is there|are there|looking for|find(?: me| us)?|(?:i|we) need|(?:i|we) want|need|show me|get me)"
+    r" (?P<place>.+)$"
+)
+"""A search said after something else ("battery's low, where can I charge?"): what follows names the place."""
+_FOLLOW_UP_CLAUSE = re.compile(r"\s+(?:and|or|but)\s+(?:how|what|when|is|are|can|could|will|would)\b.*$")
+_WEAK_VERBS = frozenset(
+    {"i need", "i want", "need", "want", "we need", "we want", "get me", "show me", "list", "got any"}
+)
+"""Verbs that ask for something but not necessarily a place ("I need the windows closed"): what follows
+is searched for only when it is a whole category."""
+_EXISTENCE_VERBS = frozenset(
+    {"is there", "are there", "is there any", "are there any", "any", "anywhere", "got any",
+     "do you know", "do you know of", "know any"}
+)  # fmt: skip
+
+_ORDINAL_WORDS = "|".join(sorted((re.escape(word) for word in ORDINALS), key=len, reverse=True))
+_SELECT = re.compile(
+    rf"^(?:what about |how about |and |or |maybe |rather |actually |then )*(?:the )?"
+    rf"(?:(?P<word>{_ORDINAL_WORDS})(?: one| option| place| result| choice| of them| please)*"
+    rf"|(?:number|option|choice|result) (?P<number>{_ORDINAL_WORDS}))$"
+)
+_DETERMINERS = re.compile(r"^(?:the|a|an|some|any|my|our|one|ones|of the|a few|few)\b\s*")
+_INDEFINITE = re.compile(r"^(?:a|an|some|any|one)\b")
+
+
+def _strip_courtesy(text: str) -> str:
+    previous = None
+    while previous != text:
+        previous = text
+        text = _COURTESY_HEAD.sub("", text).strip()
+        text = _COURTESY_TAIL.sub("", text).strip()
+    return text
+
+
+def avoid_option(word: str) -> str | None:
+    """The map server's avoid option for a spoken road kind ("highways" -> "motorways"), or None."""
+    key = normalize(word)
+    if key in AVOID_WORDS.values() or key.replace(" ", "_") in AVOID_WORDS.values():
+        return key.replace(" ", "_")
+    for candidate in (key, " ".join([*key.split(" ")[:-1], singular(key.split(" ")[-1])])):
+        for suffix in ("", " road", " roads"):
+            option = AVOID_WORDS.get(candidate.removesuffix(suffix))
+            if option is not None:
+                return option
+    return None
+
+
+def _take_avoid(text: str) -> tuple[str, tuple[str, ...]]:
+    """Remove the avoid clauses from `text`; return the rest and the avoid options they named."""
+    options: list[str] = []
+    for match in _AVOID.finditer(text):
+        for road in _ROAD.findall(match.group("roads")):
+            option = avoid_option(road)
+            if option is not None and option not in options:
+                options.append(option)
+    if not options:
+        return text, ()
+    rest = _AVOID.sub(" ", text)
+    return re.sub(r"\s+", " ", rest).strip(), tuple(options)
+
+
+def _unsupported(text: str) -> tuple[str, Unsupported | None]:
+    found: Unsupported | None = None
+    for pattern, kind in _UNSUPPORTED:
+        if pattern.search(text):
+            found = found or kind
+            text = pattern.sub(" ", text)
+    return re.sub(r"\s+", " ", text).strip(), found
+
+
+def _ordinal(text: str) -> int | None:
+    match = _SELECT.match(text)
+    if match is None:
+        return None
+    word = match.group("word") or match.group("number")
+    return ORDINALS[word]
+
+
+def _place(words: str) -> tuple[PlaceRef | None, Unsupported | None]:
+    """A place reference from the words after a verb ("the nearest cheap charger", "there", "the 2nd one")."""
+    text, unsupported = _unsupported(words.strip())
+    if text in _HERE:
+        return PlaceRef(here=True), unsupported
+    ordinal = _ordinal(text)
+    if ordinal is not None:
+        return PlaceRef(ordinal=ordinal), unsupported
+    if text in _SAVED:
+        return PlaceRef(saved="home" if _SAVED[text] == "home" else "work"), unsupported
+    indefinite = bool(_INDEFINITE.match(text)) or bool(_NEAREST.search(text))
+    text = _NEAREST.sub(" ", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    previous = None
+    while previous != text:
+        previous = text
+        text = _DETERMINERS.sub("", text).strip()
+    if not text:
+        return None, unsupported
+    if text in _HERE:
+        return PlaceRef(here=True), unsupported
+    return PlaceRef(phrase=text, indefinite=indefinite), unsupported
+
+
+def _route_info_place(text: str) -> str | None:
+    text = _FOLLOW_UP_CLAUSE.sub("", text)
+    for pattern in _ROUTE_INFO_PLACE:
+        match = pattern.search(text)
+        if match is not None:
+            place = match.group("place").strip()
+            place = re.sub(r"\b(?:take|be|last|from here|by car|to drive|to get there)$", "", place).strip()
+            if place and place not in _CURRENT_DESTINATION and not re.match(r"^(?:we|i|you|it)\b", place):
+                return place
+    return None
+
+
+def understand_text(text: str) -> Understanding:
+    """Read one utterance. Never raises: what matches no pattern is `unknown`, with its words as the place."""
+    normalized = normalize(text)
+    if normalized in YES_WORDS:
+        return Understanding(kind="confirm")
+    if normalized in NO_WORDS:
+        return Understanding(kind="deny")
+    plain = _strip_courtesy(normalized)
+    if not plain:
+        return Understanding(kind="unknown")
+    if plain in YES_WORDS:
+        return Understanding(kind="confirm")
+    if plain in NO_WORDS:
+        return Understanding(kind="deny")
+    if _CANCEL.match(plain):
+        return Understanding(kind="cancel")
+    rest, avoid = _take_avoid(plain)
+    rest = _strip_courtesy(rest)
+
+    if _ROUTE_INFO.search(rest):
+        where = _route_info_place(rest)
+        if where is None:
+            return Understanding(kind="route_info", avoid=avoid)
+        place, unsupported = _place(where)
+        if place is None or place.here:
+            return Understanding(kind="route_info", avoid=avoid, unsupported=unsupported)
+        return Understanding(kind="find", place=place, avoid=avoid, unsupported=unsupported)
+
+    for pattern in _NAVIGATE:
+        match = pattern.match(rest)
+        if match is not None:
+            words = (match.group("place") or "").removeprefix("to ").strip()
+            place, unsupported = _place(words) if words else (PlaceRef(here=True), None)
+            return Understanding(
+                kind="navigate", place=place or PlaceRef(here=True), avoid=avoid, unsupported=unsupported
+            )
+
+    ordinal = _ordinal(rest)
+    if ordinal is not None:
+        return Understanding(kind="select", place=PlaceRef(ordinal=ordinal), avoid=avoid)
+
+    found = _FIND.match(rest)
+    if found is not None:
+        place, unsupported = _place(_FOLLOW_UP_CLAUSE.sub("", found.group("place")))
+        return Understanding(
+            kind="unknown" if found.group("verb") in _WEAK_VERBS else "find",
+            place=place,
+            avoid=avoid,
+            unsupported=unsupported,
+            asks_existence=found.group("verb") in _EXISTENCE_VERBS,
+        )
+
+    if avoid and (not rest or set(rest.split()) <= FILLER_WORDS | {"route", "roads", "road", "way"}):
+        return Understanding(kind="avoid", avoid=avoid)
+    if avoid:
+        return Understanding(kind="avoid", avoid=avoid)
+    if rest in YES_WORDS:
+        return Understanding(kind="confirm")
+    inside = _FIND_INSIDE.search(rest)
+    if inside is not None:
+        # Only a place that is a whole category is searched for from here (see the executor).
+        place, unsupported = _place(_FOLLOW_UP_CLAUSE.sub("", inside.group("place")))
+        if place is not None:
+            return Understanding(kind="unknown", place=place, unsupported=unsupported)
+    place, unsupported = _place(rest)
+    return Understanding(kind="unknown", place=place, unsupported=unsupported)
+
+
+# -- parsed intents ---------------------------------------------------------------------------------
+
+SKILL_INTENTS: dict[str, IntentKind] = {"poi": "find", "route": "navigate"}
+"""Intent names that only name a skill of the card: the words then say what is asked, and the
+kind given here applies only when they do not."""
+
+INTENT_NAMES: dict[str, IntentKind] = {
+    **SKILL_INTENTS,
+    "find_poi": "find",
+    "search_poi": "find",
+    "find_place": "find",
+    "navigate": "navigate",
+    "set_destination": "navigate",
+    "route_info": "route_info",
+    "eta": "route_info",
+    "travel_time": "route_info",
+    "avoid": "avoid",
+    "avoid_roads": "avoid",
+    "cancel_route": "cancel",
+    "cancel_navigation": "cancel",
+    "stop_navigation": "cancel",
+    "confirm": "confirm",
+    "yes": "confirm",
+    "deny": "deny",
+    "no": "deny",
+    "select": "select",
+}
+"""Intent names accepted in a data part, and what each asks."""
+
+_SORTS: dict[str, Unsupported | None] = {
+    "nearest": None,
+    "closest": None,
+    "distance": None,
+    "cheapest": "price",
+    "price": "price",
+    "rating": "rating",
+    "best_rated": "rating",
+    "fastest_charging": "charging_speed",
+    "charging_speed": "charging_speed",
+    "open_now": "opening_hours",
+}
+
+_Text = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class IntentSlots(BaseModel):
+    """The slots a parsed intent may carry. Unknown slot names are refused, naming them."""
+
+    model_config = _Frozen
+
+    category: _Text | None = None
+    name: _Text | None = None
+    place: _Text | None = Field(
+        default=None, validation_alias=AliasChoices("place", "poi", "destination", "query")
+    )
+    ordinal: int | None = Field(default=None, ge=-1, le=50)
+    poi_id: Annotated[str, Field(pattern=r"^[nwr][1-9][0-9]{0,18}$")] | None = None
+    latitude: float | None = Field(default=None, ge=-90.0, le=90.0)
+    longitude: float | None = Field(default=None, ge=-180.0, le=180.0)
+    avoid: list[_Text] = Field(default_factory=list)
+    sort: _Text | None = None
+    existence: bool = False
+
+    @field_validator("avoid", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: JsonValue) -> JsonValue:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("ordinal")
+    @classmethod
+    def _not_zero(cls, value: int | None) -> int | None:
+        if value == 0:
+            raise ValueError("ordinal counts from 1 (-1 is the last)")
+        return value
+
+
+def _slot_problems(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(part) for part in error['loc']) or 'slots'}: {error['msg']}" for error in exc.errors()
+    )
+
+
+def understand_intent(intent: ParsedIntent) -> Understanding:
+    """Turn a parsed intent into an `Understanding`.
+
+    Raises UnderstandingError naming the problem for an intent name outside `INTENT_NAMES`, an
+    unknown or malformed slot, latitude without longitude, an unknown avoid option or sort.
+    """
+    kind = INTENT_NAMES.get(intent.intent.strip().casefold())
+    if kind is None:
+        raise UnderstandingError(
+            f"I don't handle the intent {intent.intent!r}; I know: {', '.join(sorted(INTENT_NAMES))}."
+        )
+    try:
+        slots = IntentSlots.model_validate(intent.slots)
+    except ValidationError as exc:
+        raise UnderstandingError(f"The intent's slots are not usable: {_slot_problems(exc)}.") from exc
+    if (slots.latitude is None) != (slots.longitude is None):
+        raise UnderstandingError("The intent's slots need both latitude and longitude, or neither.")
+    avoid: list[str] = []
+    for word in slots.avoid:
+        option = avoid_option(word)
+        if option is None:
+            known = ", ".join(sorted(set(AVOID_WORDS.values())))
+            raise UnderstandingError(f"I can't avoid {word!r}; I can avoid: {known}.")
+        if option not in avoid:
+            avoid.append(option)
+    unsupported: Unsupported | None = None
+    if slots.sort is not None:
+        key = normalize(slots.sort).replace(" ", "_")
+        if key not in _SORTS:
+            raise UnderstandingError(f"I can't sort places by {slots.sort!r}; I sort them by distance.")
+        unsupported = _SORTS[key]
+    place = _slot_place(slots)
+    return Understanding(
+        kind=kind,
+        place=place,
+        avoid=tuple(avoid),
+        unsupported=unsupported,
+        asks_existence=slots.existence,
+        source="intent",
+    )
+
+
+def _slot_place(slots: IntentSlots) -> PlaceRef | None:
+    if slots.latitude is not None and slots.longitude is not None:
+        return PlaceRef(position=Coordinates(latitude=slots.latitude, longitude=slots.longitude))
+    if slots.poi_id is not None:
+        return PlaceRef(poi_id=slots.poi_id)
+    if slots.ordinal is not None:
+        return PlaceRef(ordinal=slots.ordinal)
+    if slots.category is not None or slots.name is not None:
+        return PlaceRef(
+            category=normalize(slots.category) if slots.category else None,
+            name=slots.name.strip() if slots.name else None,
+            indefinite=slots.name is None,
+        )
+    if slots.place is not None:
+        place, _ = _place(normalize(slots.place))
+        return place
+    return None
+
+
+def understand_request(text: str, intent: ParsedIntent | None) -> Understanding:
+    """Read a message: its parsed intent when it has one, completed from its words.
+
+    The intent's name decides what is asked (a skill name, `poi` or `route`, leaves that to the
+    words); its slots decide the place, and where they name none, the words do. Avoid options and
+    ranking wishes from both count. Raises UnderstandingError as `understand_intent` does.
+    """
+    spoken = understand_text(text) if text.strip() else Understanding(kind="unknown")
+    if intent is None:
+        return spoken
+    parsed = understand_intent(intent)
+    kind = parsed.kind
+    name = intent.intent.strip().casefold()
+    if name in SKILL_INTENTS and spoken.kind != "unknown":
+        kind = spoken.kind
+    return Understanding(
+        kind=kind,
+        place=parsed.place if parsed.place is not None else spoken.place,
+        avoid=tuple(dict.fromkeys((*parsed.avoid, *spoken.avoid))),
+        unsupported=parsed.unsupported or spoken.unsupported,
+        asks_existence=parsed.asks_existence or spoken.asks_existence,
+        source="intent",
+    )

@@ -1,0 +1,5 @@
+"""``python -m agents.perception``: serve the perception-summary agent."""
+
+from agents.perception.cli import main
+
+raise SystemExit(main())
