@@ -1,0 +1,300 @@
+"""Tool calls and their outcomes: what the agent asks of the car, and what the car answered.
+
+An `Action` is one call of a vehicle MCP task tool (`{tool, arguments}`). `ToolCatalog` holds the
+input schemas the vehicle server lists for the tools this agent may call and checks every action
+against them before it is sent, whatever produced it (templates, a pre-parsed intent, the model).
+`ActionReport` is one action with its outcome as the server decided it (`applied`, `refused`,
+`needs_confirmation` or `failed`), in the shape the orchestrator's `TurnResult` carries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Annotated, Any, Literal
+
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped]
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, ValidationError
+
+from agents.hosting import Seat
+from agents.vehicle_control.errors import InvalidActionError, VehicleUnavailableError
+
+__all__ = [
+    "AGENT_TOOLS",
+    "EXCLUSIVE_ARGUMENTS",
+    "RELATIVE_STEPS",
+    "SEATS",
+    "ZONE_ARGUMENTS",
+    "Action",
+    "ActionReport",
+    "ConfirmationRequest",
+    "Outcome",
+    "Refusal",
+    "ToolCatalog",
+    "WriteResult",
+    "report_for",
+    "state_changes",
+]
+
+AGENT_TOOLS: tuple[str, ...] = (
+    "set_cabin_temperature",
+    "set_fan",
+    "set_air_distribution",
+    "set_air_conditioning",
+    "set_recirculation",
+    "set_defrost",
+    "set_seat_heating",
+    "set_seat_ventilation",
+    "set_seat_massage",
+    "set_steering_wheel_heating",
+    "set_window",
+    "set_sunroof",
+    "set_sunshade",
+    "lock_doors",
+    "unlock_doors",
+    "set_door",
+    "set_trunk",
+    "set_lights",
+    "set_wipers",
+    "set_media_volume",
+    "fold_mirrors",
+)
+"""The vehicle task tools this agent calls. The generic `set_signals` and navigation's destination
+tool are deliberately absent: the agent acts only through named, narrow tools (least privilege)."""
+
+ZONE_ARGUMENTS: dict[str, str] = {
+    "set_cabin_temperature": "zone",
+    "set_fan": "zone",
+    "set_air_distribution": "zone",
+    "set_seat_heating": "seat",
+    "set_seat_ventilation": "seat",
+    "set_seat_massage": "seat",
+    "set_window": "window",
+    "set_door": "door",
+    "lock_doors": "doors",
+    "unlock_doors": "doors",
+}
+"""The argument of each tool that names a seat zone. Left out, it means the speaker's seat, except for
+the door locks, where it means every door (as the vehicle server defines them)."""
+
+_EVERY_DOOR_BY_DEFAULT = frozenset({"lock_doors", "unlock_doors"})
+
+EXCLUSIVE_ARGUMENTS: dict[str, tuple[str, str]] = {
+    "set_cabin_temperature": ("celsius", "delta"),
+    "set_fan": ("percent", "delta"),
+    "set_window": ("percent", "action"),
+    "set_sunshade": ("percent", "action"),
+    "set_media_volume": ("percent", "delta"),
+}
+"""Tools that take exactly one of two arguments (an absolute value or a relative change / action)."""
+
+RELATIVE_STEPS: dict[str, int] = {"set_cabin_temperature": 1, "set_fan": 20, "set_media_volume": 10}
+"""Tools a follow-up ("a bit more") can repeat, with the size of one step in the tool's unit."""
+
+SEATS: tuple[Seat, ...] = ("driver", "passenger", "rear_left", "rear_right")
+
+Outcome = Literal["applied", "refused", "needs_confirmation", "failed"]
+
+_ToolName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class Action(BaseModel):
+    """One call of a vehicle task tool."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tool: _ToolName
+    arguments: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class Refusal(BaseModel):
+    """One refused signal write, as the vehicle server reports it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    path: str
+    rule_id: str
+    reason: str
+
+
+class ConfirmationRequest(BaseModel):
+    """A write that waits for the person's yes (CONTRACTS.md §3 `needs_confirmation`)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    token: str
+    question: str
+    rule_id: str
+
+
+class WriteResult(BaseModel):
+    """The structured result every vehicle write tool returns (CONTRACTS.md §3)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    applied: dict[str, JsonValue] = Field(default_factory=dict)
+    refused: list[Refusal] = Field(default_factory=list)
+    needs_confirmation: ConfirmationRequest | None = None
+    held_back: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def from_content(cls, content: object) -> WriteResult:
+        """Read a tool's structured content; raise VehicleUnavailableError when it is not a write result."""
+        try:
+            return cls.model_validate(content)
+        except ValidationError as exc:
+            raise VehicleUnavailableError(f"the vehicle server answered with no write result: {exc}") from exc
+
+
+class ActionReport(BaseModel):
+    """An action and what became of it.
+
+    `rule_id` names the guardrail rule for `refused` and `needs_confirmation`; `message` is the
+    server's reason, question or error. `changes` (the targets the car accepted) and `confirm_token`
+    stay inside the agent: `data()` gives the public shape.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tool: str
+    arguments: dict[str, JsonValue]
+    outcome: Outcome
+    rule_id: str | None = None
+    message: str | None = None
+    changes: dict[str, JsonValue] = Field(default_factory=dict)
+    confirm_token: str | None = None
+
+    def data(self) -> dict[str, JsonValue]:
+        """`{"tool", "arguments", "outcome", "rule_id", "message"}` as the orchestrator expects it."""
+        return {
+            "tool": self.tool,
+            "arguments": dict(self.arguments),
+            "outcome": self.outcome,
+            "rule_id": self.rule_id,
+            "message": self.message,
+        }
+
+
+def report_for(action: Action, result: WriteResult) -> ActionReport:
+    """The report of `action` given the server's result; nothing is claimed that the result does not say."""
+    if result.refused:
+        reasons = list(dict.fromkeys(refusal.reason for refusal in result.refused))
+        return ActionReport(
+            tool=action.tool,
+            arguments=action.arguments,
+            outcome="refused",
+            rule_id=result.refused[0].rule_id,
+            message="; ".join(reasons),
+        )
+    if result.needs_confirmation is not None:
+        request = result.needs_confirmation
+        return ActionReport(
+            tool=action.tool,
+            arguments=action.arguments,
+            outcome="needs_confirmation",
+            rule_id=request.rule_id,
+            message=request.question,
+            confirm_token=request.token,
+        )
+    if not result.applied:
+        return ActionReport(
+            tool=action.tool,
+            arguments=action.arguments,
+            outcome="failed",
+            message="the car reported no change",
+        )
+    return ActionReport(
+        tool=action.tool, arguments=action.arguments, outcome="applied", changes=result.applied
+    )
+
+
+def state_changes(reports: Iterable[ActionReport]) -> dict[str, JsonValue]:
+    """Every target the car accepted in these reports, `{VSS path: value}` (later writes win)."""
+    changes: dict[str, JsonValue] = {}
+    for report in reports:
+        changes.update(report.changes)
+    return changes
+
+
+def _plain(value: JsonValue) -> JsonValue:
+    """Whole floats as int: a spoken "22" and a JSON 22.0 are the same request."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+class ToolCatalog:
+    """The vehicle tools this agent may call, with the input schemas the vehicle server lists for them.
+
+    `check` validates an action against its tool's schema (JSON Schema 2020-12), refuses unknown
+    argument names, a `confirm_token` (only the confirmation flow sets one), and a call giving both
+    or neither of a tool's exclusive arguments (`EXCLUSIVE_ARGUMENTS`). The zone argument may be
+    "self" (the speaker's seat) or left out (see `ZONE_ARGUMENTS`); `check` writes it out either way,
+    so every report names the zone that was asked for.
+    """
+
+    def __init__(self, schemas: Mapping[str, Mapping[str, Any]]) -> None:
+        self._schemas: dict[str, dict[str, Any]] = {}
+        self._validators: dict[str, Draft202012Validator] = {}
+        for name in AGENT_TOOLS:
+            schema = schemas.get(name)
+            if schema is None:
+                continue
+            try:
+                Draft202012Validator.check_schema(dict(schema))
+            except SchemaError as exc:
+                raise VehicleUnavailableError(
+                    f"the vehicle server lists tool {name!r} with an invalid schema"
+                ) from exc
+            self._schemas[name] = dict(schema)
+            self._validators[name] = Draft202012Validator(dict(schema))
+
+    @classmethod
+    def from_listing(cls, tools: Sequence[tuple[str, Mapping[str, Any]]]) -> ToolCatalog:
+        """A catalog from `(name, input schema)` pairs as `tools/list` returns them."""
+        return cls(dict(tools))
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The tools the agent may call that the server offers, in the agent's order."""
+        return tuple(self._schemas)
+
+    def schema(self, tool: str) -> dict[str, Any]:
+        """The input schema of `tool` (raises InvalidActionError for a tool the agent may not call)."""
+        if tool not in self._schemas:
+            raise InvalidActionError(self._unknown(tool))
+        return self._schemas[tool]
+
+    def check(self, action: Action, *, seat: Seat) -> Action:
+        """`action` with its zone written out for the speaker `seat`; InvalidActionError names any problem."""
+        tool = action.tool
+        if tool not in self._schemas:
+            raise InvalidActionError(self._unknown(tool))
+        arguments = {name: _plain(value) for name, value in action.arguments.items() if value is not None}
+        if "confirm_token" in arguments:
+            raise InvalidActionError(f"{tool}: confirm_token is set only when a person confirms")
+        properties = self._schemas[tool].get("properties", {})
+        unknown = sorted(set(arguments) - set(properties))
+        if unknown:
+            raise InvalidActionError(
+                f"{tool}: unknown argument(s) {', '.join(unknown)}; "
+                f"it takes {', '.join(p for p in properties if p != 'confirm_token')}"
+            )
+        zone = ZONE_ARGUMENTS.get(tool)
+        if zone is not None:
+            default = "all" if tool in _EVERY_DOOR_BY_DEFAULT else seat
+            given = arguments.get(zone, default)
+            arguments[zone] = seat if given == "self" else given
+        exclusive = EXCLUSIVE_ARGUMENTS.get(tool)
+        if exclusive is not None and (exclusive[0] in arguments) == (exclusive[1] in arguments):
+            raise InvalidActionError(f"{tool}: give exactly one of {exclusive[0]} or {exclusive[1]}")
+        errors = sorted(self._validators[tool].iter_errors(arguments), key=lambda error: list(error.path))
+        if errors:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in error.path) or 'arguments'}: {error.message}" for error in errors
+            )
+            raise InvalidActionError(f"{tool}: {problems}")
+        return Action(tool=tool, arguments=arguments)
+
+    def _unknown(self, tool: str) -> str:
+        return f"{tool!r} is not a vehicle tool this agent can call; it can call {', '.join(self.names)}"

@@ -1,0 +1,370 @@
+"""The vehicle-control turn: understand the request, call the vehicle tools, say what happened.
+
+`VehicleControlExecutor.handle` (the `CabinExecutor` contract) runs one turn:
+
+1. Understanding, deterministic first. A pre-parsed intent in the message's data part
+   (`{"intent": "<tool>", "slots": {...arguments}}`, or `{"intent": "actions", "slots": {"actions":
+   [{"tool", "arguments"}, ...]}}`) is used as it is, after validation against the tools' schemas
+   (an invalid one rejects the task, naming the problem). An intent with empty slots is a routing
+   decision, not a parse: when the message has text, the text is understood instead. Otherwise the
+   sentence templates parse the text; what they miss goes to the on-device model when one is
+   configured; what neither understands is answered honestly ("Sorry, I can't do that yet", with what
+   the agent can do). Questions about the car ("did I lock the car?") are answered from `get_signals`
+   and act on nothing; their values travel in `data.readings`.
+2. Acting: each action is one MCP tool call with `_meta` `cabin/seat` (the speaker), `cabin/origin`
+   (passed through from the message; a message without one sends none, the least-privileged case)
+   and `cabin/turn_id` when the message has one. The vehicle server's guardrails decide (only an
+   `occupant` request actuates, GR-18); the agent reports each decision as it came back.
+3. Answering: `Reply(text, data)` with `data = {"actions": [{tool, arguments, outcome, rule_id,
+   message}], "state_changes": {path: value}, "via": "template" | "model" | "intent" | "fallback"}`.
+   A `needs_confirmation` result becomes a `Question` (input-required) that saves the token, tool and
+   arguments; "yes" on the same task calls the tool again with the token (the server re-checks every
+   rule), "no" ends it with "Okay, I won't.", anything else is asked once more before giving up.
+   While the car is not parked (`Vehicle.Speed` > 0, or unknown) replies stay shorter (GR-12).
+
+Follow-ups ("a bit more") repeat the last relative change of the same conversation (the message's
+`cabin/session_id`, else its A2A context), which the agent remembers in memory for a few minutes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from pydantic import JsonValue, ValidationError
+
+from agents.hosting import (
+    AgentRequest,
+    CabinExecutor,
+    Failure,
+    Outcome,
+    ParsedIntent,
+    Question,
+    Rejection,
+    Reply,
+    Seat,
+)
+from agents.vehicle_control import queries as queries_module
+from agents.vehicle_control import replies
+from agents.vehicle_control.actions import (
+    RELATIVE_STEPS,
+    Action,
+    ActionReport,
+    ToolCatalog,
+    report_for,
+    state_changes,
+)
+from agents.vehicle_control.dialogue import (
+    ConversationMemory,
+    PendingCall,
+    PendingConfirmation,
+    classify_answer,
+)
+from agents.vehicle_control.errors import InvalidActionError, VehicleUnavailableError
+from agents.vehicle_control.interpreter import ModelInterpreter
+from agents.vehicle_control.link import CallMeta, ToolError, VehicleLink
+from agents.vehicle_control.parser import TemplateParser
+
+__all__ = ["ACTIONS_INTENT", "META_TURN", "SPEED", "VehicleControlExecutor", "call_meta"]
+
+logger = logging.getLogger(__name__)
+
+ACTIONS_INTENT = "actions"
+"""Intent name of a pre-parsed request carrying several calls in `slots.actions`."""
+
+META_SEAT = "cabin/seat"
+META_ORIGIN = "cabin/origin"
+META_TURN = "cabin/turn_id"
+META_SESSION = "cabin/session_id"
+SPEED = "Vehicle.Speed"
+
+_MAX_MODEL_CALLS = 2
+_DEFAULT_SEAT: Seat = "driver"
+
+
+def call_meta(request: AgentRequest) -> CallMeta:
+    """The `_meta` for this request's tool calls: only what the request says, nothing presumed."""
+    meta: CallMeta = {}
+    if request.seat is not None:
+        meta[META_SEAT] = request.seat
+    if request.origin is not None:
+        meta[META_ORIGIN] = request.origin
+    turn = request.metadata.get(META_TURN)
+    if isinstance(turn, str | int) and not isinstance(turn, bool) and str(turn):
+        meta[META_TURN] = str(turn)
+    return meta
+
+
+class VehicleControlExecutor(CabinExecutor):
+    """The vehicle-control agent's turns (see the module docstring).
+
+    `link` reaches the vehicle MCP server; `parser` holds the sentence templates; `interpreter`
+    (optional) is the on-device model stage; `memory` keeps the last relative change per conversation.
+    """
+
+    handler_timeout_s = 30.0
+
+    def __init__(
+        self,
+        link: VehicleLink,
+        *,
+        parser: TemplateParser | None = None,
+        interpreter: ModelInterpreter | None = None,
+        memory: ConversationMemory | None = None,
+    ) -> None:
+        super().__init__()
+        self.link = link
+        self.parser = parser if parser is not None else TemplateParser()
+        self.interpreter = interpreter
+        self.memory = memory if memory is not None else ConversationMemory()
+
+    async def aclose(self) -> None:
+        """Close the vehicle connection and release the model runtime if the interpreter opened it."""
+        try:
+            await self.link.aclose()
+        finally:
+            if self.interpreter is not None:
+                await self.interpreter.aclose()
+
+    async def handle(self, request: AgentRequest) -> Outcome:
+        if request.resumed is not None:
+            return await self._answer(request)
+        try:
+            catalog = await self.link.catalog()
+        except VehicleUnavailableError as exc:
+            logger.warning("task %s: %s", request.task_id, exc)
+            return Failure(reason=replies.unavailable(), data=_data([], "fallback"))
+        seat: Seat = request.seat or _DEFAULT_SEAT
+        moving = await self._moving()
+        intent = request.intent
+        if intent is not None and (intent.slots or not request.text.strip()):
+            try:
+                actions = _intent_actions(intent, catalog, seat)
+            except InvalidActionError as exc:
+                return Rejection(reason=f"The parsed intent cannot be used: {exc}")
+            return await self._act(request, actions, via="intent", moving=moving)
+        # No intent, or only its name (a routing decision without slots): understand the text.
+        parse = self.parser.parse(request.text, seat=seat, previous=self.memory.last(_conversation(request)))
+        actions = []
+        for action in parse.actions:
+            try:
+                actions.append(catalog.check(action, seat=seat))
+            except InvalidActionError as exc:
+                # A template produced a call the server's tools do not take (an older server, say).
+                logger.warning("task %s: template action dropped: %s", request.task_id, exc)
+        via = "template"
+        not_understood = list(parse.unmatched)
+        if not_understood and self.interpreter is not None:
+            from_model, not_understood = await self._ask_model(not_understood, seat, catalog)
+            if from_model:
+                actions.extend(from_model)
+                via = "model"
+        if not actions and not parse.queries:
+            if parse.needs_context and not parse.unmatched:
+                text = replies.needs_context(moving=moving)
+            else:
+                text = replies.cannot_do(moving=moving)
+            return Reply(text=text, data=_data([], "fallback"))
+        outcome: Outcome | None = None
+        if actions:
+            outcome = await self._act(request, actions, via=via, moving=moving, not_understood=not_understood)
+        if not parse.queries or isinstance(outcome, Question):
+            assert outcome is not None
+            return outcome
+        answers, readings = await self._read_answers(parse.queries, seat)
+        if not isinstance(outcome, Reply):
+            return Reply(text=answers, data={**_data([], via), "readings": readings})
+        data: dict[str, JsonValue] = {**outcome.data, "readings": readings}
+        return Reply(text=f"{outcome.text} {answers}", data=data)
+
+    # -- understanding -------------------------------------------------------------------------------
+
+    async def _ask_model(
+        self, clauses: Sequence[str], seat: Seat, catalog: ToolCatalog
+    ) -> tuple[list[Action], list[str]]:
+        assert self.interpreter is not None
+        actions: list[Action] = []
+        left: list[str] = []
+        for index, clause in enumerate(clauses):
+            if index >= _MAX_MODEL_CALLS:
+                left.append(clause)
+                continue
+            reading = await self.interpreter.interpret(clause, seat=seat, catalog=catalog)
+            if reading.action is None:
+                logger.info("model path declined %r: %s", clause, reading.reason)
+                left.append(clause)
+            else:
+                actions.append(reading.action)
+        return actions, left
+
+    async def _read_answers(self, queries: Sequence[str], seat: Seat) -> tuple[str, dict[str, JsonValue]]:
+        """Spoken answers to questions about the car, and the values they were read from."""
+        readings: dict[str, JsonValue] = {}
+        answers: list[str] = []
+        for query in queries:
+            paths = queries_module.paths_for(query, seat)
+            try:
+                values = await self.link.read(paths)
+            except VehicleUnavailableError as exc:
+                logger.warning("reading %s: %s", query, exc)
+                answers.append(replies.unavailable())
+                continue
+            readings.update(values)
+            answers.append(queries_module.answer(query, values, seat))
+        return " ".join(answers), readings
+
+    async def _moving(self) -> bool:
+        """True unless the car reports standing still (speed 0): an unknown speed counts as moving."""
+        try:
+            speed = (await self.link.read([SPEED])).get(SPEED)
+        except VehicleUnavailableError:
+            return True
+        return not isinstance(speed, int | float) or isinstance(speed, bool) or speed > 0
+
+    # -- acting --------------------------------------------------------------------------------------
+
+    async def _act(
+        self,
+        request: AgentRequest,
+        actions: Sequence[Action],
+        *,
+        via: str,
+        moving: bool,
+        not_understood: Sequence[str] = (),
+    ) -> Outcome:
+        meta = call_meta(request)
+        reports = [await self._call(action, meta) for action in actions]
+        for report in reports:
+            if report.outcome == "applied" and report.tool in RELATIVE_STEPS:
+                self.memory.remember(
+                    _conversation(request), Action(tool=report.tool, arguments=report.arguments)
+                )
+        waiting = [report for report in reports if report.outcome == "needs_confirmation"]
+        if waiting:
+            pending = PendingConfirmation(
+                calls=tuple(
+                    PendingCall(
+                        tool=report.tool,
+                        arguments=report.arguments,
+                        token=report.confirm_token or "",
+                        question=report.message or "Shall I go ahead?",
+                        rule_id=report.rule_id,
+                    )
+                    for report in waiting
+                ),
+                via=via,
+            )
+            done = [report for report in reports if report.outcome != "needs_confirmation"]
+            lead = replies.summarize(done, speaker=request.seat, moving=moving) + " " if done else ""
+            return Question(
+                text=f"{lead}{pending.question}",
+                state=pending.model_dump(mode="json"),
+                data=_data(reports, via),
+            )
+        text = replies.summarize(reports, speaker=request.seat, moving=moving, not_understood=not_understood)
+        return Reply(text=text, data=_data(reports, via))
+
+    async def _call(
+        self, action: Action, meta: CallMeta, *, confirm_token: str | None = None
+    ) -> ActionReport:
+        arguments: dict[str, JsonValue] = dict(action.arguments)
+        if confirm_token is not None:
+            arguments["confirm_token"] = confirm_token
+        try:
+            result = await self.link.write(action.tool, arguments, meta)
+        except ToolError as exc:
+            return ActionReport(
+                tool=action.tool, arguments=action.arguments, outcome="failed", message=str(exc)
+            )
+        except VehicleUnavailableError as exc:
+            logger.warning("%s: %s", action.tool, exc)
+            return ActionReport(
+                tool=action.tool,
+                arguments=action.arguments,
+                outcome="failed",
+                message="the car's controls did not answer",
+            )
+        return report_for(action, result)
+
+    # -- confirmations -------------------------------------------------------------------------------
+
+    async def _answer(self, request: AgentRequest) -> Outcome:
+        assert request.resumed is not None
+        try:
+            pending = PendingConfirmation.model_validate(request.resumed.state)
+        except ValidationError:
+            logger.warning("task %s: unreadable confirmation state", request.task_id)
+            return Reply(text="Sorry, I lost track of that. Please ask again.", data=_data([], "fallback"))
+        answer = classify_answer(request.text)
+        if answer == "no":
+            return Reply(
+                text=replies.declined(),
+                data={**_data([], "fallback"), "declined": [_call_data(call) for call in pending.calls]},
+            )
+        if answer == "unclear":
+            if pending.asked >= 2:
+                return Reply(text=replies.gave_up(), data=_data([], "fallback"))
+            again = pending.model_copy(update={"asked": pending.asked + 1})
+            return Question(
+                text=f"Sorry, was that a yes or a no? {pending.question}",
+                state=again.model_dump(mode="json"),
+                data=_data([], "fallback"),
+            )
+        meta = call_meta(request)
+        moving = await self._moving()
+        reports = [
+            await self._call(Action(tool=call.tool, arguments=call.arguments), meta, confirm_token=call.token)
+            for call in pending.calls
+        ]
+        if all(report.outcome == "failed" and _expired(report) for report in reports):
+            return Reply(text=replies.expired(), data=_data(reports, pending.via))
+        text = replies.summarize(reports, speaker=request.seat, moving=moving)
+        return Reply(text=text, data=_data(reports, pending.via))
+
+
+def _conversation(request: AgentRequest) -> str:
+    """The conversation a follow-up belongs to: the front-end's session when the message names one
+    (`cabin/session_id`; the orchestrator opens a new A2A context per turn), else the A2A context."""
+    session = request.metadata.get(META_SESSION)
+    return f"session:{session}" if isinstance(session, str) and session else f"context:{request.context_id}"
+
+
+def _expired(report: ActionReport) -> bool:
+    """True when the server no longer holds the confirmation (expired, used, or from before a restart)."""
+    message = (report.message or "").lower()
+    return "confirmation" in message and ("expired" in message or "ask again" in message)
+
+
+def _call_data(call: PendingCall) -> dict[str, JsonValue]:
+    return {"tool": call.tool, "arguments": dict(call.arguments)}
+
+
+def _data(reports: Sequence[ActionReport], via: str) -> dict[str, JsonValue]:
+    return {
+        "actions": [report.data() for report in reports],
+        "state_changes": state_changes(reports),
+        "via": via,
+    }
+
+
+def _intent_actions(intent: ParsedIntent, catalog: ToolCatalog, seat: Seat) -> list[Action]:
+    """The actions of a pre-parsed intent, each checked against its tool's schema."""
+    if intent.intent == ACTIONS_INTENT:
+        raw = intent.slots.get("actions")
+        if not isinstance(raw, list) or not raw:
+            raise InvalidActionError(
+                '"actions" needs slots {"actions": [{"tool": ..., "arguments": {...}}, ...]}'
+            )
+        items = raw
+    else:
+        items = [{"tool": intent.intent, "arguments": dict(intent.slots)}]
+    actions: list[Action] = []
+    for index, item in enumerate(items):
+        try:
+            action = Action.model_validate(item)
+        except ValidationError as exc:
+            raise InvalidActionError(
+                f"action {index} is not {{tool, arguments}}: {exc.errors()[0]['msg']}"
+            ) from exc
+        actions.append(catalog.check(action, seat=seat))
+    return actions

@@ -1,0 +1,232 @@
+"""The second stage of understanding: the on-device model proposes a tool call for what templates missed.
+
+Generation is constrained in two steps that together always yield `{"tool": <name>, "arguments":
+{...}}` for one of the agent's tools, or `{"tool": "none"}`, so the call cannot fail to parse: the tool
+name is decoded over the closed list of names (a literal-choice grammar, cheap to decode), then the
+arguments under the JSON schema of that one tool as `tools/list` gives it. A short few-shot prompt is
+the static prefix the runtime evaluates once and reuses for every request.
+
+A proposal is acted on only when its arguments validate against the tool's schema
+(`ToolCatalog.check`) and the request's own words support every part of it (`grounding`); otherwise
+the agent answers honestly that it cannot do this. A small model's guess is never what moves the car.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import JsonValue
+
+from agents.hosting import Seat
+from agents.vehicle_control.actions import EXCLUSIVE_ARGUMENTS, Action, ToolCatalog
+from agents.vehicle_control.errors import InvalidActionError
+from agents.vehicle_control.grounding import grounding_problem
+from models import ModelError, Prefix, Priority, Runtime, choice_grammar
+
+__all__ = [
+    "NO_TOOL",
+    "PROMPT_PREFIX",
+    "Interpretation",
+    "ModelInterpreter",
+    "RuntimeSource",
+    "arguments_schema",
+]
+
+logger = logging.getLogger(__name__)
+
+NO_TOOL = "none"
+"""The model's answer when no tool fits."""
+
+PROMPT_PREFIX = """Turn a request from a person in a car into one JSON tool call, or {"tool": "none"}
+when no tool fits.
+Tools: set_cabin_temperature(zone, celsius | delta), set_fan(zone, percent | delta),
+set_air_distribution(direction), set_air_conditioning(on), set_recirculation(on), set_defrost(where, on),
+set_seat_heating(seat, level 0-3), set_seat_ventilation(seat, level 0-3), set_seat_massage(seat, level 0-100),
+set_steering_wheel_heating(on), set_window(window, percent | action), set_sunroof(action),
+set_sunshade(percent | action, rear), lock_doors(doors), unlock_doors(doors), set_door(door, open),
+set_trunk(open), set_lights(light, on), set_wipers(mode, rear), set_media_volume(percent | delta),
+fold_mirrors(folded). Zones: driver, passenger, rear_left, rear_right, front, rear, all; leave the zone
+out for the speaker's own.
+
+Request: could the air be a little less chilly over here
+Call: {"tool": "set_cabin_temperature", "arguments": {"delta": 1}}
+
+Request: the kids in the back want their windows down
+Call: {"tool": "set_window", "arguments": {"window": "rear", "action": "open"}}
+
+Request: what's the capital of France
+Call: {"tool": "none"}
+
+Request: switch the hazard lights on
+Call: {"tool": "set_lights", "arguments": {"light": "hazard", "on": true}}
+
+Request: the music is a bit too loud for me
+Call: {"tool": "set_media_volume", "arguments": {"delta": -10}}
+
+Request: give the passenger seat some heat
+Call: {"tool": "set_seat_heating", "arguments": {"seat": "passenger", "level": 2}}
+
+Request: play my driving playlist
+Call: {"tool": "none"}
+
+Request: we need the wipers going quickly
+Call: {"tool": "set_wipers", "arguments": {"mode": "fast"}}
+
+Request: pop the boot open for me
+Call: {"tool": "set_trunk", "arguments": {"open": true}}
+
+Request: put the fan at 60 percent
+Call: {"tool": "set_fan", "arguments": {"percent": 60}}
+
+Request: call my mother
+Call: {"tool": "none"}
+
+Request: shut the sun shade please
+Call: {"tool": "set_sunshade", "arguments": {"action": "close"}}
+
+"""
+
+
+def _without_null(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """A property schema for generation: the null branch dropped (omitted = default), no prose keys."""
+    options = schema.get("anyOf")
+    if isinstance(options, list):
+        kept = [o for o in options if not (isinstance(o, dict) and o.get("type") == "null")]
+        if len(kept) == 1 and isinstance(kept[0], dict):
+            return _without_null(kept[0])
+        return {"anyOf": [_without_null(o) for o in kept if isinstance(o, dict)]}
+    keep = ("type", "enum", "const", "minimum", "maximum", "items")
+    return {key: value for key, value in schema.items() if key in keep}
+
+
+def arguments_schema(catalog: ToolCatalog, tool: str) -> dict[str, Any]:
+    """The JSON schema the model fills for `tool`'s arguments: the tool's own input schema without
+    `confirm_token` (only a person's yes sets one), null branches or prose, and for tools that take one
+    of two arguments (`EXCLUSIVE_ARGUMENTS`) one variant per argument."""
+    schema = catalog.schema(tool)
+    properties = {
+        key: _without_null(value)
+        for key, value in dict(schema.get("properties", {})).items()
+        if key != "confirm_token" and isinstance(value, dict)
+    }
+    required = [key for key in schema.get("required", []) if key in properties]
+    exclusive = EXCLUSIVE_ARGUMENTS.get(tool)
+    if exclusive is None:
+        return _object(properties, required)
+    # One variant per exclusive argument, so the model must give exactly one of them.
+    return {
+        "anyOf": [
+            _object(
+                {key: value for key, value in properties.items() if key not in exclusive or key == chosen},
+                [*required, chosen],
+            )
+            for chosen in exclusive
+        ]
+    }
+
+
+def _object(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+@dataclass(frozen=True)
+class Interpretation:
+    """The model's reading of one request: an action to take, or None with the reason it was not taken."""
+
+    action: Action | None
+    reason: str
+    proposal: JsonValue = None
+
+
+RuntimeSource = Runtime | Callable[[], Runtime]
+"""A model runtime the caller owns, or a function that opens one (the interpreter then owns it)."""
+
+
+class ModelInterpreter:
+    """Asks the on-device model for one tool call (see the module docstring for the checks).
+
+    `runtime` is a `Runtime` the caller owns, or a function that opens one on first use (then this
+    object owns it and `aclose` releases it). `timeout_s` bounds each generation, queue time included.
+    A runtime that cannot be opened, a timeout or any model error gives an Interpretation without an
+    action; nothing is raised to the caller.
+    """
+
+    def __init__(self, runtime: RuntimeSource, *, timeout_s: float = 8.0, max_tokens: int = 96) -> None:
+        self._source = runtime
+        self._runtime: Runtime | None = runtime if isinstance(runtime, Runtime) else None
+        self._owns_runtime = not isinstance(runtime, Runtime)
+        self._timeout_s = timeout_s
+        self._max_tokens = max_tokens
+        self._lock = asyncio.Lock()
+        self._prefix: Prefix | None = None
+        self._unavailable: str | None = None
+
+    async def interpret(self, text: str, *, seat: Seat, catalog: ToolCatalog) -> Interpretation:
+        """One checked action for `text`, or None with the reason."""
+        runtime = await self._ready()
+        if runtime is None:
+            return Interpretation(None, f"no model: {self._unavailable}")
+        names = [*catalog.names, NO_TOOL]
+        opening = f'Request: {" ".join(text.split())}\nCall: {{"tool": "'
+        prefix = self._prefix or PROMPT_PREFIX
+        try:
+            chosen = await runtime.generate(
+                opening,
+                prefix=prefix,
+                grammar=choice_grammar([f'{name}"' for name in names]),
+                max_tokens=24,
+                priority=Priority.AGENT,
+                timeout=self._timeout_s,
+            )
+            tool = chosen.text.removesuffix('"')
+            if tool not in catalog.names:
+                return Interpretation(None, "the model found no tool for this", {"tool": tool})
+            filled = await runtime.generate(
+                f'{opening}{tool}", "arguments": ',
+                prefix=prefix,
+                json_schema=arguments_schema(catalog, tool),
+                max_tokens=self._max_tokens,
+                priority=Priority.AGENT,
+                timeout=self._timeout_s,
+            )
+        except ModelError as exc:
+            logger.warning("model call failed: %s", exc)
+            return Interpretation(None, f"the model failed: {exc}")
+        proposal: dict[str, JsonValue] = {"tool": tool, "arguments": filled.data}
+        try:
+            action = Action.model_validate(proposal)
+            action = catalog.check(action, seat=seat)
+        except (InvalidActionError, ValueError) as exc:
+            return Interpretation(None, f"the model's call is not valid: {exc}", proposal)
+        problem = grounding_problem(text, action, seat=seat)
+        if problem is not None:
+            return Interpretation(None, f"not grounded in the request: {problem}", proposal)
+        return Interpretation(action, "grounded", proposal)
+
+    async def aclose(self) -> None:
+        """Release the runtime if this object opened it."""
+        runtime, self._runtime = self._runtime, None
+        if runtime is not None and self._owns_runtime:
+            await runtime.aclose()
+
+    async def _ready(self) -> Runtime | None:
+        async with self._lock:
+            if self._runtime is None and self._unavailable is None and callable(self._source):
+                factory = self._source
+                try:
+                    self._runtime = await asyncio.to_thread(factory)
+                except ModelError as exc:
+                    self._unavailable = str(exc)
+                    logger.warning("the on-device model is unavailable; templates only: %s", exc)
+            if self._runtime is not None and self._prefix is None:
+                with contextlib.suppress(ModelError):
+                    self._prefix = await self._runtime.prefix(PROMPT_PREFIX, timeout=self._timeout_s)
+            return self._runtime

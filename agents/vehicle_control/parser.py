@@ -1,0 +1,480 @@
+"""The deterministic first stage of understanding: sentence templates (Home Assistant's hassil).
+
+`TemplateParser.parse(text, seat=..., previous=...)` turns a request into tool calls without any
+model: the templates in `grammar/sentences.yaml` cover absolute values ("set it to 22"), relative
+changes ("a bit warmer", "turn it up"), indirect requests ("I'm cold", "it's pouring"), zones ("my
+seat", "rear left", "everyone") and several requests in one sentence ("lights on, wipers slow and
+set it to 19"). The whole text is tried first; when it does not match, it is split into clauses at
+commas and conjunctions, and a clause that lacks its verb borrows the previous clause's ("open the
+window and the sunroof"), a topic joins the clause after it ("the sunroof, can you open it"), and
+a stated reason or a long lead-in is set aside ("pop the trunk while we're stopped", "what I wanted
+to ask is whether you could set it to 22"), and misspelt words are set to the nearest word the
+templates know ("opne my windwo"). Clauses that match nothing are returned as `unmatched` for the
+next stage.
+
+The parser is pure and thread-safe after construction; one recognition takes a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hassil import Intents, recognize_best
+from pydantic import JsonValue
+
+from agents.hosting import Seat
+from agents.vehicle_control.actions import AGENT_TOOLS, RELATIVE_STEPS, ZONE_ARGUMENTS, Action
+from agents.vehicle_control.errors import SetupError
+
+__all__ = ["SENTENCES", "Parse", "TemplateParser"]
+
+SENTENCES = Path(__file__).resolve().parent / "grammar" / "sentences.yaml"
+"""The sentence templates that ship with the agent."""
+
+FOLLOW_UP = "follow_up"
+"""The intent that repeats the conversation's last relative change ("a bit more", "less")."""
+
+_SELF = "self"
+_FAHRENHEIT = "fahrenheit"
+_CELSIUS = "celsius"
+_SIGN = "sign"
+_REFERENCE = "$"
+
+_LEAD_IN = re.compile(
+    r"\b(?:whether you could|whether you can|if you could|if you can|could you|can you|would you|will you)\b",
+    re.IGNORECASE,
+)
+_MIN_CORRECTED = 4
+_MAX_CORRECTED_WORDS = 8
+_PURPOSE = re.compile(r"\s+\b(?:so that|so|because|since|'cause|cause|while|as)\b\s+", re.IGNORECASE)
+_SEPARATOR = re.compile(
+    r"\s*(?:[,;]|(?<=[.?!])\s|\b(?:and then|and also|and|then|also|plus)\b)\s*", re.IGNORECASE
+)
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "´": "'"})
+_WORD = re.compile(r"[a-z0-9/'-]+")
+_PARTICLE_VERBS = frozenset(
+    {"turn", "switch", "put", "flick", "flip", "roll", "wind", "crank", "bump", "bring"}
+)
+_PARTICLES = frozenset({"on", "off", "up", "down"})
+_VERBS = frozenset(
+    {
+        "open",
+        "close",
+        "shut",
+        "lock",
+        "unlock",
+        "set",
+        "raise",
+        "lower",
+        "start",
+        "stop",
+        "heat",
+        "warm",
+        "cool",
+        "fold",
+        "unfold",
+        "mute",
+        "increase",
+        "decrease",
+        "pop",
+        "crack",
+        "tilt",
+        "vent",
+        "make",
+        "activate",
+        "deactivate",
+        "enable",
+        "disable",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Parse:
+    """What the templates understood of one request.
+
+    `actions` are tool calls with every zone written out for the speaker's seat. `queries` name what
+    the request asks about the car (`locks`, `windows`, `temperature`), in order. `unmatched` holds
+    the clauses no template matched, in order (the whole text when nothing matched). `needs_context`
+    is True when a follow-up ("a bit more") came with no earlier change in the conversation.
+    `clauses` are the parts the text was split into (for tracing; not compared).
+    """
+
+    actions: tuple[Action, ...] = ()
+    unmatched: tuple[str, ...] = ()
+    needs_context: bool = False
+    queries: tuple[str, ...] = ()
+    clauses: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def understood_all(self) -> bool:
+        """True when every clause was understood."""
+        return not self.unmatched and not self.needs_context
+
+
+@dataclass(frozen=True)
+class _Match:
+    actions: tuple[Action, ...]
+    follow_up_sign: int | None = None
+    query: str | None = None
+
+
+class TemplateParser:
+    """Sentence-template recognizer over the agent's YAML grammar (hassil format plus `metadata.actions`).
+
+    Construction loads and checks the file: every intent must be a tool of `AGENT_TOOLS`, the
+    follow-up intent, or carry `metadata.actions` naming such tools; slot names must be strings.
+    Raises SetupError naming the file, line and intent otherwise.
+    """
+
+    def __init__(self, path: Path = SENTENCES) -> None:
+        self._path = path
+        data, root = _load_yaml(path)
+        _check_grammar(path, data, root)
+        try:
+            self._intents = Intents.from_dict(data)
+        except Exception as exc:
+            raise SetupError(f"{path}: the sentence templates do not compile: {exc}") from exc
+        self._fillers = _filler_pattern(data)
+        self._vocabulary = _vocabulary(data)
+        self._known = frozenset(self._vocabulary)
+        for intent in self._intents.intents.values():
+            for block in intent.data:
+                # Parse every template now, so the first request does not pay for it.
+                _ = block.sentences
+
+    @property
+    def path(self) -> Path:
+        """The grammar file in use."""
+        return self._path
+
+    def parse(self, text: str, *, seat: Seat, previous: Action | None = None) -> Parse:
+        """Understand `text` spoken from `seat`; `previous` is the conversation's last relative change."""
+        normalized = " ".join(text.translate(_APOSTROPHES).split())
+        if not normalized:
+            return Parse()
+        whole = self._recognize(normalized)
+        if whole is not None:
+            return self._resolve([(normalized, whole)], [], seat, previous, clauses=(normalized,))
+        clauses = [c for c in _SEPARATOR.split(normalized) if c and not self._is_filler(c)]
+        if not clauses:
+            return Parse(unmatched=(normalized,), clauses=(normalized,))
+        matched: list[tuple[str, _Match]] = []
+        unmatched: list[str] = []
+        verb: str | None = None
+        index = 0
+        while index < len(clauses):
+            clause = clauses[index]
+            index += 1
+            match = self._recognize(clause)
+            if match is None and verb is not None:
+                match = self._recognize(f"{verb} {clause}")
+            if match is None and index < len(clauses):
+                # "the sunroof, can you open it": a topic, then what to do with it.
+                joined = f"{clause} {clauses[index]}"
+                match = self._recognize(joined)
+                if match is not None:
+                    clause = joined
+                    index += 1
+            if match is None:
+                match = self._recover(clause)
+            if match is None:
+                unmatched.append(clause)
+                continue
+            matched.append((clause, match))
+            verb = self._verb(clause) or verb
+        if not matched:
+            return Parse(unmatched=(normalized,), clauses=tuple(clauses))
+        return self._resolve(matched, unmatched, seat, previous, clauses=tuple(clauses))
+
+    # -- recognition ---------------------------------------------------------------------------------
+
+    def _recognize(self, text: str) -> _Match | None:
+        result = recognize_best(text, self._intents)
+        if result is None:
+            return None
+        slots: dict[str, JsonValue] = {name: _json(entity.value) for name, entity in result.entities.items()}
+        fahrenheit = slots.pop(_FAHRENHEIT, None)
+        if isinstance(fahrenheit, int | float):
+            slots[_CELSIUS] = _json(round((fahrenheit - 32) * 5 / 9 * 2) / 2)
+        name = result.intent.name
+        if name == FOLLOW_UP:
+            return _Match(actions=(), follow_up_sign=_sign(slots))
+        metadata = result.intent_metadata or {}
+        if isinstance(metadata.get("query"), str):
+            return _Match(actions=(), query=metadata["query"])
+        templates = metadata.get("actions")
+        if templates is None:
+            arguments = {slot: value for slot, value in slots.items() if slot != _SIGN}
+            templates = [{"tool": name, "arguments": arguments}]
+        actions = tuple(self._action(name, template, slots) for template in templates)
+        return _Match(actions=actions)
+
+    def _action(self, intent: str, template: Mapping[str, Any], slots: Mapping[str, JsonValue]) -> Action:
+        arguments: dict[str, JsonValue] = {}
+        for argument, raw in dict(template.get("arguments") or {}).items():
+            value: JsonValue = raw
+            if isinstance(raw, str) and raw.startswith(_REFERENCE):
+                reference = raw[len(_REFERENCE) :]
+                if reference not in slots:
+                    raise SetupError(
+                        f"{self._path}: intent {intent}: argument {argument} refers to no slot {raw}"
+                    )
+                value = slots[reference]
+            arguments[str(argument)] = value
+        if isinstance(arguments.get("delta"), int | float):
+            delta = arguments["delta"]
+            assert isinstance(delta, int | float)
+            arguments["delta"] = _json(delta * _sign(slots))
+        return Action(tool=str(template["tool"]), arguments=arguments)
+
+    def _recover(self, clause: str) -> _Match | None:
+        """Second tries for a clause that matched nothing as it stands."""
+        # "pop the trunk while we're stopped": the request without its reason.
+        head = _PURPOSE.split(clause, maxsplit=1)[0].strip()
+        candidates = [head] if head and head != clause else []
+        # "what I wanted to ask is whether you could set it to 22": the request after its lead-in.
+        lead_ins = list(_LEAD_IN.finditer(head or clause))
+        if lead_ins:
+            candidates.append((head or clause)[lead_ins[-1].end() :].strip())
+        # "opne my windwo": words the templates do not know, set to the nearest word they do (short
+        # requests only: a long clause that matched nothing is rarely one typo away from a command).
+        for candidate in [clause, *candidates]:
+            if len(candidate.split()) > _MAX_CORRECTED_WORDS:
+                continue
+            corrected = self._spelling(candidate)
+            if corrected != candidate:
+                candidates.append(corrected)
+        for candidate in candidates:
+            if candidate:
+                match = self._recognize(candidate)
+                if match is not None:
+                    return match
+        return None
+
+    def _spelling(self, text: str) -> str:
+        fixed = []
+        for word in text.split():
+            bare = word.lower().strip(".,!?;:")
+            if len(bare) < _MIN_CORRECTED or bare in self._known or not bare.isalpha():
+                fixed.append(word)
+                continue
+            fixed.append(_nearest(bare, self._vocabulary) or word)
+        return " ".join(fixed)
+
+    def _is_filler(self, clause: str) -> bool:
+        remainder = self._fillers.sub(" ", clause.lower())
+        return not _WORD.findall(remainder)
+
+    def _verb(self, clause: str) -> str | None:
+        words = _WORD.findall(self._fillers.sub(" ", clause.lower()))
+        if not words:
+            return None
+        if words[0] in _PARTICLE_VERBS and len(words) > 1 and words[1] in _PARTICLES:
+            return f"{words[0]} {words[1]}"
+        return words[0] if words[0] in _VERBS else None
+
+    # -- resolution ----------------------------------------------------------------------------------
+
+    def _resolve(
+        self,
+        matched: Sequence[tuple[str, _Match]],
+        unmatched: Sequence[str],
+        seat: Seat,
+        previous: Action | None,
+        *,
+        clauses: tuple[str, ...],
+    ) -> Parse:
+        actions: list[Action] = []
+        queries: list[str] = []
+        needs_context = False
+        for _clause, match in matched:
+            if match.query is not None:
+                if match.query not in queries:
+                    queries.append(match.query)
+                continue
+            if match.follow_up_sign is not None:
+                follow = _follow_up(previous, match.follow_up_sign)
+                if follow is None:
+                    needs_context = True
+                    continue
+                actions.append(follow)
+                previous = follow
+                continue
+            for action in match.actions:
+                resolved = _for_seat(action, seat)
+                # A repeated absolute request is one request; a repeated relative step is two steps.
+                if resolved not in actions or "delta" in resolved.arguments:
+                    actions.append(resolved)
+                if resolved.tool in RELATIVE_STEPS:
+                    previous = resolved
+        return Parse(
+            actions=tuple(actions),
+            unmatched=tuple(unmatched),
+            needs_context=needs_context,
+            queries=tuple(queries),
+            clauses=clauses,
+        )
+
+
+def _json(value: Any) -> JsonValue:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    return str(value)
+
+
+def _sign(slots: Mapping[str, JsonValue]) -> int:
+    return -1 if slots.get(_SIGN) == -1 else 1
+
+
+def _for_seat(action: Action, seat: Seat) -> Action:
+    if not any(value == _SELF for value in action.arguments.values()):
+        return action
+    arguments = {name: (seat if value == _SELF else value) for name, value in action.arguments.items()}
+    return Action(tool=action.tool, arguments=arguments)
+
+
+def _follow_up(previous: Action | None, sign: int) -> Action | None:
+    """One more step of `previous` ("more": same direction, "less": the other one)."""
+    if previous is None or previous.tool not in RELATIVE_STEPS:
+        return None
+    earlier = previous.arguments.get("delta")
+    direction = -1 if isinstance(earlier, int | float) and earlier < 0 else 1
+    arguments: dict[str, JsonValue] = {"delta": RELATIVE_STEPS[previous.tool] * direction * sign}
+    zone = ZONE_ARGUMENTS.get(previous.tool)
+    if zone is not None and zone in previous.arguments:
+        arguments = {zone: previous.arguments[zone], **arguments}
+    return Action(tool=previous.tool, arguments=arguments)
+
+
+def _edits(a: str, b: str) -> int:
+    """Optimal-string-alignment distance: insertions, deletions, substitutions, adjacent swaps."""
+    rows = [list(range(len(b) + 1))]
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            row[j] = min(rows[i - 1][j] + 1, row[j - 1] + 1, rows[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], rows[i - 2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
+
+
+def _nearest(word: str, vocabulary: Sequence[str]) -> str | None:
+    """The one vocabulary word within 1 edit (2 for words of 8+ letters); None when none or a tie."""
+    allowed = 2 if len(word) >= 8 else 1
+    best: list[str] = []
+    best_distance = allowed + 1
+    for candidate in vocabulary:
+        if abs(len(candidate) - len(word)) > allowed:
+            continue
+        distance = _edits(word, candidate)
+        if distance > allowed:
+            continue
+        if distance < best_distance:
+            best, best_distance = [candidate], distance
+        elif distance == best_distance:
+            best.append(candidate)
+    return best[0] if len(best) == 1 else None
+
+
+def _vocabulary(data: Mapping[str, Any]) -> list[str]:
+    """Every word the templates, lists and rules spell out (the targets of spelling correction)."""
+    texts: list[str] = []
+    for intent in dict(data.get("intents") or {}).values():
+        for block in intent.get("data") or []:
+            texts.extend(str(sentence) for sentence in block.get("sentences") or [])
+    for spec in dict(data.get("lists") or {}).values():
+        for value in spec.get("values") or []:
+            texts.append(str(value.get("in", "")) if isinstance(value, dict) else str(value))
+    texts.extend(str(rule) for rule in dict(data.get("expansion_rules") or {}).values())
+    words = {word for text in texts for word in re.findall(r"[a-z]+", text.lower())}
+    return sorted(word for word in words if len(word) >= _MIN_CORRECTED)
+
+
+def _filler_pattern(data: Mapping[str, Any]) -> re.Pattern[str]:
+    words = sorted({str(w).lower() for w in data.get("skip_words", [])} | {"like", "well", "yeah"}, key=len)
+    alternatives = "|".join(re.escape(word) for word in reversed(words))
+    return re.compile(rf"\b(?:{alternatives})\b|[^\w\s/'-]")
+
+
+# -- loading and checking the grammar file ---------------------------------------------------------
+
+
+def _load_yaml(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SetupError(f"{path}: cannot read the sentence templates ({exc.strerror})") from exc
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        raise SetupError(f"{path}{where}: not valid YAML ({exc})") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("intents"), dict):
+        raise SetupError(f"{path}: expected a mapping with 'language', 'intents' and 'lists'")
+    return data, root
+
+
+def _line_of(root: yaml.Node | None, keys: Sequence[str]) -> int | None:
+    node = root
+    line: int | None = None
+    for key in keys:
+        if not isinstance(node, yaml.MappingNode):
+            return line
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+                line = key_node.start_mark.line + 1
+                node = value_node
+                break
+        else:
+            return line
+    return line
+
+
+def _check_grammar(path: Path, data: Mapping[str, Any], root: yaml.Node | None) -> None:
+    for name, intent in dict(data["intents"]).items():
+        line = _line_of(root, ["intents", str(name)])
+        where = f"{path}:{line}" if line is not None else str(path)
+        blocks = intent.get("data") if isinstance(intent, dict) else None
+        if not isinstance(blocks, list) or not blocks:
+            raise SetupError(f"{where}: intent {name}: needs a non-empty 'data' list")
+        for block in blocks:
+            slots = block.get("slots") or {}
+            bad = [key for key in slots if not isinstance(key, str)]
+            if bad:
+                raise SetupError(
+                    f"{where}: intent {name}: slot name {bad[0]!r} is not a string (quote on/off/yes/no keys)"
+                )
+            metadata = block.get("metadata") or {}
+            if isinstance(metadata.get("query"), str):
+                continue
+            templates = metadata.get("actions")
+            if templates is None:
+                if name not in AGENT_TOOLS and name != FOLLOW_UP:
+                    raise SetupError(
+                        f"{where}: intent {name}: names no tool of this agent and has no metadata.actions"
+                    )
+                continue
+            for template in templates:
+                tool = template.get("tool") if isinstance(template, dict) else None
+                if tool not in AGENT_TOOLS:
+                    raise SetupError(
+                        f"{where}: intent {name}: action tool {tool!r} is not one of AGENT_TOOLS"
+                    )
+                arguments = template.get("arguments") or {}
+                bad = [key for key in arguments if not isinstance(key, str)]
+                if bad:
+                    raise SetupError(
+                        f"{where}: intent {name}: argument {bad[0]!r} is not a string (quote on/off keys)"
+                    )
