@@ -28,7 +28,7 @@ from models import Runtime, open_runtime
 
 from .directory import AgentDirectory
 from .models import Seat, TurnResult
-from .routing import Router, load_router
+from .routing import Router
 from .turn import Orchestrator
 from .vehicle import VehicleAccess
 
@@ -53,9 +53,16 @@ def shared_runtime() -> Runtime:
     return open_runtime()
 
 
-@functools.cache
-def shared_router() -> Router:
-    return load_router(shared_runtime())
+_routers: dict[int, Router] = {}
+
+
+async def shared_router() -> Router:
+    """The routing cascade over the shared runtime (its templates and artefact are read once)."""
+    runtime = shared_runtime()
+    router = _routers.get(id(runtime))
+    if router is None:
+        router = _routers[id(runtime)] = await Router.open(runtime)
+    return router
 
 
 class LocalStack:
@@ -108,7 +115,7 @@ async def open_local_stack(
     from agents.vehicle_control import build_vehicle_control_app
 
     runtime = runtime if runtime is not None else shared_runtime()
-    router = router if router is not None else shared_router()
+    router = router if router is not None else await shared_router()
     backend = SimulatorBackend(shared_catalog(), state)
     service = VehicleService(
         backend, Guardrails(backend.catalog, clock=lambda: backend.clock), AuditLog(audit)
@@ -121,7 +128,7 @@ async def open_local_stack(
 
     navigation_mcp = create_navigation_server(shared_map())
     perception_mcp = build_perception_server(perception, inject=True)
-    apps = {
+    apps: dict[str, Any] = {
         VEHICLE_CONTROL_URL: build_vehicle_control_app(
             vehicle_for("vehicle-control"), base_url=VEHICLE_CONTROL_URL, runtime=runtime
         ),

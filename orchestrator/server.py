@@ -18,7 +18,7 @@ from fastapi import FastAPI
 
 from .api import create_app
 from .directory import AgentDirectory
-from .routing import load_router
+from .routing import Router, TemplateStage
 from .turn import Orchestrator
 from .vehicle import VehicleAccess
 
@@ -29,7 +29,8 @@ def build(args: argparse.Namespace) -> FastAPI:
     from models import open_runtime
 
     directory = AgentDirectory.from_urls(args.agent, token=os.environ.get("CABIN_AGENT_TOKEN") or None)
-    orchestrator = Orchestrator(load_router(open_runtime()), directory, budget_s=args.budget_ms / 1000)
+    # Templates answer from the first request; the model path joins once the lifespan has opened it.
+    orchestrator = Orchestrator(Router([TemplateStage()]), directory, budget_s=args.budget_ms / 1000)
     vehicle = VehicleAccess(args.vehicle_mcp_url, token=os.environ.get("CABIN_MCP_TOKEN") or None)
     base_url = f"http://{args.host}:{args.port}"
     app = create_app(
@@ -43,6 +44,7 @@ def build(args: argparse.Namespace) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with vehicle:
+            orchestrator.router = await Router.open(open_runtime())
             await directory.refresh()
 
             async def keep_fresh() -> None:

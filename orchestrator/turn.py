@@ -13,9 +13,8 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
-from typing import Any, Protocol
 
 from pydantic import JsonValue
 
@@ -25,38 +24,13 @@ from .dialogue import LastPart, Session, SessionStore, Waiting, classify, zone_w
 from .directory import AgentDirectory, AgentDown
 from .events import EventBus
 from .models import Action, Latency, PendingConfirmation, RouteStep, Seat, TurnResult
+from .routing import RoutedPart, Router
 
 DEFAULT_BUDGET_S = 0.8
 #: An agent gets at least this long even when the routing used most of the budget: a late answer
 #: is better than abandoning a request that may already be acting on the car.
 MIN_AGENT_TIMEOUT_S = 0.5
 AGENT_TIMEOUT_S = 8.0
-
-
-class RoutedPartLike(Protocol):
-    text: str
-    agent: str | None
-    skill: str | None
-    intent: str | None
-    slots: dict[str, JsonValue]
-    via: Any
-    confidence: float
-
-
-class RouteLike(Protocol):
-    parts: Sequence[RoutedPartLike]
-
-
-class RouterLike(Protocol):
-    """The routing cascade (``orchestrator.routing.Router``)."""
-
-    async def route(
-        self,
-        text: str,
-        *,
-        available_agents: Collection[str] | None = None,
-        budget_s: float = DEFAULT_BUDGET_S,
-    ) -> RouteLike: ...
 
 
 @dataclass
@@ -86,7 +60,7 @@ class Orchestrator:
 
     def __init__(
         self,
-        router: RouterLike,
+        router: Router,
         directory: AgentDirectory,
         *,
         sessions: SessionStore | None = None,
@@ -144,9 +118,11 @@ class Orchestrator:
                 "routing", turn_id, text=text, parts=[p.model_dump() for p in parts], latency_ms=route_ms
             )
             outcomes = []
-            for step, intent in zip(parts, self._intents(parts), strict=True):
+            for step in parts:
                 remaining = self.budget_s - (time.perf_counter() - started)
-                outcomes.append(await self._run_part(session, step, intent, turn_id, seat, remaining))
+                # The router's template intents name routing classes, not agent tools: each agent
+                # parses its own part, so only the text (with seat and origin) is sent.
+                outcomes.append(await self._run_part(session, step, None, turn_id, seat, remaining))
         result = self._assemble(session, turn_id, outcomes, started, route_ms)
         session.remember({"turn_id": turn_id, "text": text, "reply": result.reply})
         self.events.publish("turn", turn_id, result=result.model_dump(mode="json"))
@@ -201,7 +177,7 @@ class Orchestrator:
     # -- parts ---------------------------------------------------------------------------------------
 
     @staticmethod
-    def _step(part: RoutedPartLike) -> RouteStep:
+    def _step(part: RoutedPart) -> RouteStep:
         return RouteStep(
             text=part.text,
             agent=part.agent,
@@ -210,10 +186,6 @@ class Orchestrator:
             confidence=round(part.confidence, 3),
             intent=part.intent,
         )
-
-    @staticmethod
-    def _intents(parts: list[RouteStep]) -> list[dict[str, JsonValue] | None]:
-        return [{"intent": p.intent, "slots": {}} if p.intent else None for p in parts]
 
     async def _run_part(
         self,
@@ -233,6 +205,9 @@ class Orchestrator:
             return PartOutcome(
                 step=step, reply=f"The {step.agent} service isn't available right now.", degraded=True
             )
+        if step.agent is None or step.via == "fallback":
+            reply = f"Sorry, I can't do that (yet). {capabilities_sentence(healthy)}"
+            return PartOutcome(step=step, reply=reply)
         timeout = min(self.agent_timeout_s, max(remaining_s, MIN_AGENT_TIMEOUT_S))
         return await self._call(session, step, intent, turn_id, seat, timeout)
 

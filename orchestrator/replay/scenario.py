@@ -51,11 +51,12 @@ class Matcher:
         if op == "in":
             return any(_equal(actual, w) for w in want)
         if op == "approx":
-            return _number(actual) and abs(float(actual) - float(want[0])) <= float(want[1])
+            return _number(actual) and bool(abs(float(actual) - float(want[0])) <= float(want[1]))
         if not _number(actual):
             return False
-        value = float(actual)
-        return {"gt": value > want, "ge": value >= want, "lt": value < want, "le": value <= want}[op]
+        value, bound = float(actual), float(want)
+        results = {"gt": value > bound, "ge": value >= bound, "lt": value < bound, "le": value <= bound}
+        return results[op]
 
     def describe(self) -> str:
         if self.op == "eq":

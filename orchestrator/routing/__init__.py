@@ -1,0 +1,58 @@
+"""The routing cascade: one utterance in, ordered parts routed to agents out.
+
+Templates (``hassil``) catch the common phrasings in about a millisecond; a classifier over the
+on-device model's sentence embeddings routes the rest when it is confident enough; everything else
+falls back to an honest "I can't do that". Multi-intent utterances are split into ordered parts.
+
+>>> router = await Router.open(runtime)                                      # doctest: +SKIP
+>>> route = await router.route("open my window and turn on the seat heating")  # doctest: +SKIP
+>>> [(p.agent, p.skill, p.via) for p in route.parts]                          # doctest: +SKIP
+[('vehicle-control', 'windows', 'template'), ('vehicle-control', 'seats', 'template')]
+"""
+
+from .errors import (
+    ArtefactError,
+    BudgetExhausted,
+    RoutingError,
+    StageFailed,
+    TemplateError,
+    TrainingDataError,
+)
+from .labels import AGENTS, LABELS, NONE, agent_skill, label_of
+from .model_stage import ModelStage, RouterSettings, default_artefact_path, model_text
+from .router import DEFAULT_BUDGET_S, Router
+from .splitter import Chunk, split_candidates
+from .stage import Decision, RouterStage
+from .templates import TemplateMatch, TemplateSet, TemplateStage, default_template_dir
+from .types import Route, RoutedPart, Via
+
+__all__ = [
+    "AGENTS",
+    "DEFAULT_BUDGET_S",
+    "LABELS",
+    "NONE",
+    "ArtefactError",
+    "BudgetExhausted",
+    "Chunk",
+    "Decision",
+    "ModelStage",
+    "Route",
+    "RoutedPart",
+    "Router",
+    "RouterSettings",
+    "RouterStage",
+    "RoutingError",
+    "StageFailed",
+    "TemplateError",
+    "TemplateMatch",
+    "TemplateSet",
+    "TemplateStage",
+    "TrainingDataError",
+    "Via",
+    "agent_skill",
+    "default_artefact_path",
+    "default_template_dir",
+    "label_of",
+    "model_text",
+    "split_candidates",
+]

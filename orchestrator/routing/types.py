@@ -1,0 +1,47 @@
+"""What the router returns: :class:`Route`, a list of :class:`RoutedPart`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+__all__ = ["Route", "RoutedPart", "Via"]
+
+Via = Literal["template", "model", "fallback"]
+
+
+class RoutedPart(BaseModel):
+    """One part of an utterance, routed.
+
+    ``via`` says which stage decided: ``template`` (a sentence template matched), ``model`` (the
+    supervised classifier was confident enough) or ``fallback`` (nothing routes it: an honest "I can't
+    do that"). A fallback part has ``agent`` ``None``, except when it was routed to an agent that is not
+    available right now: then it names that agent so that the reply can say which one.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    agent: str | None
+    skill: str | None
+    intent: str | None = None
+    slots: dict[str, JsonValue] = Field(default_factory=dict)
+    via: Via
+    confidence: float = Field(ge=0.0, le=1.0)
+    """1.0 for a template; the calibrated probability of the model's best label otherwise (also for a
+    fallback part the model decided); 0.0 when no stage decided."""
+    note: str | None = None
+    """Why a part fell back, or what was unusual about how it was routed."""
+
+
+class Route(BaseModel):
+    """The ordered parts of one utterance and where the routing time went."""
+
+    model_config = ConfigDict(frozen=True)
+
+    parts: list[RoutedPart]
+    latency_ms: dict[str, float]
+    """``total`` and the time of each step (``split`` and each stage by name: ``template``, ``model``)."""
+    notes: list[str] = Field(default_factory=list)
+    """Turn-level events: a stage skipped for lack of budget, or failed."""

@@ -1,0 +1,276 @@
+"""The cascade: templates first, then a second stage (a double here), splitting, merging, fallback,
+unavailable agents and the latency budget."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from orchestrator.routing import (
+    Decision,
+    Route,
+    Router,
+    RouterStage,
+    StageFailed,
+    TemplateSet,
+    TemplateStage,
+)
+
+from .conftest import TableStage, model_decision
+
+
+def router_with(
+    templates: TemplateSet, table: dict[str, Decision] | None = None, **kw: float
+) -> tuple[Router, TableStage]:
+    second = TableStage(table or {}, **kw)
+    return Router([TemplateStage(templates), second]), second
+
+
+def summary(route: Route) -> list[tuple[str, str | None, str | None, str]]:
+    return [(p.text, p.agent, p.skill, p.via) for p in route.parts]
+
+
+async def test_one_template_request(templates: TemplateSet) -> None:
+    router, second = router_with(templates)
+    route = await router.route("set the passenger side to 21.5 degrees")
+    (part,) = route.parts
+    assert (part.agent, part.skill, part.intent, part.via, part.confidence) == (
+        "vehicle-control",
+        "climate",
+        "set_cabin_temperature",
+        "template",
+        1.0,
+    )
+    assert part.slots == {"zone": "passenger", "celsius": 21.5}
+    assert second.calls == []
+    assert set(route.latency_ms) >= {"total", "split", "template"}
+
+
+async def test_two_requests_become_two_ordered_parts(templates: TemplateSet) -> None:
+    router, _ = router_with(templates)
+    route = await router.route("open my window and turn on the seat heating")
+    assert summary(route) == [
+        ("open my window", "vehicle-control", "windows", "template"),
+        ("turn on the seat heating", "vehicle-control", "seats", "template"),
+    ]
+    assert route.parts[0].slots == {"action": "open", "zone": "self"}
+
+
+async def test_three_requests_keep_their_own_intents(templates: TemplateSet) -> None:
+    router, _ = router_with(templates)
+    route = await router.route("lights on, wipers slow and set it to 19")
+    assert [(p.text, p.intent, p.slots) for p in route.parts] == [
+        ("lights on", "set_lights", {"active": True}),
+        ("wipers slow", "set_wipers", {"mode": "slow"}),
+        ("set it to 19", "set_cabin_temperature", {"celsius": 19}),
+    ]
+
+
+async def test_requests_for_different_agents_keep_their_order(templates: TemplateSet) -> None:
+    router, _ = router_with(templates)
+    route = await router.route("find a charger and then take me home")
+    assert summary(route) == [
+        ("find a charger", "navigation", "poi", "template"),
+        ("take me home", "navigation", "route", "template"),
+    ]
+
+
+async def test_a_continuation_for_the_same_skill_is_merged(templates: TemplateSet) -> None:
+    router, _ = router_with(templates, {"the wipers": model_decision("vehicle-control/lights")})
+    route = await router.route("turn on the lights and the wipers")
+    (part,) = route.parts
+    assert (part.text, part.agent, part.skill, part.via) == (
+        "turn on the lights and the wipers",
+        "vehicle-control",
+        "lights",
+        "model",
+    )
+    assert part.intent is None and part.slots == {}
+
+
+async def test_a_fragment_nothing_routes_is_joined_to_its_neighbour(templates: TemplateSet) -> None:
+    router, _ = router_with(
+        templates, {"the rear ones": model_decision("none", 0.4, guess="vehicle-control/windows")}
+    )
+    route = await router.route("open the windows and the rear ones")
+    (part,) = route.parts
+    assert (part.text, part.skill, part.via) == ("open the windows and the rear ones", "windows", "template")
+    assert part.intent is None, "the template's slots no longer describe the whole part"
+
+
+async def test_courtesy_words_are_not_parts(templates: TemplateSet) -> None:
+    router, second = router_with(templates)
+    route = await router.route("oh, uh, and close the boot, please")
+    assert summary(route) == [("oh, uh, and close the boot, please", "vehicle-control", "doors", "template")]
+    assert second.calls == []
+
+
+async def test_an_out_of_domain_request_beside_an_in_domain_one_is_its_own_fallback_part(
+    templates: TemplateSet,
+) -> None:
+    router, _ = router_with(templates, {"tell me a joke": model_decision("none", 0.97)})
+    route = await router.route("open the window and tell me a joke")
+    assert summary(route) == [
+        ("open the window", "vehicle-control", "windows", "template"),
+        ("tell me a joke", None, None, "fallback"),
+    ]
+    assert route.parts[1].confidence == pytest.approx(0.97)
+
+
+async def test_no_cut_when_no_piece_is_a_request_to_the_car(templates: TemplateSet) -> None:
+    table = {
+        "play rock": model_decision("none", 0.8),
+        "roll": model_decision("none", 0.6),
+        "play rock and roll": model_decision("none", 0.95),
+    }
+    router, second = router_with(templates, table)
+    route = await router.route("play rock and roll")
+    assert summary(route) == [("play rock and roll", None, None, "fallback")]
+    assert second.calls[-1] == ["play rock and roll"]
+
+
+async def test_a_whole_utterance_template_wins_over_cutting(tmp_path_factory: pytest.TempPathFactory) -> None:
+    folder = tmp_path_factory.mktemp("templates")
+    (folder / "t.yaml").write_text(
+        "language: en\nroute: vehicle-control/media\nintents:\n  rock:\n    data:\n"
+        "      - sentences: ['rock and roll']\n",
+        encoding="utf-8",
+    )
+    router, second = router_with(TemplateSet.load(folder))
+    route = await router.route("rock and roll")
+    assert summary(route) == [("rock and roll", "vehicle-control", "media", "template")]
+    assert second.calls == []
+
+
+async def test_the_second_stage_routes_what_templates_miss(templates: TemplateSet) -> None:
+    router, second = router_with(
+        templates, {"my feet are freezing": model_decision("vehicle-control/climate", 0.93)}
+    )
+    route = await router.route("my feet are freezing")
+    (part,) = route.parts
+    assert (part.agent, part.skill, part.via, part.confidence) == (
+        "vehicle-control",
+        "climate",
+        "model",
+        0.93,
+    )
+    assert second.calls == [["my feet are freezing"]]
+
+
+async def test_nothing_routes_it_falls_back_honestly(templates: TemplateSet) -> None:
+    below = model_decision("none", 0.41, guess="vehicle-control/windows")
+    router, _ = router_with(templates, {"the glass is a bit grim": below})
+    (part,) = (await router.route("the glass is a bit grim")).parts
+    assert (part.agent, part.skill, part.via, part.confidence) == (None, None, "fallback", 0.41)
+    (unknown,) = (await router.route("what's the weather like")).parts
+    assert (unknown.agent, unknown.via, unknown.confidence) == (None, "fallback", 0.0)
+
+
+async def test_unavailable_agents_are_routed_around(templates: TemplateSet) -> None:
+    router, _ = router_with(templates)
+    route = await router.route(
+        "find a charger and open my window", available_agents={"vehicle-control", "perception-summary"}
+    )
+    first, second = route.parts
+    assert (first.agent, first.skill, first.via) == ("navigation", "poi", "fallback")
+    assert first.note == "the navigation agent is not available"
+    assert (second.agent, second.via) == ("vehicle-control", "template")
+
+
+async def test_a_wildcard_match_needs_the_next_stage_to_agree(templates: TemplateSet) -> None:
+    table = {
+        "take me to the huffington post website": model_decision("none", 0.9),
+        "take me to Berlin": model_decision("navigation/route", 0.95),
+    }
+    router, _ = router_with(templates, table)
+    (web,) = (await router.route("take me to the huffington post website")).parts
+    assert (web.agent, web.via) == (None, "fallback")
+    assert web.note is not None and "not confirmed" in web.note
+    (berlin,) = (await router.route("take me to Berlin")).parts
+    assert (berlin.agent, berlin.skill, berlin.via, berlin.intent) == (
+        "navigation",
+        "route",
+        "template",
+        "navigate",
+    )
+    assert berlin.slots == {"destination": "Berlin"}
+
+
+async def test_without_a_model_a_short_continuation_is_joined(templates: TemplateSet) -> None:
+    router = Router([TemplateStage(templates)])
+    route = await router.route("turn on the lights and the wipers")
+    assert summary(route) == [("turn on the lights and the wipers", "vehicle-control", "lights", "template")]
+    assert route.parts[0].intent is None
+
+
+async def test_a_wildcard_match_stands_when_no_later_stage_runs(templates: TemplateSet) -> None:
+    router = Router([TemplateStage(templates)])
+    (part,) = (await router.route("take me to Berlin")).parts
+    assert (part.agent, part.via) == ("navigation", "template")
+
+
+async def test_the_model_path_is_skipped_when_the_budget_is_nearly_spent(templates: TemplateSet) -> None:
+    router, second = router_with(
+        templates, {"my feet are freezing": model_decision("vehicle-control/climate")}, expected_latency_s=0.2
+    )
+    route = await router.route("my feet are freezing", budget_s=0.05)
+    (part,) = route.parts
+    assert (part.agent, part.via) == (None, "fallback")
+    assert part.note is not None and "skipped" in part.note
+    assert route.notes and "table path skipped" in route.notes[0]
+    assert second.calls == []
+    # with budget to spare, the same request is routed
+    assert (await router.route("my feet are freezing")).parts[0].via == "model"
+
+
+async def test_templates_still_answer_when_the_budget_is_spent(templates: TemplateSet) -> None:
+    router, _ = router_with(templates, expected_latency_s=0.2)
+    (part,) = (await router.route("open the boot", budget_s=0.0)).parts
+    assert (part.agent, part.via) == ("vehicle-control", "template")
+
+
+class FailingStage(RouterStage):
+    name = "broken"
+
+    async def decide(self, texts: Sequence[str], *, deadline: float) -> list[Decision | None]:
+        raise StageFailed("the broken path failed: engine on fire")
+
+
+class MiscountingStage(RouterStage):
+    name = "miscounting"
+
+    async def decide(self, texts: Sequence[str], *, deadline: float) -> list[Decision | None]:
+        return []
+
+
+@pytest.mark.parametrize("stage", [FailingStage(), MiscountingStage()])
+async def test_a_failing_stage_only_fails_its_parts(templates: TemplateSet, stage: RouterStage) -> None:
+    router = Router([TemplateStage(templates), stage])
+    route = await router.route("open the boot and my feet are freezing")
+    assert summary(route) == [
+        ("open the boot", "vehicle-control", "doors", "template"),
+        ("my feet are freezing", None, None, "fallback"),
+    ]
+    assert route.notes and route.parts[1].note == route.notes[0]
+
+
+async def test_an_empty_utterance_has_no_parts(templates: TemplateSet) -> None:
+    router, _ = router_with(templates)
+    route = await router.route("   ")
+    assert route.parts == [] and route.latency_ms["total"] == 0.0
+
+
+async def test_a_router_without_a_runtime_says_the_model_path_is_off(templates: TemplateSet) -> None:
+    router = await Router.open(None, templates=templates)
+    assert not router.model_available
+    assert router.problems == ("the model path is off: no model runtime was given",)
+    assert (await router.route("open the boot")).parts[0].via == "template"
+    await router.aclose()
+
+
+def test_a_router_needs_a_stage() -> None:
+    from orchestrator.routing import RoutingError
+
+    with pytest.raises(RoutingError):
+        Router([])
