@@ -14,12 +14,57 @@ from typing import Literal
 
 from .models import Seat
 
-YES = re.compile(
-    r"^(yes|yeah|yep|yup|sure|ok|okay|do it|go ahead|please do|confirm(ed)?|affirmative|of course|"
-    r"absolutely|yes please|please|that's right|correct)\b[\s.!]*$",
-    re.I,
-)
-NO = re.compile(r"^(no|nope|nah|don't|do not|negative|no thanks|no thank you|not now|stop)\b[\s.!]*$", re.I)
+_YES_HEAD = {
+    "yes",
+    "yeah",
+    "yep",
+    "yup",
+    "sure",
+    "ok",
+    "okay",
+    "confirm",
+    "confirmed",
+    "affirmative",
+    "absolutely",
+    "definitely",
+    "correct",
+    "right",
+    "please",
+}
+_NO_HEAD = {"no", "nope", "nah", "negative"}
+_FILLER = {
+    "please",
+    "go",
+    "ahead",
+    "do",
+    "it",
+    "that",
+    "sure",
+    "thanks",
+    "thank",
+    "you",
+    "ok",
+    "okay",
+    "yes",
+    "yeah",
+    "of",
+    "course",
+    "that's",
+    "right",
+    "fine",
+    "then",
+    "just",
+    "uh",
+    "um",
+    "well",
+    "not",
+    "now",
+    "don't",
+    "dont",
+    "leave",
+    "as",
+    "is",
+}
 CANCEL = re.compile(r"^(cancel( that| it)?|never ?mind|forget (it|that)|scratch that|abort)\b[\s.!]*$", re.I)
 MORE = re.compile(
     r"^((a (little|bit) |a little bit |even |some )?more|again|once more|(do )?that again)[\s.!]*$", re.I
@@ -37,12 +82,14 @@ Reply = Literal["yes", "no", "cancel", "more", "too", "other"]
 def classify(text: str) -> Reply:
     """What kind of answer or follow-up ``text`` is (deterministic, no model)."""
     cleaned = text.strip().rstrip(".!?").strip()
-    if YES.match(cleaned):
-        return "yes"
+    words = re.findall(r"[a-z']+", cleaned.lower())
     if CANCEL.match(cleaned):
         return "cancel"
-    if NO.match(cleaned):
-        return "no"
+    if words and all(w in _FILLER | _YES_HEAD | _NO_HEAD for w in words):
+        if words[0] in _NO_HEAD or "don't" in words or "dont" in words or "not" in words:
+            return "no"
+        if words[0] in _YES_HEAD or cleaned.lower().startswith(("do it", "go ahead", "of course")):
+            return "yes"
     if MORE.match(cleaned):
         return "more"
     if TOO.match(cleaned):

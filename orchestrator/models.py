@@ -42,6 +42,9 @@ class RouteStep(BaseModel):
     via: Via
     confidence: float | None = None
     intent: str | None = None
+    guess: str | None = Field(
+        default=None, description="the model's best label when it was not confident enough to route"
+    )
 
 
 class Action(BaseModel):

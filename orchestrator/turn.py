@@ -29,7 +29,9 @@ from .routing import RoutedPart, Router
 DEFAULT_BUDGET_S = 0.8
 #: An agent gets at least this long even when the routing used most of the budget: a late answer
 #: is better than abandoning a request that may already be acting on the car.
-MIN_AGENT_TIMEOUT_S = 0.5
+MIN_AGENT_TIMEOUT_S = 3.0
+#: A part the model was unsure of goes to its best-guess agent from this confidence on (see _run_part).
+GUESS_FLOOR = 0.35
 AGENT_TIMEOUT_S = 8.0
 
 
@@ -43,6 +45,7 @@ class PartOutcome:
     agent_ms: float = 0.0
     degraded: bool = False
     task_id: str | None = None
+    understood: bool = True
 
 
 def capabilities_sentence(agents: Collection[str]) -> str:
@@ -185,6 +188,7 @@ class Orchestrator:
             via=part.via,
             confidence=round(part.confidence, 3),
             intent=part.intent,
+            guess=part.guess,
         )
 
     async def _run_part(
@@ -196,19 +200,24 @@ class Orchestrator:
         seat: Seat,
         remaining_s: float,
     ) -> PartOutcome:
-        if step.agent is None:
-            healthy = self.directory.healthy()
-            return PartOutcome(
-                step=step, reply=f"Sorry, I can't do that (yet). {capabilities_sentence(healthy)}"
-            )
-        if step.agent not in self.directory.healthy():
+        healthy = self.directory.healthy()
+        fallback = f"Sorry, I can't do that (yet). {capabilities_sentence(healthy)}"
+        if step.agent is not None and step.agent not in healthy:
             return PartOutcome(
                 step=step, reply=f"The {step.agent} service isn't available right now.", degraded=True
             )
-        if step.agent is None or step.via == "fallback":
-            reply = f"Sorry, I can't do that (yet). {capabilities_sentence(healthy)}"
-            return PartOutcome(step=step, reply=reply)
         timeout = min(self.agent_timeout_s, max(remaining_s, MIN_AGENT_TIMEOUT_S))
+        if step.agent is None or step.via == "fallback":
+            agent, _, skill = (step.guess or "").partition("/")
+            if agent in healthy and (step.confidence or 0.0) >= GUESS_FLOOR:
+                # Not confident enough to route, but close: the guessed agent's own parser decides. It
+                # acts only on what it understands from the person's words; else the honest fallback.
+                tentative = step.model_copy(update={"agent": agent, "skill": skill or None, "via": "model"})
+                outcome = await self._call(session, tentative, intent, turn_id, seat, timeout)
+                if outcome.understood:
+                    return outcome
+                return PartOutcome(step=step, reply=fallback, agent_ms=outcome.agent_ms)
+            return PartOutcome(step=step, reply=fallback)
         return await self._call(session, step, intent, turn_id, seat, timeout)
 
     async def _call(
@@ -296,7 +305,9 @@ class Orchestrator:
         if result.needs_input and result.task_id is not None:
             waiting = (reply, result.task_id, result.context_id)
         degraded = result.state == "failed"
+        understood = result.state in ("completed", "input_required") and data.get("via") != "fallback"
         return PartOutcome(
+            understood=understood,
             step=step,
             reply=reply,
             actions=actions,

@@ -269,6 +269,7 @@ class Router:
                 via="fallback",
                 confidence=decision.confidence,
                 note=decision.note or piece.note or "no agent of this car handles this",
+                guess=decision.guess,
             )
         if available is not None and agent not in available:
             return RoutedPart(

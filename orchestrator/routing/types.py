@@ -33,6 +33,8 @@ class RoutedPart(BaseModel):
     fallback part the model decided); 0.0 when no stage decided."""
     note: str | None = None
     """Why a part fell back, or what was unusual about how it was routed."""
+    guess: str | None = None
+    """For a part the model was not confident about: its best label (e.g. ``vehicle-control/climate``)."""
 
 
 class Route(BaseModel):

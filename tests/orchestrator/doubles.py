@@ -23,6 +23,7 @@ class Part:
     confidence: float
     intent: str | None = None
     slots: dict[str, JsonValue] = field(default_factory=dict)
+    guess: str | None = None
 
 
 @dataclass

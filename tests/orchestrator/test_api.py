@@ -56,6 +56,7 @@ async def test_utterance_returns_a_turn_result(api: tuple[httpx.AsyncClient, Orc
         "via": "template",
         "confidence": 1.0,
         "intent": None,
+        "guess": None,
     }
     assert body["actions"][0]["outcome"] == "applied"
     follow = await client.post(
