@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -150,4 +151,7 @@ async def open_local_stack(
     await directory.refresh()
     stack.orchestrator = Orchestrator(router, directory, budget_s=budget_s)
     stack.vehicle = await stack._stack.enter_async_context(VehicleAccess(vehicle_for("operator")))
+    # The SDKs log every in-memory HTTP request and tool error at INFO; a turn's account is the TurnResult.
+    for name in ("httpx", "httpcore", "mcp", "a2a"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     return stack

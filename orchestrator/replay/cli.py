@@ -156,6 +156,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH")
     parser.add_argument("--report", metavar="FILE.json", help="write the JSON report here")
     parser.add_argument("--junit", metavar="FILE.xml", help="write a JUnit XML report here")
-    parser.add_argument("--jobs", type=int, default=2, help="scenarios run at once in-process (default 2)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="scenarios run at once in-process (default 1: timings stay honest)",
+    )
     parser.add_argument("--url", help="replay against a running stack (cabin run) at this URL instead")
     parser.set_defaults(func=_cmd_replay)
