@@ -63,7 +63,9 @@ def peak_rss_mb() -> float:
 
 def run_bench(sections: list[str] | None = None) -> dict[str, Any]:
     """Every benchmark section; each adds one key to the report."""
-    report: dict[str, Any] = {"machine": {"cores": os.cpu_count()}}
+    report: dict[str, Any] = {
+        "machine": {"cores": os.cpu_count(), "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY")}
+    }
     from models.bench import bench_runtime
 
     available: dict[str, Callable[[], Any]] = {
