@@ -86,3 +86,108 @@ def run_bench(sections: list[str] | None = None) -> dict[str, Any]:
             report[name] = result
     report.setdefault("peak_rss_mb", peak_rss_mb())
     return report
+
+
+async def bench_stack(
+    url: str, agent_url: str, token: str | None, load_s: float = 30.0, sessions: int = 50
+) -> dict[str, Any]:
+    """Figures against a running stack (``cabin run``): turns over HTTP, the vehicle-control agent over
+    A2A, and ``sessions`` concurrent sessions for ``load_s`` seconds."""
+    import httpx
+
+    async with httpx.AsyncClient(base_url=url, timeout=30.0) as http:
+
+        async def turn(text: str, session: str | None = None) -> tuple[float, dict[str, Any]]:
+            start = time.perf_counter()
+            response = await http.post("/v1/utterances", json={"text": text, "session_id": session})
+            elapsed = (time.perf_counter() - start) * 1000
+            response.raise_for_status()
+            body: dict[str, Any] = response.json()
+            return elapsed, body
+
+        async def series(texts: list[str], n: int, warmup: int, via: str) -> dict[str, Any]:
+            samples: list[float] = []
+            for i in range(warmup + n):
+                elapsed, body = await turn(texts[i % len(texts)])
+                if i >= warmup:
+                    if body["route"] and body["route"][0]["via"] != via:
+                        raise RuntimeError(f"expected the {via} path, got {body['route']}")
+                    samples.append(elapsed)
+            return summarize(samples)
+
+        report: dict[str, Any] = {
+            "fast_path_turn_http": {
+                "what": "POST /v1/utterances, template-routed, orchestrator -> A2A -> MCP -> simulator",
+                **await series(["set the temperature to 21", "set the temperature to 22"], 60, 5, "template"),
+            },
+            "model_path_turn_http": {
+                "what": "POST /v1/utterances routed by the embedding classifier",
+                **await series(["my feet are absolutely freezing", "it's boiling in here"], 20, 2, "model"),
+            },
+        }
+        await http.put("/v1/vehicle/state", json={"Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature": 21.0})
+
+        headers = {"A2A-Version": "1.0", **({"Authorization": f"Bearer {token}"} if token else {})}
+        samples: list[float] = []
+        for i in range(65):
+            payload = {
+                "jsonrpc": "2.0",
+                "id": i,
+                "method": "SendMessage",
+                "params": {
+                    "message": {
+                        "messageId": f"bench-{i}",
+                        "role": "ROLE_USER",
+                        "parts": [{"text": f"set the driver temperature to {20 + i % 3} degrees"}],
+                        "metadata": {"cabin/seat": "driver", "cabin/origin": "occupant"},
+                    }
+                },
+            }
+            start = time.perf_counter()
+            response = await http.post(agent_url, json=payload, headers=headers)
+            elapsed = (time.perf_counter() - start) * 1000
+            state = response.json()["result"]["task"]["status"]["state"]
+            if state != "TASK_STATE_COMPLETED":
+                raise RuntimeError(f"agent answered {state}")
+            if i >= 5:
+                samples.append(elapsed)
+            await asyncio.sleep(0.25)  # stay under the per-signal rate limit (GR-17)
+        report["vehicle_control_a2a_http"] = {
+            "what": "SendMessage (JSON-RPC) to vehicle-control, template-parsed, MCP write included",
+            **summarize(samples),
+        }
+
+        phrases = [
+            "warmer please",
+            "find a charger",
+            "what's the speed limit",
+            "turn the volume down a bit",
+            "hello",
+        ]
+        errors: list[str] = []
+        counts = [0]
+        deadline = time.monotonic() + load_s
+
+        async def session_loop(k: int) -> None:
+            session: str | None = None
+            i = k
+            while time.monotonic() < deadline:
+                try:
+                    _, body = await turn(phrases[i % len(phrases)], session)
+                    session = body["session_id"]
+                    if body.get("degraded"):
+                        errors.append(f"degraded: {body['reply']}")
+                except (httpx.HTTPError, KeyError, ValueError) as exc:
+                    errors.append(repr(exc))
+                counts[0] += 1
+                i += 1
+
+        await asyncio.gather(*(session_loop(k) for k in range(sessions)))
+        report["concurrent_sessions"] = {
+            "sessions": sessions,
+            "seconds": load_s,
+            "turns": counts[0],
+            "errors": len(errors),
+            "first_errors": errors[:5],
+        }
+    return report

@@ -185,6 +185,12 @@ def _cmd_agents(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.url:
+        token_file = Path(".cabin/run/operator-token")
+        token = token_file.read_text(encoding="utf-8").strip() if token_file.exists() else None
+        report = asyncio.run(bench_mod.bench_stack(args.url, args.agent_url, token, load_s=args.load_s))
+        print(json.dumps(report, indent=2))
+        return 0
     report = bench_mod.run_bench(args.only or None)
     if args.json:
         print(json.dumps(report, indent=2))
@@ -229,6 +235,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="performance figures")
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--only", action="append", help="run only this section (repeatable)")
+    bench.add_argument(
+        "--url", help="also measure a running stack (cabin run) at this URL, e.g. http://127.0.0.1:8700"
+    )
+    bench.add_argument(
+        "--agent-url", default="http://127.0.0.1:8711", help="the vehicle-control agent of that stack"
+    )
+    bench.add_argument("--load-s", type=float, default=30.0, help="seconds of the 50-session load run")
     bench.set_defaults(func=_cmd_bench)
 
     from models.cli import register as register_models
