@@ -122,7 +122,16 @@ async def bench_stack(
             },
             "model_path_turn_http": {
                 "what": "POST /v1/utterances routed by the embedding classifier",
-                **await series(["my feet are absolutely freezing", "it's boiling in here"], 20, 2, "model"),
+                **await series(
+                    [
+                        "the air in here feels really stale",
+                        "can you make the cabin cozier",
+                        "I can barely hear the radio",
+                    ],
+                    20,
+                    2,
+                    "model",
+                ),
             },
         }
         await http.put("/v1/vehicle/state", json={"Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature": 21.0})
