@@ -38,7 +38,7 @@ class BearerAuth:
             await self.app(scope, receive, send)
             return
         reason = "missing bearer token" if not header else "invalid bearer token"
-        body = json.dumps({"error": "unauthorized", "detail": reason}).encode()
+        body = json.dumps({"error": "unauthorized", "detail": reason, "error_description": reason}).encode()
         await send(
             {
                 "type": "http.response.start",

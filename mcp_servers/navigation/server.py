@@ -9,7 +9,6 @@ Over HTTP (streamable HTTP at ``/mcp``) a bearer token can be required; ``/healt
 from __future__ import annotations
 
 import functools
-import hmac
 import importlib.metadata
 import json
 from collections.abc import Callable, Mapping
@@ -20,10 +19,9 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import Field, ValidationError
-from starlette.datastructures import Headers
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mcp_servers.http import BearerAuth
 from mcp_servers.navigation.errors import NavigationError
 from mcp_servers.navigation.models import (
     ATTRIBUTION,
@@ -189,31 +187,13 @@ def create_server(provider: MapProvider) -> MCPServer:
     return server
 
 
-class BearerTokenMiddleware:
-    """ASGI middleware: HTTP requests need ``Authorization: Bearer <token>``; ``/healthz`` is open."""
+class BearerTokenMiddleware(BearerAuth):
+    """HTTP requests need ``Authorization: Bearer <token>``; ``/healthz`` is open."""
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         if not token:
             raise ValueError("token must not be empty")
-        self._app = app
-        self._token = token.encode("utf-8")
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path") == "/healthz":
-            await self._app(scope, receive, send)
-            return
-        scheme, _, credentials = Headers(scope=scope).get("authorization", "").partition(" ")
-        if scheme.casefold() == "bearer" and hmac.compare_digest(
-            credentials.strip().encode("utf-8"), self._token
-        ):
-            await self._app(scope, receive, send)
-            return
-        response = JSONResponse(
-            {"error": "unauthorized", "error_description": "missing or wrong bearer token"},
-            status_code=401,
-            headers={"WWW-Authenticate": 'Bearer realm="cabin"'},
-        )
-        await response(scope, receive, send)
+        super().__init__(app, [token])
 
 
 class _Health:

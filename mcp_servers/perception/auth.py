@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import hmac
+from starlette.types import ASGIApp
 
-from starlette.datastructures import Headers
-from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
-
+from mcp_servers.http import BearerAuth
 from mcp_servers.perception.errors import ConfigError
 
 TOKEN_ENV = "CABIN_MCP_TOKEN"
@@ -20,30 +17,9 @@ def check_token(token: str) -> str:
     return token
 
 
-class BearerTokenMiddleware:
-    """ASGI middleware: every HTTP request needs ``Authorization: Bearer <token>``, else 401.
-
-    Lifespan events pass through untouched, so the wrapped application starts and stops as usual.
-    """
+class BearerTokenMiddleware(BearerAuth):
+    """Every HTTP request needs ``Authorization: Bearer <token>``, else 401 (see
+    :class:`mcp_servers.http.BearerAuth`); lifespan events pass through untouched."""
 
     def __init__(self, app: ASGIApp, token: str) -> None:
-        self.app = app
-        self._token = check_token(token).encode()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        scheme, _, credentials = Headers(scope=scope).get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and hmac.compare_digest(credentials.strip().encode(), self._token):
-            await self.app(scope, receive, send)
-            return
-        response = JSONResponse(
-            {
-                "error": "unauthorized",
-                "error_description": "a valid 'Authorization: Bearer <token>' is required",
-            },
-            status_code=401,
-            headers={"WWW-Authenticate": 'Bearer realm="cabin-perception"'},
-        )
-        await response(scope, receive, send)
+        super().__init__(app, [check_token(token)], public_paths=())
