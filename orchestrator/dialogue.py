@@ -136,6 +136,8 @@ class Session:
     history: list[dict[str, object]] = field(default_factory=list)
     waiting: Waiting | None = None
     last: LastPart | None = None
+    contexts: dict[str, str] = field(default_factory=dict)
+    """The A2A context id of this conversation at each agent, so agents can keep their own memory."""
 
     def remember(self, turn: dict[str, object], keep: int = 20) -> None:
         self.history.append(turn)

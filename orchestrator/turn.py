@@ -103,10 +103,6 @@ class Orchestrator:
             outcomes = [await self._cancel_last(session, turn_id)]
             route_ms = 0.0
         else:
-            if waiting is not None:
-                # Something else was said: the question lapses, and the agent's task is cancelled.
-                session.waiting = None
-                await self.directory.cancel(waiting.agent, waiting.task_id)
             routed_text, forced = self._follow_up(session, text, kind)
             route_started = time.perf_counter()
             if forced is not None:
@@ -121,6 +117,26 @@ class Orchestrator:
                 "routing", turn_id, text=text, parts=[p.model_dump() for p in parts], latency_ms=route_ms
             )
             outcomes = []
+            if waiting is not None and len(parts) == 1 and parts[0].agent == waiting.agent:
+                # A reply to the agent that asked ("take me there", "the second one"): same task.
+                session.waiting = None
+                outcomes.append(
+                    await self._call(
+                        session,
+                        parts[0],
+                        None,
+                        turn_id,
+                        seat,
+                        self.agent_timeout_s,
+                        task_id=waiting.task_id,
+                        context_id=waiting.context_id,
+                    )
+                )
+                parts = []
+            elif waiting is not None:
+                # Something else was said: the question lapses, and the agent's task is cancelled.
+                session.waiting = None
+                await self.directory.cancel(waiting.agent, waiting.task_id)
             for step in parts:
                 remaining = self.budget_s - (time.perf_counter() - started)
                 # The router's template intents name routing classes, not agent tools: each agent
@@ -237,6 +253,8 @@ class Orchestrator:
         metadata: dict[str, JsonValue] = {"cabin/turn_id": turn_id, "cabin/session_id": session.id}
         started = time.perf_counter()
         self.events.publish("agent_call", turn_id, agent=step.agent, text=step.text, skill=step.skill)
+        if task_id is None and context_id is None:
+            context_id = session.contexts.get(step.agent)
         try:
             result = await self.directory.send(
                 step.agent,
@@ -258,6 +276,8 @@ class Orchestrator:
                 degraded=True,
             )
         elapsed = (time.perf_counter() - started) * 1000
+        if result.context_id is not None:
+            session.contexts[step.agent] = result.context_id
         outcome = self._outcome(step, result, elapsed)
         self.events.publish(
             "agent_result",

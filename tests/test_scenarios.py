@@ -23,8 +23,6 @@ CATALOG = Catalog.load()
 KNOWN_FAILURES = {
     "follow_ups/never_mind_switch_it_off.yaml": "'switch it back off' needs the previous turn's object",
     "follow_ups/window_open_then_close_it.yaml": "'close it again' needs the previous turn's object",
-    "navigation/car_park_take_me_there.yaml": "'take me there' after a search answers a question the "
-    "orchestrator does not yet relay as pending",
     "navigation/need_a_coffee.yaml": "indirect wish with fillers is below the router's confidence threshold",
     "provenance/navigation_yes_with_unlock.yaml": "'yes, take me there' with an extra request is not taken "
     "as the answer to the pending navigation question",
