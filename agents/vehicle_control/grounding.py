@@ -192,8 +192,10 @@ _TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+")
 
 
 def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    """Any of `words` at a word start ("freez" matches "freezing"; "up" does not match "cup")."""
-    return re.compile(r"\b(?:" + "|".join(re.escape(word) for word in words) + r")")
+    """Any of `words` at a word start ("freez" matches "freezing"; "up" does not match "cup"). Words of
+    three letters or fewer must be whole words ("on" is not "only", "lit" is not "little")."""
+    alternatives = [re.escape(word) + (r"\b" if len(word) <= 3 else "") for word in words]
+    return re.compile(r"\b(?:" + "|".join(alternatives) + r")")
 
 
 _TOOL_PATTERNS = {tool: _pattern(words) for tool, words in _TOOL_WORDS.items()}

@@ -242,6 +242,8 @@ T = "set_cabin_temperature"
         ("switch the heated chair off for the back right passenger", "set_seat_heating", {"seat": "rear_right", "level": 0}, None),
         ("Draw the roof blind across, it's glaring.", "set_sunshade", {"action": "close", "rear": False}, None),
         ("make the screen wipers sweep really slowly", "set_wipers", {"mode": "slow", "rear": False}, None),
+        # A real out-of-domain request that once switched the headlights on ("lit" matched "little").
+        ("please lower the lights a little bit", "set_lights", {"light": "low_beam", "on": True}, "says on=True"),
     ],
 )  # fmt: skip
 def test_grounding(text: str, tool: str, arguments: dict[str, Any], problem: str | None) -> None:
