@@ -200,3 +200,43 @@ async def bench_stack(
             "first_errors": errors[:5],
         }
     return report
+
+
+async def bench_out_of_domain(path: str, limit: int | None = None) -> dict[str, Any]:
+    """Every utterance of a JSONL file (``{"text": ...}`` per line) through the whole in-process stack,
+    each in a fresh session: how many turns acted on the car, and which."""
+    import json
+    from collections import Counter
+    from pathlib import Path
+
+    from .local import open_local_stack
+
+    text = await asyncio.to_thread(Path(path).read_text, encoding="utf-8")
+    rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    rows = rows[:limit] if limit else rows
+    stack = await open_local_stack()
+    routes: Counter[str] = Counter()
+    actuated: list[dict[str, Any]] = []
+    confirmations = 0
+    started = time.perf_counter()
+    try:
+        for row in rows:
+            turn = await stack.say(str(row["text"]), "driver", None)
+            routes.update(r.agent or "none" for r in turn.route)
+            confirmations += turn.pending_confirmation is not None
+            applied = [
+                {"tool": a.tool, "arguments": a.arguments} for a in turn.actions if a.outcome == "applied"
+            ]
+            if applied:
+                actuated.append({"text": row["text"], "scenario": row.get("scenario"), "applied": applied})
+    finally:
+        await stack.aclose()
+    return {
+        "file": path,
+        "turns": len(rows),
+        "actuated_turns": len(actuated),
+        "confirmations_asked": confirmations,
+        "routes": dict(routes),
+        "seconds": round(time.perf_counter() - started, 1),
+        "actuated": actuated,
+    }

@@ -185,6 +185,9 @@ def _cmd_agents(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.ood:
+        print(json.dumps(asyncio.run(bench_mod.bench_out_of_domain(args.ood)), indent=2))
+        return 0
     if args.url:
         token_file = Path(".cabin/run/operator-token")
         token = token_file.read_text(encoding="utf-8").strip() if token_file.exists() else None
@@ -242,6 +245,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--agent-url", default="http://127.0.0.1:8711", help="the vehicle-control agent of that stack"
     )
     bench.add_argument("--load-s", type=float, default=30.0, help="seconds of the 50-session load run")
+    bench.add_argument(
+        "--ood",
+        metavar="FILE.jsonl",
+        help="run these utterances through the whole stack and count actuations",
+    )
     bench.set_defaults(func=_cmd_bench)
 
     from models.cli import register as register_models
