@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -14,7 +15,7 @@ from starlette.types import ASGIApp
 
 from agents.hosting.errors import ConfigurationError, HostingError
 
-__all__ = ["BackgroundServer", "LogLevel", "base_url_for", "serve"]
+__all__ = ["BackgroundServer", "LogLevel", "base_url_for", "quiet_http_client_logs", "serve"]
 
 LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
 
@@ -29,6 +30,16 @@ def base_url_for(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
+def quiet_http_client_logs() -> None:
+    """Keep the HTTP client libraries' one-line-per-request INFO logs out of a service's log.
+
+    A service calls its MCP servers and agents on every turn; logging each of those requests costs
+    more than the request itself on a small machine. Warnings and errors still come through.
+    """
+    for name in ("httpx", "httpx2", "httpcore", "httpcore2"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def serve(app: ASGIApp, *, host: str, port: int, log_level: LogLevel = "info") -> None:
     """Serve `app` with uvicorn on `host:port` until SIGINT or SIGTERM, then shut down cleanly.
 
@@ -36,6 +47,9 @@ def serve(app: ASGIApp, *, host: str, port: int, log_level: LogLevel = "info") -
     store on the way out.
     """
     base_url_for(host, port)
+    verbose = log_level in ("debug", "trace")
+    if not verbose:
+        quiet_http_client_logs()
     config = uvicorn.Config(
         app,
         host=host,
@@ -43,6 +57,7 @@ def serve(app: ASGIApp, *, host: str, port: int, log_level: LogLevel = "info") -
         log_level=log_level,
         lifespan="on",
         timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_S,
+        access_log=verbose,
     )
     uvicorn.Server(config).run()
 

@@ -136,6 +136,7 @@ class WriteResult(BaseModel):
     refused: list[Refusal] = Field(default_factory=list)
     needs_confirmation: ConfirmationRequest | None = None
     held_back: list[str] = Field(default_factory=list)
+    driving_state: str | None = None
 
     @classmethod
     def from_content(cls, content: object) -> WriteResult:
@@ -150,8 +151,9 @@ class ActionReport(BaseModel):
     """An action and what became of it.
 
     `rule_id` names the guardrail rule for `refused` and `needs_confirmation`; `message` is the
-    server's reason, question or error. `changes` (the targets the car accepted) and `confirm_token`
-    stay inside the agent: `data()` gives the public shape.
+    server's reason, question or error. `changes` (the targets the car accepted), `confirm_token` and
+    `driving_state` (what the server judged the request in) stay inside the agent: `data()` gives the
+    public shape.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -163,6 +165,7 @@ class ActionReport(BaseModel):
     message: str | None = None
     changes: dict[str, JsonValue] = Field(default_factory=dict)
     confirm_token: str | None = None
+    driving_state: str | None = None
 
     def data(self) -> dict[str, JsonValue]:
         """`{"tool", "arguments", "outcome", "rule_id", "message"}` as the orchestrator expects it."""
@@ -182,6 +185,7 @@ def report_for(action: Action, result: WriteResult) -> ActionReport:
         return ActionReport(
             tool=action.tool,
             arguments=action.arguments,
+            driving_state=result.driving_state,
             outcome="refused",
             rule_id=result.refused[0].rule_id,
             message="; ".join(reasons),
@@ -191,6 +195,7 @@ def report_for(action: Action, result: WriteResult) -> ActionReport:
         return ActionReport(
             tool=action.tool,
             arguments=action.arguments,
+            driving_state=result.driving_state,
             outcome="needs_confirmation",
             rule_id=request.rule_id,
             message=request.question,
@@ -200,11 +205,16 @@ def report_for(action: Action, result: WriteResult) -> ActionReport:
         return ActionReport(
             tool=action.tool,
             arguments=action.arguments,
+            driving_state=result.driving_state,
             outcome="failed",
             message="the car reported no change",
         )
     return ActionReport(
-        tool=action.tool, arguments=action.arguments, outcome="applied", changes=result.applied
+        tool=action.tool,
+        arguments=action.arguments,
+        outcome="applied",
+        changes=result.applied,
+        driving_state=result.driving_state,
     )
 
 

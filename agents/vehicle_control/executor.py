@@ -135,14 +135,13 @@ class VehicleControlExecutor(CabinExecutor):
             logger.warning("task %s: %s", request.task_id, exc)
             return Failure(reason=replies.unavailable(), data=_data([], "fallback"))
         seat: Seat = request.seat or _DEFAULT_SEAT
-        moving = await self._moving()
         intent = request.intent
         if intent is not None and (intent.slots or not request.text.strip()):
             try:
                 actions = _intent_actions(intent, catalog, seat)
             except InvalidActionError as exc:
                 return Rejection(reason=f"The parsed intent cannot be used: {exc}")
-            return await self._act(request, actions, via="intent", moving=moving)
+            return await self._act(request, actions, via="intent")
         # No intent, or only its name (a routing decision without slots): understand the text.
         parse = self.parser.parse(request.text, seat=seat, previous=self.memory.last(_conversation(request)))
         actions = []
@@ -161,13 +160,13 @@ class VehicleControlExecutor(CabinExecutor):
                 via = "model"
         if not actions and not parse.queries:
             if parse.needs_context and not parse.unmatched:
-                text = replies.needs_context(moving=moving)
+                text = replies.needs_context(moving=await self._moving())
             else:
-                text = replies.cannot_do(moving=moving)
+                text = replies.cannot_do(moving=await self._moving())
             return Reply(text=text, data=_data([], "fallback"))
         outcome: Outcome | None = None
         if actions:
-            outcome = await self._act(request, actions, via=via, moving=moving, not_understood=not_understood)
+            outcome = await self._act(request, actions, via=via, not_understood=not_understood)
         if not parse.queries or isinstance(outcome, Question):
             assert outcome is not None
             return outcome
@@ -213,8 +212,15 @@ class VehicleControlExecutor(CabinExecutor):
             answers.append(queries_module.answer(query, values, seat))
         return " ".join(answers), readings
 
-    async def _moving(self) -> bool:
-        """True unless the car reports standing still (speed 0): an unknown speed counts as moving."""
+    async def _moving(self, reports: Sequence[ActionReport] = ()) -> bool:
+        """True unless the car reports standing still (speed 0): an unknown speed counts as moving.
+
+        A write's result says what driving state the server judged it in; only without one is the
+        speed read.
+        """
+        for report in reports:
+            if report.driving_state is not None:
+                return report.driving_state == "moving"
         try:
             speed = (await self.link.read([SPEED])).get(SPEED)
         except VehicleUnavailableError:
@@ -229,7 +235,6 @@ class VehicleControlExecutor(CabinExecutor):
         actions: Sequence[Action],
         *,
         via: str,
-        moving: bool,
         not_understood: Sequence[str] = (),
     ) -> Outcome:
         meta = call_meta(request)
@@ -239,6 +244,7 @@ class VehicleControlExecutor(CabinExecutor):
                 self.memory.remember(
                     _conversation(request), Action(tool=report.tool, arguments=report.arguments)
                 )
+        moving = await self._moving(reports)
         waiting = [report for report in reports if report.outcome == "needs_confirmation"]
         if waiting:
             pending = PendingConfirmation(
@@ -311,14 +317,13 @@ class VehicleControlExecutor(CabinExecutor):
                 data=_data([], "fallback"),
             )
         meta = call_meta(request)
-        moving = await self._moving()
         reports = [
             await self._call(Action(tool=call.tool, arguments=call.arguments), meta, confirm_token=call.token)
             for call in pending.calls
         ]
         if all(report.outcome == "failed" and _expired(report) for report in reports):
             return Reply(text=replies.expired(), data=_data(reports, pending.via))
-        text = replies.summarize(reports, speaker=request.seat, moving=moving)
+        text = replies.summarize(reports, speaker=request.seat, moving=await self._moving(reports))
         return Reply(text=text, data=_data(reports, pending.via))
 
 

@@ -90,6 +90,7 @@ def create_server(provider: MapProvider) -> MCPServer:
         description="Offline OpenStreetMap places and driving routes for the car",
         instructions=_INSTRUCTIONS,
         version=_version(),
+        log_level="WARNING",
     )
 
     @server.tool(title="Find places", annotations=_READ_ONLY)

@@ -178,6 +178,7 @@ class VehicleMCP:
             version="0.1.0",
             subscriptions=self.bus,
             lifespan=self.lifespan,
+            log_level="WARNING",
         )
         service = self.service
 

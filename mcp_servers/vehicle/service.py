@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -17,6 +17,7 @@ from .backends.base import VehicleBackend
 from .catalog import Catalog, Value
 from .errors import ConfirmationError
 from .guardrails import AuditLog, CallContext, Guardrails, PendingConfirmation, Verdict
+from .guardrails.context import DrivingState
 from .guardrails.rules import ComfortBounds
 
 #: Relative requests ("warmer", "a bit louder") are clamped to these bounds instead of refused (GR-02).
@@ -54,6 +55,11 @@ class WriteResult(BaseModel):
         default_factory=list,
         description="Paths that passed every rule but were not written because another part was refused "
         "(requests are all-or-nothing unless best-effort was asked for).",
+    )
+    driving_state: Literal["parked", "idling", "moving"] | None = Field(
+        default=None,
+        description="The driving state the request was judged in (moving when the speed is unknown), so "
+        "a caller can word its answer without reading the speed again.",
     )
 
 
@@ -156,7 +162,9 @@ class VehicleService:
             evaluation = self.guardrails.evaluate(
                 requested, current, target, ctx, relative=relative, confirmed_rules=confirmed_rules
             )
-            return await self._decide(evaluation, requested, ctx, relative, tool, arguments, confirming)
+            result = await self._decide(evaluation, requested, ctx, relative, tool, arguments, confirming)
+            result.driving_state = DrivingState.of(current).value
+            return result
 
     async def _decide(
         self,

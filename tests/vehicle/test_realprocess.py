@@ -47,6 +47,7 @@ async def test_stdio_acceptance(tmp_path: Path, mode: str) -> None:
             "refused": [],
             "needs_confirmation": None,
             "held_back": [],
+            "driving_state": "parked",
         }
         hot = await client.call_tool("set_signals", {"values": {TEMP: 45}})
         assert (

@@ -10,7 +10,7 @@ from mcp import Client
 from mcp_servers.vehicle.backends.simulator import SimulatorBackend
 from mcp_servers.vehicle.server import WRITES
 
-from .conftest import DRIVER, call
+from .conftest import DRIVER, IDLING, MOVING, call
 
 
 async def test_tools_have_schemas_and_annotations(client: Client) -> None:
@@ -99,3 +99,20 @@ async def test_simulate_signals_is_for_the_operator_only(service: object, backen
     async with Client(build_server(service, client="vehicle-control"), raise_exceptions=True) as agent:
         refused = await agent.call_tool("simulate_signals", {"values": {"Vehicle.Speed": 0}})
         assert refused.is_error and "may not inject" in str(refused.content)
+
+
+async def test_write_results_name_the_driving_state_they_were_judged_in(
+    client: Client, backend: SimulatorBackend
+) -> None:
+    temp = "Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature"
+    parked = await call(client, "set_signals", {"values": {temp: 21}})
+    assert parked["driving_state"] == "parked"
+    await backend.inject(MOVING)
+    backend.advance_now(1.0)
+    moving = await call(client, "set_signals", {"values": {"Vehicle.Body.Trunk.Rear.IsOpen": True}})
+    assert moving["driving_state"] == "moving"
+    assert [r["rule_id"] for r in moving["refused"]] == ["GR-06"]
+    await backend.inject(IDLING)
+    backend.advance_now(1.0)
+    idling = await call(client, "set_signals", {"values": {temp: 22}})
+    assert idling["driving_state"] == "idling"
