@@ -13,10 +13,13 @@ Requests are scheduled by :class:`Priority`; every failure is a :class:`ModelErr
 
 import os
 
-# The stack shares a few cores between several processes; OpenMP threads that spin while they wait
-# starve the others (llama.cpp decode falls several-fold under load). Set before llama.cpp is first
-# loaded (it reads this once); a value set by the user wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# llama.cpp's CPU threads meet at an OpenMP barrier after every operation of a forward pass. Threads
+# that sleep at once at each barrier (PASSIVE) make a short request twice as slow; threads that spin
+# forever (ACTIVE) starve the stack's other processes on a few shared cores. A bounded spin (about a
+# millisecond) keeps both: fast barriers inside a forward pass, sleeping threads between requests.
+# Set before llama.cpp is first loaded (it reads this once); a wait policy set by the user wins.
+if "OMP_WAIT_POLICY" not in os.environ:
+    os.environ.setdefault("GOMP_SPINCOUNT", "30000")
 
 from models.backend import Embeddings, ModelBackend, Step
 from models.classifier import EmbeddingClassifier, FitReport, Prediction, fit_from_jsonl

@@ -716,6 +716,11 @@ class LlamaCppBackend(ModelBackend):
                     if text:
                         yield text
                     break
+                if trie is not None and trie.finished() is not None:
+                    # One label is left: the rest of it is known without running the model again.
+                    if text:
+                        yield text
+                    continue
                 self._batch.clear()
                 self._batch.add(token, n_past, seq, True)
                 self._decode(self._batch, owner=(seq, n_past + 1))

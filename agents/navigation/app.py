@@ -47,8 +47,11 @@ class NavigationApp:
         return self.agent.task_store
 
     async def aclose(self) -> None:
-        """Cancel and drain running tasks, then release the task store."""
-        await self.agent.aclose()
+        """Cancel and drain running tasks, then release the task store and the MCP connections."""
+        try:
+            await self.agent.aclose()
+        finally:
+            await self.executor.aclose()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):

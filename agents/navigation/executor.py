@@ -129,11 +129,9 @@ class NavigationExecutor(CabinExecutor):
         search_radius_m: float = SEARCH_RADIUS_M,
     ) -> None:
         super().__init__()
-        self._vehicle = vehicle
-        self._map = map_server
-        self._vehicle_token = vehicle_token
-        self._map_token = map_token
-        self._call_timeout_s = call_timeout_s
+        self._links = ServiceLinks(
+            vehicle, map_server, vehicle_token=vehicle_token, map_token=map_token, timeout_s=call_timeout_s
+        )
         self.search_radius_m = search_radius_m
         self._facts: MapFacts | None = None
         self._vocabulary: CategoryVocabulary | None = None
@@ -144,20 +142,18 @@ class NavigationExecutor(CabinExecutor):
             understanding = understand_request(request.text, request.intent)
         except UnderstandingError as exc:
             return Rejection(reason=str(exc), data=TurnData().dump())
-        links = ServiceLinks(
-            self._vehicle,
-            self._map,
-            vehicle_token=self._vehicle_token,
-            map_token=self._map_token,
-            timeout_s=self._call_timeout_s,
-        )
-        async with links:
-            turn = _Turn(self, request, understanding, _restore(request.resumed), links)
-            try:
-                return await turn.run()
-            except ServiceError as exc:
-                logger.warning("task %s: the %s server failed: %s", request.task_id, exc.service, exc)
-                return Failure(reason=_service_sentence(exc), data=turn.data.dump())
+        turn = _Turn(self, request, understanding, _restore(request.resumed), self._links)
+        try:
+            return await turn.run()
+        except ServiceError as exc:
+            logger.warning("task %s: the %s server failed: %s", request.task_id, exc.service, exc)
+            if isinstance(exc, ServiceUnavailable):
+                await self._links.drop(exc.service)
+            return Failure(reason=_service_sentence(exc), data=turn.data.dump())
+
+    async def aclose(self) -> None:
+        """Close the connections to the MCP servers."""
+        await self._links.aclose()
 
     @property
     def known_categories(self) -> frozenset[str]:

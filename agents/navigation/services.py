@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from types import TracebackType
-from typing import Any, Self, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import anyio
 from mcp import Client
@@ -29,7 +28,7 @@ from mcp_types import RequestParamsMeta
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from agents.navigation.errors import ServiceName, ServiceUnavailable, ToolFailed
-from mcp_servers.client import mcp_client
+from mcp_servers.client import McpLink
 
 __all__ = [
     "DESTINATION_LATITUDE",
@@ -415,12 +414,12 @@ class VehicleClient:
 
 
 class ServiceLinks:
-    """The connections of one turn: each server is connected on first use, both closed on exit.
+    """The agent's connections to the vehicle and map servers, open from first use until `aclose`.
 
-    Use as an async context manager, entered and left in the same task::
-
-        async with ServiceLinks(vehicle_target, map_target, ...) as links:
-            car = await (await links.vehicle()).state()
+    Each server gets one `McpLink` shared by every turn (an MCP connection costs more to open than a
+    turn's calls over it). A turn asks for a typed client with `vehicle()` / `map()`; when a call
+    fails at the transport the turn calls `drop(service)`, and the next turn connects afresh, so a
+    restarted server is picked up.
     """
 
     def __init__(
@@ -432,38 +431,28 @@ class ServiceLinks:
         map_token: str | None,
         timeout_s: float,
     ) -> None:
-        self._targets: dict[ServiceName, McpTarget] = {"vehicle": vehicle, "map": map_server}
-        self._tokens: dict[ServiceName, str | None] = {"vehicle": vehicle_token, "map": map_token}
         self._timeout_s = timeout_s
-        self._stack = contextlib.AsyncExitStack()
-        self._clients: dict[ServiceName, Client] = {}
-
-    async def __aenter__(self) -> Self:
-        await self._stack.__aenter__()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._clients.clear()
-        with contextlib.suppress(Exception):
-            # A connection that broke mid-turn may fail again while closing; the turn's answer stands.
-            await self._stack.__aexit__(exc_type, exc, tb)
+        self._links: dict[ServiceName, McpLink] = {
+            "vehicle": McpLink(vehicle, name="vehicle", token=vehicle_token, timeout_s=timeout_s),
+            "map": McpLink(map_server, name="map", token=map_token, timeout_s=timeout_s),
+        }
 
     async def _client(self, service: ServiceName) -> Client:
-        client = self._clients.get(service)
-        if client is None:
-            # No anyio deadline around this: the client's task group outlives the `with` block, and
-            # cancel scopes must close in the order they opened. The HTTP timeout bounds the wait.
-            try:
-                client = await self._stack.enter_async_context(
-                    mcp_client(self._targets[service], token=self._tokens[service], timeout_s=self._timeout_s)
-                )
-            except Exception as exc:
-                # As in `_call`: any failure to connect means the server cannot be used this turn.
-                raise ServiceUnavailable(service, f"cannot connect: {type(exc).__name__}: {exc}") from exc
-            self._clients[service] = client
-        return client
+        try:
+            return await self._links[service].client()
+        except Exception as exc:
+            # Any failure to connect means the server cannot be used this turn.
+            raise ServiceUnavailable(service, f"cannot connect: {type(exc).__name__}: {exc}") from exc
+
+    async def drop(self, service: ServiceName) -> None:
+        """Close `service`'s connection after a failed call; the next turn opens a new one."""
+        await self._links[service].drop()
+
+    async def aclose(self) -> None:
+        """Close both connections for good."""
+        for link in self._links.values():
+            with contextlib.suppress(Exception):
+                await link.aclose()
 
     async def vehicle(self) -> VehicleClient:
         """The vehicle server, connected."""

@@ -39,8 +39,8 @@ from agents.perception.facts import (
     SignReading,
     SignsView,
 )
-from agents.perception.links import McpLink
 from agents.perception.understanding import Ask
+from mcp_servers.client import McpLink, McpLinkError
 
 __all__ = ["FactReader", "McpTarget", "mcp_endpoint"]
 
@@ -235,6 +235,8 @@ class FactReader:
                     try:
                         await work(await link.client())
                         return
+                    except McpLinkError as exc:
+                        raise FeedUnreachableError(f"the {name} server: {exc}") from exc
                     except FeedError:
                         raise
                     except Exception:

@@ -1,17 +1,15 @@
 """The agent's one connection to the vehicle MCP server, through the official MCP client.
 
-`VehicleLink` opens the connection on first use and keeps it for every later turn: a background
-task owns the client (the MCP client's task group must be entered and left by the same task), and
-turns running concurrently share it. A call that fails at the transport drops the connection; the
-next call opens a fresh one, so the agent outlives a restart of the vehicle server. Reads are retried
-once on a fresh connection; writes never are (a write that may have reached the car is reported as
-failed, not sent twice).
+`VehicleLink` opens the connection on first use and keeps it for every later turn (an
+`mcp_servers.client.McpLink`), and turns running concurrently share it. A call that fails at the
+transport drops the connection; the next call opens a fresh one, so the agent outlives a restart of
+the vehicle server. Reads are retried once on a fresh connection; writes never are (a write that may
+have reached the car is reported as failed, not sent twice).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar, cast
@@ -23,7 +21,7 @@ from pydantic import JsonValue
 
 from agents.vehicle_control.actions import ToolCatalog, WriteResult
 from agents.vehicle_control.errors import VehicleUnavailableError
-from mcp_servers.client import ClientMode, mcp_client
+from mcp_servers.client import ClientMode, McpLink
 
 __all__ = ["CallMeta", "ToolError", "VehicleLink"]
 
@@ -58,15 +56,9 @@ class VehicleLink:
         mode: ClientMode = "auto",
     ) -> None:
         self._target = target
-        self._token = token
         self._timeout_s = timeout_s
-        self._mode: ClientMode = mode
-        self._lock = asyncio.Lock()
-        self._client: Client | None = None
-        self._owner: asyncio.Task[None] | None = None
-        self._stop: asyncio.Event | None = None
+        self._link = McpLink(target, name="vehicle", token=token, timeout_s=timeout_s, mode=mode)
         self._catalog: ToolCatalog | None = None
-        self._closed = False
 
     @property
     def target(self) -> str:
@@ -99,7 +91,7 @@ class VehicleLink:
                     tool, dict(arguments), meta=cast(RequestParamsMeta, dict(meta))
                 )
         except Exception as exc:
-            await self._drop(client)
+            await self._link.drop()
             raise VehicleUnavailableError(f"the vehicle server gave no answer to {tool}: {exc!r}") from exc
         if result.is_error:
             raise ToolError(_error_text(result))
@@ -107,9 +99,7 @@ class VehicleLink:
 
     async def aclose(self) -> None:
         """Close the connection; later calls raise VehicleUnavailableError."""
-        self._closed = True
-        async with self._lock:
-            await self._disconnect()
+        await self._link.aclose()
 
     # -- connection ----------------------------------------------------------------------------------
 
@@ -120,7 +110,7 @@ class VehicleLink:
                 async with asyncio.timeout(self._timeout_s):
                     return await call(client)
             except Exception as exc:
-                await self._drop(client)
+                await self._link.drop()
                 if attempt == 2:
                     raise VehicleUnavailableError(
                         f"the vehicle server at {self.target} did not answer: {exc!r}"
@@ -129,65 +119,13 @@ class VehicleLink:
         raise AssertionError("unreachable")
 
     async def _connected(self) -> Client:
-        async with self._lock:
-            if self._closed:
-                raise VehicleUnavailableError("the vehicle link is closed")
-            if self._client is not None and self._owner is not None and not self._owner.done():
-                return self._client
-            await self._disconnect()
-            ready: asyncio.Future[Client] = asyncio.get_running_loop().create_future()
-            stop = asyncio.Event()
-            owner = asyncio.create_task(self._own(ready, stop), name="vehicle-link")
-            try:
-                async with asyncio.timeout(self._timeout_s):
-                    client = await asyncio.shield(ready)
-            except BaseException as exc:
-                stop.set()
-                with contextlib.suppress(BaseException):
-                    await owner
-                if isinstance(exc, TimeoutError | VehicleUnavailableError):
-                    raise VehicleUnavailableError(
-                        f"cannot connect to the vehicle server at {self.target}: {exc}"
-                    ) from exc
-                raise
-            self._client, self._owner, self._stop = client, owner, stop
-            return client
-
-    async def _own(self, ready: asyncio.Future[Client], stop: asyncio.Event) -> None:
-        """Hold the client open in this one task until `stop` is set."""
-        try:
-            async with mcp_client(
-                self._target, token=self._token, mode=self._mode, timeout_s=self._timeout_s
-            ) as client:
-                if not ready.done():
-                    ready.set_result(client)
-                await stop.wait()
-        except Exception as exc:
-            if not ready.done():
-                ready.set_exception(VehicleUnavailableError(repr(exc)))
-            else:
-                logger.warning("vehicle server connection ended: %r", exc)
-
-    async def _drop(self, client: Client) -> None:
-        async with self._lock:
-            if self._client is client:
-                await self._disconnect()
-
-    async def _disconnect(self) -> None:
-        owner, stop = self._owner, self._stop
-        self._client, self._owner, self._stop = None, None, None
-        if owner is None or stop is None:
-            return
-        stop.set()
         try:
             async with asyncio.timeout(self._timeout_s):
-                await owner
-        except TimeoutError:
-            owner.cancel()
-            with contextlib.suppress(BaseException):
-                await owner
-        except Exception as exc:
-            logger.warning("closing the vehicle server connection failed: %r", exc)
+                return await self._link.client()
+        except (TimeoutError, Exception) as exc:
+            raise VehicleUnavailableError(
+                f"cannot connect to the vehicle server at {self.target}: {exc}"
+            ) from exc
 
 
 def _error_text(result: CallToolResult) -> str:
