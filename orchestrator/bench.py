@@ -97,28 +97,56 @@ async def bench_stack(
 
     async with httpx.AsyncClient(base_url=url, timeout=30.0) as http:
 
-        async def turn(text: str, session: str | None = None) -> tuple[float, dict[str, Any]]:
+        async def turn(
+            text: str, session: str | None = None, seat: str = "driver"
+        ) -> tuple[float, dict[str, Any]]:
             start = time.perf_counter()
-            response = await http.post("/v1/utterances", json={"text": text, "session_id": session})
+            response = await http.post(
+                "/v1/utterances", json={"text": text, "session_id": session, "seat": seat}
+            )
             elapsed = (time.perf_counter() - start) * 1000
             response.raise_for_status()
             body: dict[str, Any] = response.json()
             return elapsed, body
 
-        async def series(texts: list[str], n: int, warmup: int, via: str) -> dict[str, Any]:
+        async def series(
+            texts: list[str],
+            n: int,
+            warmup: int,
+            via: str,
+            *,
+            seats: tuple[str, ...] = ("driver",),
+            applied: bool = False,
+            gap_s: float = 0.0,
+        ) -> dict[str, Any]:
             samples: list[float] = []
             for i in range(warmup + n):
-                elapsed, body = await turn(texts[i % len(texts)])
+                elapsed, body = await turn(texts[i % len(texts)], seat=seats[i % len(seats)])
                 if i >= warmup:
                     if body["route"] and body["route"][0]["via"] != via:
                         raise RuntimeError(f"expected the {via} path, got {body['route']}")
+                    outcomes = [action["outcome"] for action in body["actions"]]
+                    if applied and outcomes != ["applied"]:
+                        raise RuntimeError(f"expected one applied action, got {body['actions']}")
                     samples.append(elapsed)
+                await asyncio.sleep(gap_s)
             return summarize(samples)
 
         report: dict[str, Any] = {
             "fast_path_turn_http": {
-                "what": "POST /v1/utterances, template-routed, orchestrator -> A2A -> MCP -> simulator",
-                **await series(["set the temperature to 21", "set the temperature to 22"], 60, 5, "template"),
+                "what": "POST /v1/utterances, template-routed, orchestrator -> A2A -> MCP -> simulator "
+                "(applied)",
+                # Spoken from the four seats in turn (each sets its own zone), a short pause between
+                # turns: every write is applied, none refused by the rate limit (GR-17, 5 per second).
+                **await series(
+                    ["set the temperature to 21", "set the temperature to 22", "set the temperature to 20"],
+                    60,
+                    5,
+                    "template",
+                    seats=("driver", "passenger", "rear_left", "rear_right"),
+                    applied=True,
+                    gap_s=0.06,
+                ),
             },
             "model_path_turn_http": {
                 "what": "POST /v1/utterances routed by the embedding classifier",
