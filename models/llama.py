@@ -299,6 +299,18 @@ class _Choices:
         complete = any(len(self.seqs[i]) == self.depth for i in self.alive)
         return nxt, complete
 
+    def forced(self, limit: int) -> list[int]:
+        """Advance over the tokens that every remaining label continues with (at most `limit`), and
+        return them; stops where labels part, where one may end, or once one label is left."""
+        taken: list[int] = []
+        while len(taken) < limit and self.finished() is None:
+            options, complete = self.options()
+            if len(options) != 1 or complete:
+                break
+            self.advance(options[0])
+            taken.append(options[0])
+        return taken
+
     def advance(self, token: int) -> None:
         self.alive = [
             i for i in self.alive if len(self.seqs[i]) > self.depth and self.seqs[i][self.depth] == token
@@ -678,6 +690,26 @@ class LlamaCppBackend(ModelBackend):
                         if text:
                             yield text
                         break
+                    forced = trie.forced(sampling.max_tokens - generated)
+                    if forced:
+                        # Tokens every remaining label shares need no choice: run them through the
+                        # model in one batch instead of one decode each.
+                        for token in forced:
+                            picker.accept(token)
+                        generated += len(forced)
+                        text, stopped = out.feed(b"".join(self._piece(t) for t in forced))
+                        if text:
+                            yield text
+                        if stopped:
+                            finish = "stop"
+                            break
+                        if trie.finished() is not None or generated >= sampling.max_tokens:
+                            continue
+                        if n_past + len(forced) >= self._n_ctx:
+                            break
+                        yield from self._feed(forced, seq, n_past)
+                        n_past += len(forced)
+                        last_token = forced[-1]
                 if n_past >= self._n_ctx:
                     break
                 self._ensure_logits(seq, n_past, last_token)

@@ -21,6 +21,7 @@ from models import (
     OutputTruncated,
     Priority,
     choice_grammar,
+    llama,
 )
 from models.llama import LlamaCppBackend
 
@@ -86,6 +87,26 @@ async def test_trie_decoding_agrees_with_the_general_grammar_sampler(real_runtim
         fast = await real_runtime.generate(prompt, prefix=PREFIX, grammar=literal)
         slow = await real_runtime.generate(prompt, prefix=PREFIX, grammar=general)
         assert fast.text == slow.text
+
+
+async def test_shared_label_tokens_fed_in_one_batch_choose_as_one_at_a_time(
+    real_runtime: ModelRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Runs every remaining label shares ("set_seat_", '"') are fed to the model in one batch; the
+    # choice and the token count must be those of feeding them one decode at a time.
+    labels = ['set_seat_heating"', 'set_seat_ventilation"', 'set_window"', 'lock_doors"', 'none"']
+    grammar = choice_grammar(labels)
+    prompts = [
+        f'Request: {utterance}\nCall: {{"tool": "'
+        for utterance in ("warm my seat up", "cool the seat down", "lock up the car", "open my window")
+    ]
+    batched = [await real_runtime.generate(p, grammar=grammar, max_tokens=16) for p in prompts]
+    monkeypatch.setattr(llama._Choices, "forced", lambda self, limit: [])
+    one_by_one = [await real_runtime.generate(p, grammar=grammar, max_tokens=16) for p in prompts]
+    assert all(result.text in labels for result in batched)
+    assert [(r.text, r.completion_tokens) for r in batched] == [
+        (r.text, r.completion_tokens) for r in one_by_one
+    ]
 
 
 async def test_general_grammar_shapes_the_output(real_runtime: ModelRuntime) -> None:
