@@ -22,7 +22,7 @@ import re
 from agents.hosting import Seat
 from agents.vehicle_control.actions import ZONE_ARGUMENTS, Action
 
-__all__ = ["grounding_problem", "numbers_in"]
+__all__ = ["grounding_problem", "numbers_in", "tool_problem"]
 
 _TOOL_WORDS: dict[str, tuple[str, ...]] = {
     "set_cabin_temperature": (
@@ -228,12 +228,25 @@ def numbers_in(text: str) -> set[float]:
     return found
 
 
+def _lowered(text: str) -> str:
+    return " ".join(text.lower().replace("’", "'").split())
+
+
+def tool_problem(text: str, tool: str) -> str | None:
+    """Why the request cannot support any call of `tool` (it does not mention what the tool changes),
+    or None. The first check of `grounding_problem`, usable before the arguments are known."""
+    pattern = _TOOL_PATTERNS.get(tool)
+    if pattern is None or not pattern.search(_lowered(text)):
+        return f"the request does not mention what {tool} changes"
+    return None
+
+
 def grounding_problem(text: str, action: Action, *, seat: Seat) -> str | None:
     """Why the request does not support `action`, or None when it does (see the module docstring)."""
-    lowered = " ".join(text.lower().replace("’", "'").split())
-    pattern = _TOOL_PATTERNS.get(action.tool)
-    if pattern is None or not pattern.search(lowered):
-        return f"the request does not mention what {action.tool} changes"
+    problem = tool_problem(text, action.tool)
+    if problem is not None:
+        return problem
+    lowered = _lowered(text)
     for check in (_values_problem, _numbers_problem, _level_problem, _direction_problem):
         problem = check(lowered, action)
         if problem is not None:

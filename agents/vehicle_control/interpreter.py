@@ -25,7 +25,7 @@ from pydantic import JsonValue
 from agents.hosting import Seat
 from agents.vehicle_control.actions import EXCLUSIVE_ARGUMENTS, Action, ToolCatalog
 from agents.vehicle_control.errors import InvalidActionError
-from agents.vehicle_control.grounding import grounding_problem
+from agents.vehicle_control.grounding import grounding_problem, tool_problem
 from models import ModelError, Prefix, Priority, Runtime, choice_grammar
 
 __all__ = [
@@ -189,6 +189,10 @@ class ModelInterpreter:
             tool = chosen.text.removesuffix('"')
             if tool not in catalog.names:
                 return Interpretation(None, "the model found no tool for this", {"tool": tool})
+            unsupported = tool_problem(text, tool)
+            if unsupported is not None:
+                # No arguments could make this call grounded: do not spend the model on them.
+                return Interpretation(None, f"not grounded in the request: {unsupported}", {"tool": tool})
             filled = await runtime.generate(
                 f'{opening}{tool}", "arguments": ',
                 prefix=prefix,
