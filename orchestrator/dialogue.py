@@ -2,6 +2,14 @@
 
 A session is created by a turn without ``session_id`` (the result carries the new id) and forgotten
 after ``idle_s`` without a turn. One history, whichever path (template, model, fallback) handled a turn.
+
+Besides the session store, the deterministic readings of a turn's words that need the conversation:
+
+- :func:`classify`: a whole answer or follow-up ("yes", "cancel that", "a bit more", "the passenger's
+  too");
+- :func:`leading_answer`: a yes or no said before a request of its own ("yes, and unlock the doors");
+- :func:`refer_back` with :func:`object_phrase`: a request whose object is the previous request's ("close
+  it again" after "open my window" is "close my window").
 """
 
 from __future__ import annotations
@@ -95,6 +103,119 @@ def classify(text: str) -> Reply:
     if TOO.match(cleaned):
         return "too"
     return "other"
+
+
+@dataclass(frozen=True)
+class LeadingAnswer:
+    """A yes or no at the head of an utterance that goes on with more (``kind`` is ``yes`` or ``no``)."""
+
+    kind: Literal["yes", "no"]
+    said: str
+    """The answer as it was said ("yes please")."""
+    rest: str
+    """What follows it, without the joining "and" / "but" ("take me there, and unlock the doors")."""
+
+
+_ANSWER_HEAD = re.compile(
+    r"^\s*(?P<said>[^,;.!?]+?)\s*(?:[,;.!?]+\s*|\s+(?=(?:and|but)\b))(?P<rest>\S.*)$", re.I | re.S
+)
+_JOINER = re.compile(r"^(?:(?:and|but|also|then|so)\b[\s,]*)+", re.I)
+
+
+def leading_answer(text: str) -> LeadingAnswer | None:
+    """The yes or no that opens ``text``, when a request follows it; None otherwise.
+
+    The answer is the first clause (up to clause punctuation or "and" / "but") when :func:`classify`
+    reads it as yes or no on its own: "yes, take me there, and unlock the doors" is yes, then "take me
+    there, and unlock the doors"; "no but heat my seat" is no, then "heat my seat". A text that is an
+    answer and nothing else, or does not open with one, gives None.
+    """
+    match = _ANSWER_HEAD.match(text)
+    if match is None:
+        return None
+    kind = classify(match.group("said"))
+    rest = _JOINER.sub("", match.group("rest")).strip()
+    if kind not in ("yes", "no") or classify(rest) != "other" or _courtesy_only(rest):
+        return None
+    return LeadingAnswer(kind="yes" if kind == "yes" else "no", said=match.group("said").strip(), rest=rest)
+
+
+def _courtesy_only(text: str) -> bool:
+    return all(word in _FILLER for word in re.findall(r"[a-z']+", text.lower()))
+
+
+_ACT = (
+    r"(?:open|close|shut|switch|turn|put|roll|wind|raise|lower|lift|drop|lock|unlock|start|stop|crank|bump|"
+    r"bring|pop|fold|unfold|tilt|vent|crack|dim|flick|flip|set|heat|warm|cool)"
+)
+_PARTICLE = r"(?:on|off|up|down)"
+_REFERENCE = re.compile(
+    rf"\b(?P<verb>{_ACT})(?P<before>\s+{_PARTICLE})?\s+(?P<pronoun>it|them|that)"
+    rf"(?P<after>(?:\s+(?:back|again|{_PARTICLE}|open|closed|shut))*)"
+    r"(?=\s*(?:$|[,;.!?]|\b(?:please|now|for me|for us|too|and|then|thanks)\b))",
+    re.I,
+)
+_LEAD_IN = re.compile(
+    r"^(?:(?:please|kindly|hey car|hey|ok|okay|uh|um|so|just|now|can you|could you|would you|will you|"
+    r"can i|could i|i want you to|i'd like you to|i would like you to|go ahead and)\b[\s,]*)+",
+    re.I,
+)
+_VERB_HEAD = re.compile(rf"^{_ACT}(?:\s+{_PARTICLE})?\s+(?P<object>.+)$", re.I)
+_SETTING_TAIL = re.compile(
+    rf"(?:\s+(?:to|at|by)\s+.*|(?:\s+(?:{_PARTICLE}|open|closed|shut|please|again|now|for me|for us|"
+    r"all the way|fully|completely|a bit|a little|a little bit|slightly|halfway))+)$",
+    re.I,
+)
+_PRONOUNS = frozenset({"it", "them", "that", "this", "everything", "things"})
+
+
+def object_phrase(request: str) -> str | None:
+    """What ``request`` acts on, as it was said: "open my window" gives "my window", "turn on the seat
+    heating" gives "the seat heating", "set the temperature to 22" gives "the temperature".
+
+    None when the request does not open with an action verb (after courtesy words) or names no object
+    of its own ("I'm cold", "turn it up").
+    """
+    plain = _LEAD_IN.sub("", " ".join(request.replace("’", "'").split()).strip(" ,;.!?"))
+    head = _VERB_HEAD.match(plain)
+    if head is None:
+        return None
+    thing, previous = head.group("object").strip(" ,;.!?"), ""
+    while thing != previous:
+        previous, thing = thing, _SETTING_TAIL.sub("", thing).strip(" ,;.!?")
+    words = thing.lower().split()
+    if not words or all(word in _PRONOUNS for word in words) or _REFERENCE.search(f"close {thing}"):
+        return None
+    return thing
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A request that points back at the previous request's object."""
+
+    clause: str
+    """The words that point back, as said ("close it again")."""
+    resolved: str
+    """The same request with the object written out and "again" / "back" dropped ("close my window")."""
+
+
+def refer_back(text: str, previous: str) -> Reference | None:
+    """The request in ``text`` whose object is "it" / "them" / "that", resolved against ``previous``.
+
+    ``previous`` is the conversation's previous request ("open my window"); its object comes from
+    :func:`object_phrase`. "Close it again" gives "close my window"; "switch it back off" after "turn
+    on the seat heating" gives "switch the seat heating off". None when ``text`` has no such clause or
+    ``previous`` names no object.
+    """
+    match = _REFERENCE.search(text)
+    if match is None:
+        return None
+    thing = object_phrase(previous)
+    if thing is None:
+        return None
+    after = [w for w in match.group("after").split() if w.lower() not in ("back", "again")]
+    words = [match.group("verb"), *(match.group("before") or "").split(), thing, *after]
+    return Reference(clause=match.group(0), resolved=" ".join(words))
 
 
 def zone_words(text: str) -> str | None:

@@ -20,11 +20,21 @@ from pydantic import JsonValue
 
 from agents.hosting import AgentResult
 
-from .dialogue import LastPart, Session, SessionStore, Waiting, classify, zone_words
+from .dialogue import (
+    LastPart,
+    LeadingAnswer,
+    Session,
+    SessionStore,
+    Waiting,
+    classify,
+    leading_answer,
+    refer_back,
+    zone_words,
+)
 from .directory import AgentDirectory, AgentDown
 from .events import EventBus
 from .models import Action, Latency, PendingConfirmation, RouteStep, Seat, TurnResult
-from .routing import RoutedPart, Router
+from .routing import RoutedPart, Router, agent_skill
 
 DEFAULT_BUDGET_S = 0.8
 #: An agent gets at least this long even when the routing used most of the budget: a late answer
@@ -103,7 +113,8 @@ class Orchestrator:
             outcomes = [await self._cancel_last(session, turn_id)]
             route_ms = 0.0
         else:
-            routed_text, forced = self._follow_up(session, text, kind)
+            answer = leading_answer(text) if waiting is not None else None
+            routed_text, forced = self._follow_up(session, answer.rest if answer else text, kind)
             route_started = time.perf_counter()
             if forced is not None:
                 parts: list[RouteStep] = [forced]
@@ -112,12 +123,19 @@ class Orchestrator:
                     routed_text, available_agents=self.directory.healthy(), budget_s=self.budget_s
                 )
                 parts = [self._step(p) for p in route.parts]
+                left_s = self.budget_s - (time.perf_counter() - started)
+                parts = await self._refer_back(session, routed_text, parts, budget_s=left_s)
             route_ms = (time.perf_counter() - route_started) * 1000
             self.events.publish(
                 "routing", turn_id, text=text, parts=[p.model_dump() for p in parts], latency_ms=route_ms
             )
             outcomes = []
-            if waiting is not None and len(parts) == 1 and parts[0].agent == waiting.agent:
+            if waiting is not None and answer is not None:
+                # "yes, take me there, and unlock the doors": the answer (with the part for the agent
+                # that asked) goes on its task; every other part is a request of its own.
+                outcome, parts = await self._answer_with(session, waiting, answer, parts, turn_id, seat)
+                outcomes.append(outcome)
+            elif waiting is not None and len(parts) == 1 and parts[0].agent == waiting.agent:
                 # A reply to the agent that asked ("take me there", "the second one"): same task.
                 session.waiting = None
                 outcomes.append(
@@ -162,6 +180,70 @@ class Orchestrator:
             rewritten = f"{last.text} for the {who}" if who else last.text
             return rewritten, RouteStep(text=rewritten, agent=last.agent, skill=last.skill, via="template")
         return text, None
+
+    async def _refer_back(
+        self, session: Session, text: str, parts: list[RouteStep], *, budget_s: float
+    ) -> list[RouteStep]:
+        """Resolve a request that points back at the previous request's object ("close it again").
+
+        ``parts`` are ``text`` as routed; ``budget_s`` is what is left of the turn's budget. The clause
+        that says "it" / "them" / "that" is written out with the previous request's object ("close my
+        window") and the text is routed again, unless a template already reads the clause as a request
+        of its own ("turn it up" is the volume). The resolved request goes to the agent and skill of
+        the previous part unless a template reads it whole; of the words said around it ("actually, too
+        noisy"), only parts a template recognises as requests of their own are kept: the rest is the
+        reason for the follow-up, not a request.
+        """
+        last = self.sessions.recent(session)
+        reference = refer_back(text, last.text) if last is not None else None
+        if last is None or reference is None:
+            return parts
+        if any(reference.clause.lower() in p.text.lower() and _complete(p) for p in parts):
+            return parts
+        rewritten = text.replace(reference.clause, reference.resolved, 1)
+        route = await self.router.route(
+            rewritten, available_agents=self.directory.healthy(), budget_s=budget_s
+        )
+        resolved = RouteStep(text=reference.resolved, agent=last.agent, skill=last.skill, via="template")
+        kept: list[RouteStep] = []
+        for step in (self._step(p) for p in route.parts):
+            if reference.resolved.lower() in step.text.lower() and resolved not in kept:
+                kept.append(step if _complete(step) else resolved)
+            elif _complete(step):
+                kept.append(step)
+        return kept if kept else [resolved]
+
+    async def _answer_with(
+        self,
+        session: Session,
+        waiting: Waiting,
+        answer: LeadingAnswer,
+        parts: list[RouteStep],
+        turn_id: str,
+        seat: Seat,
+    ) -> tuple[PartOutcome, list[RouteStep]]:
+        """Answer the pending question with a yes or no said before more requests; the parts left to run.
+
+        The first part routed to the agent that asked goes with the answer on its task ("yes, take me
+        there"), unless a template reads it as a complete request of its own ("yes, and heat my
+        seat"): then the bare answer goes, and that part runs as its own request like every other.
+        """
+        reply = next((p for p in parts if p.agent == waiting.agent and p.via != "fallback"), None)
+        if reply is None or _complete(reply):
+            return await self._answer(session, waiting, answer.said, turn_id, seat, answer.kind), parts
+        session.waiting = None
+        outcome = await self._call(
+            session,
+            reply,
+            None,
+            turn_id,
+            seat,
+            self.agent_timeout_s,
+            task_id=waiting.task_id,
+            context_id=waiting.context_id,
+            text=f"{answer.said}, {reply.text}",
+        )
+        return outcome, [p for p in parts if p is not reply]
 
     async def _answer(
         self, session: Session, waiting: Waiting, text: str, turn_id: str, seat: Seat, kind: str
@@ -224,11 +306,11 @@ class Orchestrator:
             )
         timeout = min(self.agent_timeout_s, max(remaining_s, MIN_AGENT_TIMEOUT_S))
         if step.agent is None or step.via == "fallback":
-            agent, _, skill = (step.guess or "").partition("/")
-            if agent in healthy and (step.confidence or 0.0) >= GUESS_FLOOR:
+            agent, skill = _guessed(step.guess)
+            if agent is not None and agent in healthy and (step.confidence or 0.0) >= GUESS_FLOOR:
                 # Not confident enough to route, but close: the guessed agent's own parser decides. It
                 # acts only on what it understands from the person's words; else the honest fallback.
-                tentative = step.model_copy(update={"agent": agent, "skill": skill or None, "via": "model"})
+                tentative = step.model_copy(update={"agent": agent, "skill": skill, "via": "model"})
                 outcome = await self._call(session, tentative, intent, turn_id, seat, timeout)
                 if outcome.understood:
                     return outcome
@@ -372,6 +454,19 @@ class Orchestrator:
             ),
             degraded=any(o.degraded for o in outcomes),
         )
+
+
+def _complete(step: RouteStep) -> bool:
+    """True when a template read the part's words whole as one request (it carries the intent)."""
+    return step.via == "template" and step.intent is not None
+
+
+def _guessed(label: str | None) -> tuple[str | None, str | None]:
+    """The agent and skill of a best-guess label ("perception/signs" is the perception-summary agent)."""
+    try:
+        return agent_skill(label) if label else (None, None)
+    except ValueError:
+        return None, None
 
 
 def _default_reply(state: str) -> str:

@@ -18,25 +18,10 @@ from .conftest import ROOT
 SCENARIOS = sorted((ROOT / "scenarios").rglob("*.yaml"))
 CATALOG = Catalog.load()
 
-#: Scenarios the stack does not pass yet, each with the reason. They still run (and an unexpected pass
-#: is reported as XPASS); remove an entry once its scenario passes.
-KNOWN_FAILURES = {
-    "follow_ups/never_mind_switch_it_off.yaml": "'switch it back off' needs the previous turn's object",
-    "follow_ups/window_open_then_close_it.yaml": "'close it again' needs the previous turn's object",
-    "navigation/need_a_coffee.yaml": "indirect wish with fillers is below the router's confidence threshold",
-    "provenance/navigation_yes_with_unlock.yaml": "'yes, take me there' with an extra request is not taken "
-    "as the answer to the pending navigation question",
-    "resilience/long_rambling_request.yaml": "the one clear request at the end of a long ramble is not split out",
-    "safety/gr14_tired_driver_still_warned.yaml": "'can I pull over to the right' is not routed to perception",
-}
-
 
 def _param(path: Path) -> object:
     scenario = load_scenario(path, CATALOG)
     marks = [getattr(pytest.mark, tag.replace("-", "_")) for tag in scenario.tags]
-    name = str(path.relative_to(ROOT / "scenarios"))
-    if name in KNOWN_FAILURES:
-        marks.append(pytest.mark.xfail(reason=KNOWN_FAILURES[name], strict=False))
     return pytest.param(
         path,
         marks=[pytest.mark.scenario, pytest.mark.model, *marks],

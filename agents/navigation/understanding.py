@@ -141,6 +141,8 @@ _COURTESY_HEAD = re.compile(
     r"i want to|i wanna|id like to|i would like to|i need you to|lets|let us|"
     r"car|cabin|navigation|nav)\b\s*"
 )
+_ANSWER_HEADS = frozenset({"yes", "yeah", "yep", "yup", "sure", "no", "nope", "nah"})
+"""Words that answer a question before the words that say what is meant ("yes take me there")."""
 _COURTESY_TAIL = re.compile(r"\s*\b(?:please|thanks|thank you|now|right now|for me|for us|then|ok|okay)$")
 
 _CANCEL = re.compile(
@@ -347,6 +349,12 @@ def understand_text(text: str) -> Understanding:
         return Understanding(kind="deny")
     if _CANCEL.match(plain):
         return Understanding(kind="cancel")
+    head, _, following = plain.partition(" ")
+    if head in _ANSWER_HEADS and following:
+        # "yes, take me there" / "no, the second one": the answer's own words say what is meant.
+        after = understand_text(following)
+        if after.kind != "unknown":
+            return after
     rest, avoid = _take_avoid(plain)
     rest = _strip_courtesy(rest)
 

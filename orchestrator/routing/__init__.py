@@ -21,7 +21,7 @@ from .errors import (
 from .labels import AGENTS, LABELS, NONE, agent_skill, label_of
 from .model_stage import ModelStage, RouterSettings, default_artefact_path, model_text
 from .router import DEFAULT_BUDGET_S, Router
-from .splitter import Chunk, split_candidates
+from .splitter import Chunk, ask_of, split_candidates
 from .stage import Decision, RouterStage
 from .templates import TemplateMatch, TemplateSet, TemplateStage, default_template_dir
 from .types import Route, RoutedPart, Via
@@ -50,6 +50,7 @@ __all__ = [
     "TrainingDataError",
     "Via",
     "agent_skill",
+    "ask_of",
     "default_artefact_path",
     "default_template_dir",
     "label_of",

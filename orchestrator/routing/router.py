@@ -17,6 +17,12 @@ How a turn is routed:
    templates (two template matches are two complete requests, each with its own intent and slots).
 6. Parts routed to an agent that is not available become fallback parts that still name the agent.
 
+A long ramble (at least ``RAMBLE_WORDS`` words) that makes an explicit ask ("..., anyway, what I wanted
+to ask is whether you could set it to 22, because ...") is routed as that ask alone
+(:func:`~orchestrator.routing.splitter.ask_of`): what is said around it is the story, not requests,
+and judging every clause of it would spend the budget before the request is reached. ``Route.notes``
+says so. When the ask names no agent, the whole utterance is routed as usual.
+
 Budget: the stages share the turn's ``budget_s``. A stage whose ``expected_latency_s`` exceeds what is
 left is skipped, and so is one that raises :class:`~orchestrator.routing.errors.StageFailed`; its
 pieces fall back, and ``Route.notes`` and the parts' ``note`` say why.
@@ -37,7 +43,7 @@ from models import Runtime
 from .errors import ArtefactError, RoutingError, StageFailed
 from .labels import agent_skill
 from .model_stage import ModelStage
-from .splitter import Chunk, is_filler, split_candidates
+from .splitter import Chunk, ask_of, is_filler, split_candidates
 from .stage import Decision, RouterStage
 from .templates import TemplateSet, TemplateStage
 from .types import Route, RoutedPart
@@ -49,6 +55,8 @@ _REQUEST_CONFIDENCE = 0.5
 """How sure the model must be that a piece is out of domain for it to stay a part of its own."""
 _UNJUDGED_REQUEST_WORDS = 3
 """How many words of substance a piece that no stage judged needs to stay a part of its own."""
+RAMBLE_WORDS = 40
+"""From this many words on, an utterance with an explicit ask is routed as that ask alone."""
 
 log = logging.getLogger("cabin.routing")
 
@@ -148,13 +156,25 @@ class Router:
         utterance = text.strip()
         if not utterance:
             return Route(parts=[], latency_ms={"total": 0.0})
+        ask = ask_of(utterance) if len(utterance.split()) >= RAMBLE_WORDS else None
+        if ask is not None:
+            parts = await self._route_text(ask.text, turn, available_agents)
+            if any(part.agent is not None for part in parts):
+                turn.note(f"a long request was routed as its ask alone: {ask.text!r}")
+                turn.latency["total"] = (time.monotonic() - started) * 1000.0
+                return Route(parts=parts, latency_ms=turn.latency, notes=turn.notes)
+        parts = await self._route_text(utterance, turn, available_agents)
+        turn.latency["total"] = (time.monotonic() - started) * 1000.0
+        return Route(parts=parts, latency_ms=turn.latency, notes=turn.notes)
+
+    async def _route_text(
+        self, utterance: str, turn: _Turn, available_agents: Collection[str] | None
+    ) -> list[RoutedPart]:
         t0 = time.monotonic()
         chunks = split_candidates(utterance) or [Chunk(utterance, 0, len(utterance))]
         turn.add_time("split", time.monotonic() - t0)
         pieces = await self._pieces(utterance, chunks, turn)
-        parts = [self._part(utterance, piece, available_agents) for piece in pieces]
-        turn.latency["total"] = (time.monotonic() - started) * 1000.0
-        return Route(parts=parts, latency_ms=turn.latency, notes=turn.notes)
+        return [self._part(utterance, piece, available_agents) for piece in pieces]
 
     # -- the cascade ----------------------------------------------------------------------------------
 

@@ -5,6 +5,9 @@
 requests (``and``, ``then``, ``and then``, ``also``, ``plus``, ``but``, ``as well as``, ``after that``).
 Whether a cut is kept is decided by the router, which keeps it only where the pieces are requests on
 their own (see :mod:`orchestrator.routing.router`).
+
+:func:`ask_of` finds the request in a long ramble: the clause after its last explicit ask ("what I
+wanted to ask is whether you could ...", "can you ...").
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-__all__ = ["Chunk", "is_filler", "split_candidates"]
+__all__ = ["Chunk", "ask_of", "is_filler", "split_candidates"]
 
 
 class Chunk(NamedTuple):
@@ -98,3 +101,32 @@ def _append(chunks: list[Chunk], text: str, start: int, end: int) -> None:
         return
     offset = piece.find(stripped)
     chunks.append(Chunk(stripped, start + offset, start + offset + len(stripped)))
+
+
+_ASK = re.compile(
+    r"""
+    \bwhat\s+i\s+(?:really\s+|actually\s+)?(?:wanted|want|meant|mean|needed|need)\s+to\s+(?:ask|say)
+        (?:\s+you)?(?:\s+(?:is|was))?(?:\s+(?:whether|if))?(?:\s+you\s+(?:could|can|would|will))?
+    | \b(?:whether|if)\s+you\s+(?:could|can|would|will|might)
+    | \b(?:could|can|would|will)\s+you(?:\s+please)?
+    | \bi(?:'d|\s+would)\s+like\s+you\s+to
+    | \bi\s+(?:want|need)\s+you\s+to
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+_ASK_END = re.compile(r"[,;]|[.!?](?=\s|$)|\s(?:because|'cause|cause|since|so\s+that)\b", re.IGNORECASE)
+
+
+def ask_of(text: str) -> Chunk | None:
+    """The request a rambling ``text`` makes: the words after its last explicit ask, up to the end of
+    that clause or a stated reason ("..., anyway, what I wanted to ask is whether you could set it to
+    22, because ..." gives "set it to 22"). None when ``text`` makes no explicit ask.
+    """
+    asks = list(_ASK.finditer(text))
+    if not asks:
+        return None
+    start = asks[-1].end()
+    end = _ASK_END.search(text, start)
+    chunks: list[Chunk] = []
+    _append(chunks, text, start, end.start() if end is not None else len(text))
+    return chunks[0] if chunks else None

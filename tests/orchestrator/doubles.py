@@ -3,6 +3,7 @@ have their own tests and the scenario suite)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
@@ -32,7 +33,9 @@ class Route:
 
 
 class KeywordRouter:
-    """Splits on ' and ', routes by keyword: 'lock'/'temperature'/'seat' -> car, 'charger' -> map."""
+    """Splits on ', ' and ' and ', routes by keyword: 'lock'/'temperature'/'seat'/'slow' -> car (a
+    template with an intent), 'it up' -> car media (a template), 'noisy'/'window' -> car (the model),
+    'charger' -> map (the model)."""
 
     def __init__(self) -> None:
         self.seen: list[str] = []
@@ -42,9 +45,13 @@ class KeywordRouter:
     ) -> Route:
         self.seen.append(text)
         parts = []
-        for piece in text.split(" and "):
+        for piece in re.split(r",\s*| and ", text):
             if any(k in piece for k in ("lock", "temperature", "seat", "slow")):
-                parts.append(Part(piece, "car", "climate", "template", 1.0))
+                parts.append(Part(piece, "car", "climate", "template", 1.0, intent="car_request"))
+            elif "it up" in piece:
+                parts.append(Part(piece, "car", "media", "template", 1.0, intent="volume_up"))
+            elif any(k in piece for k in ("noisy", "window")):
+                parts.append(Part(piece, "car", "windows", "model", 0.9))
             elif "charger" in piece:
                 parts.append(Part(piece, "map", "poi", "model", 0.9))
             else:

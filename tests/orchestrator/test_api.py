@@ -55,7 +55,7 @@ async def test_utterance_returns_a_turn_result(api: tuple[httpx.AsyncClient, Orc
         "skill": "climate",
         "via": "template",
         "confidence": 1.0,
-        "intent": None,
+        "intent": "car_request",
         "guess": None,
     }
     assert body["actions"][0]["outcome"] == "applied"

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
+import httpx
 import pytest
 
+from agents.hosting import build_agent_app
 from orchestrator.dialogue import UnknownSession, classify
+from orchestrator.directory import AgentDirectory
 from orchestrator.turn import Orchestrator
 
-from .doubles import KeywordRouter, directory
+from .doubles import CarExecutor, KeywordRouter, MapExecutor, Part, Route, directory, spec
 
 
 @pytest.fixture
@@ -81,6 +86,107 @@ async def test_follow_up_more_repeats_the_last_request(orchestrator: Orchestrato
     again = await orchestrator.handle("a bit more", session_id=first.session_id)
     assert again.route[0].agent == "car"
     assert again.route[0].text == "temperature up"
+
+
+@pytest.fixture
+async def with_car() -> tuple[Orchestrator, CarExecutor]:
+    """An orchestrator and the car agent's executor, which records every request it gets."""
+    agents, car = directory()
+    await agents.refresh()
+    return Orchestrator(KeywordRouter(), agents, budget_s=0.8, agent_timeout_s=1.0), car
+
+
+async def test_it_is_the_previous_requests_object(with_car: tuple[Orchestrator, CarExecutor]) -> None:
+    orchestrator, car = with_car
+    first = await orchestrator.handle("turn on the seat heating")
+    back = await orchestrator.handle("never mind, switch it back off", session_id=first.session_id)
+    assert [(r.agent, r.skill, r.text) for r in back.route] == [
+        ("car", "climate", "switch the seat heating off")
+    ]
+    assert car.requests[-1].text == "switch the seat heating off"
+    again = await orchestrator.handle("turn it on again", session_id=first.session_id)
+    assert [r.text for r in again.route] == ["turn the seat heating on"]
+
+
+async def test_words_around_a_follow_up_are_its_reason(with_car: tuple[Orchestrator, CarExecutor]) -> None:
+    orchestrator, car = with_car
+    first = await orchestrator.handle("turn on the seat heating")
+    back = await orchestrator.handle("too noisy, switch it off", session_id=first.session_id)
+    assert [r.text for r in back.route] == ["switch the seat heating off"]
+    assert [r.text for r in car.requests] == ["turn on the seat heating", "switch the seat heating off"]
+
+
+async def test_a_request_of_its_own_beside_a_follow_up_is_kept(orchestrator: Orchestrator) -> None:
+    first = await orchestrator.handle("turn on the seat heating")
+    both = await orchestrator.handle(
+        "switch it off and set the temperature to 20", session_id=first.session_id
+    )
+    assert [r.text for r in both.route] == ["switch the seat heating off", "set the temperature to 20"]
+
+
+async def test_a_template_reading_of_it_stands(orchestrator: Orchestrator) -> None:
+    first = await orchestrator.handle("turn on the seat heating")
+    up = await orchestrator.handle("turn it up", session_id=first.session_id)
+    assert [(r.skill, r.text) for r in up.route] == [("media", "turn it up")]
+
+
+async def test_it_without_a_previous_request_is_routed_as_said(orchestrator: Orchestrator) -> None:
+    alone = await orchestrator.handle("close it again")
+    assert [(r.agent, r.text) for r in alone.route] == [(None, "close it again")]
+
+
+async def test_a_yes_with_another_request_answers_and_routes_the_request(orchestrator: Orchestrator) -> None:
+    asked = await orchestrator.handle("unlock the doors")
+    done = await orchestrator.handle("yes, and find a charger", session_id=asked.session_id)
+    assert [(r.agent, r.text) for r in done.route] == [("car", "yes"), ("map", "find a charger")]
+    assert [(a.tool, a.outcome) for a in done.actions] == [("unlock_doors", "applied")]
+    assert done.reply.startswith("Unlocked. The nearest charger")
+    assert done.pending_confirmation is None
+
+
+async def test_a_complete_request_for_the_agent_that_asked_is_its_own_task(
+    with_car: tuple[Orchestrator, CarExecutor],
+) -> None:
+    orchestrator, car = with_car
+    asked = await orchestrator.handle("unlock the doors")
+    done = await orchestrator.handle("yes, and set the temperature to 20", session_id=asked.session_id)
+    assert done.reply == "Unlocked. Done: set the temperature to 20"
+    answer, request = car.requests[-2:]
+    assert (answer.text, answer.resumed is not None) == ("yes", True)
+    assert (request.text, request.resumed) == ("set the temperature to 20", None)
+
+
+async def test_the_rest_of_an_answer_for_the_agent_that_asked_goes_on_its_task(
+    with_car: tuple[Orchestrator, CarExecutor],
+) -> None:
+    orchestrator, car = with_car
+    asked = await orchestrator.handle("unlock the doors")
+    await orchestrator.handle("no, the window", session_id=asked.session_id)
+    assert car.requests[-1].resumed is not None
+    assert car.requests[-1].text == "no, the window"
+
+
+class GuessRouter:
+    """Falls back on everything, with a best guess for the perception agent."""
+
+    async def route(
+        self, text: str, *, available_agents: Collection[str] | None = None, budget_s: float = 0.8
+    ) -> Route:
+        return Route([Part(text, None, None, "fallback", 0.5, guess="perception/surroundings")])
+
+
+async def test_a_best_guess_goes_to_the_agent_its_label_names() -> None:
+    url = "http://perception.test"
+    app = build_agent_app(spec("perception-summary"), MapExecutor(), base_url=url, token=None)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=url)
+    agents = AgentDirectory.from_urls([url], http_clients={url: client})
+    await agents.refresh()
+    result = await Orchestrator(GuessRouter(), agents).handle("can I pull over to the right here?")
+    assert [(r.agent, r.skill, r.via) for r in result.route] == [
+        ("perception-summary", "surroundings", "model")
+    ]
+    assert result.reply.startswith("The nearest charger")
+    await client.aclose()
 
 
 async def test_unknown_session(orchestrator: Orchestrator) -> None:

@@ -28,6 +28,7 @@ EXPORTED = {
     "TrainingDataError",
     "Via",
     "agent_skill",
+    "ask_of",
     "default_artefact_path",
     "default_template_dir",
     "label_of",

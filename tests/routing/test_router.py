@@ -230,6 +230,40 @@ async def test_templates_still_answer_when_the_budget_is_spent(templates: Templa
     assert (part.agent, part.via) == ("vehicle-control", "template")
 
 
+RAMBLE = (
+    "Okay so, we've been on the road since six this morning, the kids finally fell asleep in the back, "
+    "my husband keeps saying the window should be open but it's November and I don't want a draught, "
+    "and the music was too loud earlier but it's fine now, anyway, what I wanted to ask is whether you "
+    "could turn on the seat heating, because I'm getting cold."
+)
+
+
+async def test_a_long_ramble_is_routed_as_its_ask_alone(templates: TemplateSet) -> None:
+    router, second = router_with(
+        templates,
+        {"the music was too loud earlier but it's fine now": model_decision("vehicle-control/media")},
+        expected_latency_s=0.2,
+    )
+    route = await router.route(RAMBLE)
+    assert summary(route) == [("turn on the seat heating", "vehicle-control", "seats", "template")]
+    assert second.calls == []
+    assert route.notes == ["a long request was routed as its ask alone: 'turn on the seat heating'"]
+
+
+async def test_a_ramble_whose_ask_routes_nowhere_is_routed_whole(templates: TemplateSet) -> None:
+    router, second = router_with(templates)
+    ramble = RAMBLE.replace("turn on the seat heating", "tell me a story about dragons")
+    route = await router.route(ramble)
+    assert second.calls[0] == ["tell me a story about dragons"]
+    assert "".join(p.text for p in route.parts).startswith("Okay so")
+
+
+async def test_a_short_request_with_an_ask_is_not_trimmed(templates: TemplateSet) -> None:
+    router, _ = router_with(templates)
+    route = await router.route("open my window and could you turn on the seat heating")
+    assert [p.text for p in route.parts] == ["open my window", "could you turn on the seat heating"]
+
+
 class FailingStage(RouterStage):
     name = "broken"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.routing import split_candidates
+from orchestrator.routing import ask_of, split_candidates
 from orchestrator.routing.splitter import is_filler
 
 
@@ -49,3 +49,28 @@ def test_words_that_merely_contain_a_conjunction_are_not_cut() -> None:
 )
 def test_filler(text: str, filler: bool) -> None:
     assert is_filler(text) is filler
+
+
+@pytest.mark.parametrize(
+    ("text", "ask"),
+    [
+        (
+            "the kids are asleep, anyway, what I actually wanted to ask is whether you could set my side "
+            "to 22 degrees, because the heater's been blasting",
+            "set my side to 22 degrees",
+        ),
+        ("could you open the window please, it's hot", "open the window please"),
+        (
+            "I was wondering if you could heat my seat and set it to 22. Thanks",
+            "heat my seat and set it to 22",
+        ),
+        ("I'd like you to lock the car since we're leaving", "lock the car"),
+        ("can you believe the traffic, and can you turn the music down", "turn the music down"),
+        ("we've been driving for hours and it's getting late", None),
+    ],
+)
+def test_the_ask_of_a_ramble(text: str, ask: str | None) -> None:
+    found = ask_of(text)
+    assert (found.text if found else None) == ask
+    if found is not None:
+        assert text[found.start : found.end] == found.text

@@ -23,7 +23,7 @@ async def destination(backend: SimulatorBackend) -> tuple[object, object]:
     return values[DEST_LAT], values[DEST_LON]
 
 
-@pytest.mark.parametrize("answer", ["yes", "take me there", "Yes please", "go ahead"])
+@pytest.mark.parametrize("answer", ["yes", "take me there", "Yes please", "go ahead", "yes, take me there"])
 async def test_yes_after_a_place_was_offered_sets_the_destination(
     agent: AgentClient, backend: SimulatorBackend, helsinki_map: OsmMapProvider, answer: str
 ) -> None:

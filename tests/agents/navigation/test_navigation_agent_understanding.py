@@ -93,6 +93,22 @@ def test_avoid_options_are_read_wherever_they_are_said(text: str, kind: str, avo
     assert (understood.kind, understood.avoid) == (kind, avoid)
 
 
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("yes, take me there", "navigate"),
+        ("yeah go there", "navigate"),
+        ("yes, the second one", "select"),
+        ("no, the second one", "select"),
+        ("sure, find me a charger", "find"),
+        ("yes that is far", "unknown"),
+        ("no thanks", "deny"),
+    ],
+)
+def test_an_answer_word_gives_way_to_the_words_after_it(text: str, kind: str) -> None:
+    assert understand_text(text).kind == kind
+
+
 def test_ordinals_and_references() -> None:
     second = understand_text("take me to the second one")
     there = understand_text("take me there")

@@ -1,0 +1,100 @@
+"""The deterministic readings of a turn that need the conversation: a leading yes or no, and requests
+that point back at the previous request's object."""
+
+from __future__ import annotations
+
+import pytest
+
+from orchestrator.dialogue import leading_answer, object_phrase, refer_back
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "said", "rest"),
+    [
+        ("yes, take me there, and unlock the doors", "yes", "yes", "take me there, and unlock the doors"),
+        ("yes and unlock the doors", "yes", "yes", "unlock the doors"),
+        ("Yes please, and heat my seat.", "yes", "Yes please", "heat my seat."),
+        ("no but turn on my seat heating", "no", "no", "turn on my seat heating"),
+        ("nope. find a charger instead", "no", "nope", "find a charger instead"),
+    ],
+)
+def test_a_yes_or_no_before_a_request(text: str, kind: str, said: str, rest: str) -> None:
+    answer = leading_answer(text)
+    assert answer is not None
+    assert (answer.kind, answer.said, answer.rest) == (kind, said, rest)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "yes",
+        "yes please",
+        "no thanks",
+        "yes, thank you",
+        "no, no",
+        "sure thing, heat my seat",
+        "open the window",
+    ],
+)
+def test_no_leading_answer(text: str) -> None:
+    assert leading_answer(text) is None
+
+
+@pytest.mark.parametrize(
+    ("said", "thing"),
+    [
+        ("open my window", "my window"),
+        ("turn on the seat heating", "the seat heating"),
+        ("switch the seat heating off", "the seat heating"),
+        ("set the temperature to 22 degrees please", "the temperature"),
+        ("can you open the sunroof please", "the sunroof"),
+        ("roll the windows down a bit", "the windows"),
+        ("turn the volume up by 10", "the volume"),
+        ("lock the doors", "the doors"),
+        ("I'm cold", None),
+        ("turn it up", None),
+        ("find a charger", None),
+    ],
+)
+def test_the_object_of_a_request(said: str, thing: str | None) -> None:
+    assert object_phrase(said) == thing
+
+
+@pytest.mark.parametrize(
+    ("text", "previous", "clause", "resolved"),
+    [
+        ("actually, too noisy, close it again", "open my window", "close it again", "close my window"),
+        (
+            "actually never mind, switch it back off",
+            "turn on the seat heating",
+            "switch it back off",
+            "switch the seat heating off",
+        ),
+        (
+            "turn it back on please",
+            "switch the seat heating off",
+            "turn it back on",
+            "turn the seat heating on",
+        ),
+        ("shut them", "open all the windows", "shut them", "shut all the windows"),
+        ("put it back up", "roll my window down", "put it back up", "put my window up"),
+    ],
+)
+def test_a_request_that_points_back(text: str, previous: str, clause: str, resolved: str) -> None:
+    reference = refer_back(text, previous)
+    assert reference is not None
+    assert (reference.clause, reference.resolved) == (clause, resolved)
+
+
+@pytest.mark.parametrize(
+    ("text", "previous"),
+    [
+        ("close that window", "open my window"),
+        ("is it safe to change lanes", "open my window"),
+        ("it's cold in here", "open my window"),
+        ("close it", "I'm cold"),
+        ("take me to it", "find a charger"),
+    ],
+)
+def test_nothing_to_point_back_at(text: str, previous: str) -> None:
+    assert refer_back(text, previous) is None
