@@ -15,11 +15,12 @@ import os
 
 # llama.cpp's CPU threads meet at an OpenMP barrier after every operation of a forward pass. Threads
 # that sleep at once at each barrier (PASSIVE) make a short request twice as slow; threads that spin
-# forever (ACTIVE) starve the stack's other processes on a few shared cores. A bounded spin (about a
-# millisecond) keeps both: fast barriers inside a forward pass, sleeping threads between requests.
+# forever (ACTIVE) starve the stack's other processes on a few shared cores. A short bounded spin
+# (3000 rounds, well under a millisecond) keeps both: fast barriers inside a forward pass, sleeping
+# threads between requests, and little lost when another process holds the other core.
 # Set before llama.cpp is first loaded (it reads this once); a wait policy set by the user wins.
 if "OMP_WAIT_POLICY" not in os.environ:
-    os.environ.setdefault("GOMP_SPINCOUNT", "30000")
+    os.environ.setdefault("GOMP_SPINCOUNT", "3000")
 
 from models.backend import Embeddings, ModelBackend, Step
 from models.classifier import EmbeddingClassifier, FitReport, Prediction, fit_from_jsonl

@@ -64,7 +64,11 @@ def peak_rss_mb() -> float:
 def run_bench(sections: list[str] | None = None) -> dict[str, Any]:
     """Every benchmark section; each adds one key to the report."""
     report: dict[str, Any] = {
-        "machine": {"cores": os.cpu_count(), "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY")}
+        "machine": {
+            "cores": os.cpu_count(),
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+            "gomp_spincount": os.environ.get("GOMP_SPINCOUNT"),
+        }
     }
     from models.bench import bench_runtime
 
