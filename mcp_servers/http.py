@@ -13,6 +13,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 ASGIMessage = MutableMapping[str, Any]
 
+KEEP_ALIVE_S = 75
+"""How long cabin's servers keep an idle HTTP connection open. Longer than HTTP clients keep theirs
+(httpx: 5 s), so a client never sends a request on a connection the server is closing at that moment
+(uvicorn's default is also 5 s: under load that race surfaced as "server disconnected")."""
+
 
 class BearerAuth:
     """ASGI middleware: requests to the MCP endpoint need ``Authorization: Bearer <one of tokens>``.
@@ -78,4 +83,11 @@ def http_app(server: MCPServer[Any], tokens: Collection[str] = ()) -> ASGIApp:
 
 def serve_http(server: MCPServer[Any], host: str, port: int, tokens: Collection[str] = ()) -> None:
     """Run until interrupted (SIGINT/SIGTERM stop it cleanly)."""
-    uvicorn.run(http_app(server, tokens), host=host, port=port, log_level="warning", lifespan="on")
+    uvicorn.run(
+        http_app(server, tokens),
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        timeout_keep_alive=KEEP_ALIVE_S,
+    )

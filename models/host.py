@@ -243,7 +243,15 @@ def main(argv: list[str] | None = None) -> int:
     token = os.environ.get("CABIN_MODEL_TOKEN") or None
     app = create_app(runtime, token=token)
     server = uvicorn.Server(
-        uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", lifespan="off")
+        uvicorn.Config(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+            lifespan="off",
+            # Longer than clients keep idle connections (httpx: 5 s): no request lands on a closing one.
+            timeout_keep_alive=75,
+        )
     )
     print(f"model host serving {runtime.info.id} on http://{args.host}:{args.port}", flush=True)
     try:

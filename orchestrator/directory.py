@@ -155,7 +155,10 @@ class AgentDirectory:
             raise AgentDown(name, f"no answer within {timeout_s * 1000:.0f} ms") from exc
         except AgentUnreachableError as exc:
             entry.breaker.failure()
-            entry.healthy, entry.error = False, str(exc)
+            if _refused(exc):
+                # Nothing listens there: route around the agent until a refresh finds it again. Other
+                # failures (a dropped connection, a slow answer) count against the breaker only.
+                entry.healthy, entry.error = False, str(exc)
             raise AgentDown(name, "unreachable") from exc
         except AgentCallError as exc:
             entry.breaker.failure()
@@ -187,3 +190,13 @@ class AgentDirectory:
     async def aclose(self) -> None:
         for entry in self._entries:
             await entry.client.aclose()
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether a failed call never reached the agent (the connection could not be opened)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, httpx.ConnectError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

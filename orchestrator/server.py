@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator
 import uvicorn
 from fastapi import FastAPI
 
+from mcp_servers.http import KEEP_ALIVE_S
+
 from .api import create_app
 from .directory import AgentDirectory
 from .routing import Router, TemplateStage
@@ -72,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget-ms", type=float, default=800.0, help="per-turn latency budget")
     parser.add_argument("--no-ui", action="store_true")
     args = parser.parse_args(argv)
-    uvicorn.run(build(args), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(
+        build(args), host=args.host, port=args.port, log_level="warning", timeout_keep_alive=KEEP_ALIVE_S
+    )
     return 0
 
 

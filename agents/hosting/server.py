@@ -14,6 +14,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from agents.hosting.errors import ConfigurationError, HostingError
+from mcp_servers.http import KEEP_ALIVE_S
 
 __all__ = ["BackgroundServer", "LogLevel", "base_url_for", "quiet_http_client_logs", "serve"]
 
@@ -57,6 +58,7 @@ def serve(app: ASGIApp, *, host: str, port: int, log_level: LogLevel = "info") -
         log_level=log_level,
         lifespan="on",
         timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_S,
+        timeout_keep_alive=KEEP_ALIVE_S,
         access_log=verbose,
     )
     uvicorn.Server(config).run()

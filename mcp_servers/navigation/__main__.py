@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import uvicorn
 
+from mcp_servers.http import KEEP_ALIVE_S
 from mcp_servers.navigation.config import DEFAULT_PORT, MAP_PBF_ENV
 from mcp_servers.navigation.errors import MapDataError
 from mcp_servers.navigation.osm_provider import OsmMapProvider
@@ -66,7 +67,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         file=sys.stderr,
         flush=True,
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level.lower())
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level.lower(),
+        timeout_keep_alive=KEEP_ALIVE_S,
+    )
     return 0
 
 

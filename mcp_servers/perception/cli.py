@@ -14,6 +14,7 @@ import anyio
 import uvicorn
 from mcp.server import MCPServer
 
+from mcp_servers.http import KEEP_ALIVE_S
 from mcp_servers.perception.auth import TOKEN_ENV, check_token
 from mcp_servers.perception.errors import PerceptionError
 from mcp_servers.perception.server import DEFAULT_PORT, build_server, http_app
@@ -62,7 +63,9 @@ def _serve(server: MCPServer[Any], transport: Literal["stdio", "http"], args: ar
         return
     token = args.token if args.token is not None else os.environ.get(TOKEN_ENV) or None
     app = http_app(server, token=check_token(token) if token is not None else None, host=args.host)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(
+        app, host=args.host, port=args.port, log_level=args.log_level, timeout_keep_alive=KEEP_ALIVE_S
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
