@@ -134,9 +134,13 @@ def build_agent_app(
     - `base_url` is where the app is reachable (`http://127.0.0.1:8711`); the Agent Card's
       interface URLs are derived from it: JSON-RPC at `base_url`, HTTP+JSON at `base_url/rest`.
     - `token`: every A2A call must carry `Authorization: Bearer <token>` (or one of
-      `extra_tokens`, e.g. an operator token) or gets HTTP 401; the card at
-      `/.well-known/agent-card.json` stays public and declares the bearer scheme. `token=None` is
-      insecure mode: no scheme in the card, no check (then `extra_tokens` must be empty).
+      `extra_tokens`) or gets HTTP 401; the card at `/.well-known/agent-card.json` stays public and
+      declares the bearer scheme. `token=None` is insecure mode: no scheme in the card, no check
+      (then `extra_tokens` must be empty). `extra_tokens` are front-end tokens (the operator's:
+      local front-ends and tools, CONTRACTS.md §3): a message sent with one that names no
+      `cabin/origin` or `cabin/seat` is taken as a person's words from the driver's seat, as the
+      vehicle server does for its console client. A message sent with `token` (another agent, the
+      orchestrator) keeps exactly the provenance it states.
     - `task_store`: None or `memory://` for the in-memory store, `sqlite:///path.db` for SQLite
       (tasks survive a restart), or a `TaskStore` the caller owns.
     - `max_body_bytes` caps request bodies (default 64 KiB).
@@ -175,7 +179,13 @@ def build_agent_app(
     ]
     if tokens:
         middleware.insert(
-            0, Middleware(BearerTokenMiddleware, tokens=tokens, public_paths=[AGENT_CARD_WELL_KNOWN_PATH])
+            0,
+            Middleware(
+                BearerTokenMiddleware,
+                tokens=tokens,
+                public_paths=[AGENT_CARD_WELL_KNOWN_PATH],
+                front_end_tokens=extra,
+            ),
         )
     return AgentApplication(
         card=card, handler=handler, opened_store=opened, routes=routes, middleware=middleware

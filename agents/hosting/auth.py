@@ -7,16 +7,20 @@ import json
 import secrets
 from collections.abc import Iterable
 
-from starlette.authentication import SimpleUser
+from starlette.authentication import AuthCredentials, SimpleUser
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from agents.hosting.errors import ConfigurationError
 
-__all__ = ["TOKEN_USER", "BearerTokenMiddleware", "check_token", "new_token"]
+__all__ = ["FRONT_END_SCOPE", "TOKEN_USER", "BearerTokenMiddleware", "check_token", "new_token"]
 
 TOKEN_USER = "cabin"
 """User name the SDK sees for a caller holding a valid token; tasks are stored under it."""
+
+FRONT_END_SCOPE = "front-end"
+"""The auth scope of a caller holding a front-end token (the operator's: local front-ends and tools,
+CONTRACTS.md §3). What such a caller sends is what a person in the car typed or said."""
 
 _MIN_TOKEN_LENGTH = 16
 
@@ -40,14 +44,26 @@ class BearerTokenMiddleware:
 
     Requests for the public paths (the Agent Card) pass untouched. An accepted request carries an
     authenticated user named `TOKEN_USER` in the ASGI scope, which the SDK turns into the call's
-    `ServerCallContext.user`. Tokens are compared in constant time.
+    `ServerCallContext.user`, and auth credentials (`ServerCallContext.state["auth"]`) with the scope
+    `FRONT_END_SCOPE` when the token is one of `front_end_tokens` (each must also be in `tokens`).
+    Tokens are compared in constant time.
     """
 
-    def __init__(self, app: ASGIApp, *, tokens: Iterable[str], public_paths: Iterable[str]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        tokens: Iterable[str],
+        public_paths: Iterable[str],
+        front_end_tokens: Iterable[str] = (),
+    ) -> None:
         self._app = app
         self._tokens = tuple(check_token(token).encode() for token in tokens)
         if not self._tokens:
             raise ConfigurationError("BearerTokenMiddleware needs at least one token")
+        self._front_end = tuple(token.encode() for token in front_end_tokens)
+        if not set(self._front_end) <= set(self._tokens):
+            raise ConfigurationError("every front-end token must also be an accepted token")
         self._public_paths = frozenset(public_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -62,25 +78,32 @@ class BearerTokenMiddleware:
             # No A2A binding uses WebSockets; refuse the handshake (HTTP 403).
             await send({"type": "websocket.close", "code": 1008})
             return
-        problem = self._problem(Headers(scope=scope).get("authorization"))
+        header = Headers(scope=scope).get("authorization")
+        problem = self._problem(header)
         if problem is not None:
             await _unauthorized(send, problem)
             return
+        offered = _credential(header or "").encode()
+        front_end = any([hmac.compare_digest(offered, token) for token in self._front_end])
         scope["user"] = SimpleUser(TOKEN_USER)
-        scope["auth"] = None
+        scope["auth"] = AuthCredentials([FRONT_END_SCOPE] if front_end else [])
         await self._app(scope, receive, send)
 
     def _problem(self, header: str | None) -> str | None:
         if header is None:
             return "this agent requires an Authorization: Bearer <token> header"
-        scheme, _, credential = header.strip().partition(" ")
-        if scheme.lower() != "bearer" or not credential.strip():
+        scheme, _, _ = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not _credential(header):
             return "the Authorization header must use the Bearer scheme"
-        offered = credential.strip().encode()
+        offered = _credential(header).encode()
         matches = [hmac.compare_digest(offered, token) for token in self._tokens]
         if not any(matches):
             return "the bearer token is not valid for this agent"
         return None
+
+
+def _credential(header: str) -> str:
+    return header.strip().partition(" ")[2].strip()
 
 
 async def _unauthorized(send: Send, problem: str) -> None:

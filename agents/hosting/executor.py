@@ -15,7 +15,9 @@ from a2a.server.tasks import TaskUpdater
 from a2a.types import Message, Part, Task, TaskState, TaskStatus
 from a2a.utils.errors import InternalError
 from pydantic import JsonValue, ValidationError
+from starlette.authentication import AuthCredentials
 
+from agents.hosting.auth import FRONT_END_SCOPE
 from agents.hosting.errors import RequestError
 from agents.hosting.messages import (
     METADATA_PENDING,
@@ -181,6 +183,7 @@ class CabinExecutor(AgentExecutor):
             user = read_user_message(context.message, accepts_files=True)
         except RequestError as exc:
             return Rejection(reason=str(exc))
+        front_end = _from_front_end(context)
         request = AgentRequest(
             task_id=task_id,
             context_id=context_id,
@@ -188,8 +191,8 @@ class CabinExecutor(AgentExecutor):
             text=user.text,
             intent=user.intent,
             files=user.files,
-            seat=user.seat,
-            origin=user.origin,
+            seat=user.seat or ("driver" if front_end else None),
+            origin=user.origin or ("occupant" if front_end else None),
             metadata=user.metadata,
             resumed=pending,
         )
@@ -223,6 +226,12 @@ class CabinExecutor(AgentExecutor):
             logger.error("task %s: handler returned %r, not an Outcome", request.task_id, outcome)
             return Failure(reason="Something went wrong on my side.")
         return outcome
+
+
+def _from_front_end(context: RequestContext) -> bool:
+    """Whether the call came with a front-end token (see `BearerTokenMiddleware`)."""
+    auth = context.call_context.state.get("auth") if context.call_context is not None else None
+    return isinstance(auth, AuthCredentials) and FRONT_END_SCOPE in auth.scopes
 
 
 def _ids(context: RequestContext) -> tuple[str, str]:

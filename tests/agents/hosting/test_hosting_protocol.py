@@ -100,6 +100,28 @@ async def test_extra_token_is_accepted_beside_the_agent_token(executor: EchoExec
         await app.aclose()
 
 
+@pytest.mark.rule("GR-18")
+async def test_a_front_end_token_speaks_for_the_driver_unless_the_message_says_otherwise(
+    executor: EchoExecutor,
+) -> None:
+    app = build_agent_app(ECHO_SPEC, executor, base_url=BASE_URL, token=TOKEN, extra_tokens=[OTHER_TOKEN])
+    stated = user_message("hi")
+    stated["metadata"] = {"cabin/seat": "passenger", "cabin/origin": "external"}
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as http:
+            for token, message in ((OTHER_TOKEN, user_message("hi")), (OTHER_TOKEN, stated)):
+                await _rpc(http, "SendMessage", {"message": message}, Authorization=f"Bearer {token}")
+            # The agent's own token (another agent, the orchestrator): only what the message states.
+            await _rpc(http, "SendMessage", {"message": user_message("hi")}, Authorization=f"Bearer {TOKEN}")
+        assert [(r.seat, r.origin) for r in executor.requests] == [
+            ("driver", "occupant"),
+            ("passenger", "external"),
+            (None, None),
+        ]
+    finally:
+        await app.aclose()
+
+
 async def test_insecure_mode_checks_no_token(executor: EchoExecutor) -> None:
     app = build_agent_app(ECHO_SPEC, executor, base_url=BASE_URL, token=None)
     try:

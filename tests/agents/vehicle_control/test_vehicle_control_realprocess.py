@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[3]
 AGENT_TOKEN = "agent-token-0123456789abcdef"
 MCP_TOKEN = "vehicle-control-mcp-token-0123456789"
 OPERATOR_TOKEN = "operator-mcp-token-0123456789abcdef"
+FRONT_END_TOKEN = "front-end-token-0123456789abcdef"
 DRIVER_TEMP = "Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature"
 VEHICLE_SERVER = [sys.executable, "-m", "mcp_servers.vehicle", "--transport", "http"]
 AGENT = [sys.executable, "-m", "agents.vehicle_control", "--host", "127.0.0.1"]
@@ -91,7 +92,9 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
     # The agent connects to the vehicle server on its first request, so both can start at once.
     agent = subprocess.Popen(
         [*AGENT, "--port", str(agent_port), "--mcp-url", mcp_url, "--no-model", "--log-level", "warning"],
-        env=_env(CABIN_AGENT_TOKEN=AGENT_TOKEN, CABIN_MCP_TOKEN=MCP_TOKEN),
+        env=_env(
+            CABIN_AGENT_TOKEN=AGENT_TOKEN, CABIN_MCP_TOKEN=MCP_TOKEN, CABIN_OPERATOR_TOKEN=FRONT_END_TOKEN
+        ),
     )
     agent_url = f"http://127.0.0.1:{agent_port}"
     try:
@@ -103,20 +106,11 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         _stop(vehicle)
 
 
-def _send(text: str) -> dict[str, object]:
-    return {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "SendMessage",
-        "params": {
-            "message": {
-                "messageId": "m-realprocess-1",
-                "role": "ROLE_USER",
-                "parts": [{"text": text}],
-                "metadata": {"cabin/seat": "driver", "cabin/origin": "occupant"},
-            }
-        },
-    }
+def _send(text: str, *, plain: bool = False, message_id: str = "m-realprocess-1") -> dict[str, object]:
+    message: dict[str, object] = {"messageId": message_id, "role": "ROLE_USER", "parts": [{"text": text}]}
+    if not plain:
+        message["metadata"] = {"cabin/seat": "driver", "cabin/origin": "occupant"}
+    return {"jsonrpc": "2.0", "id": 1, "method": "SendMessage", "params": {"message": message}}
 
 
 async def test_send_message_over_json_rpc_sets_the_driver_temperature(stack: Stack) -> None:
@@ -139,6 +133,31 @@ async def test_send_message_over_json_rpc_sets_the_driver_temperature(stack: Sta
     assert read.structured_content == {DRIVER_TEMP: 23.0}
     # uvicorn shuts down gracefully (the app's lifespan closes its connections), then re-raises SIGTERM.
     assert _stop(stack.agent) in (0, -signal.SIGTERM)
+
+
+@pytest.mark.rule("GR-18")
+async def test_a_plain_message_from_a_front_end_sets_the_driver_temperature(stack: Stack) -> None:
+    # Any A2A client: no cabin metadata. With the front-end (operator) token it is the driver's
+    # request; with the agent token (another agent) it names no person, so the car is not changed.
+    async with httpx.AsyncClient(timeout=30) as http:
+        from_agent = await http.post(
+            stack.agent_url,
+            json=_send("set the driver temperature to 24 degrees", plain=True, message_id="m-agent"),
+            headers={"A2A-Version": "1.0", "Authorization": f"Bearer {AGENT_TOKEN}"},
+        )
+        from_front_end = await http.post(
+            stack.agent_url,
+            json=_send("set the driver temperature to 23 degrees", plain=True, message_id="m-front-end"),
+            headers={"A2A-Version": "1.0", "Authorization": f"Bearer {FRONT_END_TOKEN}"},
+        )
+    async with mcp_client(stack.mcp_url, token=OPERATOR_TOKEN) as client:
+        read = await client.call_tool("get_signals", {"paths": [DRIVER_TEMP]})
+
+    refused = from_agent.json()["result"]["task"]["status"]["message"]["parts"][1]["data"]["actions"]
+    assert [(a["outcome"], a["rule_id"]) for a in refused] == [("refused", "GR-18")]
+    task = from_front_end.json()["result"]["task"]
+    assert task["status"]["state"] == "TASK_STATE_COMPLETED"
+    assert read.structured_content == {DRIVER_TEMP: 23.0}
 
 
 # -- command line ----------------------------------------------------------------------------------
