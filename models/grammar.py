@@ -102,14 +102,57 @@ def literal_choices(grammar: str) -> list[str] | None:
     return labels
 
 
+#: An integer range up to this many values is compiled as the list of its values.
+MAX_ENUMERATED_RANGE = 256
+
+
+def _bounded_integers(node: Any) -> Any:
+    """``node`` with every small bounded integer (``minimum``/``maximum``, or their exclusive forms)
+    turned into the ``enum`` of its values: llama.cpp's converter ignores numeric bounds, and a model
+    left free writes 16-digit numbers where 0-100 was asked for."""
+    if isinstance(node, list):
+        return [_bounded_integers(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _bounded_integers(value) for key, value in node.items()}
+    if out.get("type") != "integer" or "enum" in out or "const" in out:
+        return out
+    low, high = out.get("minimum"), out.get("maximum")
+    if isinstance(out.get("exclusiveMinimum"), int):
+        low = out["exclusiveMinimum"] + 1
+    if isinstance(out.get("exclusiveMaximum"), int):
+        high = out["exclusiveMaximum"] - 1
+    if (
+        not (isinstance(low, int) and isinstance(high, int))
+        or isinstance(low, bool)
+        or isinstance(high, bool)
+    ):
+        return out
+    if not 0 <= high - low < MAX_ENUMERATED_RANGE:
+        return out
+    kept = {k: v for k, v in out.items() if k not in _NUMERIC_KEYS}
+    return {**kept, "enum": list(range(low, high + 1))}
+
+
+_NUMERIC_KEYS = frozenset({"type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"})
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def schema_to_grammar(schema: dict[str, Any]) -> str:
-    """Compile a JSON schema to GBNF (llama.cpp's converter); raises ``GrammarError``."""
+    """Compile a JSON schema to GBNF (llama.cpp's converter); raises ``GrammarError``.
+
+    Integers with bounds spanning at most ``MAX_ENUMERATED_RANGE`` values are held to those bounds
+    (the converter itself ignores ``minimum``/``maximum``); other numeric bounds are not enforced.
+    """
     from llama_cpp.llama_grammar import json_schema_to_gbnf
 
     if not isinstance(schema, dict):
         raise GrammarError("json_schema must be a JSON object (a dict)")
     try:
-        encoded = json.dumps(schema)
+        encoded = json.dumps(_bounded_integers(schema))
     except (TypeError, ValueError) as exc:
         raise GrammarError(f"json_schema is not JSON-serialisable: {exc}") from exc
     try:

@@ -56,3 +56,26 @@ def test_schema_compiles_and_bad_schema_is_a_grammar_error() -> None:
         schema_to_grammar({"type": "object", "properties": {"x": {"$ref": "#/nowhere"}}})
     with pytest.raises(GrammarError):
         schema_to_grammar({"type": "object", "default": object()})
+
+
+def test_small_bounded_integers_are_held_to_their_bounds() -> None:
+    from models.grammar import _bounded_integers
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "level": {"type": "integer", "minimum": 0, "maximum": 3, "description": "seat heat"},
+            "delta": {"anyOf": [{"type": "integer", "exclusiveMinimum": -3, "exclusiveMaximum": 3}]},
+            "wide": {"type": "integer", "minimum": 0, "maximum": 100_000},
+            "open": {"type": "integer", "minimum": 0},
+            "real": {"type": "number", "minimum": 0, "maximum": 1},
+        },
+    }
+    props = _bounded_integers(schema)["properties"]
+    assert props["level"] == {"description": "seat heat", "enum": [0, 1, 2, 3]}
+    assert props["delta"] == {"anyOf": [{"enum": [-2, -1, 0, 1, 2]}]}
+    assert props["wide"] == schema["properties"]["wide"]  # type: ignore[index]
+    assert props["open"] == {"type": "integer", "minimum": 0}
+    assert props["real"] == {"type": "number", "minimum": 0, "maximum": 1}
+    gbnf = schema_to_grammar(schema)
+    assert '"3"' in gbnf and '"-2"' in gbnf

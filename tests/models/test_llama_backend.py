@@ -109,6 +109,19 @@ async def test_shared_label_tokens_fed_in_one_batch_choose_as_one_at_a_time(
     ]
 
 
+async def test_json_schema_output_keeps_integer_bounds(real_runtime: ModelRuntime) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"percent": {"type": "integer", "minimum": 0, "maximum": 100}},
+        "required": ["percent"],
+        "additionalProperties": False,
+    }
+    result = await real_runtime.generate(
+        "Set the volume to 123456789 percent.\nJSON:", json_schema=schema, max_tokens=24
+    )
+    assert isinstance(result.data, dict) and 0 <= result.data["percent"] <= 100
+
+
 async def test_general_grammar_shapes_the_output(real_runtime: ModelRuntime) -> None:
     grammar = 'root ::= "The answer is " [0-9] [0-9]? "."'
     result = await real_runtime.generate("Q: What is two plus two?\nA:", grammar=grammar, max_tokens=10)
