@@ -317,9 +317,6 @@ class _Choices:
         ]
         self.depth += 1
 
-    def complete_index(self) -> int:
-        return next(i for i in self.alive if len(self.seqs[i]) == self.depth)
-
 
 @dataclass
 class _Slot:

@@ -137,19 +137,7 @@ class Orchestrator:
                 outcomes.append(outcome)
             elif waiting is not None and len(parts) == 1 and parts[0].agent == waiting.agent:
                 # A reply to the agent that asked ("take me there", "the second one"): same task.
-                session.waiting = None
-                outcomes.append(
-                    await self._call(
-                        session,
-                        parts[0],
-                        None,
-                        turn_id,
-                        seat,
-                        self.agent_timeout_s,
-                        task_id=waiting.task_id,
-                        context_id=waiting.context_id,
-                    )
-                )
+                outcomes.append(await self._resume(session, waiting, parts[0], turn_id, seat))
                 parts = []
             elif waiting is not None:
                 # Something else was said: the question lapses, and the agent's task is cancelled.
@@ -231,26 +219,31 @@ class Orchestrator:
         reply = next((p for p in parts if p.agent == waiting.agent and p.via != "fallback"), None)
         if reply is None or _complete(reply):
             return await self._answer(session, waiting, answer.said, turn_id, seat, answer.kind), parts
-        session.waiting = None
-        outcome = await self._call(
-            session,
-            reply,
-            None,
-            turn_id,
-            seat,
-            self.agent_timeout_s,
-            task_id=waiting.task_id,
-            context_id=waiting.context_id,
-            text=f"{answer.said}, {reply.text}",
+        outcome = await self._resume(
+            session, waiting, reply, turn_id, seat, text=f"{answer.said}, {reply.text}"
         )
         return outcome, [p for p in parts if p is not reply]
 
     async def _answer(
         self, session: Session, waiting: Waiting, text: str, turn_id: str, seat: Seat, kind: str
     ) -> PartOutcome:
-        session.waiting = None
         step = RouteStep(text=text, agent=waiting.agent, skill=None, via="template")
         answer = "yes" if kind == "yes" else "no"
+        return await self._resume(session, waiting, step, turn_id, seat, text=answer)
+
+    async def _resume(
+        self,
+        session: Session,
+        waiting: Waiting,
+        step: RouteStep,
+        turn_id: str,
+        seat: Seat,
+        *,
+        text: str | None = None,
+    ) -> PartOutcome:
+        """Send `step` (or `text` in its place) on the task that asked `waiting`'s question; the
+        question is answered either way."""
+        session.waiting = None
         return await self._call(
             session,
             step,
@@ -260,7 +253,7 @@ class Orchestrator:
             self.agent_timeout_s,
             task_id=waiting.task_id,
             context_id=waiting.context_id,
-            text=answer,
+            text=text,
         )
 
     async def _cancel_last(self, session: Session, turn_id: str) -> PartOutcome:

@@ -6,6 +6,7 @@ import hmac
 import json
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from starlette.authentication import AuthCredentials, SimpleUser
 from starlette.datastructures import Headers
@@ -78,32 +79,31 @@ class BearerTokenMiddleware:
             # No A2A binding uses WebSockets; refuse the handshake (HTTP 403).
             await send({"type": "websocket.close", "code": 1008})
             return
-        header = Headers(scope=scope).get("authorization")
-        problem = self._problem(header)
-        if problem is not None:
-            await _unauthorized(send, problem)
+        credential = self._credential(Headers(scope=scope).get("authorization"))
+        if isinstance(credential, _Refusal):
+            await _unauthorized(send, credential.problem)
             return
-        offered = _credential(header or "").encode()
-        front_end = any([hmac.compare_digest(offered, token) for token in self._front_end])
+        front_end = any([hmac.compare_digest(credential, token) for token in self._front_end])
         scope["user"] = SimpleUser(TOKEN_USER)
         scope["auth"] = AuthCredentials([FRONT_END_SCOPE] if front_end else [])
         await self._app(scope, receive, send)
 
-    def _problem(self, header: str | None) -> str | None:
+    def _credential(self, header: str | None) -> bytes | _Refusal:
+        """The accepted token the header carries, or why it carries none."""
         if header is None:
-            return "this agent requires an Authorization: Bearer <token> header"
-        scheme, _, _ = header.strip().partition(" ")
-        if scheme.lower() != "bearer" or not _credential(header):
-            return "the Authorization header must use the Bearer scheme"
-        offered = _credential(header).encode()
-        matches = [hmac.compare_digest(offered, token) for token in self._tokens]
-        if not any(matches):
-            return "the bearer token is not valid for this agent"
-        return None
+            return _Refusal("this agent requires an Authorization: Bearer <token> header")
+        scheme, _, rest = header.strip().partition(" ")
+        offered = rest.strip().encode()
+        if scheme.lower() != "bearer" or not offered:
+            return _Refusal("the Authorization header must use the Bearer scheme")
+        if not any([hmac.compare_digest(offered, token) for token in self._tokens]):
+            return _Refusal("the bearer token is not valid for this agent")
+        return offered
 
 
-def _credential(header: str) -> str:
-    return header.strip().partition(" ")[2].strip()
+@dataclass(frozen=True, slots=True)
+class _Refusal:
+    problem: str
 
 
 async def _unauthorized(send: Send, problem: str) -> None:

@@ -135,19 +135,6 @@ async def test_an_ungrounded_proposal_never_moves_the_car(
     assert actions(result) == []
     assert backend.snapshot() == before
     assert await requested(backend, TRUNK) is False
-
-
-@pytest.mark.rule("GR-18")
-async def test_a_tool_the_request_never_mentions_gets_no_arguments_generated(
-    agent: AgentClient, backend: SimulatorBackend, scripted: ScriptedBackend
-) -> None:
-    before = backend.snapshot()
-    scripted.enqueue('set_trunk"', '{"open": true}')
-
-    result = await agent.send_text("tell me a story about dragons", seat="driver", **OCCUPANT)
-
-    assert result.text.startswith("Sorry, I can't do that yet.")
-    assert backend.snapshot() == before
     # Only the tool choice ran: no arguments could have made a trunk call grounded.
     assert len(completions(scripted)) == 1
 
