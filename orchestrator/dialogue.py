@@ -289,6 +289,9 @@ class SessionStore:
             raise UnknownSession(session_id)
         known.seat = seat
         known.touched = time.monotonic()
+        # Kept in the order they were last used, so a sweep stops at the first live one.
+        del self._sessions[session_id]
+        self._sessions[session_id] = known
         return known
 
     def waiting(self, session: Session) -> Waiting | None:
@@ -317,7 +320,12 @@ class SessionStore:
 
     def _sweep(self) -> None:
         now = time.monotonic()
-        for key in [k for k, s in self._sessions.items() if now - s.touched > self.idle_s]:
+        expired: list[str] = []
+        for key, session in self._sessions.items():
+            if now - session.touched <= self.idle_s:
+                break
+            expired.append(key)
+        for key in expired:
             del self._sessions[key]
 
     def __len__(self) -> int:

@@ -24,10 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from hassil import Intents, recognize_best
+from hassil import Intents
 from pydantic import JsonValue
 
 from agents.hosting import Seat
+from agents.hosting.templates import TemplateIndex
 from agents.vehicle_control.actions import AGENT_TOOLS, RELATIVE_STEPS, ZONE_ARGUMENTS, Action
 from agents.vehicle_control.errors import SetupError
 
@@ -140,13 +141,11 @@ class TemplateParser:
             self._intents = Intents.from_dict(data)
         except Exception as exc:
             raise SetupError(f"{path}: the sentence templates do not compile: {exc}") from exc
+        # Parses and compiles every template now, so the first request does not pay for it.
+        self._index = TemplateIndex(self._intents)
         self._fillers = _filler_pattern(data)
         self._vocabulary = _vocabulary(data)
         self._known = frozenset(self._vocabulary)
-        for intent in self._intents.intents.values():
-            for block in intent.data:
-                # Parse every template now, so the first request does not pay for it.
-                _ = block.sentences
 
     @property
     def path(self) -> Path:
@@ -195,7 +194,7 @@ class TemplateParser:
     # -- recognition ---------------------------------------------------------------------------------
 
     def _recognize(self, text: str) -> _Match | None:
-        result = recognize_best(text, self._intents)
+        result = self._index.recognize_best(text)
         if result is None:
             return None
         slots: dict[str, JsonValue] = {name: _json(entity.value) for name, entity in result.entities.items()}

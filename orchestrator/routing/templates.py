@@ -27,10 +27,11 @@ from hassil import (
     RuleReference,
     is_template,
     parse_sentence,
-    recognize_all,
     sample_expression,
 )
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
+
+from agents.hosting.templates import TemplateIndex
 
 from .errors import TemplateError
 from .labels import LABELS, NONE
@@ -148,6 +149,7 @@ class TemplateSet:
 
     def __init__(self, intents: Intents, routes: Mapping[str, str], files: Sequence[Path]) -> None:
         self._intents = intents
+        self._index = TemplateIndex(intents, language="en")
         self.routes: dict[str, str] = dict(routes)
         """Intent name -> label."""
         self.files: tuple[Path, ...] = tuple(files)
@@ -303,7 +305,7 @@ class TemplateSet:
             return None
         best: list[RecognizeResult] = []
         best_key: tuple[int, int, int] | None = None
-        for result in recognize_all(text, self._intents, language="en"):
+        for result in self._index.recognize_all(text):
             wildcard = any(e.is_wildcard for e in result.entities_list)
             key = (0 if wildcard else 1, len(result.entities_list), result.text_chunks_matched)
             if best_key is None or key > best_key:

@@ -1,0 +1,304 @@
+"""Sentence-template recognition (Home Assistant's hassil) that tries only the templates that can match.
+
+hassil's matcher walks a template's expression tree against the text, and a template whose literal
+words all occur in the text (hassil's own prefilter) can still cost a fraction of a millisecond to
+reject: with a few hundred templates that is most of a turn's time on a small machine. A
+`TemplateIndex` compiles every template once into a regular expression that accepts a *superset* of
+the texts hassil can match with it, and hands hassil only the templates whose expression accepts the
+text. hassil then decides exactly as before, over fewer templates, so the results (and their order,
+which hassil's ranking uses to break ties) are those of the whole set.
+
+How the superset is drawn: only the word characters of a template are constrained. Literal text must
+appear in order; everything between words (spaces, hyphens, apostrophes, punctuation) is free, as is
+any non-word text before and after. A `{list}` accepts any of its values (each value's own template
+compiled the same way); a number range accepts digits or a run of the number words that the range's
+spelled-out values use. A template that refers to a wildcard list, a list or rule that is not there,
+or anything else the compiler does not bound is always handed to hassil. Texts longer than
+`MAX_INDEXED_CHARS` go to hassil whole.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from hassil import (
+    Alternative,
+    Expression,
+    Group,
+    Intents,
+    ListReference,
+    Permutation,
+    RangeSlotList,
+    RecognizeResult,
+    RuleReference,
+    Sentence,
+    SlotList,
+    TextChunk,
+    TextSlotList,
+    recognize_all,
+    recognize_best,
+)
+from hassil.intents import Intent, IntentData
+from hassil.numbers import get_rbnf_engine
+from hassil.util import fold_case, normalize_for_matching
+
+__all__ = ["MAX_INDEXED_CHARS", "TemplateIndex"]
+
+MAX_INDEXED_CHARS = 400
+"""Longer texts skip the index (hassil sees every template), which bounds the regular expressions'
+work on pathological input."""
+
+_GAP = r"[\W_]*+"
+_WORD_RUN = re.compile(r"[^\W_]+")
+_DIGITS = r"[0-9]+(?:[.,][0-9]+)?"
+_MAX_DEPTH = 24
+_MAX_RANGE_VALUES = 2000
+
+
+class _Unbounded(Exception):
+    """The compiler cannot bound this expression: the template always goes to hassil."""
+
+
+@dataclasses.dataclass(frozen=True)
+class _Block:
+    intent: str
+    data: IntentData
+    patterns: tuple[re.Pattern[str] | None, ...]
+    """One per template of `data.sentences`, in hassil's order; None: always tried."""
+    any_pattern: re.Pattern[str] | None
+    """Accepts what any of `patterns` accepts (None when one of them is None)."""
+
+
+class TemplateIndex:
+    """hassil recognition over `intents`, each call trying only the templates that can match the text.
+
+    `recognize_all` and `recognize_best` take the arguments of hassil's functions of the same name
+    (except `intents`, `slot_lists` and `expansion_rules`, which are the index's) and return what
+    hassil returns for the whole set. Construction compiles every template (tens of milliseconds for
+    a few hundred); calls are thread-safe and do no I/O.
+    """
+
+    def __init__(self, intents: Intents, *, language: str | None = None) -> None:
+        self.intents = intents
+        self.language = language or intents.language
+        self._range_words: dict[tuple[Any, ...], str] = {}
+        words = sorted({fold_case(w.strip()) for w in intents.skip_words if w.strip()}, key=len, reverse=True)
+        self._skip = (
+            re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(w) for w in words)})(?!\w)", re.IGNORECASE)
+            if words
+            else None
+        )
+        blocks: list[_Block] = []
+        for name, intent in intents.intents.items():
+            for data in intent.data:
+                lists = {**intents.slot_lists, **data.slot_lists}
+                rules = {**intents.expansion_rules, **data.expansion_rules}
+                patterns = tuple(self._compile(sentence, lists, rules) for sentence in data.sentences)
+                either = (
+                    _regex("|".join(f"(?:{p.pattern})" for p in patterns if p is not None))
+                    if all(p is not None for p in patterns)
+                    else None
+                )
+                blocks.append(_Block(name, data, patterns, either))
+        self._blocks = tuple(blocks)
+
+    @property
+    def indexed(self) -> int:
+        """How many templates have an expression (the others are always handed to hassil)."""
+        return sum(p is not None for block in self._blocks for p in block.patterns)
+
+    @property
+    def templates(self) -> int:
+        """How many templates there are."""
+        return sum(len(block.patterns) for block in self._blocks)
+
+    def candidates(self, text: str) -> Intents:
+        """The intents, each with only the templates whose expression accepts `text` (or has none)."""
+        if len(text) > MAX_INDEXED_CHARS:
+            return self.intents
+        haystacks = self._haystacks(text)
+        chosen: dict[str, Intent] = {}
+        for block in self._blocks:
+            if block.any_pattern is not None and not any(block.any_pattern.fullmatch(h) for h in haystacks):
+                continue
+            keep = [
+                sentence
+                for sentence, pattern in zip(block.data.sentences, block.patterns, strict=True)
+                if pattern is None or any(pattern.fullmatch(h) for h in haystacks)
+            ]
+            if not keep:
+                continue
+            data = block.data
+            if len(keep) < len(data.sentences):
+                data = dataclasses.replace(data, sentence_texts=[s.text or "" for s in keep])
+                # The parsed templates are reused (IntentData.sentences is a cached property: seed it).
+                data.__dict__["sentences"] = keep
+            intent = chosen.get(block.intent)
+            if intent is None:
+                chosen[block.intent] = Intent(name=block.intent, data=[data])
+            else:
+                intent.data.append(data)
+        return dataclasses.replace(self.intents, intents=chosen)
+
+    def recognize_all(self, text: str, **kwargs: Any) -> Iterator[RecognizeResult]:
+        """hassil's `recognize_all` over the candidate templates."""
+        kwargs.setdefault("language", self.language)
+        yield from recognize_all(text, self.candidates(text), **kwargs)
+
+    def recognize_best(self, text: str, **kwargs: Any) -> RecognizeResult | None:
+        """hassil's `recognize_best` over the candidate templates."""
+        kwargs.setdefault("language", self.language)
+        return recognize_best(text, self.candidates(text), **kwargs)
+
+    # -- texts ---------------------------------------------------------------------------------------
+
+    def _haystacks(self, text: str) -> tuple[str, ...]:
+        # The two texts hassil matches a template against: as said, and with the skip words removed
+        # (as hassil removes them; the spaces left behind do not matter to the expressions).
+        said = fold_case(normalize_for_matching(text).text)
+        if self._skip is None:
+            return (said,)
+        skipped = self._skip.sub(" ", said)
+        return (said,) if skipped == said else (said, skipped)
+
+    # -- compiling -----------------------------------------------------------------------------------
+
+    def _compile(
+        self, sentence: Sentence, lists: Mapping[str, SlotList], rules: Mapping[str, Sentence]
+    ) -> re.Pattern[str] | None:
+        if self.intents.settings.ignore_whitespace:
+            return None
+        try:
+            body = self._expression(sentence.expression, lists, rules, 0)
+        except _Unbounded:
+            return None
+        return _regex(rf"[\W_]*{body}[\W_]*")
+
+    def _expression(
+        self, expression: Expression, lists: Mapping[str, SlotList], rules: Mapping[str, Sentence], depth: int
+    ) -> str:
+        if depth > _MAX_DEPTH:
+            raise _Unbounded
+        if isinstance(expression, Sentence):
+            return self._expression(expression.expression, lists, rules, depth + 1)
+        if isinstance(expression, TextChunk):
+            return _chunk(expression.text)
+        if isinstance(expression, Alternative):
+            items = [self._expression(item, lists, rules, depth + 1) for item in expression.items]
+            return "(?:" + "|".join(items) + ")"
+        if isinstance(expression, Permutation):
+            items = [self._expression(item, lists, rules, depth + 1) for item in expression.items]
+            return "(?:" + _GAP + "(?:" + "|".join(items) + "))*" + _GAP
+        if isinstance(expression, Group):  # a sequence
+            items = [self._expression(item, lists, rules, depth + 1) for item in expression.items]
+            return "(?:" + _GAP.join(items) + ")"
+        if isinstance(expression, RuleReference):
+            rule = rules.get(expression.rule_name)
+            if rule is None:
+                raise _Unbounded
+            return self._expression(rule.expression, lists, rules, depth + 1)
+        if isinstance(expression, ListReference):
+            return self._list(expression, lists, rules, depth)
+        raise _Unbounded
+
+    def _list(
+        self,
+        reference: ListReference,
+        lists: Mapping[str, SlotList],
+        rules: Mapping[str, Sentence],
+        depth: int,
+    ) -> str:
+        if reference.prefix or reference.suffix:
+            raise _Unbounded
+        slot_list = lists.get(reference.list_name)
+        if slot_list is None:
+            bounds = reference.get_inline_range() if reference.is_inline_range else None
+            if bounds is None:
+                raise _Unbounded
+            slot_list = RangeSlotList(
+                name=reference.list_name, start=bounds[0], stop=bounds[1], step=bounds[2]
+            )
+        if isinstance(slot_list, TextSlotList):
+            values = [
+                self._expression(value.text_in, lists, rules, depth + 1)
+                for value in slot_list.values
+                if not (isinstance(value.text_in, TextChunk) and not value.text_in.text.strip())
+            ]
+            return "(?:" + "|".join(values) + ")" if values else "(?!)"
+        if isinstance(slot_list, RangeSlotList):
+            return self._range(slot_list)
+        raise _Unbounded  # a wildcard, or a kind of list this index does not know
+
+    def _range(self, slot_list: RangeSlotList) -> str:
+        alternatives = [_digits(slot_list)] if slot_list.digits else []
+        if slot_list.words:
+            words = self._number_words(slot_list)
+            if words:
+                alternatives.append(f"(?:(?:{words}){_GAP})*(?:{words})")
+        if not alternatives:
+            return "(?!)"
+        return "(?:" + "|".join(alternatives) + ")"
+
+    def _number_words(self, slot_list: RangeSlotList) -> str:
+        """An alternation of every word the range's values are spelled out with."""
+        language = slot_list.words_language or self.language
+        key = (language, slot_list.start, slot_list.stop, slot_list.step, slot_list.fraction_type)
+        cached = self._range_words.get(key)
+        if cached is not None:
+            return cached
+        numbers = list(slot_list.get_numbers())
+        if len(numbers) > _MAX_RANGE_VALUES:
+            raise _Unbounded
+        try:
+            engine = get_rbnf_engine(language)
+        except ValueError as exc:  # no spelling rules for the language: the template is always tried
+            raise _Unbounded from exc
+        words: set[str] = set()
+        for number in numbers:
+            for spelled in engine.format_number(number).text_by_ruleset.values():
+                for variant in (spelled, spelled.replace("ß", "ss")):
+                    words.update(fold_case(w) for w in _WORD_RUN.findall(variant))
+        pattern = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        self._range_words[key] = pattern
+        return pattern
+
+
+_COMPILED: dict[str, re.Pattern[str]] = {}
+
+
+def _regex(pattern: str) -> re.Pattern[str]:
+    """Compiled once per process: compiling a grammar's expressions takes seconds, and every agent app
+    or router built in the process (tests build many) compiles the same ones."""
+    compiled = _COMPILED.get(pattern)
+    if compiled is None:
+        compiled = _COMPILED[pattern] = re.compile(pattern, re.IGNORECASE)
+    return compiled
+
+
+def _digits(slot_list: RangeSlotList) -> str:
+    """The digit strings hassil can read as one of the range's values (leading zeros included)."""
+    if (
+        slot_list.start < 0
+        or (slot_list.stop - slot_list.start) // max(slot_list.step, 1) > _MAX_RANGE_VALUES
+    ):
+        return _DIGITS
+    forms: list[str] = []
+    for number in slot_list.get_numbers():
+        whole = int(number)
+        fraction = number - whole
+        if fraction == 0:
+            forms.append(f"0*{whole}" + (r"(?:[.,][0-9]+)?" if slot_list.fraction_type else ""))
+        elif round(fraction, 3) == fraction:
+            forms.append(f"0*{whole}[.,]{f'{fraction:.3f}'[2:].rstrip('0')}[0-9]*")
+        else:
+            return _DIGITS
+    return "(?:" + "|".join(sorted(set(forms), key=len, reverse=True)) + ")"
+
+
+def _chunk(text: str) -> str:
+    """A literal text chunk: its word runs in order, anything that is not a word character between."""
+    runs = [re.escape(fold_case(run)) for run in _WORD_RUN.findall(text)]
+    return _GAP.join(runs) if runs else ""
