@@ -126,9 +126,10 @@ class Orchestrator:
                 left_s = self.budget_s - (time.perf_counter() - started)
                 parts = await self._refer_back(session, routed_text, parts, budget_s=left_s)
             route_ms = (time.perf_counter() - route_started) * 1000
-            self.events.publish(
-                "routing", turn_id, text=text, parts=[p.model_dump() for p in parts], latency_ms=route_ms
-            )
+            if self.events.subscribers:  # the payloads below cost a serialisation each
+                self.events.publish(
+                    "routing", turn_id, text=text, parts=[p.model_dump() for p in parts], latency_ms=route_ms
+                )
             outcomes = []
             if waiting is not None and answer is not None:
                 # "yes, take me there, and unlock the doors": the answer (with the part for the agent
@@ -150,7 +151,8 @@ class Orchestrator:
                 outcomes.append(await self._run_part(session, step, None, turn_id, seat, remaining))
         result = self._assemble(session, turn_id, outcomes, started, route_ms)
         session.remember({"turn_id": turn_id, "text": text, "reply": result.reply})
-        self.events.publish("turn", turn_id, result=result.model_dump(mode="json"))
+        if self.events.subscribers:
+            self.events.publish("turn", turn_id, result=result.model_dump(mode="json"))
         if self.after_turn is not None:
             await self.after_turn()
         return result

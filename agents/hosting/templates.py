@@ -56,6 +56,7 @@ _WORD_RUN = re.compile(r"[^\W_]+")
 _DIGITS = r"[0-9]+(?:[.,][0-9]+)?"
 _MAX_DEPTH = 24
 _MAX_RANGE_VALUES = 2000
+_NUMBER = "#"
 
 
 class _Unbounded(Exception):
@@ -68,8 +69,6 @@ class _Block:
     data: IntentData
     patterns: tuple[re.Pattern[str] | None, ...]
     """One per template of `data.sentences`, in hassil's order; None: always tried."""
-    any_pattern: re.Pattern[str] | None
-    """Accepts what any of `patterns` accepts (None when one of them is None)."""
 
 
 class TemplateIndex:
@@ -84,7 +83,7 @@ class TemplateIndex:
     def __init__(self, intents: Intents, *, language: str | None = None) -> None:
         self.intents = intents
         self.language = language or intents.language
-        self._range_words: dict[tuple[Any, ...], str] = {}
+        self._range_words: dict[tuple[Any, ...], frozenset[str]] = {}
         words = sorted({fold_case(w.strip()) for w in intents.skip_words if w.strip()}, key=len, reverse=True)
         self._skip = (
             re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(w) for w in words)})(?!\w)", re.IGNORECASE)
@@ -92,17 +91,31 @@ class TemplateIndex:
             else None
         )
         blocks: list[_Block] = []
+        # Which templates can begin with which word: a text is only tried against the templates that
+        # can begin with (a prefix of) its first word, the ones that begin with a number when it
+        # begins with a digit, and the ones that can begin with anything.
+        self._by_first: dict[str, list[tuple[int, int]]] = {}
+        self._by_digit: list[tuple[int, int]] = []
+        self._always: list[tuple[int, int]] = []
         for name, intent in intents.intents.items():
             for data in intent.data:
                 lists = {**intents.slot_lists, **data.slot_lists}
                 rules = {**intents.expansion_rules, **data.expansion_rules}
-                patterns = tuple(self._compile(sentence, lists, rules) for sentence in data.sentences)
-                either = (
-                    _regex("|".join(f"(?:{p.pattern})" for p in patterns if p is not None))
-                    if all(p is not None for p in patterns)
-                    else None
-                )
-                blocks.append(_Block(name, data, patterns, either))
+                patterns: list[re.Pattern[str] | None] = []
+                for sentence in data.sentences:
+                    where = (len(blocks), len(patterns))
+                    pattern = self._compile(sentence, lists, rules)
+                    patterns.append(pattern)
+                    firsts = self._firsts(sentence, lists, rules) if pattern is not None else None
+                    if firsts is None:
+                        self._always.append(where)
+                        continue
+                    for word in firsts:
+                        if word == _NUMBER:
+                            self._by_digit.append(where)
+                        else:
+                            self._by_first.setdefault(word, []).append(where)
+                blocks.append(_Block(name, data, tuple(patterns)))
         self._blocks = tuple(blocks)
 
     @property
@@ -120,17 +133,25 @@ class TemplateIndex:
         if len(text) > MAX_INDEXED_CHARS:
             return self.intents
         haystacks = self._haystacks(text)
+        tried: set[tuple[int, int]] = set(self._always)
+        for haystack in haystacks:
+            first = _WORD_RUN.search(haystack)
+            if first is None:
+                return self.intents  # no word at all: nothing to look up
+            word = first.group()
+            if word[0].isdigit():
+                tried.update(self._by_digit)
+            for end in range(1, len(word) + 1):
+                tried.update(self._by_first.get(word[:end], ()))
+        keep_by_block: dict[int, set[int]] = {}
+        for b, i in tried:
+            pattern = self._blocks[b].patterns[i]
+            if pattern is None or any(pattern.fullmatch(h) for h in haystacks):
+                keep_by_block.setdefault(b, set()).add(i)
         chosen: dict[str, Intent] = {}
-        for block in self._blocks:
-            if block.any_pattern is not None and not any(block.any_pattern.fullmatch(h) for h in haystacks):
-                continue
-            keep = [
-                sentence
-                for sentence, pattern in zip(block.data.sentences, block.patterns, strict=True)
-                if pattern is None or any(pattern.fullmatch(h) for h in haystacks)
-            ]
-            if not keep:
-                continue
+        for b in sorted(keep_by_block):
+            block = self._blocks[b]
+            keep = [s for i, s in enumerate(block.data.sentences) if i in keep_by_block[b]]
             data = block.data
             if len(keep) < len(data.sentences):
                 data = dataclasses.replace(data, sentence_texts=[s.text or "" for s in keep])
@@ -165,6 +186,67 @@ class TemplateIndex:
         return (said,) if skipped == said else (said, skipped)
 
     # -- compiling -----------------------------------------------------------------------------------
+
+    def _firsts(
+        self, sentence: Sentence, lists: Mapping[str, SlotList], rules: Mapping[str, Sentence]
+    ) -> frozenset[str] | None:
+        """The words the template's text can begin with (`_NUMBER`: a digit); None: it can begin with
+        anything, or with nothing at all."""
+        try:
+            words, nullable = self._begin(sentence.expression, lists, rules, 0)
+        except _Unbounded:
+            return None
+        return None if nullable else words
+
+    def _begin(
+        self, expression: Expression, lists: Mapping[str, SlotList], rules: Mapping[str, Sentence], depth: int
+    ) -> tuple[frozenset[str], bool]:
+        """(first words, whether the expression can match no word at all)."""
+        if depth > _MAX_DEPTH:
+            raise _Unbounded
+        if isinstance(expression, Sentence):
+            return self._begin(expression.expression, lists, rules, depth + 1)
+        if isinstance(expression, TextChunk):
+            runs = _WORD_RUN.findall(fold_case(expression.text))
+            return (frozenset(runs[:1]), not runs)
+        if isinstance(expression, Alternative | Permutation):
+            words: set[str] = set()
+            nullable = isinstance(expression, Permutation)
+            for item in expression.items:
+                first, empty = self._begin(item, lists, rules, depth + 1)
+                words |= first
+                nullable = (
+                    (nullable and empty) if isinstance(expression, Permutation) else (nullable or empty)
+                )
+            return frozenset(words), nullable
+        if isinstance(expression, Group):  # a sequence
+            words = set()
+            for item in expression.items:
+                first, empty = self._begin(item, lists, rules, depth + 1)
+                words |= first
+                if not empty:
+                    return frozenset(words), False
+            return frozenset(words), True
+        if isinstance(expression, RuleReference):
+            rule = rules.get(expression.rule_name)
+            if rule is None:
+                raise _Unbounded
+            return self._begin(rule.expression, lists, rules, depth + 1)
+        if isinstance(expression, ListReference):
+            slot_list = lists.get(expression.list_name)
+            if slot_list is None and expression.is_inline_range:
+                return frozenset({_NUMBER}), False
+            if isinstance(slot_list, TextSlotList):
+                words, nullable = set(), False
+                for value in slot_list.values:
+                    first, empty = self._begin(value.text_in, lists, rules, depth + 1)
+                    words |= first
+                    nullable = nullable or empty
+                return frozenset(words), nullable
+            if isinstance(slot_list, RangeSlotList):
+                spelled = self._number_word_set(slot_list) if slot_list.words else frozenset()
+                return frozenset({_NUMBER, *spelled}), False
+        raise _Unbounded
 
     def _compile(
         self, sentence: Sentence, lists: Mapping[str, SlotList], rules: Mapping[str, Sentence]
@@ -244,6 +326,10 @@ class TemplateIndex:
 
     def _number_words(self, slot_list: RangeSlotList) -> str:
         """An alternation of every word the range's values are spelled out with."""
+        return "|".join(re.escape(w) for w in sorted(self._number_word_set(slot_list), key=len, reverse=True))
+
+    def _number_word_set(self, slot_list: RangeSlotList) -> frozenset[str]:
+        """Every word (folded) the range's values are spelled out with, as hassil spells them."""
         language = slot_list.words_language or self.language
         key = (language, slot_list.start, slot_list.stop, slot_list.step, slot_list.fraction_type)
         cached = self._range_words.get(key)
@@ -261,9 +347,8 @@ class TemplateIndex:
             for spelled in engine.format_number(number).text_by_ruleset.values():
                 for variant in (spelled, spelled.replace("ß", "ss")):
                     words.update(fold_case(w) for w in _WORD_RUN.findall(variant))
-        pattern = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-        self._range_words[key] = pattern
-        return pattern
+        self._range_words[key] = frozenset(words)
+        return self._range_words[key]
 
 
 _COMPILED: dict[str, re.Pattern[str]] = {}
