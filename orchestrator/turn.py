@@ -43,6 +43,11 @@ MIN_AGENT_TIMEOUT_S = 3.0
 #: A part the model was unsure of goes to its best-guess agent from this confidence on (see _run_part).
 GUESS_FLOOR = 0.35
 AGENT_TIMEOUT_S = 8.0
+#: How many turns run at once; more wait their turn in arrival order. Beyond a few turns in flight a
+#: small machine only shares its cores more thinly: every agent call slows down, and the turns that
+#: make the most calls (a place search: three MCP calls behind one A2A call) run into their agent
+#: timeout. Waiting at the door keeps each turn's agent calls as fast as the machine allows.
+MAX_CONCURRENT_TURNS = 8
 
 
 @dataclass
@@ -81,6 +86,7 @@ class Orchestrator:
         budget_s: float = DEFAULT_BUDGET_S,
         agent_timeout_s: float = AGENT_TIMEOUT_S,
         after_turn: Callable[[], Awaitable[None]] | None = None,
+        max_concurrent_turns: int = MAX_CONCURRENT_TURNS,
     ) -> None:
         self.router = router
         self.directory = directory
@@ -91,15 +97,24 @@ class Orchestrator:
         self.after_turn = after_turn
         self._turns = 0
         self._session_locks: dict[str, asyncio.Lock] = {}
+        if max_concurrent_turns < 1:
+            raise ValueError(f"max_concurrent_turns must be at least 1, not {max_concurrent_turns}")
+        self._slots = asyncio.Semaphore(max_concurrent_turns)
 
     async def handle(self, text: str, seat: Seat = "driver", session_id: str | None = None) -> TurnResult:
-        """One turn. Raises :class:`~orchestrator.dialogue.UnknownSession` for an unknown session id."""
+        """One turn. Raises :class:`~orchestrator.dialogue.UnknownSession` for an unknown session id.
+
+        A session's turns run one after another; at most ``max_concurrent_turns`` turns run at once,
+        the others wait in arrival order. The budget counts from when a turn starts to run; the
+        reported total latency includes the wait.
+        """
+        arrived = time.perf_counter()
         session = self.sessions.open(session_id, seat)
         lock = self._session_locks.setdefault(session.id, asyncio.Lock())
-        async with lock:
-            return await self._turn(session, text, seat)
+        async with lock, self._slots:
+            return await self._turn(session, text, seat, arrived)
 
-    async def _turn(self, session: Session, text: str, seat: Seat) -> TurnResult:
+    async def _turn(self, session: Session, text: str, seat: Seat, arrived: float) -> TurnResult:
         started = time.perf_counter()
         self._turns += 1
         turn_id = f"t-{self._turns}-{secrets.token_hex(3)}"
@@ -149,7 +164,7 @@ class Orchestrator:
                 # The router's template intents name routing classes, not agent tools: each agent
                 # parses its own part, so only the text (with seat and origin) is sent.
                 outcomes.append(await self._run_part(session, step, None, turn_id, seat, remaining))
-        result = self._assemble(session, turn_id, outcomes, started, route_ms)
+        result = self._assemble(session, turn_id, outcomes, arrived, route_ms)
         session.remember({"turn_id": turn_id, "text": text, "reply": result.reply})
         if self.events.subscribers:
             self.events.publish("turn", turn_id, result=result.model_dump(mode="json"))

@@ -28,6 +28,7 @@ from a2a.types import (
     Message,
     Part,
     Role,
+    SendMessageConfiguration,
     SendMessageRequest,
     StreamResponse,
     Task,
@@ -225,7 +226,9 @@ class AgentClient:
     ) -> AsyncIterator[AgentResult]:
         """Like `send_text`, but yields an `AgentResult` after every event the agent sends."""
         request = SendMessageRequest(
-            message=_user_message(text, data, seat, origin, metadata, task_id, context_id)
+            message=_user_message(text, data, seat, origin, metadata, task_id, context_id),
+            # Only the latest status message is read: the task's history need not travel back.
+            configuration=SendMessageConfiguration(history_length=0),
         )
         client = await self._sdk_client()
         tracker = _Tracker()

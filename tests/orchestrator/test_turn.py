@@ -209,3 +209,32 @@ async def test_unknown_session(orchestrator: Orchestrator) -> None:
 )
 def test_classify(text: str, kind: str) -> None:
     assert classify(text) == kind
+
+
+async def test_turns_beyond_the_limit_wait_their_turn_and_none_times_out() -> None:
+    import asyncio
+
+    agents, car = directory()
+    await agents.refresh()
+    # The agent timeout (1 s) is shorter than three slow turns back to back (0.4 s each, below).
+    orchestrator = Orchestrator(
+        KeywordRouter(), agents, budget_s=0.8, agent_timeout_s=1.0, max_concurrent_turns=1
+    )
+    original = car.handle
+
+    async def slowish(request):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0.4)
+        return await original(request)
+
+    car.handle = slowish  # type: ignore[method-assign]
+    results = await asyncio.gather(*(orchestrator.handle("set the temperature to 20") for _ in range(3)))
+    assert [r.degraded for r in results] == [False, False, False]
+    assert [a.outcome for r in results for a in r.actions] == ["applied"] * 3
+    # The last one waited for the two before it, and says so in its total.
+    assert max(r.latency_ms.total for r in results) >= 1100
+
+
+def test_the_turn_limit_must_be_positive() -> None:
+    agents, _ = directory()
+    with pytest.raises(ValueError, match="max_concurrent_turns"):
+        Orchestrator(KeywordRouter(), agents, max_concurrent_turns=0)
