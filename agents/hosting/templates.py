@@ -4,9 +4,10 @@ hassil's matcher walks a template's expression tree against the text, and a temp
 words all occur in the text (hassil's own prefilter) can still cost a fraction of a millisecond to
 reject: with a few hundred templates that is most of a turn's time on a small machine. A
 `TemplateIndex` compiles every template once into a regular expression that accepts a *superset* of
-the texts hassil can match with it, and hands hassil only the templates whose expression accepts the
-text. hassil then decides exactly as before, over fewer templates, so the results (and their order,
-which hassil's ranking uses to break ties) are those of the whole set.
+the texts hassil can match with it, notes the words the template can begin with, and hands hassil
+only the templates that can begin with the text's first word and whose expression accepts the text.
+hassil then decides exactly as before, over fewer templates, so the results (and their order, which
+hassil's ranking uses to break ties) are those of the whole set.
 
 How the superset is drawn: only the word characters of a template are constrained. Literal text must
 appear in order; everything between words (spaces, hyphens, apostrophes, punctuation) is free, as is
@@ -76,8 +77,9 @@ class TemplateIndex:
 
     `recognize_all` and `recognize_best` take the arguments of hassil's functions of the same name
     (except `intents`, `slot_lists` and `expansion_rules`, which are the index's) and return what
-    hassil returns for the whole set. Construction compiles every template (tens of milliseconds for
-    a few hundred); calls are thread-safe and do no I/O.
+    hassil returns for the whole set. Construction compiles every template (about a second for a few
+    hundred, once per process: later indexes of the same templates reuse the compiled expressions);
+    calls are thread-safe and do no I/O.
     """
 
     def __init__(self, intents: Intents, *, language: str | None = None) -> None:
