@@ -230,14 +230,9 @@ class TemplateIndex:
                     return frozenset(words), False
             return frozenset(words), True
         if isinstance(expression, RuleReference):
-            rule = rules.get(expression.rule_name)
-            if rule is None:
-                raise _Unbounded
-            return self._begin(rule.expression, lists, rules, depth + 1)
+            return self._begin(_rule(expression, rules), lists, rules, depth + 1)
         if isinstance(expression, ListReference):
-            slot_list = lists.get(expression.list_name)
-            if slot_list is None and expression.is_inline_range:
-                return frozenset({_NUMBER}), False
+            slot_list = _slot_list(expression, lists)
             if isinstance(slot_list, TextSlotList):
                 words, nullable = set(), False
                 for value in slot_list.values:
@@ -280,10 +275,7 @@ class TemplateIndex:
             items = [self._expression(item, lists, rules, depth + 1) for item in expression.items]
             return "(?:" + _GAP.join(items) + ")"
         if isinstance(expression, RuleReference):
-            rule = rules.get(expression.rule_name)
-            if rule is None:
-                raise _Unbounded
-            return self._expression(rule.expression, lists, rules, depth + 1)
+            return self._expression(_rule(expression, rules), lists, rules, depth + 1)
         if isinstance(expression, ListReference):
             return self._list(expression, lists, rules, depth)
         raise _Unbounded
@@ -295,16 +287,7 @@ class TemplateIndex:
         rules: Mapping[str, Sentence],
         depth: int,
     ) -> str:
-        if reference.prefix or reference.suffix:
-            raise _Unbounded
-        slot_list = lists.get(reference.list_name)
-        if slot_list is None:
-            bounds = reference.get_inline_range() if reference.is_inline_range else None
-            if bounds is None:
-                raise _Unbounded
-            slot_list = RangeSlotList(
-                name=reference.list_name, start=bounds[0], stop=bounds[1], step=bounds[2]
-            )
+        slot_list = _slot_list(reference, lists)
         if isinstance(slot_list, TextSlotList):
             values = [
                 self._expression(value.text_in, lists, rules, depth + 1)
@@ -351,6 +334,26 @@ class TemplateIndex:
                     words.update(fold_case(w) for w in _WORD_RUN.findall(variant))
         self._range_words[key] = frozenset(words)
         return self._range_words[key]
+
+
+def _rule(reference: RuleReference, rules: Mapping[str, Sentence]) -> Expression:
+    rule = rules.get(reference.rule_name)
+    if rule is None:
+        raise _Unbounded
+    return rule.expression
+
+
+def _slot_list(reference: ListReference, lists: Mapping[str, SlotList]) -> SlotList:
+    """The list a `{list}` refers to (an inline `{1..10:x}` is a range, as hassil makes it)."""
+    if reference.prefix or reference.suffix:
+        raise _Unbounded
+    slot_list = lists.get(reference.list_name)
+    if slot_list is not None:
+        return slot_list
+    bounds = reference.get_inline_range() if reference.is_inline_range else None
+    if bounds is None:
+        raise _Unbounded
+    return RangeSlotList(name=reference.list_name, start=bounds[0], stop=bounds[1], step=bounds[2])
 
 
 _COMPILED: dict[str, re.Pattern[str]] = {}
