@@ -217,7 +217,9 @@ def bench_runtime(
     utterances: int = len(UTTERANCES),
 ) -> dict[str, Any]:
     """Benchmark the in-process runtime against bare llama-cpp-python (see the module docstring)."""
-    from llama_cpp import LLAMA_POOLING_TYPE_MEAN, Llama
+    from llama_cpp import LLAMA_POOLING_TYPE_MEAN
+
+    from models.llama import open_llama
 
     config = (config or RuntimeConfig.from_env()).model_copy(update={"host_url": None})
     registry = ModelRegistry.load(config.models_config)
@@ -236,7 +238,7 @@ def bench_runtime(
     details = asyncio.run(phase())
     runtime_rss = _peak_rss_mb()
 
-    bare = Llama(
+    bare = open_llama(
         path,
         n_ctx=config.n_ctx,
         n_batch=config.n_batch,
@@ -253,7 +255,7 @@ def bench_runtime(
         runtime_runs.append(asyncio.run(_runtime_stream(runtime, _DECODE_PROMPT + f" {r}", decode_tokens)))
     bare.close()
 
-    embedder = Llama(
+    embedder = open_llama(
         path,
         embedding=True,
         pooling_type=LLAMA_POOLING_TYPE_MEAN,

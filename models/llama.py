@@ -64,7 +64,7 @@ from models.types import (
     Timings,
 )
 
-__all__ = ["LlamaCppBackend"]
+__all__ = ["LlamaCppBackend", "open_llama", "repack_weights"]
 
 _log = logging.getLogger(__name__)
 _engine_log = logging.getLogger("models.llama_cpp")
@@ -74,6 +74,7 @@ _engine_log = logging.getLogger("models.llama_cpp")
 _RECENT_ERRORS: deque[str] = deque(maxlen=16)
 _INIT_LOCK = threading.Lock()
 _initialised = False
+_amx_warned = False
 
 
 def _engine_log_message(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
@@ -97,6 +98,57 @@ def _init_engine() -> None:
         llama_cpp.llama_log_set(_on_engine_log, ctypes.c_void_p(0))
         llama_cpp.llama_backend_init()
         _initialised = True
+
+
+def repack_weights() -> bool:
+    """Whether llama.cpp may repack the weights into its extra CPU buffer types at load.
+
+    Not when the build multiplies with Intel AMX (built on a CPU that has it, e.g. Sapphire Rapids):
+    that path crashes the process with a segmentation fault in ``ggml_backend_amx_mul_mat`` on the
+    first decode of Q4_K weights (ggml-org/llama.cpp#20824, no fix upstream). The weights then stay
+    in the plain CPU buffer and run on the AVX kernels. Other builds repack as usual.
+    """
+    _init_engine()
+    info = llama_cpp.llama_print_system_info().decode("utf-8", "replace")
+    if "AMX_INT8 = 1" not in info:
+        return True
+    global _amx_warned
+    if not _amx_warned:
+        _amx_warned = True
+        _log.warning(
+            "this llama.cpp build multiplies with AMX, which crashes on Q4_K weights; "
+            "loading the weights without repacking them (slower, not wrong)"
+        )
+    return False
+
+
+_DEFAULTS_LOCK = threading.Lock()
+
+
+def open_llama(*args: Any, **kwargs: Any) -> llama_cpp.Llama:
+    """``llama_cpp.Llama(*args, **kwargs)`` with its weights loaded as `repack_weights` allows.
+
+    ``Llama`` takes no option for the extra buffer types; while it is built, the library's default
+    model parameters are swapped for ones without them (under a lock, restored afterwards). For
+    llama-cpp-python's high-level API where cabin uses it: the vision models, the bench baseline.
+    """
+    if repack_weights():
+        return llama_cpp.Llama(*args, **kwargs)
+    from llama_cpp import llama_cpp as api
+
+    defaults = api.llama_model_default_params
+
+    def plain_buffers() -> Any:
+        params = defaults()
+        params.use_extra_bufts = False
+        return params
+
+    with _DEFAULTS_LOCK:
+        api.llama_model_default_params = plain_buffers
+        try:
+            return llama_cpp.Llama(*args, **kwargs)
+        finally:
+            api.llama_model_default_params = defaults
 
 
 def _recent_errors() -> str:
@@ -341,6 +393,7 @@ class LlamaCppBackend(ModelBackend):
         self._path = path
         self._threads = config.resolved_threads()
         mparams = llama_cpp.llama_model_default_params()
+        mparams.use_extra_bufts = repack_weights()
         _RECENT_ERRORS.clear()
         model = llama_cpp.llama_model_load_from_file(path.encode("utf-8"), mparams)
         if not model:

@@ -69,7 +69,9 @@ class LlamaVisionBackend(ModelBackend):
     max_active = 1
 
     def __init__(self, spec: ModelSpec, path: str, config: RuntimeConfig) -> None:
-        from llama_cpp import Llama, llama_chat_format
+        from llama_cpp import llama_chat_format
+
+        from models.llama import open_llama
 
         if spec.mmproj is None:
             raise ManifestError(f"vision model {spec.id!r} has no mmproj file configured")
@@ -92,7 +94,7 @@ class LlamaVisionBackend(ModelBackend):
         threads = config.resolved_threads()
         try:
             with _LOAD_LOCK:
-                self._llm = Llama(
+                self._llm = open_llama(
                     model_path=path,
                     chat_handler=self._handler,
                     n_ctx=config.n_ctx,

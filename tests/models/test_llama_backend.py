@@ -23,7 +23,7 @@ from models import (
     choice_grammar,
     llama,
 )
-from models.llama import LlamaCppBackend
+from models.llama import LlamaCppBackend, open_llama
 
 pytestmark = pytest.mark.model
 
@@ -169,7 +169,7 @@ async def test_score_ranks_continuations(real_runtime: ModelRuntime) -> None:
 
 
 async def test_embeddings_equal_llama_cpp_mean_pooling(real_runtime: ModelRuntime) -> None:
-    from llama_cpp import LLAMA_POOLING_TYPE_MEAN, Llama
+    from llama_cpp import LLAMA_POOLING_TYPE_MEAN
 
     texts = [
         "please turn the heating up a bit on the driver side",
@@ -179,7 +179,7 @@ async def test_embeddings_equal_llama_cpp_mean_pooling(real_runtime: ModelRuntim
     ]
     real_runtime.clear_embedding_cache()
     singles = np.stack([(await real_runtime.embed([t]))[0] for t in texts])
-    reference = Llama(
+    reference = open_llama(
         real_runtime.info.path,
         embedding=True,
         pooling_type=LLAMA_POOLING_TYPE_MEAN,
