@@ -7,7 +7,7 @@ import os
 import resource
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from mcp import Client
@@ -92,11 +92,73 @@ def run_bench(sections: list[str] | None = None) -> dict[str, Any]:
     return report
 
 
+# A template-routed turn is measured two ways. Paced: one turn, then a pause, as a person speaks; every
+# process of the chain has gone idle before the next turn. Back to back: bursts of turns with no pause,
+# the first of each burst left out. The fast-path sentences are spoken from the four seats in turn (each
+# sets its own zone), so each zone's temperature is written at most 4 times a second paced and 4 times
+# per burst: every write is applied, none refused by the rate limit (GR-17, 5 per second per signal).
+_FAST_TEXTS = ("set the temperature to 21", "set the temperature to 22", "set the temperature to 20")
+_SEATS = ("driver", "passenger", "rear_left", "rear_right")
+_PACE_S = 0.06
+_BURST = 16
+_BURSTS = 5
+_BURST_REST_S = 1.1
+
+
+async def _paced(turn: Callable[[int], Awaitable[float]], n: int, warmup: int, gap_s: float) -> list[float]:
+    """`n` timed turns (after `warmup` untimed ones), `gap_s` apart."""
+    samples: list[float] = []
+    for i in range(warmup + n):
+        elapsed = await turn(i)
+        if i >= warmup:
+            samples.append(elapsed)
+        await asyncio.sleep(gap_s)
+    return samples
+
+
+async def _back_to_back(turn: Callable[[int], Awaitable[float]]) -> list[float]:
+    """`_BURSTS` bursts of `_BURST` turns with no pause, `_BURST_REST_S` between bursts; the first
+    turn of each burst (which follows the rest) is not counted."""
+    samples: list[float] = []
+    for _ in range(_BURSTS):
+        await asyncio.sleep(_BURST_REST_S)
+        for i in range(_BURST):
+            elapsed = await turn(i)
+            if i:
+                samples.append(elapsed)
+    return samples
+
+
+async def bench_loopback_chain() -> dict[str, Any]:
+    """The baseline for the stack's figures: a bare chain of as many processes as a template-routed
+    turn crosses (`orchestrator.bench_chain`), with the same pacing."""
+    import httpx
+
+    from .bench_chain import HOPS, open_chain
+
+    payload = {"text": _FAST_TEXTS[0], "session_id": None, "seat": "driver", "pad": "x" * 300}
+    async with open_chain() as url, httpx.AsyncClient(timeout=30.0) as http:
+
+        async def turn(_: int) -> float:
+            start = time.perf_counter()
+            response = await http.post(url, json=payload)
+            elapsed = (time.perf_counter() - start) * 1000
+            response.raise_for_status()
+            return elapsed
+
+        return {
+            "what": f"POST through {HOPS} bare uvicorn + httpx processes on loopback, nothing else in them",
+            "paced": summarize(await _paced(turn, 60, 5, _PACE_S)),
+            "back_to_back": summarize(await _back_to_back(turn)),
+        }
+
+
 async def bench_stack(
     url: str, agent_url: str, token: str | None, load_s: float = 30.0, sessions: int = 50
 ) -> dict[str, Any]:
     """Figures against a running stack (``cabin run``): turns over HTTP, the vehicle-control agent over
-    A2A, and ``sessions`` concurrent sessions for ``load_s`` seconds."""
+    A2A, ``sessions`` concurrent sessions for ``load_s`` seconds, and the bare loopback chain as the
+    baseline of the turn figures, measured in the same run."""
     import httpx
 
     async with httpx.AsyncClient(base_url=url, timeout=30.0) as http:
@@ -113,57 +175,38 @@ async def bench_stack(
             body: dict[str, Any] = response.json()
             return elapsed, body
 
-        async def series(
-            texts: list[str],
-            n: int,
-            warmup: int,
-            via: str,
-            *,
-            seats: tuple[str, ...] = ("driver",),
-            applied: bool = False,
-            gap_s: float = 0.0,
-        ) -> dict[str, Any]:
-            samples: list[float] = []
-            for i in range(warmup + n):
-                elapsed, body = await turn(texts[i % len(texts)], seat=seats[i % len(seats)])
-                if i >= warmup:
-                    if body["route"] and body["route"][0]["via"] != via:
-                        raise RuntimeError(f"expected the {via} path, got {body['route']}")
-                    outcomes = [action["outcome"] for action in body["actions"]]
-                    if applied and outcomes != ["applied"]:
-                        raise RuntimeError(f"expected one applied action, got {body['actions']}")
-                    samples.append(elapsed)
-                await asyncio.sleep(gap_s)
-            return summarize(samples)
+        async def fast_turn(i: int) -> float:
+            elapsed, body = await turn(_FAST_TEXTS[i % len(_FAST_TEXTS)], seat=_SEATS[i % len(_SEATS)])
+            if [part["via"] for part in body["route"]] != ["template"]:
+                raise RuntimeError(f"expected the template path, got {body['route']}")
+            if [action["outcome"] for action in body["actions"]] != ["applied"]:
+                raise RuntimeError(f"expected one applied action, got {body['actions']}")
+            return elapsed
+
+        model_texts = (
+            "the air in here feels really stale",
+            "can you make the cabin cozier",
+            "I can barely hear the radio",
+        )
+
+        async def model_turn(i: int) -> float:
+            elapsed, body = await turn(model_texts[i % len(model_texts)])
+            # the first two turns warm the model host up (not counted, nor checked)
+            if i >= 2 and body["route"] and body["route"][0]["via"] != "model":
+                raise RuntimeError(f"expected the model path, got {body['route']}")
+            return elapsed
 
         report: dict[str, Any] = {
             "fast_path_turn_http": {
                 "what": "POST /v1/utterances, template-routed, orchestrator -> A2A -> MCP -> simulator "
-                "(applied)",
-                # Spoken from the four seats in turn (each sets its own zone), a short pause between
-                # turns: every write is applied, none refused by the rate limit (GR-17, 5 per second).
-                **await series(
-                    ["set the temperature to 21", "set the temperature to 22", "set the temperature to 20"],
-                    60,
-                    5,
-                    "template",
-                    seats=("driver", "passenger", "rear_left", "rear_right"),
-                    applied=True,
-                    gap_s=0.06,
-                ),
+                f"(applied); paced: {_PACE_S * 1000:.0f} ms between turns; back to back: bursts of "
+                f"{_BURST} turns, the first of each not counted",
+                "paced": summarize(await _paced(fast_turn, 60, 5, _PACE_S)),
+                "back_to_back": summarize(await _back_to_back(fast_turn)),
             },
             "model_path_turn_http": {
                 "what": "POST /v1/utterances routed by the embedding classifier",
-                **await series(
-                    [
-                        "the air in here feels really stale",
-                        "can you make the cabin cozier",
-                        "I can barely hear the radio",
-                    ],
-                    20,
-                    2,
-                    "model",
-                ),
+                **summarize(await _paced(model_turn, 20, 2, 0.0)),
             },
         }
         await http.put("/v1/vehicle/state", json={"Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature": 21.0})
@@ -231,6 +274,13 @@ async def bench_stack(
             "errors": len(errors),
             "first_errors": errors[:5],
         }
+    chain = await bench_loopback_chain()
+    report["loopback_chain_baseline"] = chain
+    fast = report["fast_path_turn_http"]
+    report["fast_path_over_baseline"] = {
+        mode: round(fast[mode]["median_ms"] / chain[mode]["median_ms"], 2)
+        for mode in ("paced", "back_to_back")
+    }
     return report
 
 
