@@ -117,7 +117,7 @@ def repack_weights() -> bool:
         _amx_warned = True
         _log.warning(
             "this llama.cpp build multiplies with AMX, which crashes on Q4_K weights; "
-            "loading the weights without repacking them (slower, not wrong)"
+            "loading the weights without repacking them"
         )
     return False
 
