@@ -188,6 +188,9 @@ def _rule(pattern: str, kind: AskKind) -> _Rule:
 _SELF_TIRED = re.compile(
     r"\b(im|i am|i m|i feel|i get) (so |very |really |a bit |a little |pretty |quite |getting |feeling )*"
     r"(tired|sleepy|drowsy|exhausted|knackered|fatigued)\b"
+    r"|\b(im|i am|i m|i keep) (almost |nearly |about to |going to )?"
+    r"((falling|fall) asleep|(nodding|dozing|nod|doze) off)\b"
+    r"|\b(i )?(cant|can not|cannot|can barely|can hardly) keep my eyes open\b"
 )
 _RULES: tuple[_Rule, ...] = (
     _rule(

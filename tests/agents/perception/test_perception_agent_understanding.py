@@ -46,6 +46,9 @@ PHRASINGS: list[tuple[str, dict[str, Any]]] = [
     ("am I getting tired?", {"kind": "driver_state"}),
     ("I'm tired", {"kind": "take_break", "self_reported": True}),
     ("I am getting really sleepy", {"kind": "take_break", "self_reported": True}),
+    ("I'm falling asleep", {"kind": "take_break", "self_reported": True}),
+    ("I keep nodding off", {"kind": "take_break", "self_reported": True}),
+    ("I can barely keep my eyes open", {"kind": "take_break", "self_reported": True}),
     ("I feel really sleepy", {"kind": "take_break", "self_reported": True}),
 ]
 
