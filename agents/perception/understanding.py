@@ -191,6 +191,7 @@ _SELF_TIRED = re.compile(
     r"|\b(im|i am|i m|i keep) (almost |nearly |about to |going to )?"
     r"((falling|fall) asleep|(nodding|dozing|nod|doze) off)\b"
     r"|\b(i )?(cant|can not|cannot|can barely|can hardly) keep my eyes open\b"
+    r"|\bi (want|need) to (sleep|have a nap|take a nap|lie down)\b"
 )
 _RULES: tuple[_Rule, ...] = (
     _rule(

@@ -212,9 +212,22 @@ async def test_gr11_air_con_with_open_windows_asks(client: Client, backend: Simu
     result = await call(client, "set_air_conditioning", {"on": True})
     assert result["applied"] == {}
     assert result["needs_confirmation"]["rule_id"] == "GR-11"
+    assert "A window is open more than 20 %" in str(result["needs_confirmation"])
     token = result["needs_confirmation"]["token"]
     confirmed = await call(client, "set_air_conditioning", {"on": True, "confirm_token": token})
     assert confirmed["applied"] == {"Vehicle.Cabin.HVAC.IsAirConditioningActive": True}
+
+
+@pytest.mark.rule("GR-11")
+async def test_gr11_counts_the_open_windows(client: Client, backend: SimulatorBackend) -> None:
+    await backend.inject(
+        {
+            "Vehicle.Cabin.Door.Row1.PassengerSide.Window.Position": 60,
+            "Vehicle.Cabin.Door.Row2.DriverSide.Window.Position": 100,
+        }
+    )
+    result = await call(client, "set_air_conditioning", {"on": True})
+    assert "2 windows are open more than 20 %" in str(result["needs_confirmation"])
 
 
 @pytest.mark.rule("GR-11")

@@ -285,7 +285,7 @@ class AirConWithOpenWindows(Rule):
         if windows:
             yield self.confirm(
                 self.AC,
-                f"{len(windows)} window(s) are open more than {self.OPEN_PERCENT} %. "
+                f"{_count_windows(len(windows))} open more than {self.OPEN_PERCENT} %. "
                 "Turn on the air conditioning anyway?",
             )
 
@@ -475,3 +475,8 @@ def rules_for(
         if any(fnmatch.fnmatchcase(p, c) for p in written for c in rule.concerns):
             ids.add(rule.id)
     return sorted(ids)
+
+
+def _count_windows(n: int) -> str:
+    """ "A window is" / "2 windows are", for GR-11's question."""
+    return "A window is" if n == 1 else f"{n} windows are"

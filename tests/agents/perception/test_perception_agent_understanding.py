@@ -48,6 +48,7 @@ PHRASINGS: list[tuple[str, dict[str, Any]]] = [
     ("I am getting really sleepy", {"kind": "take_break", "self_reported": True}),
     ("I'm falling asleep", {"kind": "take_break", "self_reported": True}),
     ("I keep nodding off", {"kind": "take_break", "self_reported": True}),
+    ("I want to sleep", {"kind": "take_break", "self_reported": True}),
     ("I can barely keep my eyes open", {"kind": "take_break", "self_reported": True}),
     ("I feel really sleepy", {"kind": "take_break", "self_reported": True}),
 ]
