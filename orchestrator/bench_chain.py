@@ -44,9 +44,6 @@ class ChainHop:
         self._client: httpx.AsyncClient | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-            return
         if scope["type"] != "http":
             return
         body = bytearray()
@@ -68,17 +65,6 @@ class ChainHop:
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(answer)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": answer})
-
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                if self._client is not None:
-                    await self._client.aclose()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
 
 
 def _free_ports(count: int) -> list[int]:
@@ -150,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         host="127.0.0.1",
         port=args.port,
         log_level="warning",
-        lifespan="on",
+        lifespan="off",  # nothing to start; the HTTP client goes with the process
         timeout_keep_alive=KEEP_ALIVE_S,
     )
     return 0

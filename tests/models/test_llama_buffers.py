@@ -25,6 +25,19 @@ def build(monkeypatch: pytest.MonkeyPatch) -> Any:
     return choose
 
 
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Stands in for `llama_cpp.Llama`: records whether each load would use the extra buffer types."""
+    seen: list[bool] = []
+
+    class Recorder:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            seen.append(bool(api.llama_model_default_params().use_extra_bufts))
+
+    monkeypatch.setattr(llama_cpp, "Llama", Recorder)
+    return seen
+
+
 def test_a_build_without_amx_repacks_the_weights(build: Any) -> None:
     build(PLAIN_BUILD)
     assert llama.repack_weights() is True
@@ -43,19 +56,12 @@ def test_an_amx_build_keeps_the_weights_unpacked_and_says_so_once(
 
 
 def test_open_llama_loads_without_extra_buffers_on_an_amx_build(
-    build: Any, monkeypatch: pytest.MonkeyPatch
+    build: Any, loads: list[bool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     build(AMX_BUILD)
-    seen: list[bool] = []
-
-    class Recorder:
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            seen.append(bool(api.llama_model_default_params().use_extra_bufts))
-
-    monkeypatch.setattr(llama_cpp, "Llama", Recorder)
     defaults = api.llama_model_default_params
     llama.open_llama("model.gguf", n_ctx=64)
-    assert seen == [False]
+    assert loads == [False]
     # the library's defaults are the library's own again afterwards, also after a failed load
     assert api.llama_model_default_params is defaults
     assert api.llama_model_default_params().use_extra_bufts is True
@@ -70,14 +76,7 @@ def test_open_llama_loads_without_extra_buffers_on_an_amx_build(
     assert api.llama_model_default_params is defaults
 
 
-def test_open_llama_changes_nothing_on_other_builds(build: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_open_llama_changes_nothing_on_other_builds(build: Any, loads: list[bool]) -> None:
     build(PLAIN_BUILD)
-    seen: list[bool] = []
-
-    class Recorder:
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            seen.append(bool(api.llama_model_default_params().use_extra_bufts))
-
-    monkeypatch.setattr(llama_cpp, "Llama", Recorder)
     llama.open_llama("model.gguf")
-    assert seen == [True]
+    assert loads == [True]
