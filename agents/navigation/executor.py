@@ -73,6 +73,8 @@ logger = logging.getLogger(__name__)
 
 SEARCH_RADIUS_M = 5000.0
 """How far around the car a search looks."""
+NEAR_RADIUS_M = 1500.0
+"""How far around a landmark a search looks ("parking near the station")."""
 MAX_RESULTS_PARKED = 5
 MAX_RESULTS_RESTRICTED = 3
 """At most this many places while the car is not parked (GR-12)."""
@@ -103,6 +105,17 @@ class _Target:
     by_name: bool
     unknown_kind: bool = False
     """The person asked for a kind of place ("a zoo") that is no category of the map."""
+    definite: bool = False
+    """The person said "the" before a name ("the airport"): a reply that repeats it keeps it."""
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What a search found, what it was for, and the landmark it looked around, if any."""
+
+    pois: list[PoiView]
+    target: _Target
+    landmark: str | None = None
 
 
 class NavigationExecutor(CabinExecutor):
@@ -299,20 +312,40 @@ class _Turn:
                 return self._reject("I can't find that place on the map.")
             state = DialogueState(awaiting="go_there", pois=[found], avoid=list(self.u.avoid))
             return await self._offer(state, by_name=found.name is not None, first_offer=True)
+        located = await self._locate(place, await self._car_state())
+        if not isinstance(located, _Found):
+            return located
+        target = located.target
+        state = DialogueState(
+            awaiting="go_there", pois=located.pois, selected=0, label=target.label, avoid=list(self.u.avoid)
+        )
+        return await self._offer(state, by_name=target.by_name, first_offer=True, landmark=located.landmark)
+
+    async def _locate(self, place: PlaceRef, car: CarState) -> _Found | Outcome:
+        """The places `place` names, nearest first: around the car, or around the landmark it was
+        said to be near (the landmark's own nearest match around the car)."""
         target = await self._target(place)
         if isinstance(target, Rejection):
             return target
-        car = await self._car_state()
         position = await self._position(car)
         if not isinstance(position, Point):
             return position
-        pois = await self._search(target, position, restricted=not car.parked)
+        restricted = not car.parked
+        if place.near is None:
+            pois = await self._search(target, position, restricted=restricted)
+            return _Found(pois, target) if pois else self._nothing_found(target)
+        landmark_target = await self._target(place.near)
+        if isinstance(landmark_target, Rejection):
+            return landmark_target
+        landmarks = await self._search(landmark_target, position, restricted=False)
+        if not landmarks:
+            return self._nothing_found(landmark_target)
+        landmark = _likeliest_landmark(landmarks, landmark_target)
+        landmark_name = place_name(landmark.name) or _spoken(landmark_target)
+        pois = await self._search(target, landmark.point, restricted=restricted, radius_m=NEAR_RADIUS_M)
         if not pois:
-            return self._nothing_found(target)
-        state = DialogueState(
-            awaiting="go_there", pois=pois, selected=0, label=target.label, avoid=list(self.u.avoid)
-        )
-        return await self._offer(state, by_name=target.by_name, first_offer=True)
+            return self._nothing_found(target, near=landmark_name)
+        return _Found(pois, target, landmark_name)
 
     def _not_searchable(self, place: PlaceRef) -> Rejection | None:
         if place.saved is not None:
@@ -340,7 +373,13 @@ class _Turn:
         phrase = place.phrase or ""
         match = vocabulary.find(phrase)
         if match is None:
-            return _Target(((None, phrase),), phrase, by_name=True, unknown_kind=place.indefinite)
+            return _Target(
+                ((None, phrase),),
+                phrase,
+                by_name=True,
+                unknown_kind=place.indefinite,
+                definite=place.definite,
+            )
         leftover = _leftover(match.rest)
         label = (
             spoken_label(match.phrase)
@@ -352,17 +391,20 @@ class _Turn:
             words = leftover.split(" ")
             names = [" ".join(words[:size]) for size in range(len(words), 0, -1)]
             tries: list[tuple[str | None, str | None]] = [(match.category, name) for name in names]
-            return _Target((*tries, (None, phrase)), phrase, by_name=True)
+            return _Target((*tries, (None, phrase)), phrase, by_name=True, definite=place.definite)
         if match.name_hint is not None:
             return _Target(((match.category, match.name_hint), (match.category, None)), label, by_name=False)
         return _Target(((match.category, None),), label, by_name=False)
 
-    async def _search(self, target: _Target, position: Point, *, restricted: bool) -> list[PoiView]:
+    async def _search(
+        self, target: _Target, position: Point, *, restricted: bool, radius_m: float | None = None
+    ) -> list[PoiView]:
         limit = MAX_RESULTS_RESTRICTED if restricted else MAX_RESULTS_PARKED
+        radius = self.executor.search_radius_m if radius_m is None else radius_m
         map_client = await self.links.map()
         for category, name in target.attempts:
             result = await map_client.search(
-                position, category=category, name=name, radius_m=self.executor.search_radius_m, limit=limit
+                position, category=category, name=name, radius_m=radius, limit=limit
             )
             self.data.attribution = result.attribution
             pois = result.pois
@@ -380,12 +422,15 @@ class _Turn:
         except ToolFailed:
             return None
 
-    def _nothing_found(self, target: _Target) -> Outcome:
+    def _nothing_found(self, target: _Target, *, near: str | None = None) -> Outcome:
         if target.unknown_kind:
             words = target.label.split(" ")
             return self._unknown_category(label_with_article(" ".join([*words[:-1], singular(words[-1])])))
-        if target.by_name:
-            text = f"I couldn't find {target.label} on the map near here."
+        if near is not None:
+            what = _spoken(target) if target.by_name else label_with_article(target.label)
+            text = f"I couldn't find {what} within {distance(NEAR_RADIUS_M)} of {near}."
+        elif target.by_name:
+            text = f"I couldn't find {_spoken(target)} on the map near here."
         else:
             radius = distance(self.executor.search_radius_m)
             text = f"I couldn't find {label_with_article(target.label)} within {radius}."
@@ -412,8 +457,10 @@ class _Turn:
         first_offer: bool = False,
         ordinal: int | None = None,
         about_route: bool = False,
+        landmark: str | None = None,
     ) -> Outcome:
-        """Say where the selected place is and ask whether to go there."""
+        """Say where the selected place is and ask whether to go there (`landmark`: the place the
+        search looked around, named in the first offer)."""
         current = state.current
         if current is None:
             return self._reject(NOTHING_OFFERED)
@@ -444,6 +491,8 @@ class _Turn:
                     if ordinal is not None
                     else f"The nearest {state.label or 'place'}"
                 )
+                if landmark is not None and ordinal is None:
+                    head = f"{head} to {landmark}"
                 answer = f"{head} is {where}, {away}." if where else f"{head} is {away}."
             if route is not None and state.avoid:
                 answer = answer.removesuffix(".") + avoid_tail(route) + "."
@@ -523,17 +572,10 @@ class _Turn:
             if found is None:
                 return self._reject("I can't find that place on the map.")
         else:
-            target = await self._target(place)
-            if isinstance(target, Rejection):
-                return target
-            car = await self._car_state()
-            position = await self._position(car)
-            if not isinstance(position, Point):
-                return position
-            pois = await self._search(target, position, restricted=not car.parked)
-            if not pois:
-                return self._nothing_found(target)
-            found, label = pois[0], (None if target.by_name else target.label)
+            located = await self._locate(place, await self._car_state())
+            if not isinstance(located, _Found):
+                return located
+            found, label = located.pois[0], (None if located.target.by_name else located.target.label)
         if found is None:
             return self._reject("I can't find that place on the map.")
         state = DialogueState(awaiting="go_there", pois=[found], selected=0, label=label, avoid=list(avoid))
@@ -660,6 +702,18 @@ class _Turn:
 
 
 # -- helpers --------------------------------------------------------------------------------------------
+
+
+def _likeliest_landmark(pois: list[PoiView], target: _Target) -> PoiView:
+    """The place a landmark's words most likely mean, of `pois` (nearest first): one named exactly so
+    ("Kiasma" the museum, not "Kiasma city bike station"), else one of a known kind, else the nearest."""
+    said = normalize(target.label)
+    return min(pois, key=lambda poi: (normalize(poi.name or "") != said, poi.category is None))
+
+
+def _spoken(target: _Target) -> str:
+    """The words a by-name target was asked for with, as said ("the airport", "Kamppi")."""
+    return f"the {target.label}" if target.definite else target.label
 
 
 def _merge(first: list[str] | tuple[str, ...], second: list[str] | tuple[str, ...]) -> list[str]:

@@ -64,7 +64,9 @@ class PlaceRef(BaseModel):
     At most one way of referring is meant at a time: `here` ("there", "it": the place just offered),
     `ordinal` ("the second one", 1-based, -1 = the last), `saved` ("home"), `poi_id` or `position`
     (from a parsed intent), or words: `category` (only a category), `name` (only a name) or
-    `phrase` (either; decided against the map's categories).
+    `phrase` (either; decided against the map's categories). A place said to be near another
+    ("parking near the station") carries that one, read the same way, as `near`: the search looks
+    around it instead of around the car.
     """
 
     model_config = _Frozen
@@ -79,6 +81,10 @@ class PlaceRef(BaseModel):
     position: Coordinates | None = None
     indefinite: bool = False
     """The person asked for any place of a kind ("a charger", "the nearest pharmacy")."""
+    definite: bool = False
+    """The person said "the" before the words ("the airport"), which a reply naming them keeps."""
+    near: PlaceRef | None = None
+    """The landmark to search around ("the station" in "parking near the station")."""
 
 
 class Understanding(BaseModel):
@@ -109,6 +115,7 @@ FILLER_WORDS: frozenset[str] = frozenset(
 
 _NEAREST = re.compile(
     r"\b(?:nearest|closest|nearby|near (?:me|us|here|by)|close by|close to (?:me|us|here)|around here|"
+    r"(?:a)?round the corner|"
     r"in (?:the|this) area|round here|around|close|next|local)\b"
 )
 _UNSUPPORTED: tuple[tuple[re.Pattern[str], Unsupported], ...] = (
@@ -240,6 +247,11 @@ _SELECT = re.compile(
     rf"(?:(?P<word>{_ORDINAL_WORDS})(?: one| option| place| result| choice| of them| please)*"
     rf"|(?:number|option|choice|result) (?P<number>{_ORDINAL_WORDS}))$"
 )
+_NEAR_LANDMARK = re.compile(
+    r"^(?P<what>.+?) (?:near to|near|close to|next to|beside|around|by) "
+    r"(?P<landmark>(?!(?:me|us|here|by|there|the car|the corner|this area)$).+)$"
+)
+"""A place said to be near a landmark ("a cafe near the cathedral", "parking close to the station")."""
 _DETERMINERS = re.compile(r"^(?:the|a|an|some|any|my|our|one|ones|of the|a few|few)\b\s*")
 _INDEFINITE = re.compile(r"^(?:a|an|some|any|one)\b")
 
@@ -298,8 +310,15 @@ def _ordinal(text: str) -> int | None:
 
 
 def _place(words: str) -> tuple[PlaceRef | None, Unsupported | None]:
-    """A place reference from the words after a verb ("the nearest cheap charger", "there", "the 2nd one")."""
+    """A place reference from the words after a verb ("the nearest cheap charger", "there", "the 2nd one",
+    "parking near the station")."""
     text, unsupported = _unsupported(words.strip())
+    landmark = _NEAR_LANDMARK.match(text)
+    if landmark is not None:
+        place, _ = _place(landmark.group("what"))
+        near, _ = _place(landmark.group("landmark"))
+        if place is not None and place.phrase is not None and near is not None and near.phrase is not None:
+            return place.model_copy(update={"near": near}), unsupported
     if text in _HERE:
         return PlaceRef(here=True), unsupported
     ordinal = _ordinal(text)
@@ -310,6 +329,7 @@ def _place(words: str) -> tuple[PlaceRef | None, Unsupported | None]:
     indefinite = bool(_INDEFINITE.match(text)) or bool(_NEAREST.search(text))
     text = _NEAREST.sub(" ", text)
     text = re.sub(r"\s+", " ", text).strip()
+    definite = text.startswith("the ")
     previous = None
     while previous != text:
         previous = text
@@ -318,7 +338,7 @@ def _place(words: str) -> tuple[PlaceRef | None, Unsupported | None]:
         return None, unsupported
     if text in _HERE:
         return PlaceRef(here=True), unsupported
-    return PlaceRef(phrase=text, indefinite=indefinite), unsupported
+    return PlaceRef(phrase=text, indefinite=indefinite, definite=definite), unsupported
 
 
 def _route_info_place(text: str) -> str | None:
@@ -466,6 +486,8 @@ class IntentSlots(BaseModel):
     poi_id: Annotated[str, Field(pattern=r"^[nwr][1-9][0-9]{0,18}$")] | None = None
     latitude: float | None = Field(default=None, ge=-90.0, le=90.0)
     longitude: float | None = Field(default=None, ge=-180.0, le=180.0)
+    near: _Text | None = None
+    """A landmark to search around ("the station")."""
     avoid: list[_Text] = Field(default_factory=list)
     sort: _Text | None = None
     existence: bool = False
@@ -521,6 +543,11 @@ def understand_intent(intent: ParsedIntent) -> Understanding:
             raise UnderstandingError(f"I can't sort places by {slots.sort!r}; I sort them by distance.")
         unsupported = _SORTS[key]
     place = _slot_place(slots)
+    if slots.near is not None and place is not None:
+        near, _ = _place(normalize(slots.near))
+        if near is None or near.phrase is None:
+            raise UnderstandingError(f"The intent's near slot names no place: {slots.near!r}.")
+        place = place.model_copy(update={"near": near})
     return Understanding(
         kind=kind,
         place=place,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agents.hosting import AgentClient
-from mcp_servers.navigation import OsmMapProvider
+from mcp_servers.navigation import DEFAULT_POSITION, OsmMapProvider, PoiQuery
 from mcp_servers.vehicle.backends.simulator import SimulatorBackend
 
 from .navigation_agent_support import MOVING, ask, nearest, payload, poi_ids, sentences
@@ -186,3 +186,50 @@ async def test_gr12_parked_answers_may_name_alternatives(agent: AgentClient) -> 
 
     assert len(poi_ids(result)) == 5
     assert "Also near: " in result.text
+
+
+def _around_landmark(provider: OsmMapProvider, landmark: str, category: str) -> tuple[str, list[str]]:
+    """The landmark the map names `landmark` nearest the car, and the places of `category` nearest it."""
+    found = provider.search_pois(
+        PoiQuery(near=DEFAULT_POSITION, name=landmark, radius_m=5000, limit=5, road_distance=True)
+    ).pois
+    exact = [poi for poi in found if (poi.name or "").casefold() == landmark.casefold()]
+    place = (exact or [poi for poi in found if poi.category is not None])[0]
+    assert place.name is not None
+    around = provider.search_pois(
+        PoiQuery(near=place.position, category=category, radius_m=1500, limit=5, road_distance=True)
+    ).pois
+    return place.name, [poi.poi_id for poi in around]
+
+
+async def test_a_search_near_a_landmark_looks_around_the_landmark(
+    agent: AgentClient, helsinki_map: OsmMapProvider
+) -> None:
+    landmark, expected = _around_landmark(helsinki_map, "cathedral", "cafe")
+
+    result = await ask(agent, "find a cafe near the cathedral")
+
+    assert result.state == "input_required"
+    assert result.text.startswith(f"The nearest cafe to {landmark} is ")
+    assert poi_ids(result) == expected
+    assert expected[0] not in [poi.poi_id for poi in nearest(helsinki_map, "cafe")]
+
+
+async def test_a_named_landmark_is_the_place_of_that_name_not_a_namesake(
+    agent: AgentClient, helsinki_map: OsmMapProvider
+) -> None:
+    landmark, expected = _around_landmark(helsinki_map, "Kiasma", "pharmacy")
+
+    result = await ask(agent, "is there a pharmacy near Kiasma?")
+
+    assert landmark == "Kiasma"
+    assert result.text.startswith("Yes, the nearest pharmacy to Kiasma is ")
+    assert poi_ids(result) == expected
+
+
+@pytest.mark.parametrize("text", ["take me to the airport", "find a charger near the airport"])
+async def test_a_place_the_map_lacks_is_named_as_it_was_said(agent: AgentClient, text: str) -> None:
+    result = await ask(agent, text)
+
+    assert result.state == "rejected"
+    assert result.text == "I couldn't find the airport on the map near here."

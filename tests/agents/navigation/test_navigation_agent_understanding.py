@@ -238,3 +238,52 @@ def test_an_intent_without_a_place_takes_it_from_the_words() -> None:
         understood.kind == "find" and understood.place is not None and understood.place.phrase == "pharmacy"
     )
     assert by_skill.kind == "route_info"
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "landmark"),
+    [
+        ("find a parking spot near the station", "parking spot", "station"),
+        ("find parking close to the central station", "parking", "central station"),
+        ("is there a cafe next to the cathedral?", "cafe", "cathedral"),
+        ("take me to a car park by the station", "car park", "station"),
+        ("find a pharmacy near to Kiasma", "pharmacy", "kiasma"),
+    ],
+)
+def test_a_place_near_a_landmark_carries_the_landmark(text: str, phrase: str, landmark: str) -> None:
+    place = understand_text(text).place
+
+    assert place is not None and place.phrase == phrase
+    assert place.near is not None and place.near.phrase == landmark
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "find a charger near me",
+        "find a cafe around here",
+        "find parking close by",
+        "find a cafe around the corner",
+    ],
+)
+def test_near_the_car_is_no_landmark(text: str) -> None:
+    place = understand_text(text).place
+
+    assert place is not None and place.near is None
+
+
+def test_a_parsed_intent_may_name_a_landmark() -> None:
+    understood = understand_intent(
+        ParsedIntent(intent="find_poi", slots={"category": "cafe", "near": "the cathedral"})
+    )
+
+    assert understood.place is not None and understood.place.category == "cafe"
+    assert understood.place.near is not None and understood.place.near.phrase == "cathedral"
+
+
+def test_the_article_said_before_a_name_is_kept() -> None:
+    said = understand_text("take me to the airport").place
+    bare = understand_text("take me to Kamppi").place
+
+    assert said is not None and said.definite
+    assert bare is not None and not bare.definite
