@@ -66,9 +66,12 @@ VEHICLE_CONTROL_SPEC = AgentSpec(
         ),
         SkillSpec(
             id="doors",
-            name="Doors, locks and trunk",
-            description="Lock and unlock the doors (unlocking asks first), open or close a door, the trunk.",
-            tags=("doors", "locks", "trunk", "liftgate"),
+            name="Doors, locks, trunk and mirrors",
+            description=(
+                "Lock and unlock the doors (unlocking asks first), open or close a door, the trunk; "
+                "fold the side mirrors in or out."
+            ),
+            tags=("doors", "locks", "trunk", "liftgate", "mirrors"),
             examples=(
                 "lock the car",
                 "unlock the doors",
@@ -76,6 +79,7 @@ VEHICLE_CONTROL_SPEC = AgentSpec(
                 "pop the boot",
                 "close the passenger door",
                 "lock my door",
+                "fold the mirrors",
             ),
         ),
         SkillSpec(
