@@ -226,6 +226,26 @@ def zone_words(text: str) -> str | None:
     return {"back": "rear", "rear": "rear"}.get(who, who)
 
 
+_SPEAKER_FEELS = re.compile(r"^(?:i'm|i am|im)\b", re.I)
+_SPEAKERS = re.compile(r"\b(?:my|mine)\b", re.I)
+
+
+def for_zone(text: str, who: str) -> str:
+    """The previous request ``text`` said for ``who`` (a :func:`zone_words` answer) instead of the
+    speaker, in words the agents read: "open my window" -> "open the passenger's window", "I'm cold" ->
+    "the passenger is cold", "set the temperature to 21" -> "set the temperature to 21 for the
+    passenger"."""
+    if _SPEAKER_FEELS.match(text):
+        subject = {"everyone": "everyone is", "rear": "the people in the back are"}.get(who, f"the {who} is")
+        return _SPEAKER_FEELS.sub(subject, text, count=1)
+    if _SPEAKERS.search(text):
+        owner = (
+            "everyone's" if who == "everyone" else f"the {who}" if who.startswith("rear") else f"the {who}'s"
+        )
+        return _SPEAKERS.sub(owner, text)
+    return f"{text} for {'everyone' if who == 'everyone' else f'the {who}'}"
+
+
 @dataclass
 class Waiting:
     """An agent task that waits for the person's yes or no."""
@@ -257,6 +277,9 @@ class Session:
     history: list[dict[str, object]] = field(default_factory=list)
     waiting: Waiting | None = None
     last: LastPart | None = None
+    last_turn: list[LastPart] = field(default_factory=list)
+    """Every part of the turn `last` belongs to that reached an agent, in order."""
+    last_turn_id: str | None = None
     contexts: dict[str, str] = field(default_factory=dict)
     """The A2A context id of this conversation at each agent, so agents can keep their own memory."""
 
@@ -317,6 +340,15 @@ class SessionStore:
         if session.last is not None and time.monotonic() - session.last.at <= self.follow_up_s:
             return session.last
         return None
+
+    def recent_parts(self, session: Session) -> list[LastPart]:
+        """The parts of the previous turn that reached an agent, the last one first; empty once too
+        old for a follow-up."""
+        if self.recent(session) is None:
+            return []
+        return [
+            part for part in reversed(session.last_turn) if time.monotonic() - part.at <= self.follow_up_s
+        ]
 
     def _sweep(self) -> None:
         now = time.monotonic()

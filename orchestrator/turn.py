@@ -27,6 +27,7 @@ from .dialogue import (
     SessionStore,
     Waiting,
     classify,
+    for_zone,
     leading_answer,
     refer_back,
     zone_words,
@@ -127,6 +128,13 @@ class Orchestrator:
         elif kind == "cancel":
             outcomes = [await self._cancel_last(session, turn_id)]
             route_ms = 0.0
+        elif kind in ("yes", "no"):
+            # A bare yes or no with no question open (none was asked, or it expired): nothing to act on.
+            reply = "Okay." if kind == "no" else "There's no question waiting for an answer right now."
+            outcomes = [
+                PartOutcome(step=RouteStep(text=text, agent=None, skill=None, via="template"), reply=reply)
+            ]
+            route_ms = 0.0
         else:
             answer = leading_answer(text) if waiting is not None else None
             routed_text, forced = self._follow_up(session, answer.rest if answer else text, kind)
@@ -151,9 +159,14 @@ class Orchestrator:
                 # that asked) goes on its task; every other part is a request of its own.
                 outcome, parts = await self._answer_with(session, waiting, answer, parts, turn_id, seat)
                 outcomes.append(outcome)
-            elif waiting is not None and len(parts) == 1 and parts[0].agent == waiting.agent:
-                # A reply to the agent that asked ("take me there", "the second one"): same task.
-                outcomes.append(await self._resume(session, waiting, parts[0], turn_id, seat))
+            elif waiting is not None and len(parts) == 1 and parts[0].agent in (waiting.agent, None):
+                # A reply to the agent that asked ("take me there"), or words no agent claims on their
+                # own, which only the question gives a meaning ("the second one"): same task. The agent
+                # reads them against its question, and asks again or lets it go.
+                step = parts[0]
+                if step.agent is None:
+                    step = RouteStep(text=step.text, agent=waiting.agent, skill=None, via="template")
+                outcomes.append(await self._resume(session, waiting, step, turn_id, seat))
                 parts = []
             elif waiting is not None:
                 # Something else was said: the question lapses, and the agent's task is cancelled.
@@ -182,7 +195,7 @@ class Orchestrator:
             return last.text, RouteStep(text=last.text, agent=last.agent, skill=last.skill, via="template")
         if kind == "too":
             who = zone_words(text)
-            rewritten = f"{last.text} for the {who}" if who else last.text
+            rewritten = for_zone(last.text, who) if who else last.text
             return rewritten, RouteStep(text=rewritten, agent=last.agent, skill=last.skill, via="template")
         return text, None
 
@@ -193,30 +206,40 @@ class Orchestrator:
 
         ``parts`` are ``text`` as routed; ``budget_s`` is what is left of the turn's budget. The clause
         that says "it" / "them" / "that" is written out with the previous request's object ("close my
-        window") and the text is routed again, unless a template already reads the clause as a request
+        window"; of a previous turn with several parts, the latest one a template then reads the
+        request for) and the text is routed again, unless a template already reads the clause as a request
         of its own ("turn it up" is the volume). The resolved request goes to the agent and skill of
         the previous part unless a template reads it whole; of the words said around it ("actually, too
         noisy"), only parts a template recognises as requests of their own are kept: the rest is the
         reason for the follow-up, not a request.
         """
-        last = self.sessions.recent(session)
-        reference = refer_back(text, last.text) if last is not None else None
-        if last is None or reference is None:
-            return parts
-        if any(reference.clause.lower() in p.text.lower() and _complete(p) for p in parts):
-            return parts
-        rewritten = text.replace(reference.clause, reference.resolved, 1)
-        route = await self.router.route(
-            rewritten, available_agents=self.directory.healthy(), budget_s=budget_s
-        )
-        resolved = RouteStep(text=reference.resolved, agent=last.agent, skill=last.skill, via="template")
-        kept: list[RouteStep] = []
-        for step in (self._step(p) for p in route.parts):
-            if reference.resolved.lower() in step.text.lower() and resolved not in kept:
-                kept.append(step if _complete(step) else resolved)
-            elif _complete(step):
-                kept.append(step)
-        return kept if kept else [resolved]
+        fallback: list[RouteStep] | None = None
+        for last in self.sessions.recent_parts(session):
+            reference = refer_back(text, last.text)
+            if reference is None:
+                continue
+            if any(reference.clause.lower() in p.text.lower() and _complete(p) for p in parts):
+                return parts
+            rewritten = text.replace(reference.clause, reference.resolved, 1)
+            route = await self.router.route(
+                rewritten, available_agents=self.directory.healthy(), budget_s=budget_s
+            )
+            resolved = RouteStep(text=reference.resolved, agent=last.agent, skill=last.skill, via="template")
+            kept: list[RouteStep] = []
+            read_whole = False
+            for step in (self._step(p) for p in route.parts):
+                if reference.resolved.lower() in step.text.lower() and resolved not in kept:
+                    kept.append(step if _complete(step) else resolved)
+                    read_whole = _complete(step)
+                elif _complete(step):
+                    kept.append(step)
+            if read_whole:
+                return kept
+            # Of a turn with several parts ("open my window and heat my seat", then "close it"), "it"
+            # is the object of the latest part a template reads the resolved request for; failing
+            # that, the latest part's.
+            fallback = fallback if fallback is not None else (kept if kept else [resolved])
+        return fallback if fallback is not None else parts
 
     async def _answer_with(
         self,
@@ -395,6 +418,9 @@ class Orchestrator:
             task_id=result.task_id,
             at=time.monotonic(),
         )
+        if session.last_turn_id != turn_id:
+            session.last_turn_id, session.last_turn = turn_id, []
+        session.last_turn.append(session.last)
         return outcome
 
     @staticmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.dialogue import leading_answer, object_phrase, refer_back
+from orchestrator.dialogue import for_zone, leading_answer, object_phrase, refer_back
 
 
 @pytest.mark.parametrize(
@@ -98,3 +98,20 @@ def test_a_request_that_points_back(text: str, previous: str, clause: str, resol
 )
 def test_nothing_to_point_back_at(text: str, previous: str) -> None:
     assert refer_back(text, previous) is None
+
+
+@pytest.mark.parametrize(
+    ("previous", "who", "said_for"),
+    [
+        ("turn on my seat heating", "passenger", "turn on the passenger's seat heating"),
+        ("open my window", "rear left", "open the rear left window"),
+        ("open my window", "rear", "open the rear window"),
+        ("crack my window a bit", "everyone", "crack everyone's window a bit"),
+        ("I'm cold", "passenger", "the passenger is cold"),
+        ("I am too hot", "rear", "the people in the back are too hot"),
+        ("set the temperature to 21", "passenger", "set the temperature to 21 for the passenger"),
+        ("turn on the seat heating", "everyone", "turn on the seat heating for everyone"),
+    ],
+)
+def test_the_previous_request_said_for_someone_else(previous: str, who: str, said_for: str) -> None:
+    assert for_zone(previous, who) == said_for

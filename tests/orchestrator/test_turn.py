@@ -238,3 +238,57 @@ def test_the_turn_limit_must_be_positive() -> None:
     agents, _ = directory()
     with pytest.raises(ValueError, match="max_concurrent_turns"):
         Orchestrator(KeywordRouter(), agents, max_concurrent_turns=0)
+
+
+async def test_words_no_agent_claims_answer_the_open_question(
+    with_car: tuple[Orchestrator, CarExecutor],
+) -> None:
+    orchestrator, car = with_car
+    asked = await orchestrator.handle("unlock the doors")
+    answer = await orchestrator.handle("the second one", session_id=asked.session_id)
+    assert [(r.agent, r.via) for r in answer.route] == [("car", "template")]
+    assert car.requests[-1].text == "the second one"
+    assert car.requests[-1].resumed is not None  # on the task that asked
+    assert answer.reply == "Okay, I won't."
+
+
+@pytest.mark.parametrize(
+    ("said", "reply"), [("yes", "There's no question waiting for an answer right now."), ("no", "Okay.")]
+)
+async def test_a_bare_answer_without_a_question(
+    with_car: tuple[Orchestrator, CarExecutor], said: str, reply: str
+) -> None:
+    orchestrator, car = with_car
+    result = await orchestrator.handle(said)
+    assert result.reply == reply
+    assert result.actions == [] and car.requests == []
+
+
+async def test_it_is_the_object_of_the_latest_part_a_template_reads(
+    with_car: tuple[Orchestrator, CarExecutor],
+) -> None:
+    orchestrator, car = with_car
+    first = await orchestrator.handle("turn on the seat heating and open my window")
+    # The double reads "... seat ..." whole as a template request, "... window ..." only by the model:
+    # "it" is the seat heating, the latest part whose resolved request a template reads.
+    off = await orchestrator.handle("switch it off", session_id=first.session_id)
+    assert [(r.agent, r.text) for r in off.route] == [("car", "switch the seat heating off")]
+    assert car.requests[-1].text == "switch the seat heating off"
+
+
+async def test_it_skips_a_part_that_names_no_object(with_car: tuple[Orchestrator, CarExecutor]) -> None:
+    orchestrator, car = with_car
+    first = await orchestrator.handle("open my window and find a charger")
+    close = await orchestrator.handle("close it again", session_id=first.session_id)
+    assert [(r.agent, r.text) for r in close.route] == [("car", "close my window")]
+    assert car.requests[-1].text == "close my window"
+
+
+async def test_too_says_the_previous_request_for_the_one_named(
+    with_car: tuple[Orchestrator, CarExecutor],
+) -> None:
+    orchestrator, car = with_car
+    first = await orchestrator.handle("turn on my seat heating")
+    too = await orchestrator.handle("the passenger's too", session_id=first.session_id)
+    assert [(r.agent, r.text) for r in too.route] == [("car", "turn on the passenger's seat heating")]
+    assert car.requests[-1].text == "turn on the passenger's seat heating"
