@@ -183,13 +183,13 @@ async def bench_stack(
                 raise RuntimeError(f"expected one applied action, got {body['actions']}")
             return elapsed
 
-        # Routed by the classifier; the agent then reads the first with its templates, declines the
-        # model's tool for the second before arguments are generated, and acts on the model's
-        # arguments for the third.
+        # Routed by the classifier; the agent then reads the first and the third with its templates
+        # (the volume up; the seat massage on) and declines the model's tool for the second before
+        # arguments are generated.
         model_texts = (
             "I can barely hear the radio",
             "can you make the cabin cozier",
-            "I can barely see the road, it's pouring",
+            "my back is killing me",
         )
 
         async def model_turn(i: int) -> float:

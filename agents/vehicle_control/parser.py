@@ -400,7 +400,10 @@ def _vocabulary(data: Mapping[str, Any]) -> list[str]:
 
 
 def _filler_pattern(data: Mapping[str, Any]) -> re.Pattern[str]:
-    words = sorted({str(w).lower() for w in data.get("skip_words", [])} | {"like", "well", "yeah"}, key=len)
+    # Besides the skip words, interjections that make a clause of their own ("help, the windows are
+    # fogging"): such a clause is no request, so it is neither acted on nor reported as not understood.
+    interjections = {"like", "well", "yeah", "help", "hey", "oh dear", "argh", "whoa"}
+    words = sorted({str(w).lower() for w in data.get("skip_words", [])} | interjections, key=len)
     alternatives = "|".join(re.escape(word) for word in reversed(words))
     return re.compile(rf"\b(?:{alternatives})\b|[^\w\s/'-]")
 
