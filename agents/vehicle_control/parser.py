@@ -58,6 +58,15 @@ _SEPARATOR = re.compile(
 )
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "´": "'"})
 _WORD = re.compile(r"[a-z0-9/'-]+")
+_SOMEONE_ELSES = re.compile(
+    r"^(?:and |also |then )?(?:for |on )?(?:the )?"
+    r"(?P<who>front passenger|passenger|driver|rear left|rear right|rear|back|everyone|everybody)"
+    r"(?:'s)?(?: one| side| seat| window| too| as well| also)*$",
+    re.IGNORECASE,
+)
+"""A clause that names only whose ("... and the passenger's"): the clause before it, for them."""
+_WHOSE = {"front passenger": "passenger", "back": "rear", "everyone": "all", "everybody": "all"}
+_WHERE_ARGUMENTS = ("zone", "seat", "window")
 _PARTICLE_VERBS = frozenset(
     {"turn", "switch", "put", "flick", "flip", "roll", "wind", "crank", "bump", "bring"}
 )
@@ -182,6 +191,8 @@ class TemplateParser:
                     index += 1
             if match is None:
                 match = self._recover(clause)
+            if match is None and matched:
+                match = _for_someone_else(clause, matched[-1][1])
             if match is None:
                 unmatched.append(clause)
                 continue
@@ -397,6 +408,23 @@ def _vocabulary(data: Mapping[str, Any]) -> list[str]:
     texts.extend(str(rule) for rule in dict(data.get("expansion_rules") or {}).values())
     words = {word for text in texts for word in re.findall(r"[a-z]+", text.lower())}
     return sorted(word for word in words if len(word) >= _MIN_CORRECTED)
+
+
+def _for_someone_else(clause: str, before: _Match) -> _Match | None:
+    """The actions of `before` for the seat or zone `clause` names ("turn on my seat heating and the
+    passenger's"); None unless `clause` names only that and every action of `before` says where."""
+    found = _SOMEONE_ELSES.match(clause.strip(" ,.!?"))
+    if found is None or not before.actions:
+        return None
+    who = found.group("who").lower()
+    where = _WHOSE.get(who, who).replace(" ", "_")
+    actions: list[Action] = []
+    for action in before.actions:
+        keys = [key for key in _WHERE_ARGUMENTS if key in action.arguments]
+        if not keys:
+            return None
+        actions.append(Action(tool=action.tool, arguments={**action.arguments, **dict.fromkeys(keys, where)}))
+    return _Match(actions=tuple(actions))
 
 
 def _filler_pattern(data: Mapping[str, Any]) -> re.Pattern[str]:

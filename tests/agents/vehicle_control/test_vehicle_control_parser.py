@@ -213,6 +213,7 @@ def test_recognition_takes_milliseconds(parser: TemplateParser) -> None:
     [
         ("wait, did I lock the car?", ("locks",)),
         ("are the doors locked", ("locks",)),
+        ("is my door locked", ("locks",)),
         ("are all the windows closed?", ("windows",)),
         ("did I leave a window open", ("windows",)),
         ("what's the temperature set to", ("temperature",)),
@@ -233,3 +234,9 @@ def test_a_question_and_a_request_together(parser: TemplateParser) -> None:
 
     assert parse.actions == (Action(tool="lock_doors", arguments={"doors": "all"}),)
     assert parse.queries == ("windows",)
+
+
+def test_whose_alone_repeats_only_an_action_that_says_where(parser: TemplateParser) -> None:
+    parse = parser.parse("turn on the lights and the passenger's", seat="driver")
+    assert [action.tool for action in parse.actions] == ["set_lights"]
+    assert parse.unmatched == ("the passenger's",)
