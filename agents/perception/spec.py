@@ -39,17 +39,24 @@ PERCEPTION_SPEC = AgentSpec(
             name="Traffic signs",
             description=(
                 "Traffic signs the car recognised and the text on them, read from the camera image "
-                "on the car; the speed limit in force."
+                "on the car; the speed limit in force; whether the signs allow parking or stopping here."
             ),
             tags=("perception", "signs", "speed limit", "ocr"),
-            examples=("what did that sign say", "what's the speed limit", "am I speeding", "any signs"),
+            examples=(
+                "what did that sign say",
+                "what's the speed limit",
+                "am I speeding",
+                "any signs",
+                "can I park here",
+            ),
         ),
         SkillSpec(
             id="driver",
             name="Driver alertness",
             description=(
                 "How alert the driver seems from the car's driver monitoring (fatigue, attentiveness, "
-                "eyes on the road), and whether to take a break."
+                "eyes on the road), and whether to take a break; a driver who feels unwell is told to "
+                "pull over."
             ),
             tags=("driver", "fatigue", "attention", "break"),
             examples=("am I looking tired", "should I take a break", "am I distracted", "I'm tired"),

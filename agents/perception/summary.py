@@ -330,6 +330,8 @@ def compose(ask: Ask, facts: Facts, settings: SummarySettings = DEFAULT_SETTINGS
         return _speed_limit(facts, settings)
     if ask.kind == "signs":
         return _signs(facts, policy, settings)
+    if ask.kind == "parking":
+        return _parking(facts)
     if ask.kind == "driver_state":
         return _driver_state(facts, settings)
     return _take_break(ask, facts, settings)
@@ -637,6 +639,36 @@ def _signs(facts: Facts, policy: Policy, settings: SummarySettings) -> Answer:
     return Answer(text=f"I see {_join(items)}.", facts_used=_sign_ids(named, view.signs), signs=view.signs)
 
 
+_PARKING_SIGNS = ("no_stopping", "no_parking", "parking")
+
+
+def _parking(facts: Facts) -> Answer:
+    """Whether the signs seen allow parking here: the first parking-related sign of the list decides;
+    without one the answer says it cannot tell rather than guess."""
+    view = facts.signs
+    if view is None:
+        if _signs_unreachable(facts, "signs"):
+            return Answer(text="I can't reach the car's perception right now, so I can't tell.", failed=True)
+        return Answer(
+            text="I haven't seen a parking sign here, so I can't tell; check the signs and markings."
+        )
+    seen = next((sign for sign in view.signs if sign.kind in _PARKING_SIGNS), None)
+    if seen is None:
+        return Answer(
+            text="I haven't seen a parking sign here, so I can't tell; check the signs and markings.",
+            facts_used=("perception.signs",),
+            signs=view.signs,
+        )
+    used = _sign_ids([seen], view.signs)
+    described = describe_sign(seen)
+    if seen.kind == "parking":
+        text = f"It looks allowed: I saw {described}. Check its times and the road markings."
+    else:
+        what = "stopping" if seen.kind == "no_stopping" else "parking"
+        text = f"No, {what} isn't allowed here: I saw {described}."
+    return Answer(text=text, facts_used=used, signs=view.signs)
+
+
 # --- the driver ------------------------------------------------------------------------------------------
 
 
@@ -672,6 +704,11 @@ def _driver_state(facts: Facts, settings: SummarySettings) -> Answer:
 
 
 def _take_break(ask: Ask, facts: Facts, settings: SummarySettings) -> Answer:
+    if ask.unwell:
+        return Answer(
+            text="Please pull over somewhere safe as soon as you can, and call for help if it doesn't pass.",
+            facts_used=("utterance",),
+        )
     if ask.self_reported:
         return Answer(text="Then please take a break: stop somewhere safe soon.", facts_used=("utterance",))
     driver = facts.driver

@@ -15,8 +15,9 @@ Kinds and the skill (Agent Card skill id) each belongs to:
 | `sign_text` | signs | "what did that sign say" |
 | `speed_limit` | signs | "what's the speed limit", "am I speeding" |
 | `signs` | signs | "any signs?" |
+| `parking` | signs | "can I park here", "is stopping allowed here" |
 | `driver_state` | driver | "am I looking tired", "am I distracted" |
-| `take_break` | driver | "should I take a break", "I'm tired" (`self_reported`) |
+| `take_break` | driver | "should I take a break", "I'm tired" (`self_reported`), "I feel dizzy" (`unwell`) |
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ AskKind = Literal[
     "sign_text",
     "speed_limit",
     "signs",
+    "parking",
     "driver_state",
     "take_break",
 ]
@@ -63,6 +65,7 @@ KINDS: tuple[AskKind, ...] = (
     "sign_text",
     "speed_limit",
     "signs",
+    "parking",
     "driver_state",
     "take_break",
 )
@@ -73,6 +76,7 @@ SKILL_OF_KIND: dict[AskKind, SkillId] = {
     "sign_text": "signs",
     "speed_limit": "signs",
     "signs": "signs",
+    "parking": "signs",
     "driver_state": "driver",
     "take_break": "driver",
 }
@@ -82,7 +86,8 @@ class Ask(BaseModel):
     """One understood question.
 
     `region` applies to `surroundings` (which part of the car's surroundings); `side` to `blind_spot`
-    and `lane_change` (None = both sides); `self_reported` is True when the driver said they are tired.
+    and `lane_change` (None = both sides); `self_reported` is True when the driver said they are tired,
+    `unwell` when they said they feel unwell (dizzy, sick, faint).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -91,6 +96,7 @@ class Ask(BaseModel):
     region: Region = "all"
     side: LateralSide | None = None
     self_reported: bool = False
+    unwell: bool = False
 
     @property
     def skill(self) -> SkillId:
@@ -118,6 +124,8 @@ _INTENT_ALIASES: dict[str, tuple[AskKind, Region | None]] = {
     "read_sign": ("sign_text", None),
     "speed_limit": ("speed_limit", None),
     "signs": ("signs", None),
+    "parking": ("parking", None),
+    "can_park": ("parking", None),
     "driver": ("driver_state", None),
     "driver_state": ("driver_state", None),
     "fatigue": ("driver_state", None),
@@ -133,6 +141,7 @@ class _Slots(BaseModel):
     region: Literal["all", "ahead", "behind", "left", "right", "blind_spot"] | None = None
     side: LateralSide | None = None
     self_reported: bool = False
+    unwell: bool = False
 
 
 def ask_from_intent(intent: ParsedIntent) -> Ask:
@@ -140,7 +149,7 @@ def ask_from_intent(intent: ParsedIntent) -> Ask:
 
     The intent name is a kind (`blind_spot`), a skill id (`driver`) or an alias (`whats_ahead`),
     optionally prefixed `perception.`; slots `region` (all/ahead/behind/left/right/blind_spot),
-    `side` (left/right) and `self_reported` (bool) refine it; other slots are ignored. Raises
+    `side` (left/right), `self_reported` and `unwell` (bool) refine it; other slots are ignored. Raises
     IntentError naming the intent or the slot that cannot be used.
     """
     name = intent.intent.strip().lower().replace("-", "_")
@@ -171,7 +180,13 @@ def ask_from_intent(intent: ParsedIntent) -> Ask:
         region = "all"
     if kind not in ("blind_spot", "lane_change"):
         side = None
-    return Ask(kind=kind, region=region, side=side, self_reported=slots.self_reported)
+    return Ask(
+        kind=kind,
+        region=region,
+        side=side,
+        self_reported=slots.self_reported or slots.unwell,
+        unwell=slots.unwell and kind == "take_break",
+    )
 
 
 # --- free text --------------------------------------------------------------------------------------------
@@ -192,6 +207,14 @@ _SELF_TIRED = re.compile(
     r"((falling|fall) asleep|(nodding|dozing|nod|doze) off)\b"
     r"|\b(i )?(cant|can not|cannot|can barely|can hardly) keep my eyes open\b"
     r"|\bi (want|need) to (sleep|have a nap|take a nap|lie down)\b"
+)
+_SELF_UNWELL = re.compile(
+    r"\b(im|i am|i m|i feel|im feeling|i am feeling|feeling) "
+    r"(so |very |really |a bit |a little |pretty |quite |kind of |kinda |suddenly )*"
+    r"(dizzy|light headed|lightheaded|faint|woozy|sick|unwell|ill|nauseous|queasy|"
+    r"not (feeling )?(well|good|great|right|ok|okay))\b"
+    r"|\bi (think i )?(might|am going to|im going to|could) (faint|pass out|black out|be sick|throw up)\b"
+    r"|\b(my )?(vision|eyes) (is |are )?(going )?(blurry|blurred)\b|\bchest (pain|hurts)\b"
 )
 _RULES: tuple[_Rule, ...] = (
     _rule(
@@ -215,6 +238,13 @@ _RULES: tuple[_Rule, ...] = (
         r"|\bread (that|the|this|it)\b|\bwhat (did|does|was|is) (it|that) (say|said|written)\b"
         r"|\bwhat was written\b",
         "sign_text",
+    ),
+    _rule(
+        r"\b(can|may|could) (i|we) (park|stop|wait|leave (the|my|our) car)\b"
+        r"|\b(am i|are we) allowed to (park|stop|wait)\b"
+        r"|\b(is )?(parking|stopping|waiting) (allowed|permitted|ok|okay|legal)\b"
+        r"|\bis (it|this) a (no )?parking\b",
+        "parking",
     ),
     _rule(r"\bsigns?\b|\bsignage\b", "signs"),
     _rule(
@@ -278,6 +308,8 @@ def parse_question(text: str) -> Ask | None:
     normal = _normalise(text)
     if not normal:
         return None
+    if _SELF_UNWELL.search(normal):
+        return Ask(kind="take_break", self_reported=True, unwell=True)
     if _SELF_TIRED.search(normal):
         return Ask(kind="take_break", self_reported=True)
     for pattern, kind in _RULES:

@@ -315,3 +315,37 @@ def test_the_vehicle_server_out_of_reach_fails_a_driver_question() -> None:
 def test_settings_refuse_inconsistent_thresholds() -> None:
     with pytest.raises(ValidationError, match="fatigue_moderate"):
         SummarySettings(fatigue_moderate=80.0, fatigue_high=60.0)
+
+
+@pytest.mark.parametrize(
+    ("signs", "text"),
+    [
+        (
+            [{"kind": "speed_limit", "value": 50}, {"kind": "no_parking"}],
+            "No, parking isn't allowed here: I saw a no parking sign.",
+        ),
+        ([{"kind": "no_stopping"}], "No, stopping isn't allowed here: I saw a no stopping sign."),
+        (
+            [{"kind": "parking", "value": "2h"}],
+            "It looks allowed: I saw a parking sign showing 2h. Check its times and the road markings.",
+        ),
+        (
+            [{"kind": "speed_limit", "value": 50}],
+            "I haven't seen a parking sign here, so I can't tell; check the signs and markings.",
+        ),
+    ],
+)
+def test_can_i_park_here_is_answered_from_the_parking_signs_only(
+    signs: list[dict[str, Any]], text: str
+) -> None:
+    facts = Facts(
+        signs=SignsView.model_validate({"timestamp": 1.0, "age_s": 0.0, "signs": signs}), driver=PARKED
+    )
+
+    assert compose(Ask(kind="parking"), facts).text == text
+
+
+def test_a_driver_who_feels_unwell_is_told_to_pull_over() -> None:
+    answer = compose(Ask(kind="take_break", self_reported=True, unwell=True), Facts(driver=PARKED))
+
+    assert answer.text.startswith("Please pull over somewhere safe as soon as you can")

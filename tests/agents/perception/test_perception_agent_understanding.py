@@ -51,6 +51,13 @@ PHRASINGS: list[tuple[str, dict[str, Any]]] = [
     ("I want to sleep", {"kind": "take_break", "self_reported": True}),
     ("I can barely keep my eyes open", {"kind": "take_break", "self_reported": True}),
     ("I feel really sleepy", {"kind": "take_break", "self_reported": True}),
+    ("I feel a bit dizzy", {"kind": "take_break", "self_reported": True, "unwell": True}),
+    ("I think I might faint", {"kind": "take_break", "self_reported": True, "unwell": True}),
+    ("I'm not feeling well", {"kind": "take_break", "self_reported": True, "unwell": True}),
+    ("I'm tired", {"kind": "take_break", "self_reported": True, "unwell": False}),
+    ("can I park here?", {"kind": "parking"}),
+    ("is stopping allowed here", {"kind": "parking"}),
+    ("am I allowed to park here", {"kind": "parking"}),
 ]
 
 
