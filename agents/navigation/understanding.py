@@ -150,7 +150,13 @@ _COURTESY_HEAD = re.compile(
 )
 _ANSWER_HEADS = frozenset({"yes", "yeah", "yep", "yup", "sure", "no", "nope", "nah"})
 """Words that answer a question before the words that say what is meant ("yes take me there")."""
-_COURTESY_TAIL = re.compile(r"\s*\b(?:please|thanks|thank you|now|right now|for me|for us|then|ok|okay)$")
+_COURTESY_TAIL = re.compile(
+    r"\s*\b(?:please|thanks|thank you|now|right now|for me|for us|then|ok|okay"
+    # when, not what: "a hotel for tonight", "parking for a few hours"
+    r"|for tonight|tonight|for the night|for today|today|this evening|tomorrow|later on|later|for later|soon"
+    r"|for (?:a|an|one|two|three|a few|a couple of) (?:hours?|minutes?|nights?|days?)"
+    r"|for the (?:day|weekend))$"
+)
 
 _CANCEL = re.compile(
     r"^(?:cancel|stop|end|clear|abort|quit|delete|remove|turn off|switch off|exit|finish|drop)"

@@ -29,6 +29,8 @@ from mcp_servers.navigation import OsmMapProvider
         ("directions to Stockmann", "navigate", "stockmann"),
         ("set destination to the central station", "navigate", "central station"),
         ("nearest chemist", "unknown", "chemist"),
+        ("find a hotel for tonight", "find", "hotel"),
+        ("find parking for a few hours", "find", "parking"),
         ("unlock the doors", "unknown", "unlock the doors"),
         ("battery's getting really low, where can I charge around here?", "unknown", "charge"),
         ("ugh, I, like, really really need a coffee right now", "unknown", "coffee"),
