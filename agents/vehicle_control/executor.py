@@ -29,6 +29,7 @@ Follow-ups ("a bit more") repeat the last relative change of the same conversati
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 
 from pydantic import JsonValue, ValidationError
@@ -79,6 +80,11 @@ META_SESSION = "cabin/session_id"
 SPEED = "Vehicle.Speed"
 
 _MAX_MODEL_CALLS = 2
+_QUESTION = re.compile(
+    r"^\W*(?:is|are|was|were|am|did|does|has|isn't|aren't|wasn't|didn't|doesn't|hasn't)\b",
+    re.IGNORECASE,
+)
+"""A clause that opens as a yes/no question about how things are, not a request to change them."""
 _DEFAULT_SEAT: Seat = "driver"
 
 
@@ -185,7 +191,9 @@ class VehicleControlExecutor(CabinExecutor):
         actions: list[Action] = []
         left: list[str] = []
         for index, clause in enumerate(clauses):
-            if index >= _MAX_MODEL_CALLS:
+            if index >= _MAX_MODEL_CALLS or _QUESTION.match(clause):
+                # A question about the car ("is the trunk open?") asks for no change: the model, which
+                # proposes changes, never sees it.
                 left.append(clause)
                 continue
             reading = await self.interpreter.interpret(clause, seat=seat, catalog=catalog)

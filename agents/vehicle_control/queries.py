@@ -30,8 +30,9 @@ _LOCKS = {seat: f"Vehicle.Cabin.Door.{side}.IsLocked" for seat, (side, _) in _SE
 _WINDOWS = {seat: f"Vehicle.Cabin.Door.{side}.Window.Position" for seat, (side, _) in _SEAT_PLACES.items()}
 _SUNROOF = "Vehicle.Cabin.Sunroof.Position"
 _CABIN_AIR = "Vehicle.Cabin.HVAC.AmbientAirTemperature"
+_TRUNK = "Vehicle.Body.Trunk.Rear.IsOpen"
 
-QUERIES = ("locks", "windows", "temperature")
+QUERIES = ("locks", "windows", "temperature", "trunk", "sunroof")
 """What the agent can be asked about."""
 
 
@@ -43,6 +44,10 @@ def paths_for(query: str, speaker: Seat) -> list[str]:
         return [*_WINDOWS.values(), _SUNROOF]
     if query == "temperature":
         return [f"Vehicle.Cabin.HVAC.Station.{_STATIONS[speaker]}.Temperature", _CABIN_AIR]
+    if query == "trunk":
+        return [_TRUNK]
+    if query == "sunroof":
+        return [_SUNROOF]
     raise ValueError(f"unknown query {query!r}; known: {', '.join(QUERIES)}")
 
 
@@ -102,4 +107,18 @@ def answer(query: str, values: Mapping[str, JsonValue], speaker: Seat) -> str:
         return _windows(values)
     if query == "temperature":
         return _temperature(values, speaker)
+    if query == "trunk":
+        is_open = values.get(_TRUNK)
+        if not isinstance(is_open, bool):
+            return "I can't tell whether the trunk is open."
+        return "The trunk is open." if is_open else "The trunk is closed."
+    if query == "sunroof":
+        position = values.get(_SUNROOF)
+        if not isinstance(position, int | float) or isinstance(position, bool):
+            return "I can't tell whether the sunroof is open."
+        if position == 0:
+            return "The sunroof is closed."
+        return (
+            "The sunroof is open." if position >= 100 else f"The sunroof is {_number(position)} percent open."
+        )
     raise ValueError(f"unknown query {query!r}; known: {', '.join(QUERIES)}")

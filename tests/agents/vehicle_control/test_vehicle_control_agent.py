@@ -448,3 +448,12 @@ async def test_an_unreachable_vehicle_server_fails_the_task_honestly(parser: Tem
 def test_the_spec_is_the_card_source() -> None:
     assert VEHICLE_CONTROL_SPEC.name == "vehicle-control"
     assert VEHICLE_CONTROL_SPEC.streaming is True
+
+
+@pytest.mark.parametrize("initial_state", [{"Vehicle.Body.Trunk.Rear.IsOpen": True}], indirect=True)
+async def test_is_the_trunk_open_is_answered_and_moves_nothing(agent: AgentClient) -> None:
+    result = await agent.send_text("is the trunk open?", seat="driver", **OCCUPANT)
+
+    assert result.text == "The trunk is open."
+    assert result.data is not None and result.data["actions"] == []
+    assert result.data["readings"] == {"Vehicle.Body.Trunk.Rear.IsOpen": True}

@@ -286,3 +286,18 @@ async def test_the_real_model_fills_in_what_the_templates_miss(
     assert back.action == Action(tool="set_window", arguments={"window": "rear", "action": "open"}), back
     assert joke.action is None, joke
     assert time.monotonic() - started < 20
+
+
+@pytest.mark.rule("GR-18")
+@pytest.mark.parametrize("question", ["is the tailgate up yet", "Was the hatch left open?", "did the boot pop"])
+async def test_a_question_about_the_car_never_reaches_the_model(
+    agent: AgentClient, backend: SimulatorBackend, scripted: ScriptedBackend, question: str
+) -> None:
+    before = backend.snapshot()
+    scripted.enqueue('set_trunk"', '{"open": true}')  # what a model might propose for it
+
+    result = await agent.send_text(question, seat="driver", **OCCUPANT)
+
+    assert completions(scripted) == []
+    assert result.data is not None and result.data["actions"] == []
+    assert backend.snapshot() == before

@@ -214,6 +214,8 @@ def test_recognition_takes_milliseconds(parser: TemplateParser) -> None:
         ("wait, did I lock the car?", ("locks",)),
         ("are the doors locked", ("locks",)),
         ("is my door locked", ("locks",)),
+        ("is the trunk open", ("trunk",)),
+        ("is the sunroof open", ("sunroof",)),
         ("are all the windows closed?", ("windows",)),
         ("did I leave a window open", ("windows",)),
         ("what's the temperature set to", ("temperature",)),
