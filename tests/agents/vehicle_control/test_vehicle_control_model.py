@@ -289,7 +289,9 @@ async def test_the_real_model_fills_in_what_the_templates_miss(
 
 
 @pytest.mark.rule("GR-18")
-@pytest.mark.parametrize("question", ["is the tailgate up yet", "Was the hatch left open?", "did the boot pop"])
+@pytest.mark.parametrize(
+    "question", ["is the tailgate up yet", "Was the hatch left open?", "did the boot pop"]
+)
 async def test_a_question_about_the_car_never_reaches_the_model(
     agent: AgentClient, backend: SimulatorBackend, scripted: ScriptedBackend, question: str
 ) -> None:
