@@ -8,8 +8,6 @@ import resource
 import statistics
 import time
 from collections.abc import Awaitable, Callable
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from mcp import Client
@@ -162,10 +160,10 @@ _MODEL_PATH_MIN = 10
 def _model_path_texts() -> list[str]:
     """Distinct in-car sentences of the router's probe set (written apart from its training data), the
     labels taken in turn: each is said once, so no embedding comes from the runtime's cache."""
-    from .routing.training import read_examples
+    from .routing.training import data_file, read_examples
 
     by_label: dict[str, list[str]] = {}
-    for example in read_examples(Path(str(resources.files("orchestrator.routing") / "data" / "probe.jsonl"))):
+    for example in read_examples(data_file("probe.jsonl")):
         if example.label != "none":
             by_label.setdefault(example.label, []).append(example.text)
     rounds = zip(*by_label.values(), strict=False)

@@ -276,12 +276,16 @@ class Session:
     turns: int = 0
     history: list[dict[str, object]] = field(default_factory=list)
     waiting: Waiting | None = None
-    last: LastPart | None = None
     last_turn: list[LastPart] = field(default_factory=list)
-    """Every part of the turn `last` belongs to that reached an agent, in order."""
+    """Every part of the latest turn that reached an agent, in order."""
     last_turn_id: str | None = None
     contexts: dict[str, str] = field(default_factory=dict)
     """The A2A context id of this conversation at each agent, so agents can keep their own memory."""
+
+    @property
+    def last(self) -> LastPart | None:
+        """The latest part that reached an agent."""
+        return self.last_turn[-1] if self.last_turn else None
 
     def remember(self, turn: dict[str, object], keep: int = 20) -> None:
         self.history.append(turn)
@@ -344,11 +348,7 @@ class SessionStore:
     def recent_parts(self, session: Session) -> list[LastPart]:
         """The parts of the previous turn that reached an agent, the last one first; empty once too
         old for a follow-up."""
-        if self.recent(session) is None:
-            return []
-        return [
-            part for part in reversed(session.last_turn) if time.monotonic() - part.at <= self.follow_up_s
-        ]
+        return list(reversed(session.last_turn)) if self.recent(session) is not None else []
 
     def _sweep(self) -> None:
         now = time.monotonic()

@@ -411,7 +411,7 @@ class Orchestrator:
             )
         if outcome.state_changes:
             self.events.publish("state_change", turn_id, changes=outcome.state_changes)
-        session.last = LastPart(
+        part = LastPart(
             text=step.text if text is None else (session.last.text if session.last else step.text),
             agent=step.agent,
             skill=step.skill,
@@ -420,7 +420,7 @@ class Orchestrator:
         )
         if session.last_turn_id != turn_id:
             session.last_turn_id, session.last_turn = turn_id, []
-        session.last_turn.append(session.last)
+        session.last_turn.append(part)
         return outcome
 
     @staticmethod

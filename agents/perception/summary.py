@@ -640,6 +640,7 @@ def _signs(facts: Facts, policy: Policy, settings: SummarySettings) -> Answer:
 
 
 _PARKING_SIGNS = ("no_stopping", "no_parking", "parking")
+_NO_PARKING_SIGN = "I haven't seen a parking sign here, so I can't tell; check the signs and markings."
 
 
 def _parking(facts: Facts) -> Answer:
@@ -649,13 +650,11 @@ def _parking(facts: Facts) -> Answer:
     if view is None:
         if _signs_unreachable(facts, "signs"):
             return Answer(text="I can't reach the car's perception right now, so I can't tell.", failed=True)
-        return Answer(
-            text="I haven't seen a parking sign here, so I can't tell; check the signs and markings."
-        )
+        return Answer(text=_NO_PARKING_SIGN)
     seen = next((sign for sign in view.signs if sign.kind in _PARKING_SIGNS), None)
     if seen is None:
         return Answer(
-            text="I haven't seen a parking sign here, so I can't tell; check the signs and markings.",
+            text=_NO_PARKING_SIGN,
             facts_used=("perception.signs",),
             signs=view.signs,
         )

@@ -15,19 +15,15 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from models import ModelError
 
 from .errors import RoutingError
+from .training import data_file
 
 __all__ = ["register"]
-
-
-def _data_file(name: str) -> Path:
-    return Path(str(resources.files("orchestrator.routing") / "data" / name))
 
 
 def _default_slurp() -> Path | None:
@@ -205,9 +201,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``router`` command group to ``sub``."""
     parser = sub.add_parser("router", help="the routing cascade: fit, evaluate, try")
     commands = parser.add_subparsers(dest="router_command", required=True, metavar="COMMAND")
-    train = str(_data_file("train.jsonl"))
-    probe = str(_data_file("probe.jsonl"))
-    artefact = str(_data_file("router.npz"))
+    train = str(data_file("train.jsonl"))
+    probe = str(data_file("probe.jsonl"))
+    artefact = str(data_file("router.npz"))
 
     p = commands.add_parser("fit", help="fit the model path on labelled data and write the artefact")
     p.add_argument("--data", default=train, help=f"JSONL of {{text, label}} lines (default: {train})")

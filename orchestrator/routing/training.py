@@ -25,6 +25,7 @@ import statistics
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
@@ -151,6 +152,11 @@ def _read_jsonl(path: Path, model: type[BaseModel]) -> list[Any]:
     if not rows:
         raise TrainingDataError(f"{path} has no lines")
     return rows
+
+
+def data_file(name: str) -> Path:
+    """A file of the packaged routing data (``train.jsonl``, ``probe.jsonl``, ``router.npz``)."""
+    return Path(str(resources.files("orchestrator.routing") / "data" / name))
 
 
 def read_examples(path: str | Path) -> list[Example]:

@@ -5,15 +5,14 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.bench import _model_path, _model_path_texts
-from orchestrator.routing.cli import _data_file
-from orchestrator.routing.training import read_examples
+from orchestrator.routing.training import data_file, read_examples
 
 
 def test_the_sentences_are_distinct_in_car_requests_of_every_label() -> None:
     texts = _model_path_texts()
     assert len(texts) == len(set(texts)) >= 40
     assert not {"I can barely hear the radio", "can you make the cabin cozier"} & set(texts)
-    labels = {example.text: example.label for example in read_examples(_data_file("probe.jsonl"))}
+    labels = {example.text: example.label for example in read_examples(data_file("probe.jsonl"))}
     in_car = {label for label in labels.values() if label != "none"}
     assert {labels[text] for text in texts} == in_car
 
