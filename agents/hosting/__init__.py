@@ -7,7 +7,7 @@ matching client; `serve` and `BackgroundServer` run an app under uvicorn.
 """
 
 from agents.hosting.app import AgentApplication, build_agent_app
-from agents.hosting.auth import new_token
+from agents.hosting.auth import new_token, token_digest
 from agents.hosting.client import AgentClient, AgentResult, TaskStateName
 from agents.hosting.errors import (
     AgentAuthError,
@@ -84,4 +84,5 @@ __all__ = [
     "new_token",
     "open_task_store",
     "serve",
+    "token_digest",
 ]

@@ -29,7 +29,7 @@ from agents.hosting.guards import (
 )
 from agents.hosting.messages import read_user_message
 from agents.hosting.spec import JSONRPC_PATH, REST_PATH, AgentSpec, build_agent_card
-from agents.hosting.store import MEMORY_URL, OpenedTaskStore, open_task_store
+from agents.hosting.store import DEFAULT_MAX_TASKS, MEMORY_URL, OpenedTaskStore, open_task_store
 
 __all__ = ["AgentApplication", "build_agent_app"]
 
@@ -128,6 +128,7 @@ def build_agent_app(
     extra_tokens: Iterable[str] = (),
     task_store: TaskStore | str | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_tasks: int = DEFAULT_MAX_TASKS,
 ) -> AgentApplication:
     """Build the A2A app of one agent.
 
@@ -142,7 +143,8 @@ def build_agent_app(
       vehicle server does for its console client. A message sent with `token` (another agent, the
       orchestrator) keeps exactly the provenance it states.
     - `task_store`: None or `memory://` for the in-memory store, `sqlite:///path.db` for SQLite
-      (tasks survive a restart), or a `TaskStore` the caller owns.
+      (tasks survive a restart), or a `TaskStore` the caller owns. A store opened from a URL holds
+      at most `max_tasks` tasks and drops finished ones after a while (`agents.hosting.store`).
     - `max_body_bytes` caps request bodies (default 64 KiB).
 
     Raises ConfigurationError for a bad base URL, token or task-store URL.
@@ -157,7 +159,7 @@ def build_agent_app(
 
     opened: OpenedTaskStore | None
     if task_store is None or isinstance(task_store, str):
-        opened = open_task_store(task_store or MEMORY_URL)
+        opened = open_task_store(task_store or MEMORY_URL, max_tasks=max_tasks)
         store = opened.store
     else:
         opened, store = None, task_store

@@ -1,9 +1,16 @@
-"""Bearer-token enforcement for an agent app: every A2A call needs the token, the Agent Card does not."""
+"""Bearer-token enforcement for an agent app: every A2A call needs the token, the Agent Card does not.
+
+An accepted token may be configured as itself or as its digest, ``sha256:<64 hex digits>``
+(:func:`token_digest`): an agent given digests can check what its callers present without holding
+any credential that another server would accept, so a leaked environment gives nothing away.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,7 +21,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from agents.hosting.errors import ConfigurationError
 
-__all__ = ["FRONT_END_SCOPE", "TOKEN_USER", "BearerTokenMiddleware", "check_token", "new_token"]
+__all__ = [
+    "FRONT_END_SCOPE",
+    "TOKEN_USER",
+    "BearerTokenMiddleware",
+    "check_token",
+    "new_token",
+    "token_digest",
+]
 
 TOKEN_USER = "cabin"
 """User name the SDK sees for a caller holding a valid token; tasks are stored under it."""
@@ -24,11 +38,25 @@ FRONT_END_SCOPE = "front-end"
 CONTRACTS.md §3). What such a caller sends is what a person in the car typed or said."""
 
 _MIN_TOKEN_LENGTH = 16
+_DIGEST_PREFIX = "sha256:"
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 def new_token() -> str:
     """A fresh random bearer token (256 bits, URL-safe)."""
     return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    """``sha256:<hex>`` of `token`: what to give a server that must accept `token` without holding it."""
+    return _DIGEST_PREFIX + hashlib.sha256(check_token(token).encode()).hexdigest()
+
+
+def _accepted(configured: str) -> bytes:
+    """The digest bytes to compare a presented token's digest with (a plain token or its digest)."""
+    if _DIGEST.fullmatch(configured):
+        return bytes.fromhex(configured.removeprefix(_DIGEST_PREFIX))
+    return hashlib.sha256(check_token(configured).encode()).digest()
 
 
 def check_token(token: str) -> str:
@@ -47,7 +75,8 @@ class BearerTokenMiddleware:
     authenticated user named `TOKEN_USER` in the ASGI scope, which the SDK turns into the call's
     `ServerCallContext.user`, and auth credentials (`ServerCallContext.state["auth"]`) with the scope
     `FRONT_END_SCOPE` when the token is one of `front_end_tokens` (each must also be in `tokens`).
-    Tokens are compared in constant time.
+    Each token may be given as itself or as its `token_digest`; the SHA-256 of what a caller presents
+    is compared with each in constant time.
     """
 
     def __init__(
@@ -59,10 +88,10 @@ class BearerTokenMiddleware:
         front_end_tokens: Iterable[str] = (),
     ) -> None:
         self._app = app
-        self._tokens = tuple(check_token(token).encode() for token in tokens)
+        self._tokens = tuple(_accepted(token) for token in tokens)
         if not self._tokens:
             raise ConfigurationError("BearerTokenMiddleware needs at least one token")
-        self._front_end = tuple(token.encode() for token in front_end_tokens)
+        self._front_end = tuple(_accepted(token) for token in front_end_tokens)
         if not set(self._front_end) <= set(self._tokens):
             raise ConfigurationError("every front-end token must also be an accepted token")
         self._public_paths = frozenset(public_paths)
@@ -93,9 +122,10 @@ class BearerTokenMiddleware:
         if header is None:
             return _Refusal("this agent requires an Authorization: Bearer <token> header")
         scheme, _, rest = header.strip().partition(" ")
-        offered = rest.strip().encode()
-        if scheme.lower() != "bearer" or not offered:
+        presented = rest.strip().encode()
+        if scheme.lower() != "bearer" or not presented:
             return _Refusal("the Authorization header must use the Bearer scheme")
+        offered = hashlib.sha256(presented).digest()
         if not any([hmac.compare_digest(offered, token) for token in self._tokens]):
             return _Refusal("the bearer token is not valid for this agent")
         return offered

@@ -1,19 +1,140 @@
-"""Where an agent keeps its tasks: in memory (default) or in SQLite, chosen by a URL."""
+"""Where an agent keeps its tasks: in memory (default) or in SQLite, chosen by a URL, and how long.
+
+Every store an agent opens is wrapped in a :class:`BoundedTaskStore`: a finished task is kept for
+``finished_ttl_s`` (long enough to read its result or answer ``GetTask``), an idle one that waits for
+an answer for ``idle_ttl_s``, and never more than ``max_tasks`` tasks at once: beyond that the least
+recently used finished tasks go first, then tasks waiting for input. A task that is still working is
+never evicted.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+from a2a.server.context import ServerCallContext
 from a2a.server.tasks import DatabaseTaskStore, InMemoryTaskStore, TaskStore
+from a2a.types import ListTasksRequest, ListTasksResponse, Task, TaskState
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from agents.hosting.errors import ConfigurationError
 
-__all__ = ["MEMORY_URL", "OpenedTaskStore", "open_task_store"]
+__all__ = [
+    "DEFAULT_FINISHED_TTL_S",
+    "DEFAULT_IDLE_TTL_S",
+    "DEFAULT_MAX_TASKS",
+    "MEMORY_URL",
+    "BoundedTaskStore",
+    "OpenedTaskStore",
+    "open_task_store",
+]
 
 MEMORY_URL = "memory://"
-"""Task-store URL for the in-memory store: tasks live as long as the process."""
+"""Task-store URL for the in-memory store: tasks live as long as the process (or their TTL)."""
+
+DEFAULT_MAX_TASKS = 1000
+"""Most tasks an agent keeps at once."""
+DEFAULT_FINISHED_TTL_S = 600.0
+"""How long a finished (completed, failed, canceled, rejected) task stays readable."""
+DEFAULT_IDLE_TTL_S = 3600.0
+"""How long a task waiting for input (or authorisation) is kept without being touched."""
+
+_FINISHED = frozenset(
+    {
+        TaskState.TASK_STATE_COMPLETED,
+        TaskState.TASK_STATE_FAILED,
+        TaskState.TASK_STATE_CANCELED,
+        TaskState.TASK_STATE_REJECTED,
+    }
+)
+_INTERRUPTED = frozenset({TaskState.TASK_STATE_INPUT_REQUIRED, TaskState.TASK_STATE_AUTH_REQUIRED})
+
+
+@dataclass
+class _Entry:
+    context: ServerCallContext
+    state: int
+    touched: float
+
+
+class BoundedTaskStore(TaskStore):
+    """A `TaskStore` around another that evicts finished and idle tasks (see the module docstring).
+
+    Only the tasks saved through this object are known to it (tasks a SQLite file held before the
+    process started are left alone). `len()` is the number of tasks it holds. Safe for concurrent use
+    from one event loop.
+    """
+
+    def __init__(
+        self,
+        inner: TaskStore,
+        *,
+        max_tasks: int = DEFAULT_MAX_TASKS,
+        finished_ttl_s: float = DEFAULT_FINISHED_TTL_S,
+        idle_ttl_s: float = DEFAULT_IDLE_TTL_S,
+    ) -> None:
+        if max_tasks < 1:
+            raise ConfigurationError(f"max_tasks must be at least 1, not {max_tasks}")
+        if finished_ttl_s <= 0 or idle_ttl_s <= 0:
+            raise ConfigurationError("task time-to-live values must be positive")
+        self.inner = inner
+        self.max_tasks = max_tasks
+        self.finished_ttl_s = finished_ttl_s
+        self.idle_ttl_s = idle_ttl_s
+        self._index: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
+        self._lock = asyncio.Lock()
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    async def save(self, task: Task, context: ServerCallContext) -> None:
+        await self.inner.save(task, context)
+        key = (context.user.user_name, task.id)
+        # Keep only who owns the task: the call's state (its request) must not outlive the call.
+        owner = ServerCallContext(user=context.user, tenant=context.tenant)
+        self._index[key] = _Entry(owner, task.status.state, time.monotonic())
+        self._index.move_to_end(key)
+        await self._evict()
+
+    async def get(self, task_id: str, context: ServerCallContext) -> Task | None:
+        task = await self.inner.get(task_id, context)
+        entry = self._index.get((context.user.user_name, task_id))
+        if task is not None and entry is not None:
+            entry.touched = time.monotonic()
+            self._index.move_to_end((context.user.user_name, task_id))
+        return task
+
+    async def list(self, params: ListTasksRequest, context: ServerCallContext) -> ListTasksResponse:
+        return await self.inner.list(params, context)
+
+    async def delete(self, task_id: str, context: ServerCallContext) -> None:
+        self._index.pop((context.user.user_name, task_id), None)
+        await self.inner.delete(task_id, context)
+
+    async def _evict(self) -> None:
+        async with self._lock:
+            now = time.monotonic()
+            doomed = {
+                key: None
+                for key, entry in self._index.items()
+                if (entry.state in _FINISHED and now - entry.touched > self.finished_ttl_s)
+                or (entry.state in _INTERRUPTED and now - entry.touched > self.idle_ttl_s)
+            }
+            excess = len(self._index) - len(doomed) - self.max_tasks
+            for kinds in (_FINISHED, _INTERRUPTED):
+                for key, entry in self._index.items():  # least recently used first
+                    if excess <= 0:
+                        break
+                    if entry.state in kinds and key not in doomed:
+                        doomed[key] = None
+                        excess -= 1
+            for key in doomed:
+                entry = self._index.pop(key)
+                await self.inner.delete(key[1], entry.context)
+
 
 _SQLITE_PREFIX = "sqlite:///"
 
@@ -31,8 +152,14 @@ class OpenedTaskStore:
             await self.engine.dispose()
 
 
-def open_task_store(url: str) -> OpenedTaskStore:
-    """Open the task store named by `url`.
+def open_task_store(
+    url: str,
+    *,
+    max_tasks: int = DEFAULT_MAX_TASKS,
+    finished_ttl_s: float = DEFAULT_FINISHED_TTL_S,
+    idle_ttl_s: float = DEFAULT_IDLE_TTL_S,
+) -> OpenedTaskStore:
+    """Open the task store named by `url`, bounded as a :class:`BoundedTaskStore` with these limits.
 
     - `memory://` (or an empty string): an in-memory store; tasks are lost when the process stops.
     - `sqlite:///relative/path.db` or `sqlite:////absolute/path.db`: the SDK's SQL store on SQLite
@@ -41,6 +168,17 @@ def open_task_store(url: str) -> OpenedTaskStore:
 
     Raises ConfigurationError for any other URL, naming what was expected.
     """
+    opened = _open(url)
+
+    def bounded(inner: TaskStore) -> BoundedTaskStore:
+        return BoundedTaskStore(
+            inner, max_tasks=max_tasks, finished_ttl_s=finished_ttl_s, idle_ttl_s=idle_ttl_s
+        )
+
+    return OpenedTaskStore(store=bounded(opened.store), engine=opened.engine)
+
+
+def _open(url: str) -> OpenedTaskStore:
     text = url.strip()
     if text in ("", MEMORY_URL, "memory"):
         return OpenedTaskStore(store=InMemoryTaskStore())

@@ -44,6 +44,7 @@ EXPECTED = {
     "build_agent_app",
     "build_agent_card",
     "new_token",
+    "token_digest",
     "open_task_store",
     "serve",
 }

@@ -14,7 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from agents.hosting import ConfigurationError, build_agent_app
+from agents.hosting import ConfigurationError, build_agent_app, token_digest
 
 from .hosting_doubles import (
     A2A_HEADERS,
@@ -96,6 +96,38 @@ async def test_extra_token_is_accepted_beside_the_agent_token(executor: EchoExec
                 )
             )["result"]["task"]
         assert task["status"]["state"] == "TASK_STATE_COMPLETED"
+    finally:
+        await app.aclose()
+
+
+async def test_an_agent_given_only_digests_accepts_the_tokens_but_not_the_digests(
+    executor: EchoExecutor,
+) -> None:
+    app = build_agent_app(
+        ECHO_SPEC,
+        executor,
+        base_url=BASE_URL,
+        token=token_digest(TOKEN),
+        extra_tokens=[token_digest(OTHER_TOKEN)],
+    )
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as http:
+            statuses = {}
+            for bearer in (TOKEN, OTHER_TOKEN, token_digest(TOKEN), token_digest(OTHER_TOKEN)):
+                response = await http.post(
+                    "/",
+                    json=rpc("SendMessage", {"message": user_message("hi")}),
+                    headers={"A2A-Version": "1.0", "Authorization": f"Bearer {bearer}"},
+                )
+                statuses[bearer] = response.status_code
+        assert statuses == {
+            TOKEN: 200,
+            OTHER_TOKEN: 200,
+            token_digest(TOKEN): 401,
+            token_digest(OTHER_TOKEN): 401,
+        }
+        # The front-end digest still marks its caller as a front-end (a person's words).
+        assert [r.origin for r in executor.requests] == [None, "occupant"]
     finally:
         await app.aclose()
 

@@ -1,14 +1,23 @@
-"""Task stores: SQLite keeps tasks (and a pending question's state) across an agent restart."""
+"""Task stores: SQLite keeps tasks (and a pending question's state) across an agent restart; every
+store an agent opens stays bounded (finished tasks evicted by age and beyond a cap)."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
 import pytest
 from a2a.server.tasks import DatabaseTaskStore, InMemoryTaskStore
 
-from agents.hosting import AgentClient, ConfigurationError, build_agent_app, open_task_store
+from agents.hosting import (
+    AgentClient,
+    ConfigurationError,
+    UnknownTaskError,
+    build_agent_app,
+    open_task_store,
+)
+from agents.hosting.store import BoundedTaskStore
 
 from .hosting_doubles import BASE_URL, ECHO_SPEC, TOKEN, EchoExecutor
 
@@ -49,12 +58,17 @@ async def test_sqlite_task_survives_a_restart_and_can_be_resumed(tmp_path: Path)
     assert executor.requests[-1].resumed is not None
 
 
+def _inner(opened_store: object) -> object:
+    assert isinstance(opened_store, BoundedTaskStore)
+    return opened_store.inner
+
+
 async def test_store_urls_select_the_store(tmp_path: Path) -> None:
-    assert isinstance(open_task_store("memory://").store, InMemoryTaskStore)
-    assert isinstance(open_task_store("").store, InMemoryTaskStore)
+    assert isinstance(_inner(open_task_store("memory://").store), InMemoryTaskStore)
+    assert isinstance(_inner(open_task_store("").store), InMemoryTaskStore)
     opened = open_task_store(f"sqlite:///{tmp_path / 'a.db'}")
     try:
-        assert isinstance(opened.store, DatabaseTaskStore)
+        assert isinstance(_inner(opened.store), DatabaseTaskStore)
         assert opened.engine is not None
         assert opened.engine.url.drivername == "sqlite+aiosqlite"
     finally:
@@ -73,3 +87,60 @@ async def test_store_urls_select_the_store(tmp_path: Path) -> None:
 def test_unusable_store_urls_are_named(url: str, problem: str) -> None:
     with pytest.raises(ConfigurationError, match=problem):
         open_task_store(url)
+
+
+CAP = 8
+TURNS = 25 * CAP
+
+
+async def test_after_many_turns_the_store_holds_at_most_its_cap() -> None:
+    app = build_agent_app(ECHO_SPEC, EchoExecutor(), base_url=BASE_URL, token=TOKEN, max_tasks=CAP)
+    store = app.task_store
+    assert isinstance(store, BoundedTaskStore)
+    try:
+        async with (
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as http,
+            AgentClient(BASE_URL, token=TOKEN, http_client=http) as client,
+        ):
+            asked = await client.send_text("ask me")
+            results = [await client.send_text(f"hello {n}") for n in range(TURNS)]
+            sizes_seen = len(store)
+            latest = await client.get_task(results[-1].task_id or "")
+            waiting = await client.get_task(asked.task_id or "")
+            with pytest.raises(UnknownTaskError):
+                await client.get_task(results[0].task_id or "")
+    finally:
+        await app.aclose()
+    print(f"task store after {TURNS} turns: {sizes_seen} tasks (cap {CAP})")
+    assert sizes_seen <= CAP
+    assert latest.text == f"You said: hello {TURNS - 1}"
+    # A question still waiting for its answer outlives the finished tasks that came after it.
+    assert waiting.state == "input_required"
+
+
+async def test_finished_tasks_are_dropped_after_their_time_to_live() -> None:
+    store = BoundedTaskStore(InMemoryTaskStore(), finished_ttl_s=0.05)
+    app = build_agent_app(ECHO_SPEC, EchoExecutor(), base_url=BASE_URL, token=TOKEN, task_store=store)
+    try:
+        async with (
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as http,
+            AgentClient(BASE_URL, token=TOKEN, http_client=http) as client,
+        ):
+            first = await client.send_text("hello")
+            await asyncio.sleep(0.1)
+            second = await client.send_text("hello again")
+            with pytest.raises(UnknownTaskError):
+                await client.get_task(first.task_id or "")
+            assert (await client.get_task(second.task_id or "")).state == "completed"
+    finally:
+        await app.aclose()
+    assert len(store) == 1
+
+
+@pytest.mark.parametrize(
+    ("limits", "problem"),
+    [({"max_tasks": 0}, "max_tasks must be at least 1"), ({"finished_ttl_s": 0.0}, "must be positive")],
+)
+def test_unusable_store_limits_are_named(limits: dict[str, float], problem: str) -> None:
+    with pytest.raises(ConfigurationError, match=problem):
+        BoundedTaskStore(InMemoryTaskStore(), **limits)  # type: ignore[arg-type]
