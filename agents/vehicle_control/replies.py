@@ -234,18 +234,42 @@ def _locks(locked: bool) -> Callable[[ActionReport, Seat | None], str]:
     return phrase
 
 
+def _unlocked(report: ActionReport) -> bool:
+    """Whether an opening also unlocked what it opened (the car's tools unlock a locked door first)."""
+    return any(path.endswith(".IsLocked") and value is False for path, value in report.changes.items())
+
+
 def _door(report: ActionReport, speaker: Seat | None) -> str:
     name = _door_name(_arg(report, "door"), speaker)
-    return f"{'opening' if _arg(report, 'open') is True else 'closing'} {name}"
+    if _arg(report, "open") is not True:
+        return f"closing {name}"
+    return f"unlocking and opening {name}" if _unlocked(report) else f"opening {name}"
 
 
 def _trunk(report: ActionReport, _: Seat | None) -> str:
-    return "opening the trunk" if _arg(report, "open") is True else "closing the trunk"
+    if _arg(report, "open") is not True:
+        return "closing the trunk"
+    return "unlocking and opening the trunk" if _unlocked(report) else "opening the trunk"
+
+
+_BEAMS = {"low_beam": ".Beam.Low.IsOn", "high_beam": ".Beam.High.IsOn"}
 
 
 def _lights(report: ActionReport, _: Seat | None) -> str:
-    light = _arg(report, "light")
-    return f"{_LIGHTS.get(str(light), str(light))} {_on(_arg(report, 'on'))}"
+    light = str(_arg(report, "light"))
+    name = _LIGHTS.get(light, light)
+    phrase = f"{name} {_on(_arg(report, 'on'))}"
+    # A light that needs the beams set a certain way (fog lights) sets them in the same request.
+    with_beams = [
+        f"the {_LIGHTS[beam]} {_on(value)}"
+        for beam, suffix in _BEAMS.items()
+        if beam != light
+        for path, value in report.changes.items()
+        if path.endswith(suffix)
+    ]
+    if with_beams:
+        phrase += f", with {_join(with_beams)}, as the {name} need"
+    return phrase
 
 
 def _wipers(report: ActionReport, _: Seat | None) -> str:

@@ -3,6 +3,13 @@
 Each function here turns a tool's arguments into a :class:`WriteSpec` (absolute values and relative
 deltas). The server sends every spec through the same guarded write as ``set_signals``, so a task
 tool can never do what ``set_signals`` could not.
+
+Safe preconditions are part of the request that needs them, so a rule with a precondition the person
+would obviously want met is met in the same request instead of refusing it (:data:`PRECONDITIONS`):
+fog lights come with the low beam on and the high beam off (GR-10), and opening a door or the trunk
+includes unlocking it (GR-23). They are written as one request, so the guardrails check the whole of
+it: an unlock still asks for its confirmation first (GR-13) and is refused while moving (GR-07), and
+a passenger still cannot unlock (GR-15). A result's ``applied`` lists them, so a reply can say so.
 """
 
 from __future__ import annotations
@@ -51,6 +58,17 @@ LIGHTS = {
     "dome": "Vehicle.Cabin.Light.IsDomeOn",
     "ambient": "Vehicle.Cabin.Light.AmbientLight.Row1.DriverSide.IsLightOn",
 }
+PRECONDITIONS: dict[str, dict[str, Value]] = {
+    LIGHTS["fog_front"]: {LIGHTS["low_beam"]: True, LIGHTS["high_beam"]: False},
+    LIGHTS["fog_rear"]: {LIGHTS["low_beam"]: True, LIGHTS["high_beam"]: False},
+    **{
+        f"Vehicle.Cabin.Door.{side}.IsOpen": {f"Vehicle.Cabin.Door.{side}.IsLocked": False}
+        for side in ("Row1.DriverSide", "Row1.PassengerSide", "Row2.DriverSide", "Row2.PassengerSide")
+    },
+    "Vehicle.Body.Trunk.Rear.IsOpen": {"Vehicle.Body.Trunk.Rear.IsLocked": False},
+}
+"""What switching a signal on (to ``True``) needs in the same request: ``{path: {precondition: value}}``."""
+
 LightKind: TypeAlias = Literal[
     "low_beam", "high_beam", "fog_front", "fog_rear", "hazard", "parking", "dome", "ambient"
 ]
@@ -81,6 +99,15 @@ class WriteSpec:
 
 def seats_of(zone: Zone) -> tuple[Seat, ...]:
     return _ZONE_SEATS[zone]
+
+
+def with_preconditions(values: dict[str, Value]) -> dict[str, Value]:
+    """``values`` and the safe preconditions of every signal it switches on (:data:`PRECONDITIONS`)."""
+    needed: dict[str, Value] = {}
+    for path, value in values.items():
+        if value is True:
+            needed.update(PRECONDITIONS.get(path, {}))
+    return {**needed, **values}
 
 
 def _one_of(name_a: str, a: object, name_b: str, b: object) -> None:
@@ -194,15 +221,17 @@ def door_locks(zone: Zone, locked: bool) -> WriteSpec:
 
 
 def door_open(zone: Zone, open_: bool) -> WriteSpec:
-    return WriteSpec(values={f"Vehicle.Cabin.Door.{_SIDE[s]}.IsOpen": open_ for s in seats_of(zone)})
+    return WriteSpec(
+        values=with_preconditions({f"Vehicle.Cabin.Door.{_SIDE[s]}.IsOpen": open_ for s in seats_of(zone)})
+    )
 
 
 def trunk(open_: bool) -> WriteSpec:
-    return WriteSpec(values={"Vehicle.Body.Trunk.Rear.IsOpen": open_})
+    return WriteSpec(values=with_preconditions({"Vehicle.Body.Trunk.Rear.IsOpen": open_}))
 
 
 def lights(kind: LightKind, on: bool) -> WriteSpec:
-    return WriteSpec(values={LIGHTS[kind]: on})
+    return WriteSpec(values=with_preconditions({LIGHTS[kind]: on}))
 
 
 def wipers(mode: WiperMode, rear: bool = False) -> WriteSpec:

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mcp import Client
 
-from mcp_servers.vehicle.backends.simulator import SimulatorBackend
+from mcp_servers.vehicle.backends.simulator import SimulatorBackend, impossible
 from mcp_servers.vehicle.catalog import Catalog, Value
 from mcp_servers.vehicle.guardrails import AuditLog, DrivingState, Guardrails
 from mcp_servers.vehicle.server import build_server
@@ -104,6 +104,7 @@ async def run_cases(batch: list[Case]) -> None:
             await backend.inject(state)
             backend.advance_now(2.0)
             before = backend.snapshot()
+            targets = await backend.get_target(list(request))
             result = await client.call_tool("set_signals", {"values": request}, meta=meta)
             after = backend.snapshot()
             if result.is_error:
@@ -113,11 +114,12 @@ async def run_cases(batch: list[Case]) -> None:
                 continue
             out = result.structured_content
             assert out is not None
-            check_invariants(before, after, request, meta, out)
+            check_invariants(before, targets, after, request, meta, out)
 
 
 def check_invariants(
     before: dict[str, Value],
+    targets: dict[str, Value | None],
     after: dict[str, Value],
     request: dict[str, object],
     meta: dict[str, Any],
@@ -161,11 +163,17 @@ def check_invariants(
     if fog and touched_lights:
         assert after.get("Vehicle.Body.Lights.Beam.Low.IsOn") is True
         assert after.get("Vehicle.Body.Lights.Beam.High.IsOn") is not True
-    # GR-15: a passenger never changes the driver's zone or driving settings.
+    # GR-15: a passenger never changes the driver's zone, another seat's zone or driving settings (a
+    # value the signal already has changes nothing and may be written).
     if meta["cabin/seat"] != "driver":
         from mcp_servers.vehicle.guardrails import zone_of
 
-        assert all(zone_of(p) not in ("driver", "driving") for p in applied)
+        for path, value in applied.items():
+            if zone_of(path) not in ("shared", meta["cabin/seat"]):
+                was = targets.get(path)
+                assert value == (was if was is not None else before.get(path)), path
+    # GR-23: no door or trunk is ever open and locked.
+    assert impossible(after) == []
     # What is reported applied is what the car's targets now are (GR-19).
     assert all(value is not None for value in applied.values())
 
@@ -176,6 +184,7 @@ def check_invariants(
 @pytest.mark.rule("GR-13")
 @pytest.mark.rule("GR-15")
 @pytest.mark.rule("GR-18")
+@pytest.mark.rule("GR-23")
 @given(batch=cases)
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_no_forbidden_state_is_ever_reached(batch: list[Case]) -> None:

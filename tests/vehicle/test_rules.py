@@ -14,13 +14,24 @@ from mcp import Client
 from mcp_servers.vehicle.backends.simulator import SimulatorBackend
 from mcp_servers.vehicle.catalog import Catalog, Signal
 from mcp_servers.vehicle.guardrails import CallContext, ClientProfile, DrivingState, Guardrails, zone_of
-from mcp_servers.vehicle.guardrails.rules import FogLights, Proposal, RateLimit
+from mcp_servers.vehicle.guardrails.rules import FogLights, Proposal, RateLimit, WindowChildLock
 from mcp_servers.vehicle.service import VehicleService
 
 from .conftest import DRIVER, IDLING, MOVING, PASSENGER, call
 
 TEMP = "Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature"
 TRUNK = "Vehicle.Body.Trunk.Rear.IsOpen"
+TRUNK_LOCK = "Vehicle.Body.Trunk.Rear.IsLocked"
+REVERSING = {"Vehicle.Speed": -5.0, "Vehicle.Powertrain.Transmission.SelectedGear": -1}
+DRIVER_DOOR = "Vehicle.Cabin.Door.Row1.DriverSide"
+PASSENGER_DOOR = "Vehicle.Cabin.Door.Row1.PassengerSide"
+REAR_LEFT: dict[str, Any] = {"cabin/seat": "rear_left", "cabin/origin": "occupant"}
+REAR_RIGHT: dict[str, Any] = {"cabin/seat": "rear_right", "cabin/origin": "occupant"}
+CHILD_LOCK = "Vehicle.Cabin.IsWindowChildLockEngaged"
+REAR_LEFT_WINDOW = "Vehicle.Cabin.Door.Row2.DriverSide.Window.Position"
+LOW = "Vehicle.Body.Lights.Beam.Low.IsOn"
+HIGH = "Vehicle.Body.Lights.Beam.High.IsOn"
+FOG_FRONT = "Vehicle.Body.Lights.Fog.Front.IsOn"
 
 
 def rule_ids(result: dict[str, Any]) -> set[str]:
@@ -141,8 +152,15 @@ async def test_gr06_trunk_refused_when_stopped_in_drive(client: Client, backend:
 
 @pytest.mark.rule("GR-06")
 async def test_gr06_trunk_opens_when_parked(client: Client, backend: SimulatorBackend) -> None:
-    assert (await call(client, "set_trunk", {"open": True}))["applied"] == {TRUNK: True}
+    # The trunk is latched but not locked at rest: opening it releases nothing that needs a yes.
+    assert (await call(client, "set_trunk", {"open": True}))["applied"] == {TRUNK_LOCK: False, TRUNK: True}
     assert (await backend.get_current([TRUNK]))[TRUNK] is True
+
+
+@pytest.mark.rule("GR-06")
+async def test_gr06_trunk_refused_while_reversing(client: Client, backend: SimulatorBackend) -> None:
+    await backend.inject(REVERSING)
+    assert rule_ids(await call(client, "set_trunk", {"open": True})) == {"GR-06"}
 
 
 @pytest.mark.rule("GR-07")
@@ -151,6 +169,41 @@ async def test_gr07_door_open_and_unlock_while_moving(client: Client, backend: S
     assert rule_ids(await call(client, "set_door", {"open": True, "door": "driver"})) == {"GR-07"}
     result = await call(client, "unlock_doors", {"doors": "all"})
     assert "GR-07" in rule_ids(result)
+    assert result["needs_confirmation"] is None
+
+
+@pytest.mark.rule("GR-07")
+async def test_gr07_no_unlock_while_reversing(client: Client, backend: SimulatorBackend) -> None:
+    # Speed -5 km/h in reverse is moving: the unlock is refused outright, nothing to confirm.
+    await backend.inject(REVERSING)
+    result = await call(client, "unlock_doors", {"doors": "all"})
+    assert "GR-07" in rule_ids(result)
+    assert result["needs_confirmation"] is None
+    assert (await backend.get_current([f"{DRIVER_DOOR}.IsLocked"]))[f"{DRIVER_DOOR}.IsLocked"] is True
+
+
+@pytest.mark.rule("GR-07")
+@pytest.mark.rule("GR-13")
+async def test_gr07_gr13_confirmed_unlock_refused_once_reversing(
+    client: Client, backend: SimulatorBackend
+) -> None:
+    asked = await call(client, "unlock_doors", {"doors": "all"})
+    assert asked["needs_confirmation"]["rule_id"] == "GR-13"
+    await backend.inject(REVERSING)  # the car backs out before the yes
+    token = asked["needs_confirmation"]["token"]
+    result = await call(client, "unlock_doors", {"doors": "all", "confirm_token": token})
+    assert result["applied"] == {}
+    assert "GR-07" in rule_ids(result)
+
+
+@pytest.mark.rule("GR-07")
+async def test_gr07_door_stays_shut_in_reverse_at_a_standstill(
+    client: Client, backend: SimulatorBackend
+) -> None:
+    # Stopped in reverse is not parked: no door opens (and so no unlock is asked for).
+    await backend.inject({"Vehicle.Speed": 0.0, "Vehicle.Powertrain.Transmission.SelectedGear": -1})
+    result = await call(client, "set_door", {"open": True, "door": "driver"})
+    assert rule_ids(result) == {"GR-07"}
     assert result["needs_confirmation"] is None
 
 
@@ -185,12 +238,33 @@ async def test_gr09_sunroof_needs_open_shade(client: Client, backend: SimulatorB
 
 @pytest.mark.rule("GR-10")
 async def test_gr10_fog_lights_need_low_beam(client: Client) -> None:
-    assert rule_ids(await call(client, "set_lights", {"light": "fog_front", "on": True})) == {"GR-10"}
+    fog_alone = await call(client, "set_signals", {"values": {FOG_FRONT: True}})
+    assert rule_ids(fog_alone) == {"GR-10"}
     assert (await call(client, "set_lights", {"light": "low_beam", "on": True}))["applied"]
-    assert (await call(client, "set_lights", {"light": "fog_front", "on": True}))["applied"]
+    assert (await call(client, "set_signals", {"values": {FOG_FRONT: True}}))["applied"]
     # With fog lights on, high beam may not come on, nor low beam go off.
     assert rule_ids(await call(client, "set_lights", {"light": "high_beam", "on": True})) == {"GR-10"}
     assert rule_ids(await call(client, "set_lights", {"light": "low_beam", "on": False})) == {"GR-10"}
+
+
+@pytest.mark.rule("GR-10")
+async def test_gr10_fog_light_tool_satisfies_its_precondition(
+    client: Client, backend: SimulatorBackend
+) -> None:
+    # Low beam off, high beam on: the tool sets both beams as fog lights need, in the same request.
+    await backend.inject({HIGH: True})
+    result = await call(client, "set_lights", {"light": "fog_front", "on": True})
+    assert result["refused"] == []
+    assert result["applied"] == {LOW: True, HIGH: False, FOG_FRONT: True}
+    assert await backend.get_current([LOW, HIGH, FOG_FRONT]) == {LOW: True, HIGH: False, FOG_FRONT: True}
+
+
+@pytest.mark.rule("GR-10")
+async def test_gr10_fog_light_precondition_is_still_guarded(client: Client) -> None:
+    # A passenger cannot switch lights: the satisfied precondition does not widen what a seat may do.
+    result = await call(client, "set_lights", {"light": "fog_rear", "on": True}, meta=PASSENGER)
+    assert rule_ids(result) == {"GR-15"}
+    assert result["applied"] == {}
 
 
 @pytest.mark.rule("GR-10")
@@ -292,6 +366,41 @@ async def test_gr15_passenger_cannot_change_driver_zone(client: Client) -> None:
     assert rule_ids(result) == {"GR-15"}
     own = await call(client, "set_cabin_temperature", {"zone": "passenger", "celsius": 25}, meta=PASSENGER)
     assert own["applied"] == {"Vehicle.Cabin.HVAC.Station.Row1.Passenger.Temperature": 25.0}
+
+
+@pytest.mark.rule("GR-15")
+async def test_gr15_rear_seat_cannot_change_front_passenger_zone(
+    client: Client, backend: SimulatorBackend
+) -> None:
+    seat = "Vehicle.Cabin.Seat.Row1.PassengerSide.HeatingCooling"
+    result = await call(client, "set_seat_heating", {"level": 3, "seat": "passenger"}, meta=REAR_LEFT)
+    assert rule_ids(result) == {"GR-15"}
+    assert "rear left passenger cannot change the front passenger's zone" in result["refused"][0]["reason"]
+    assert (await backend.get_current([seat]))[seat] == 0
+
+
+@pytest.mark.rule("GR-15")
+@pytest.mark.parametrize(
+    ("meta", "tool", "args"),
+    [
+        (PASSENGER, "set_seat_heating", {"level": 2, "seat": "rear_left"}),
+        (REAR_RIGHT, "set_cabin_temperature", {"zone": "rear_left", "celsius": 25}),
+        (REAR_LEFT, "set_window", {"window": "rear_right", "action": "open"}),
+        (REAR_LEFT, "set_fan", {"zone": "all", "percent": 50}),
+    ],
+)
+async def test_gr15_passenger_cannot_change_another_seat_zone(
+    client: Client, meta: dict[str, Any], tool: str, args: dict[str, Any]
+) -> None:
+    result = await call(client, tool, args, meta=meta)
+    assert "GR-15" in rule_ids(result)
+    assert result["applied"] == {}
+
+
+@pytest.mark.rule("GR-15")
+async def test_gr15_rear_seat_changes_own_zone(client: Client) -> None:
+    result = await call(client, "set_seat_heating", {"level": 2}, meta=REAR_LEFT)
+    assert result["applied"] == {"Vehicle.Cabin.Seat.Row2.DriverSide.HeatingCooling": 66}
 
 
 @pytest.mark.rule("GR-15")
@@ -413,6 +522,169 @@ async def test_gr20_every_decision_is_audited(
     assert all(r["client"] == "vehicle-control" and r["seat"] == "driver" for r in service.audit.records)
 
 
+@pytest.mark.rule("GR-21")
+async def test_gr21_child_lock_blocks_rear_window_from_rear_seat(
+    client: Client, backend: SimulatorBackend
+) -> None:
+    await backend.inject({CHILD_LOCK: True})
+    result = await call(client, "set_window", {"action": "open"}, meta=REAR_LEFT)
+    assert rule_ids(result) == {"GR-21"}
+    assert "child lock" in result["refused"][0]["reason"]
+    await backend.settle()
+    assert (await backend.get_current([REAR_LEFT_WINDOW]))[REAR_LEFT_WINDOW] == 0
+    raw = await call(client, "set_signals", {"values": {REAR_LEFT_WINDOW: 100}}, meta=REAR_LEFT)
+    assert "GR-21" in rule_ids(raw)
+
+
+@pytest.mark.rule("GR-21")
+async def test_gr21_driver_moves_rear_windows_with_child_lock(
+    client: Client, backend: SimulatorBackend
+) -> None:
+    await backend.inject({CHILD_LOCK: True})
+    result = await call(client, "set_window", {"window": "rear", "action": "open"})
+    assert len(result["applied"]) == 2
+
+
+@pytest.mark.rule("GR-21")
+async def test_gr21_rear_seat_moves_own_window_without_child_lock(client: Client) -> None:
+    result = await call(client, "set_window", {"action": "vent"}, meta=REAR_RIGHT)
+    assert result["applied"] == {"Vehicle.Cabin.Door.Row2.PassengerSide.Window.Position": 20}
+
+
+@pytest.mark.rule("GR-21")
+@pytest.mark.rule("GR-15")
+async def test_gr21_gr15_rear_seat_cannot_release_child_lock(
+    client: Client, backend: SimulatorBackend
+) -> None:
+    await backend.inject({CHILD_LOCK: True})
+    result = await call(
+        client, "set_signals", {"values": {CHILD_LOCK: False, REAR_LEFT_WINDOW: 100}}, meta=REAR_LEFT
+    )
+    assert "GR-15" in rule_ids(result)
+    assert result["applied"] == {}
+
+
+@pytest.mark.rule("GR-21")
+def test_gr21_unreadable_child_lock_counts_as_engaged() -> None:
+    ctx = CallContext(ClientProfile("t", ("Vehicle.*",)), "rear_left", "occupant")
+
+    def verdicts(current: dict[str, Any]) -> list[str]:
+        proposal = Proposal(values={REAR_LEFT_WINDOW: 50}, current=current, target={}, ctx=ctx, now=0.0)
+        return [v.rule_id for v in WindowChildLock().check(proposal)]
+
+    assert verdicts({CHILD_LOCK: None}) == ["GR-21"]
+    assert verdicts({CHILD_LOCK: False}) == []
+    assert verdicts({}) == []  # a car without the signal has no such lock
+
+
+@pytest.mark.rule("GR-22")
+async def test_gr22_low_beam_off_while_moving_asks_first(client: Client, backend: SimulatorBackend) -> None:
+    await backend.inject({**MOVING, LOW: True})
+    asked = await call(client, "set_lights", {"light": "low_beam", "on": False})
+    assert asked["applied"] == {}
+    assert asked["needs_confirmation"]["rule_id"] == "GR-22"
+    assert "headlights off while driving" in asked["needs_confirmation"]["question"]
+    assert (await backend.get_current([LOW]))[LOW] is True
+    token = asked["needs_confirmation"]["token"]
+    done = await call(client, "set_lights", {"light": "low_beam", "on": False, "confirm_token": token})
+    assert done["applied"] == {LOW: False}
+
+
+@pytest.mark.rule("GR-22")
+async def test_gr22_low_beam_off_in_the_dark_is_refused(client: Client, backend: SimulatorBackend) -> None:
+    switch_path = "Vehicle.Body.Lights.LightSwitch"
+    await backend.inject({**MOVING, LOW: True, switch_path: "BEAM", "Vehicle.Exterior.LightIntensity": 4.0})
+    result = await call(client, "set_lights", {"light": "low_beam", "on": False})
+    assert rule_ids(result) == {"GR-22"}
+    assert result["needs_confirmation"] is None
+    switch = await call(client, "set_signals", {"values": {switch_path: "OFF"}})
+    assert rule_ids(switch) == {"GR-22"}
+    assert (await backend.get_current([LOW]))[LOW] is True
+
+
+@pytest.mark.rule("GR-22")
+async def test_gr22_low_beam_off_while_reversing_asks(client: Client, backend: SimulatorBackend) -> None:
+    await backend.inject({**REVERSING, LOW: True})
+    result = await call(client, "set_lights", {"light": "low_beam", "on": False})
+    assert result["needs_confirmation"]["rule_id"] == "GR-22"
+
+
+@pytest.mark.rule("GR-22")
+async def test_gr22_low_beam_off_when_parked_or_already_off(
+    client: Client, backend: SimulatorBackend
+) -> None:
+    await backend.inject({LOW: True, "Vehicle.Exterior.LightIntensity": 0.0})
+    assert (await call(client, "set_lights", {"light": "low_beam", "on": False}))["applied"] == {LOW: False}
+    await backend.inject(MOVING)
+    # Already off: nothing is switched off, nothing to ask.
+    assert (await call(client, "set_lights", {"light": "low_beam", "on": False}))["applied"] == {LOW: False}
+
+
+@pytest.mark.rule("GR-23")
+@pytest.mark.rule("GR-13")
+async def test_gr23_gr13_opening_a_locked_door_unlocks_it_after_a_yes(
+    client: Client, backend: SimulatorBackend
+) -> None:
+    asked = await call(client, "set_door", {"open": True, "door": "all"})
+    assert asked["applied"] == {}
+    assert asked["needs_confirmation"]["rule_id"] == "GR-13"
+    assert asked["needs_confirmation"]["question"] == "Unlock and open the doors?"
+    assert (await backend.get_current([f"{DRIVER_DOOR}.IsOpen"]))[f"{DRIVER_DOOR}.IsOpen"] is False
+    token = asked["needs_confirmation"]["token"]
+    done = await call(client, "set_door", {"open": True, "door": "all", "confirm_token": token})
+    assert len(done["applied"]) == 8
+    state = await backend.get_current([f"{DRIVER_DOOR}.IsOpen", f"{DRIVER_DOOR}.IsLocked"])
+    assert state == {f"{DRIVER_DOOR}.IsOpen": True, f"{DRIVER_DOOR}.IsLocked": False}
+
+
+@pytest.mark.rule("GR-23")
+async def test_gr23_one_locked_door_asks_about_that_door(client: Client) -> None:
+    asked = await call(client, "set_door", {"open": True, "door": "driver"})
+    assert asked["needs_confirmation"]["question"] == "Unlock and open the door?"
+
+
+@pytest.mark.rule("GR-23")
+async def test_gr23_open_without_unlock_is_refused(client: Client, backend: SimulatorBackend) -> None:
+    result = await call(client, "set_signals", {"values": {f"{DRIVER_DOOR}.IsOpen": True}})
+    assert rule_ids(result) == {"GR-23"}
+    assert "the driver's door is locked" in result["refused"][0]["reason"]
+    assert (await backend.get_current([f"{DRIVER_DOOR}.IsOpen"]))[f"{DRIVER_DOOR}.IsOpen"] is False
+
+
+@pytest.mark.rule("GR-23")
+async def test_gr23_locking_an_open_door_is_refused(client: Client, backend: SimulatorBackend) -> None:
+    await backend.inject({f"{PASSENGER_DOOR}.IsOpen": True})  # someone opened it: it reads unlocked
+    result = await call(client, "lock_doors", {"doors": "all"})
+    assert rule_ids(result) == {"GR-23"}
+    assert "the front passenger's door is open" in result["refused"][0]["reason"]
+    assert (await backend.get_current([f"{PASSENGER_DOOR}.IsLocked"]))[f"{PASSENGER_DOOR}.IsLocked"] is False
+
+
+@pytest.mark.rule("GR-23")
+@pytest.mark.rule("GR-15")
+async def test_gr23_gr15_passenger_opens_own_door_only_when_unlocked(
+    client: Client, backend: SimulatorBackend
+) -> None:
+    locked = await call(client, "set_door", {"open": True}, meta=PASSENGER)
+    assert rule_ids(locked) == {"GR-15"}  # only the driver unlocks
+    await backend.inject({f"{PASSENGER_DOOR}.IsLocked": False})
+    unlocked = await call(client, "set_door", {"open": True}, meta=PASSENGER)
+    assert unlocked["applied"] == {f"{PASSENGER_DOOR}.IsLocked": False, f"{PASSENGER_DOOR}.IsOpen": True}
+
+
+@pytest.mark.rule("GR-23")
+@pytest.mark.rule("GR-13")
+async def test_gr23_gr13_opening_a_locked_trunk_asks(client: Client, backend: SimulatorBackend) -> None:
+    await backend.inject({TRUNK_LOCK: True})
+    asked = await call(client, "set_trunk", {"open": True})
+    assert asked["needs_confirmation"]["question"] == "Unlock and open the trunk?"
+    token = asked["needs_confirmation"]["token"]
+    assert (await call(client, "set_trunk", {"open": True, "confirm_token": token}))["applied"] == {
+        TRUNK_LOCK: False,
+        TRUNK: True,
+    }
+
+
 def test_driving_states() -> None:
     assert (
         DrivingState.of({"Vehicle.Speed": 0.0, "Vehicle.Powertrain.Transmission.SelectedGear": 126})
@@ -427,3 +699,21 @@ def test_driving_states() -> None:
         is DrivingState.MOVING
     )
     assert DrivingState.of({}) is DrivingState.MOVING
+
+
+@pytest.mark.parametrize(
+    ("speed", "gear", "state"),
+    [
+        (-5.0, -1, DrivingState.MOVING),  # reversing is moving
+        (-0.5, 126, DrivingState.MOVING),  # rolling back in P is still moving
+        (0.0, -1, DrivingState.IDLING),  # stopped in reverse: neither moving nor parked
+        (0.0, 127, DrivingState.IDLING),
+        (0.0, None, DrivingState.IDLING),  # gear unknown: not parked
+        (float("nan"), 126, DrivingState.MOVING),
+        (None, 126, DrivingState.MOVING),  # speed unknown: moving
+        (True, 126, DrivingState.MOVING),  # not a speed at all
+    ],
+)
+def test_driving_state_sign_and_unknowns(speed: Any, gear: Any, state: DrivingState) -> None:
+    values = {"Vehicle.Speed": speed, "Vehicle.Powertrain.Transmission.SelectedGear": gear}
+    assert DrivingState.of(values) is state

@@ -6,7 +6,7 @@ import pytest
 
 from mcp_servers.vehicle.backends.simulator import SimulatorBackend
 from mcp_servers.vehicle.catalog import Catalog
-from mcp_servers.vehicle.errors import InvalidValue
+from mcp_servers.vehicle.errors import BackendError, InvalidValue
 
 WINDOW = "Vehicle.Cabin.Door.Row1.DriverSide.Window.Position"
 
@@ -98,3 +98,64 @@ def test_initial_state_is_checked_against_the_catalog() -> None:
 def test_clock_cannot_go_backwards(backend: SimulatorBackend) -> None:
     with pytest.raises(ValueError, match="backwards"):
         backend.advance_now(-1)
+
+
+DOOR = "Vehicle.Cabin.Door.Row1.DriverSide"
+
+
+async def test_simulator_rejects_a_write_to_open_a_locked_door(backend: SimulatorBackend) -> None:
+    before = backend.snapshot()
+    with pytest.raises(BackendError, match=r"Row1\.DriverSide cannot be open and locked"):
+        await backend.set_targets(
+            {f"{DOOR}.IsOpen": True, "Vehicle.Cabin.HVAC.IsAirConditioningActive": True}
+        )
+    assert backend.snapshot() == before  # nothing of the write was applied
+
+
+async def test_simulator_rejects_locking_an_open_door(backend: SimulatorBackend) -> None:
+    await backend.set_targets({f"{DOOR}.IsLocked": False})
+    await backend.set_targets({f"{DOOR}.IsOpen": True})
+    with pytest.raises(BackendError, match="cannot be open and locked"):
+        await backend.set_targets({f"{DOOR}.IsLocked": True})
+    await backend.set_targets({f"{DOOR}.IsOpen": False, f"{DOOR}.IsLocked": True})
+    assert await backend.get_current([f"{DOOR}.IsOpen", f"{DOOR}.IsLocked"]) == {
+        f"{DOOR}.IsOpen": False,
+        f"{DOOR}.IsLocked": True,
+    }
+
+
+async def test_simulator_injected_open_door_reads_unlocked(backend: SimulatorBackend) -> None:
+    await backend.inject({f"{DOOR}.IsOpen": True})
+    assert await backend.get_current([f"{DOOR}.IsOpen", f"{DOOR}.IsLocked"]) == {
+        f"{DOOR}.IsOpen": True,
+        f"{DOOR}.IsLocked": False,
+    }
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {f"{DOOR}.IsOpen": True, f"{DOOR}.IsLocked": True},
+        {"Vehicle.Body.Trunk.Rear.IsOpen": True, "Vehicle.Body.Trunk.Rear.IsLocked": True},
+    ],
+)
+async def test_simulator_rejects_an_impossible_injection(
+    backend: SimulatorBackend, values: dict[str, bool]
+) -> None:
+    before = backend.snapshot()
+    with pytest.raises(BackendError, match="nothing injected"):
+        await backend.inject(values)
+    assert backend.snapshot() == before
+
+
+def test_simulator_rejects_an_impossible_initial_state(catalog: Catalog) -> None:
+    with pytest.raises(BackendError, match="cannot be open and locked"):
+        SimulatorBackend(catalog, {f"{DOOR}.IsOpen": True, f"{DOOR}.IsLocked": True})
+
+
+@pytest.mark.parametrize(("speed", "moving"), [(-5.0, True), (0.0, False), (30.0, True)])
+async def test_simulator_is_moving_follows_speed_either_way(
+    backend: SimulatorBackend, speed: float, moving: bool
+) -> None:
+    await backend.inject({"Vehicle.Speed": speed})
+    assert (await backend.get_current(["Vehicle.IsMoving"]))["Vehicle.IsMoving"] is moving

@@ -7,8 +7,14 @@ Dynamics (per simulated second):
   (OPEN/CLOSE/TILT_*; INACTIVE stops it where it is);
 - the cabin air temperature (``HVAC.AmbientAirTemperature``) drifts toward the mean front set point
   with a time constant of ``CABIN_TIME_CONSTANT_S`` seconds;
-- ``IsMoving`` follows ``Speed``; ``CurrentGear`` follows ``SelectedGear``;
+- ``IsMoving`` follows ``Speed`` (any speed but zero, reversing included); ``CurrentGear`` follows
+  ``SelectedGear``;
 - every other actuator's current value follows its target at once.
+
+Physically impossible combinations are rejected: a door or the trunk is never open and locked at once.
+A write (``set_targets``) that would lead there raises :class:`BackendError` naming the part, and nothing
+of it is applied; an injected reading that says a part is open also says it is unlocked (someone opened
+it), while one that says it is open *and* locked, or locks an open part, is rejected.
 
 The clock is virtual: :meth:`SimulatorBackend.advance` moves it (instantly, for tests and scenario
 ``wait`` steps) and :meth:`SimulatorBackend.run_realtime` advances it with the wall clock for a live
@@ -25,6 +31,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 
 from ..catalog import Catalog, Value
 from ..errors import BackendError
+from ..guardrails.context import SPEED, is_moving
 from .base import VehicleBackend
 
 MOTION_RATE = 10.0
@@ -41,6 +48,7 @@ DEFAULT_STATE: dict[str, Value] = {
     "Vehicle.LowVoltageSystemState": "ON",
     "Vehicle.TraveledDistance": 12840.0,
     "Vehicle.Exterior.AirTemperature": 8.0,
+    "Vehicle.Exterior.LightIntensity": 70.0,
     "Vehicle.CurrentLocation.Latitude": HELSINKI_CENTRAL[0],
     "Vehicle.CurrentLocation.Longitude": HELSINKI_CENTRAL[1],
     "Vehicle.CurrentLocation.Heading": 0.0,
@@ -85,7 +93,8 @@ DEFAULT_STATE: dict[str, Value] = {
     "Vehicle.Cabin.Sunroof.Shade.Position": 0,
     "Vehicle.Cabin.RearShade.Position": 0,
     "Vehicle.Body.Trunk.Rear.IsOpen": False,
-    "Vehicle.Body.Trunk.Rear.IsLocked": True,
+    # Doors lock; the trunk is latched but not locked, so the trunk opens from inside without a key.
+    "Vehicle.Body.Trunk.Rear.IsLocked": False,
     "Vehicle.Body.Hood.IsOpen": False,
     "Vehicle.Body.Lights.LightSwitch": "OFF",
     "Vehicle.Body.Lights.Beam.Low.IsOn": False,
@@ -137,8 +146,24 @@ _SUNROOF_SWITCH = "Vehicle.Cabin.Sunroof.Switch"
 _SUNROOF_GOALS = {"OPEN": 100, "ONE_SHOT_OPEN": 100, "CLOSE": 0, "ONE_SHOT_CLOSE": 0, "TILT_UP": -100}
 
 
+#: The parts that open and lock: the four doors and the trunk (their VSS branches).
+CLOSURES: tuple[str, ...] = (
+    *(f"Vehicle.Cabin.Door.{row}.{side}" for row, side in _ROWS_SIDES),
+    "Vehicle.Body.Trunk.Rear",
+)
+
+
 def _is_moving_part(path: str) -> bool:
     return path.endswith(".Window.Position") or path.endswith("Shade.Position")
+
+
+def impossible(state: Mapping[str, Value | None]) -> list[str]:
+    """What is physically impossible in ``state`` (a door or the trunk open and locked), as sentences."""
+    return [
+        f"{part} cannot be open and locked at once"
+        for part in CLOSURES
+        if state.get(f"{part}.IsOpen") is True and state.get(f"{part}.IsLocked") is True
+    ]
 
 
 class SimulatorBackend(VehicleBackend):
@@ -176,6 +201,9 @@ class SimulatorBackend(VehicleBackend):
     async def set_targets(self, values: Mapping[str, Value]) -> None:
         if self._closed:
             raise BackendError("the simulator is closed")
+        wrong = impossible({**self._current, **values})
+        if wrong:
+            raise BackendError("rejected, nothing applied: " + "; ".join(wrong))
         before = dict(self._current)
         for path, value in values.items():
             self._target[path] = value
@@ -196,13 +224,26 @@ class SimulatorBackend(VehicleBackend):
         self._apply_injection(values)
         self._publish(before)
 
+    def _consistent(self, values: Mapping[str, Value]) -> dict[str, Value]:
+        """An injection with what it implies (an opened part is unlocked); raises if it is impossible."""
+        implied = dict(values)
+        for part in CLOSURES:
+            open_, locked = f"{part}.IsOpen", f"{part}.IsLocked"
+            if values.get(open_) is True and locked not in values and locked in self._current:
+                implied[locked] = False
+        wrong = impossible({**self._current, **implied})
+        if wrong:
+            raise BackendError("rejected, nothing injected: " + "; ".join(wrong))
+        return implied
+
     def _apply_injection(self, values: Mapping[str, Value]) -> None:
+        values = self._consistent(values)
         for path, value in values.items():
             self._current[path] = value
             # An injected position is where the part is: it is not moving anywhere.
             self._target.pop(path, None)
-            if path == "Vehicle.Speed" and isinstance(value, int | float):
-                self._current["Vehicle.IsMoving"] = value > 0
+            if path == SPEED and isinstance(value, int | float):
+                self._current["Vehicle.IsMoving"] = is_moving(value)
             if path == "Vehicle.Powertrain.Transmission.SelectedGear":
                 self._current["Vehicle.Powertrain.Transmission.CurrentGear"] = value
             if path == _SUNROOF_POSITION:

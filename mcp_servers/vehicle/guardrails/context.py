@@ -23,11 +23,28 @@ META_ORIGIN = "cabin/origin"
 META_TURN = "cabin/turn_id"
 META_BEST_EFFORT = "cabin/best_effort"
 
+SPEED = "Vehicle.Speed"
+GEAR = "Vehicle.Powertrain.Transmission.SelectedGear"
 PARKED_GEAR = 126
+"""VSS ``SelectedGear`` value for P (park)."""
+
+
+def is_moving(speed: Value | None) -> bool:
+    """Whether a ``Vehicle.Speed`` reading means the car moves: any speed but zero, forward or backward
+    (reversing is moving); an unknown or unreadable speed counts as moving, the least permissive reading."""
+    if not isinstance(speed, int | float) or isinstance(speed, bool):
+        return True
+    return speed != 0  # NaN is not zero either: moving
 
 
 class DrivingState(enum.Enum):
-    """Android Automotive's CarUxRestrictions driving states."""
+    """Android Automotive's CarUxRestrictions driving states, the one definition every rule uses.
+
+    - ``MOVING``: ``|Vehicle.Speed| > 0`` whatever the sign (reversing is moving), or speed unknown;
+    - ``PARKED``: standing still (speed 0) with gear P selected (``SelectedGear`` = 126);
+    - ``IDLING``: standing still in any other gear (drive, reverse or neutral at a red light), or with
+      the gear unknown: neither moving nor parked.
+    """
 
     PARKED = "parked"
     IDLING = "idling"
@@ -35,14 +52,19 @@ class DrivingState(enum.Enum):
 
     @classmethod
     def of(cls, state: Mapping[str, Value | None]) -> DrivingState:
-        speed = state.get("Vehicle.Speed")
-        gear = state.get("Vehicle.Powertrain.Transmission.SelectedGear")
-        # An unknown speed is treated as moving: the least permissive reading.
-        if not isinstance(speed, int | float) or isinstance(speed, bool) or speed > 0:
+        if is_moving(state.get(SPEED)):
             return cls.MOVING
-        if gear == PARKED_GEAR:
+        if state.get(GEAR) == PARKED_GEAR:
             return cls.PARKED
         return cls.IDLING
+
+    @property
+    def parked(self) -> bool:
+        return self is DrivingState.PARKED
+
+    @property
+    def moving(self) -> bool:
+        return self is DrivingState.MOVING
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,16 +9,22 @@ from dataclasses import dataclass, field
 
 from ..catalog import Catalog, Value
 from ..errors import ConfirmationError, InvalidValue, UnknownSignal
-from .context import CallContext
+from .context import GEAR, SPEED, CallContext
 from .rules import Proposal, Rule, Verdict, default_rules
 
 CONFIRMATION_TTL_S = 30.0
 
-#: Signals every check reads besides the requested ones (driving state, power, windows, lights, shade).
+#: Signals every check reads besides the requested ones (driving state, power, windows, locks, lights,
+#: shade, child lock, outside light).
 CONTEXT_PATHS: tuple[str, ...] = (
-    "Vehicle.Speed",
-    "Vehicle.Powertrain.Transmission.SelectedGear",
+    SPEED,
+    GEAR,
     "Vehicle.LowVoltageSystemState",
+    "Vehicle.Exterior.LightIntensity",
+    "Vehicle.Cabin.IsWindowChildLockEngaged",
+    "Vehicle.Body.Lights.LightSwitch",
+    "Vehicle.Body.Trunk.Rear.IsOpen",
+    "Vehicle.Body.Trunk.Rear.IsLocked",
     "Vehicle.Cabin.HVAC.IsAirConditioningActive",
     "Vehicle.Cabin.Sunroof.Shade.Position",
     "Vehicle.Body.Lights.Beam.Low.IsOn",
@@ -26,9 +32,10 @@ CONTEXT_PATHS: tuple[str, ...] = (
     "Vehicle.Body.Lights.Fog.Front.IsOn",
     "Vehicle.Body.Lights.Fog.Rear.IsOn",
     *(
-        f"Vehicle.Cabin.Door.{row}.{side}.Window.Position"
+        f"Vehicle.Cabin.Door.{row}.{side}.{leaf}"
         for row in ("Row1", "Row2")
         for side in ("DriverSide", "PassengerSide")
+        for leaf in ("Window.Position", "IsOpen", "IsLocked")
     ),
 )
 

@@ -1,4 +1,4 @@
-"""The guardrail rules (SAFETY.md GR-01..GR-20) that the vehicle layer enforces, one small class each.
+"""The guardrail rules (docs/safety.md) that the vehicle layer enforces, one small class each.
 
 A rule looks at a :class:`Proposal` (the values a client asks for, the car's state at that moment and
 who is asking) and returns :class:`Verdict` objects for the paths it objects to: ``refuse`` (never
@@ -146,7 +146,7 @@ class MotionControl(Rule):
             elif (
                 path == "Vehicle.Chassis.ParkingBrake.IsEngaged"
                 or path.startswith("Vehicle.ADAS.CruiseControl.")
-            ) and p.driving is not DrivingState.PARKED:
+            ) and not p.driving.parked:
                 yield self.refuse(
                     path, "the parking brake and cruise control can only be changed when parked"
                 )
@@ -160,7 +160,7 @@ class DriverAssistance(Rule):
     concerns = tuple(f"Vehicle.ADAS.{s}.IsEnabled" for s in SYSTEMS)
 
     def check(self, p: Proposal) -> Iterable[Verdict]:
-        if p.driving is DrivingState.PARKED:
+        if p.driving.parked:
             return
         for path, value in p.values.items():
             if path in self.concerns and value is False:
@@ -179,7 +179,7 @@ class TrunkWhileParked(Rule):
             opening = value is True and (
                 _match(path, r"Vehicle\.Body\.Trunk\.\w+\.IsOpen") or path == "Vehicle.Body.Hood.IsOpen"
             )
-            if opening and p.driving is not DrivingState.PARKED:
+            if opening and not p.driving.parked:
                 part = "hood" if "Hood" in path else "trunk"
                 yield self.refuse(path, f"the {part} can only be opened when the car is parked and stopped")
 
@@ -194,9 +194,9 @@ class DoorsWhileMoving(Rule):
         for path, value in p.values.items():
             if not path.startswith("Vehicle.Cabin.Door."):
                 continue
-            if path.endswith(".IsOpen") and value is True and p.driving is not DrivingState.PARKED:
+            if path.endswith(".IsOpen") and value is True and not p.driving.parked:
                 yield self.refuse(path, "doors can only be opened when the car is parked")
-            elif path.endswith(".IsLocked") and value is False and p.driving is DrivingState.MOVING:
+            elif path.endswith(".IsLocked") and value is False and p.driving.moving:
                 yield self.refuse(path, "doors stay locked while the car is moving")
 
 
@@ -308,11 +308,20 @@ class ExplicitConfirmation(Rule):
             and (path.endswith(".IsLocked") or path.endswith(".IsChildLockActive"))
             and p.before(path) is not False
         ]
+        doors = [
+            path for path in unlocking if path.startswith("Vehicle.Cabin.Door.") and "ChildLock" not in path
+        ]
         for path in unlocking:
             what = (
                 "the trunk" if ".Trunk." in path else "the child lock" if "ChildLock" in path else "the doors"
             )
-            yield self.confirm(path, f"Unlock {what}?")
+            part = closure_of(path)
+            if part is not None and _true(p.values.get(f"{part}.IsOpen")):
+                # Opening a locked door or trunk includes its unlock (the task tools ask for both).
+                what = "the door" if what == "the doors" and len(doors) == 1 else what
+                yield self.confirm(path, f"Unlock and open {what}?")
+            else:
+                yield self.confirm(path, f"Unlock {what}?")
 
 
 _ZONES: tuple[tuple[str, Seat], ...] = (
@@ -351,8 +360,8 @@ def zone_of(path: str) -> Seat | Literal["driving", "shared"]:
 class SeatAuthority(Rule):
     id = "GR-15"
     summary = (
-        "A passenger cannot change the driver's zone or driving-related settings; "
-        "the driver can change all zones."
+        "Occupants change their own seat zone and shared settings; only the driver changes another "
+        "seat's zone or driving-related settings."
     )
     source = "engineering choice (seat authority)"
 
@@ -360,18 +369,134 @@ class SeatAuthority(Rule):
         seat = p.ctx.seat
         if seat == "driver":
             return
-        for path in p.values:
+        for path, value in p.values.items():
+            if value == p.before(path):
+                continue  # leaves the signal as it is (an unlock of an unlocked door): no one's zone changes
             zone = zone_of(path)
-            if zone == "shared":
-                if seat is None:
-                    yield self.refuse(path, "the request does not say which seat it came from")
+            if seat is None:
+                what = {"shared": "shared settings", "driving": "driving-related settings"}.get(
+                    zone, "a seat zone"
+                )
+                yield self.refuse(path, f"a request from an unknown seat cannot change {what}")
+            elif zone == "driving":
+                yield self.refuse(path, "only the driver can change driving-related settings")
+            elif zone != "shared" and zone != seat:
+                yield self.refuse(
+                    path, f"the {_SEAT_NAMES[seat]} cannot change the {_SEAT_NAMES[zone]}'s zone"
+                )
+
+
+_SEAT_NAMES: dict[Seat, str] = {
+    "driver": "driver",
+    "passenger": "front passenger",
+    "rear_left": "rear left passenger",
+    "rear_right": "rear right passenger",
+}
+
+
+class WindowChildLock(Rule):
+    id = "GR-21"
+    summary = "While the window child lock is engaged, the rear seats cannot move the rear windows."
+    source = (
+        "OEM owner manuals (the driver's window lock switch disables the rear window switches); "
+        "VSS Vehicle.Cabin.IsWindowChildLockEngaged"
+    )
+    LOCK = "Vehicle.Cabin.IsWindowChildLockEngaged"
+    REAR_SEATS: ClassVar[frozenset[Seat]] = frozenset({"rear_left", "rear_right"})
+    concerns = ("Vehicle.Cabin.Door.Row2.*.Window.*", LOCK)
+
+    def check(self, p: Proposal) -> Iterable[Verdict]:
+        if p.ctx.seat not in self.REAR_SEATS:
+            return
+        rear_windows = [
+            path for path in p.values if _match(path, r"Vehicle\.Cabin\.Door\.Row2\.\w+\.Window\..+")
+        ]
+        # A car without the signal has no such lock; one that cannot read it counts as engaged.
+        if not rear_windows or (self.LOCK not in p.current and self.LOCK not in p.values):
+            return
+        if p.after(self.LOCK) is False:
+            return
+        for path in rear_windows:
+            yield self.refuse(path, "the window child lock is on: only the driver can move the rear windows")
+
+
+class LowBeamWhileMoving(Rule):
+    id = "GR-22"
+    summary = (
+        "Switching the dipped beam off while moving asks first; in the dark (outside light at most "
+        "10 %) it is refused."
+    )
+    source = (
+        "UN Regulation No. 48, 05/06 series (dipped-beam headlamps switch on automatically in low "
+        "ambient light; daytime running lamps are for daylight only); Vienna Convention on Road "
+        "Traffic, Art. 32 (lights at night)"
+    )
+    LOW = "Vehicle.Body.Lights.Beam.Low.IsOn"
+    SWITCH = "Vehicle.Body.Lights.LightSwitch"
+    LIGHT = "Vehicle.Exterior.LightIntensity"
+    #: light switch positions that leave the dipped beam off
+    NO_DIPPED_BEAM = frozenset({"OFF", "POSITION", "DAYTIME_RUNNING_LIGHTS"})
+    DARK_PERCENT = 10.0
+    concerns = (LOW, SWITCH)
+
+    def check(self, p: Proposal) -> Iterable[Verdict]:
+        if not p.driving.moving:
+            return
+        off = [
+            path
+            for path in (self.LOW, self.SWITCH)
+            if path in p.values
+            and (p.values[path] is False if path == self.LOW else p.values[path] in self.NO_DIPPED_BEAM)
+            and p.before(path) != p.values[path]
+        ]
+        if not off:
+            return
+        light = p.current.get(self.LIGHT)
+        dark = isinstance(light, int | float) and not isinstance(light, bool) and light <= self.DARK_PERCENT
+        for path in off:
+            if dark:
+                yield self.refuse(path, "it is dark: the headlights stay on while the car is moving")
+            else:
+                yield self.confirm(path, "Switch the headlights off while driving?")
+
+
+class OpenMeansUnlocked(Rule):
+    id = "GR-23"
+    summary = (
+        "A door or the trunk is never open and locked at once: opening a locked one needs its unlock "
+        "(and GR-13's confirmation) in the same request; an open one is not locked."
+    )
+    source = "physical consistency of VSS IsOpen/IsLocked (a latched lock cannot hold an open door)"
+    concerns = (
+        "Vehicle.Cabin.Door.*.IsOpen",
+        "Vehicle.Cabin.Door.*.IsLocked",
+        "Vehicle.Body.Trunk.*.IsOpen",
+        "Vehicle.Body.Trunk.*.IsLocked",
+    )
+
+    def check(self, p: Proposal) -> Iterable[Verdict]:
+        for part in sorted({part for path in p.values if (part := closure_of(path)) is not None}):
+            open_, locked = f"{part}.IsOpen", f"{part}.IsLocked"
+            if not (_true(p.after(open_)) and _true(p.after(locked))):
                 continue
-            if zone == "driving" or zone == "driver" or seat is None:
-                who = "a passenger" if seat else "a request from an unknown seat"
-                what = "driving-related settings" if zone == "driving" else "the driver's zone"
-                if seat is None and zone not in ("driving", "driver"):
-                    what = "a seat zone"
-                yield self.refuse(path, f"{who} cannot change {what}")
+            name = _closure_name(part)
+            if open_ in p.values:
+                yield self.refuse(open_, f"{name} is locked: unlock it first")
+            if locked in p.values:
+                yield self.refuse(locked, f"{name} is open: close it before locking it")
+
+
+def closure_of(path: str) -> str | None:
+    """The door or trunk a lock or open/closed signal belongs to (its VSS branch), else None."""
+    match = re.fullmatch(r"(Vehicle\.Cabin\.Door\.\w+\.\w+|Vehicle\.Body\.Trunk\.\w+)\.Is(Open|Locked)", path)
+    return match.group(1) if match else None
+
+
+def _closure_name(part: str) -> str:
+    if ".Trunk." in part:
+        return "the trunk"
+    seat = zone_of(f"{part}.IsOpen")
+    return f"the {_SEAT_NAMES[seat]}'s door" if seat in _SEAT_NAMES else "the door"
 
 
 class ClientScope(Rule):
@@ -445,9 +570,12 @@ def default_rules(anti_pinch: bool = False) -> list[Rule]:
         DriverAssistance(),
         TrunkWhileParked(),
         DoorsWhileMoving(),
+        OpenMeansUnlocked(),
+        WindowChildLock(),
         ClosingNeedsPower(anti_pinch=anti_pinch),
         SunroofNeedsShade(),
         FogLights(),
+        LowBeamWhileMoving(),
         AirConWithOpenWindows(),
         ExplicitConfirmation(),
         RateLimit(),
