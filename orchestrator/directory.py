@@ -1,9 +1,16 @@
 """The agents the orchestrator knows: configured by URL, discovered through their Agent Cards, watched
-for health, and called through a circuit breaker with a timeout."""
+for health, and called through a circuit breaker with a timeout.
+
+:meth:`AgentDirectory.watch` keeps the health current: a healthy agent's card is re-read every
+``interval_s``; an agent that is down is probed with a backoff that starts at ``PROBE_FIRST_S`` and
+doubles up to ``PROBE_MAX_S``, so that an agent that comes back (restarted by ``cabin run``) takes
+turns again within a fraction of a second of answering.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +22,14 @@ from google.protobuf import json_format
 from pydantic import JsonValue
 
 from agents.hosting import AgentCallError, AgentClient, AgentResult, AgentUnreachableError
+
+#: How often a healthy agent's card is read again.
+REFRESH_S = 10.0
+#: The first probe of an agent that went down, and the longest pause between probes after that.
+PROBE_FIRST_S = 0.1
+PROBE_MAX_S = 0.5
+#: A probe reads the card; an agent that does not answer it within this long counts as down.
+PROBE_TIMEOUT_S = 2.0
 
 
 class AgentDown(Exception):
@@ -77,6 +92,7 @@ class AgentDirectory:
 
     def __init__(self, entries: list[AgentEntry]) -> None:
         self._entries = entries
+        self._down = asyncio.Event()
 
     @classmethod
     def from_urls(
@@ -84,31 +100,73 @@ class AgentDirectory:
         urls: list[str],
         *,
         token: str | None = None,
+        tokens: Mapping[str, str] | None = None,
         http_clients: Mapping[str, httpx.AsyncClient] | None = None,
         timeout_s: float = 30.0,
     ) -> AgentDirectory:
-        """One entry per URL; ``http_clients`` maps a URL to a client to use (in-memory ASGI apps)."""
+        """One entry per URL. ``tokens`` maps a URL to the bearer token that agent accepts from the
+        orchestrator (each agent its own); ``token`` is sent to any other URL. ``http_clients`` maps
+        a URL to a client to use (in-memory ASGI apps)."""
         entries = []
         for url in urls:
             http = (http_clients or {}).get(url)
-            client = AgentClient(url, token=token, http_client=http, timeout_s=timeout_s)
+            bearer = (tokens or {}).get(url, token)
+            client = AgentClient(url, token=bearer, http_client=http, timeout_s=timeout_s)
             entries.append(AgentEntry(url=url, client=client))
         return cls(entries)
 
     async def refresh(self) -> None:
         await asyncio.gather(*(self._refresh_one(e) for e in self._entries))
 
-    async def _refresh_one(self, entry: AgentEntry) -> None:
-        for attempt in range(2):  # reading a card is idempotent: one retry
+    async def _refresh_one(self, entry: AgentEntry, *, attempts: int = 2) -> None:
+        for attempt in range(attempts):  # reading a card is idempotent: one retry
             try:
                 entry.card = await entry.client.get_card(refresh=True)
             except AgentCallError as exc:
-                entry.healthy, entry.error = False, str(exc)
-                if attempt == 0:
+                self._mark_down(entry, str(exc))
+                if attempt < attempts - 1:
                     await asyncio.sleep(0.05)
                 continue
+            if not entry.healthy:
+                # Back after being unreachable: a new process, whose failures before are not its own.
+                entry.breaker.success()
             entry.name, entry.healthy, entry.error = entry.card.name, True, None
             return
+
+    def _mark_down(self, entry: AgentEntry, error: str) -> None:
+        entry.healthy, entry.error = False, error
+        self._down.set()
+
+    async def watch(self, interval_s: float = REFRESH_S) -> None:
+        """Keep every entry's health current until cancelled (see the module docstring).
+
+        A down agent (its card unreadable, or a call that could not connect) is probed after
+        ``PROBE_FIRST_S``, then with pauses doubling up to ``PROBE_MAX_S``, until its card answers.
+        """
+        pause = PROBE_FIRST_S
+        next_refresh = time.monotonic() + interval_s
+        while True:
+            down = [e for e in self._entries if not e.healthy]
+            if down:
+                await asyncio.sleep(pause)
+                await asyncio.gather(*(self._probe(e) for e in down))
+                pause = min(pause * 2, PROBE_MAX_S) if any(not e.healthy for e in down) else PROBE_FIRST_S
+            else:
+                pause = PROBE_FIRST_S
+                self._down.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(max(0.0, next_refresh - time.monotonic())):
+                        await self._down.wait()
+            if time.monotonic() >= next_refresh:
+                await self.refresh()
+                next_refresh = time.monotonic() + interval_s
+
+    async def _probe(self, entry: AgentEntry) -> None:
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT_S):
+                await self._refresh_one(entry, attempts=1)
+        except TimeoutError:
+            self._mark_down(entry, f"the Agent Card did not answer within {PROBE_TIMEOUT_S:g} s")
 
     @property
     def entries(self) -> list[AgentEntry]:
@@ -156,16 +214,16 @@ class AgentDirectory:
         except AgentUnreachableError as exc:
             entry.breaker.failure()
             if _refused(exc):
-                # Nothing listens there: route around the agent until a refresh finds it again. Other
+                # Nothing listens there: route around the agent until a probe finds it again. Other
                 # failures (a dropped connection, a slow answer) count against the breaker only.
-                entry.healthy, entry.error = False, str(exc)
+                self._mark_down(entry, str(exc))
             raise AgentDown(name, "unreachable") from exc
         except AgentCallError as exc:
             entry.breaker.failure()
             raise AgentDown(name, f"error: {exc}") from exc
         except httpx.HTTPError as exc:
             entry.breaker.failure()
-            entry.healthy, entry.error = False, str(exc)
+            self._mark_down(entry, str(exc))
             raise AgentDown(name, "unreachable") from exc
         if deadline.expired() or not (result.is_terminal or result.needs_input):
             # The stream ended early (the timeout interrupted it): stop the task so it cannot act late.

@@ -1,8 +1,9 @@
 """The orchestrator as its own process (what ``cabin run`` starts on port 8700).
 
 ``python -m orchestrator.server --port 8700 --agent URL [--agent URL ...] --vehicle-mcp-url URL``;
-tokens from the environment: ``CABIN_AGENT_TOKEN`` (sent to the agents), ``CABIN_MCP_TOKEN`` (sent to
-the vehicle server), ``CABIN_OPERATOR_TOKEN`` (required by the orchestrator's own A2A endpoint).
+tokens from the environment: ``CABIN_AGENT_TOKENS`` (a JSON object: agent URL -> the token sent to that
+agent), ``CABIN_AGENT_TOKEN`` (sent to any other agent), ``CABIN_MCP_TOKEN`` (sent to the vehicle
+server), ``CABIN_OPERATOR_TOKEN`` (required by the orchestrator's own A2A endpoint).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 from collections.abc import AsyncIterator
 
@@ -24,13 +26,15 @@ from .routing import Router, TemplateStage
 from .turn import Orchestrator
 from .vehicle import VehicleAccess
 
-REFRESH_S = 10.0
-
 
 def build(args: argparse.Namespace) -> FastAPI:
     from models import open_runtime
 
-    directory = AgentDirectory.from_urls(args.agent, token=os.environ.get("CABIN_AGENT_TOKEN") or None)
+    directory = AgentDirectory.from_urls(
+        args.agent,
+        token=os.environ.get("CABIN_AGENT_TOKEN") or None,
+        tokens=json.loads(os.environ.get("CABIN_AGENT_TOKENS") or "{}"),
+    )
     # Templates answer from the first request; the model path joins once the lifespan has opened it.
     orchestrator = Orchestrator(Router([TemplateStage()]), directory, budget_s=args.budget_ms / 1000)
     vehicle = VehicleAccess(args.vehicle_mcp_url, token=os.environ.get("CABIN_MCP_TOKEN") or None)
@@ -49,12 +53,7 @@ def build(args: argparse.Namespace) -> FastAPI:
             orchestrator.router = await Router.open(open_runtime())
             await directory.refresh()
 
-            async def keep_fresh() -> None:
-                while True:
-                    await asyncio.sleep(REFRESH_S)
-                    await directory.refresh()
-
-            task = asyncio.create_task(keep_fresh())
+            task = asyncio.create_task(directory.watch())
             try:
                 yield
             finally:

@@ -1,10 +1,18 @@
 """The components of a running cabin stack and how ``cabin run`` starts them (CONTRACTS.md §3).
 
 Every component is its own process on loopback: the model host, the vehicle, navigation and
-perception MCP servers, the three agents and the orchestrator. Each run gets fresh tokens: every
-client has its own, and the operator token (written to ``.cabin/run/operator-token``) works on the
-vehicle server, the agents and the orchestrator. The map and perception-feed servers each serve one
-agent and accept that agent's token.
+perception MCP servers, the three agents and the orchestrator. Each run gets fresh tokens, and each
+process holds only its own (least privilege; GR-16 must contain an agent whose whole environment
+leaks):
+
+- the operator token (written to ``.cabin/run/operator-token``) works on the vehicle server, the
+  agents and the orchestrator; only the orchestrator and the vehicle server hold it;
+- each agent has its own vehicle-server token (its GR-16 client profile) and is called by the
+  orchestrator with a caller token of its own, which no other server accepts;
+- an agent checks its callers' tokens (the orchestrator's caller token for it, the operator's)
+  against their digests (:func:`agents.hosting.token_digest`): it holds neither;
+- the map server accepts a token of the navigation agent's that the vehicle server does not; the
+  perception-feed server accepts the perception agent's token; the model host one token of its own.
 """
 
 from __future__ import annotations
@@ -17,9 +25,17 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .supervisor import RUN_DIR, Component, Supervisor, SupervisorError, Tokens
+from agents.hosting import token_digest
 
-CLIENTS = ("vehicle-control", "navigation", "perception-summary", "orchestrator", "models")
+from .supervisor import RUN_DIR, Component, RunLock, Supervisor, SupervisorError, Tokens, check_ports
+
+AGENTS = ("vehicle-control", "navigation", "perception-summary")
+"""The agents ``cabin run`` starts, by the name the vehicle server's client profiles use."""
+CALLER = "caller:"
+"""Prefix of the client name of the token the orchestrator presents to one agent."""
+MAP_CLIENT = "navigation-map"
+"""The navigation agent's token at the map server (not valid on the vehicle server)."""
+CLIENTS = (*AGENTS, "orchestrator", "models", MAP_CLIENT, *(CALLER + agent for agent in AGENTS))
 
 
 class PortsConfig(BaseModel):
@@ -70,9 +86,7 @@ def _vehicle_tokens(tokens: Tokens) -> Path:
     mapping = {
         tokens.operator: "operator",
         tokens.clients["orchestrator"]: "operator",
-        tokens.clients["vehicle-control"]: "vehicle-control",
-        tokens.clients["navigation"]: "navigation",
-        tokens.clients["perception-summary"]: "perception-summary",
+        **{tokens.clients[agent]: agent for agent in AGENTS},
     }
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
@@ -131,14 +145,16 @@ def components(config: StackConfig, host: str, port: int, tokens: Tokens | None,
         str(p.perception_mcp),
     ]
 
-    def agent_env(name: str, mcp: str) -> dict[str, str]:
+    def agent_env(name: str) -> dict[str, str]:
         env = dict(model_env)
         if tokens is not None:
             env.update(
-                CABIN_AGENT_TOKEN=tokens.clients["orchestrator"],
-                CABIN_OPERATOR_TOKEN=tokens.operator,
-                CABIN_MCP_TOKEN=tokens.clients[mcp],
+                CABIN_AGENT_TOKEN=token_digest(tokens.clients[CALLER + name]),
+                CABIN_OPERATOR_TOKEN=token_digest(tokens.operator),
+                CABIN_MCP_TOKEN=tokens.clients[name],
             )
+        if tokens is not None and name == "navigation":
+            env["CABIN_NAV_MCP_TOKEN"] = tokens.clients[MAP_CLIENT]
         return env
 
     insecure = [] if tokens else ["--insecure"]
@@ -162,7 +178,8 @@ def components(config: StackConfig, host: str, port: int, tokens: Tokens | None,
     ]
     perception += [*store, *insecure]
 
-    agent_urls = [url(p.vehicle_control), url(p.navigation), url(p.perception), *config.extra_agents]
+    own_agents = [url(p.vehicle_control), url(p.navigation), url(p.perception)]
+    agent_urls = [*own_agents, *config.extra_agents]
     orchestrator = [py, "-m", "orchestrator.server", "--host", host, "--port", str(p.orchestrator)]
     orchestrator += ["--vehicle-mcp-url", url(p.vehicle_mcp, "/mcp"), "--budget-ms", str(config.budget_ms)]
     for agent in agent_urls:
@@ -170,8 +187,11 @@ def components(config: StackConfig, host: str, port: int, tokens: Tokens | None,
     orchestrator += [] if ui else ["--no-ui"]
     orchestrator_env = dict(model_env)
     if tokens is not None:
+        callers = {
+            url_: tokens.clients[CALLER + agent] for url_, agent in zip(own_agents, AGENTS, strict=True)
+        }
         orchestrator_env.update(
-            CABIN_AGENT_TOKEN=tokens.clients["orchestrator"],
+            CABIN_AGENT_TOKENS=json.dumps(callers),
             CABIN_MCP_TOKEN=tokens.clients["orchestrator"],
             CABIN_OPERATOR_TOKEN=tokens.operator,
         )
@@ -190,7 +210,7 @@ def components(config: StackConfig, host: str, port: int, tokens: Tokens | None,
             navigation_mcp,
             p.navigation_mcp,
             url_path="/mcp",
-            env=token("navigation"),
+            env=token(MAP_CLIENT),
         ),
         Component(
             "perception MCP server",
@@ -200,18 +220,10 @@ def components(config: StackConfig, host: str, port: int, tokens: Tokens | None,
             env=token("perception-summary"),
         ),
         Component(
-            "vehicle-control agent",
-            vehicle_control,
-            p.vehicle_control,
-            env=agent_env("vehicle-control", "vehicle-control"),
+            "vehicle-control agent", vehicle_control, p.vehicle_control, env=agent_env("vehicle-control")
         ),
-        Component("navigation agent", navigation, p.navigation, env=agent_env("navigation", "navigation")),
-        Component(
-            "perception agent",
-            perception,
-            p.perception,
-            env=agent_env("perception-summary", "perception-summary"),
-        ),
+        Component("navigation agent", navigation, p.navigation, env=agent_env("navigation")),
+        Component("perception agent", perception, p.perception, env=agent_env("perception-summary")),
         Component("orchestrator + cockpit", orchestrator, p.orchestrator, env=orchestrator_env),
     ]
 
@@ -222,10 +234,26 @@ def run_stack(config: str | None, host: str, port: int, insecure: bool, ui: bool
     except SupervisorError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    lock = RunLock()
+    try:
+        # Before anything is written to the run folder: a live stack's token files stay as they are.
+        lock.acquire()
+    except SupervisorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    try:
+        return _run(stack_config, host, port, insecure, ui)
+    finally:
+        lock.release()
+
+
+def _run(stack_config: StackConfig, host: str, port: int, insecure: bool, ui: bool) -> int:
     tokens = None if insecure else Tokens.fresh(CLIENTS)
     supervisor = Supervisor(components(stack_config, host, port, tokens, ui))
     print("starting cabin (the first start loads the model and the map) ...", flush=True)
+    supervisor.handle_signals()
     try:
+        check_ports(supervisor.components, host)
         supervisor.start()
     except SupervisorError as exc:
         print(f"error: {exc}", file=sys.stderr)

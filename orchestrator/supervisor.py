@@ -2,20 +2,30 @@
 
 Each component is a :class:`Component` (a command line, a port and a health URL). The supervisor
 starts them in order, waits until each answers its health check, prints one table of URLs, restarts a
-child that dies (reporting it), and on SIGINT/SIGTERM stops every child: SIGTERM first, SIGKILL for
-any that does not exit within a grace period.
+child that dies (reporting it; a child that keeps dying is restarted with a growing pause), and on
+SIGINT/SIGTERM/SIGHUP stops every child: SIGTERM first, SIGKILL for any that does not exit within a
+grace period.
+
+Children never outlive the supervisor: on Linux each child asks the kernel for SIGKILL when its
+parent dies (``PR_SET_PDEATHSIG``), so even a SIGKILL of ``cabin run`` takes the whole stack down.
+Before anything starts, :class:`RunLock` makes sure no other ``cabin run`` uses the same run folder
+(its operator token must stay valid), and :func:`check_ports` fails at once for a port that another
+process holds, naming that process.
 """
 
 from __future__ import annotations
 
-import json
+import ctypes
+import errno
+import fcntl
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -25,8 +35,128 @@ import httpx
 RUN_DIR = Path(".cabin") / "run"
 
 
+def is_credential(name: str) -> bool:
+    """Whether an environment variable carries a cabin credential (``CABIN_*TOKEN*``): a child gets
+    only those its component names, none inherited from the shell that started ``cabin run``."""
+    return name.startswith("CABIN_") and "TOKEN" in name
+
+
+#: A child that exits sooner than this after its start counts as a failed start: the next restart
+#: waits (``RESTART_PAUSE_S``, doubling up to ``RESTART_PAUSE_MAX_S``) instead of spinning.
+STABLE_AFTER_S = 10.0
+RESTART_PAUSE_S = 1.0
+RESTART_PAUSE_MAX_S = 30.0
+_PR_SET_PDEATHSIG = 1
+
+
 class SupervisorError(Exception):
     """A component could not be started or did not become healthy."""
+
+
+class PortInUseError(SupervisorError):
+    """A component's port is held by another process (named in the message when it can be found)."""
+
+
+class AlreadyRunningError(SupervisorError):
+    """Another ``cabin run`` holds the run folder's lock."""
+
+
+def port_holder(port: int) -> str | None:
+    """``pid N (command line)`` of the process listening on TCP ``port``, or None if not found.
+
+    Reads ``/proc/net/tcp`` and ``/proc/net/tcp6`` for the listening socket's inode, then the file
+    descriptors of every process this user may read for that socket (Linux only).
+    """
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text(encoding="ascii").splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(fields[9])
+    if not inodes:
+        return None
+    wanted = {f"socket:[{inode}]" for inode in inodes}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            for fd in (proc / "fd").iterdir():
+                if os.readlink(fd) in wanted:
+                    command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                    return f"pid {proc.name} ({command.strip()[:160]})"
+        except OSError:
+            continue
+    return "a process this user cannot see"
+
+
+def check_ports(components: Iterable[Component], host: str = "127.0.0.1") -> None:
+    """Raise :class:`PortInUseError` for the first component whose port cannot be bound on ``host``."""
+    for component in components:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            # As uvicorn binds: a port left in TIME_WAIT by a stopped server is free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, component.port))
+            except OSError as exc:
+                if exc.errno != errno.EADDRINUSE:
+                    raise SupervisorError(f"cannot bind {host}:{component.port} ({exc.strerror})") from exc
+                holder = port_holder(component.port) or "another process"
+                raise PortInUseError(
+                    f"port {component.port} ({component.name}) is already in use by {holder}; stop it or "
+                    "choose other ports in the configuration (ports: ...)"
+                ) from exc
+
+
+class RunLock:
+    """An exclusive ``flock`` on ``RUN_DIR/cabin.pid`` for as long as one ``cabin run`` lives.
+
+    The kernel drops the lock when the process dies, however it dies, so a stale file never blocks a
+    start; a live holder's pid is in the file and in the error.
+    """
+
+    def __init__(self, run_dir: Path = RUN_DIR) -> None:
+        self.path = run_dir / "cabin.pid"
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise AlreadyRunningError(
+                f"another cabin run (pid {holder}) holds {self.path.resolve()}; stop it first "
+                "(its operator token stays as it is)"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _die_with_parent(parent: int) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that has the kernel SIGKILL the child when its parent dies (Linux)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def arm() -> None:
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os._exit(1)
+
+    return arm
 
 
 @dataclass
@@ -39,6 +169,9 @@ class Component:
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
+    started_at: float = 0.0
+    pause_s: float = 0.0
+    next_start: float = 0.0
 
     @property
     def url(self) -> str:
@@ -71,16 +204,6 @@ class Tokens:
         os.chmod(path, 0o600)
         return path
 
-    def mcp_token_file(self, run_dir: Path = RUN_DIR) -> Path:
-        """The vehicle server's ``{token: client profile}`` map for this run (mode 600)."""
-        run_dir.mkdir(parents=True, exist_ok=True)
-        path = run_dir / "vehicle-tokens.json"
-        mapping = {self.operator: "operator", **{token: name for name, token in self.clients.items()}}
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(mapping, handle)
-        return path
-
 
 class Supervisor:
     """Starts, watches and stops the components of one stack."""
@@ -91,12 +214,20 @@ class Supervisor:
         self._stopping = False
 
     def _spawn(self, component: Component) -> None:
-        env = {**os.environ, **component.env}
-        component.process = subprocess.Popen(component.argv, env=env, start_new_session=True)
+        inherited = {k: v for k, v in os.environ.items() if not is_credential(k)}
+        component.process = subprocess.Popen(
+            component.argv,
+            env={**inherited, **component.env},
+            start_new_session=True,
+            preexec_fn=_die_with_parent(os.getpid()),
+        )
+        component.started_at = time.monotonic()
 
     def _wait_healthy(self, component: Component) -> None:
         deadline = time.monotonic() + self.start_timeout_s
         while time.monotonic() < deadline:
+            if self._stopping:
+                raise SupervisorError(f"stopped while {component.name} was starting")
             if component.process is not None and component.process.poll() is not None:
                 raise SupervisorError(
                     f"{component.name} exited with code {component.process.returncode} while starting"
@@ -126,27 +257,54 @@ class Supervisor:
         lines += [f"{c.name.ljust(width)}  {c.url}" for c in self.components]
         return "\n".join(lines)
 
-    def watch(self, poll_s: float = 0.5) -> None:
-        """Restart children that die, until :meth:`request_stop` is called (by a signal)."""
+    def watch(self, poll_s: float = 0.2) -> None:
+        """Restart children that die, until :meth:`request_stop` is called (by a signal).
+
+        A child that dies within ``STABLE_AFTER_S`` of its start is restarted after a pause that
+        doubles each time (from ``RESTART_PAUSE_S`` up to ``RESTART_PAUSE_MAX_S``); one that ran
+        longer is restarted at once. A port another process took is reported with that process.
+        """
         while not self._stopping:
             for component in self.components:
                 process = component.process
-                if process is not None and process.poll() is not None and not self._stopping:
+                if process is None or process.poll() is None or self._stopping:
+                    continue
+                now = time.monotonic()
+                if component.next_start == 0.0:
+                    quick = now - component.started_at < STABLE_AFTER_S
+                    doubled = min(max(component.pause_s * 2, RESTART_PAUSE_S), RESTART_PAUSE_MAX_S)
+                    component.pause_s = doubled if quick else 0.0
+                    component.next_start = now + component.pause_s
+                    later = f" in {component.pause_s:g} s" if component.pause_s else ""
                     print(
-                        f"cabin: {component.name} exited with code {process.returncode}; restarting",
+                        f"cabin: {component.name} exited with code {process.returncode}; restarting{later}",
                         file=sys.stderr,
                         flush=True,
                     )
-                    component.restarts += 1
-                    self._spawn(component)
-                    try:
-                        self._wait_healthy(component)
-                    except SupervisorError as exc:
-                        print(f"cabin: {exc}", file=sys.stderr, flush=True)
+                if now < component.next_start:
+                    continue
+                component.next_start = 0.0
+                try:
+                    check_ports([component])
+                except PortInUseError as exc:
+                    print(f"cabin: cannot restart {component.name}: {exc}", file=sys.stderr, flush=True)
+                    component.started_at = now  # counts as a failed start: the next try waits longer
+                    continue
+                component.restarts += 1
+                self._spawn(component)
+                try:
+                    self._wait_healthy(component)
+                except SupervisorError as exc:
+                    print(f"cabin: {exc}", file=sys.stderr, flush=True)
             time.sleep(poll_s)
 
     def request_stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
         self._stopping = True
+
+    def handle_signals(self) -> None:
+        """SIGINT, SIGTERM and SIGHUP (a closed terminal) stop the stack (call from the main thread)."""
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, self.request_stop)
 
     def stop(self, grace_s: float = 5.0) -> None:
         self._stopping = True
@@ -162,8 +320,7 @@ class Supervisor:
                 process.wait()
 
     def run_forever(self) -> None:
-        signal.signal(signal.SIGINT, self.request_stop)
-        signal.signal(signal.SIGTERM, self.request_stop)
+        self.handle_signals()
         try:
             self.watch()
         finally:

@@ -24,6 +24,7 @@ from agents.hosting.guards import (
     DEFAULT_MAX_BODY_BYTES,
     MIN_BODY_BYTES,
     BodySizeLimitMiddleware,
+    ErrorStatusMiddleware,
     JsonContentTypeMiddleware,
     JsonMediaTypeMiddleware,
 )
@@ -178,6 +179,7 @@ def build_agent_app(
         Middleware(JsonContentTypeMiddleware, jsonrpc_path=JSONRPC_PATH),
         Middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes, jsonrpc_path=JSONRPC_PATH),
         Middleware(JsonMediaTypeMiddleware),
+        Middleware(ErrorStatusMiddleware, jsonrpc_path=JSONRPC_PATH),
     ]
     if tokens:
         middleware.insert(

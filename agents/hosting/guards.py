@@ -17,8 +17,10 @@ from agents.hosting.errors import ConfigurationError
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
+    "HTTP_STATUS_BY_REASON",
     "MIN_BODY_BYTES",
     "BodySizeLimitMiddleware",
+    "ErrorStatusMiddleware",
     "JsonContentTypeMiddleware",
     "JsonMediaTypeMiddleware",
 ]
@@ -31,6 +33,9 @@ MIN_BODY_BYTES = 1024
 
 _INVALID_REQUEST = -32600
 _CONTENT_TYPE_NOT_SUPPORTED = -32005
+
+HTTP_STATUS_BY_REASON = {"TASK_NOT_CANCELABLE": 409, "CONTENT_TYPE_NOT_SUPPORTED": 415}
+"""HTTP+JSON statuses the A2A spec (section 11.6) gives these errors, where the SDK answers 400."""
 
 
 async def _refuse(
@@ -161,6 +166,59 @@ class JsonContentTypeMiddleware:
                 )
                 return
         await self._app(scope, receive, send)
+
+
+class ErrorStatusMiddleware:
+    """ASGI middleware that gives HTTP+JSON error answers the status the spec names for their reason.
+
+    The SDK answers TaskNotCancelable and ContentTypeNotSupported with HTTP 400; the spec says 409
+    and 415 (`HTTP_STATUS_BY_REASON`). A 400 answer outside the JSON-RPC path is read (it is small),
+    and when its `google.rpc.ErrorInfo` reason is one of those, its status and `error.code` are set.
+    """
+
+    def __init__(self, app: ASGIApp, *, jsonrpc_path: str) -> None:
+        self._app = app
+        self._jsonrpc_path = jsonrpc_path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] == self._jsonrpc_path:
+            await self._app(scope, receive, send)
+            return
+        held: Message | None = None
+        chunks: list[bytes] = []
+
+        async def remap(message: Message) -> None:
+            nonlocal held
+            if message["type"] == "http.response.start" and message["status"] == 400:
+                held = message
+                return
+            if held is None or message["type"] != "http.response.body":
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            start, body = _restatus(held, b"".join(chunks))
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+
+        await self._app(scope, receive, remap)
+
+
+def _restatus(start: Message, body: bytes) -> tuple[Message, bytes]:
+    try:
+        error = json.loads(body)["error"]
+        reasons = [d.get("reason") for d in error.get("details", []) if isinstance(d, dict)]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return start, body
+    status = next((HTTP_STATUS_BY_REASON[r] for r in reasons if r in HTTP_STATUS_BY_REASON), None)
+    if status is None:
+        return start, body
+    error["code"] = status
+    body = json.dumps({"error": error}, separators=(",", ":")).encode()
+    headers = MutableHeaders(raw=list(start.get("headers", [])))
+    headers["content-length"] = str(len(body))
+    return {**start, "status": status, "headers": headers.raw}, body
 
 
 class JsonMediaTypeMiddleware:

@@ -395,6 +395,26 @@ async def test_raw_file_part_to_a_text_agent_is_content_type_not_supported(http:
     assert "part 1 is a raw file part" in body["error"]["message"]
 
 
+async def test_a_raw_file_part_over_http_json_is_415(http: httpx.AsyncClient) -> None:
+    message = user_message("look")
+    message["parts"].append({"raw": "iVBORw0KGgo=", "filename": "frame.png"})
+    rest = await http.post("/rest/message:send", json={"message": message}, headers=A2A_HEADERS)
+    stream = await http.post("/rest/message:stream", json={"message": message}, headers=A2A_HEADERS)
+
+    for response in (rest, stream):
+        assert response.status_code == 415, response.text
+        error = response.json()["error"]
+        assert (error["code"], error["details"][0]["reason"]) == (415, "CONTENT_TYPE_NOT_SUPPORTED")
+        assert "part 1 is a raw file part" in error["message"]
+
+
+async def test_other_http_json_errors_keep_their_status(http: httpx.AsyncClient) -> None:
+    bad = await http.post("/rest/message:send", json={"message": {"parts": []}}, headers=A2A_HEADERS)
+
+    assert bad.status_code == 400, bad.text
+    assert bad.json()["error"]["code"] == 400
+
+
 async def test_undeclared_media_type_is_content_type_not_supported(http: httpx.AsyncClient) -> None:
     message = user_message("look")
     message["parts"][0]["mediaType"] = "image/png"
@@ -432,8 +452,10 @@ async def test_cancelling_a_finished_task_is_task_not_cancelable(http: httpx.Asy
     rest = await http.post(f"/rest/tasks/{task['id']}:cancel", headers=A2A_HEADERS)
 
     assert body["error"]["code"] == -32002
-    assert rest.status_code == 400
+    assert rest.status_code == 409
+    assert rest.json()["error"]["code"] == 409
     assert rest.json()["error"]["details"][0]["reason"] == "TASK_NOT_CANCELABLE"
+    assert rest.headers["content-length"] == str(len(rest.content))
 
 
 async def test_push_notifications_are_not_supported(http: httpx.AsyncClient) -> None:
