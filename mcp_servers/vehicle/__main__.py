@@ -1,6 +1,7 @@
 """The vehicle MCP server on its own.
 
-``python -m mcp_servers.vehicle --transport stdio|http [--port 8701] [--state FILE] [--catalog VSS_JSON]``
+``python -m mcp_servers.vehicle --transport stdio|http [--port 8701] [--state FILE] [--persist FILE]
+[--audit FILE] [--catalog VSS_JSON]``
 """
 
 from __future__ import annotations
@@ -30,6 +31,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=["simulator", "kuksa"],
         default=None,
         help="default: kuksa when CABIN_KUKSA_ADDRESS is set, else the simulator",
+    )
+    parser.add_argument(
+        "--persist",
+        type=Path,
+        help="keep the simulated car's state in this JSON file across restarts: restored at start "
+        "(it wins over --state), written on every change",
     )
     parser.add_argument("--audit", type=Path, help="append-only audit log (JSONL); default: none")
     parser.add_argument(
@@ -65,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         state=args.state,
         backend=args.backend,
         audit=args.audit,
+        persist=args.persist,
         anti_pinch=args.anti_pinch,
     )
     try:
@@ -72,6 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     except VehicleError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if app.restored.restored:
+        print(
+            f"vehicle state restored from {app.restored.state_file} (saved {app.restored.saved_at})",
+            file=sys.stderr,
+        )
     if args.transport == "stdio":
         asyncio.run(app.run_stdio(client=args.client))
         return 0

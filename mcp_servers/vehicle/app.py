@@ -1,10 +1,11 @@
-"""Assembling a vehicle server from configuration: catalog, initial state, backend, guardrails, audit."""
+"""Assembling a vehicle server from configuration: catalog, initial state, backend, guardrails, audit,
+and the kept state of a simulated car (``--persist``)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,7 +21,7 @@ from .errors import StateFileError
 from .guardrails import DEFAULT_PROFILES, AuditLog, ClientProfile, Guardrails, default_rules
 from .server import build_server
 from .service import VehicleService
-from .state_file import load_state_file
+from .state_file import Restored, SavedState, StateKeeper, load_state_file
 
 #: Over HTTP without tokens (``--insecure``) every caller may write everything, but nobody is
 #: presumed to be a person in the car: calls must say so in their metadata (GR-18).
@@ -34,6 +35,7 @@ class VehicleConfig(BaseModel):
     state: Path | None = None
     backend: Literal["simulator", "kuksa"] | None = None
     audit: Path | None = None
+    persist: Path | None = None
     anti_pinch: bool = False
     confirmation_ttl_s: float = 30.0
 
@@ -44,29 +46,61 @@ class VehicleApp:
 
     service: VehicleService
     backend: VehicleBackend
+    keeper: StateKeeper | None = None
+    saved: SavedState | None = None
+    restored: Restored = field(default_factory=Restored)
 
     @classmethod
     def create(cls, config: VehicleConfig | None = None) -> VehicleApp:
+        """Build the service; a kept state (``persist``) wins over ``state``: it is the later one."""
         config = config or VehicleConfig()
         catalog = Catalog.load(config.catalog)
         initial = load_state_file(config.state, catalog) if config.state is not None else {}
-        backend = _backend(config, catalog, initial)
+        keeper = StateKeeper(config.persist, catalog) if config.persist is not None else None
+        saved = keeper.load() if keeper is not None else None
+        backend = _backend(config, catalog, saved.current if saved is not None else initial)
+        if keeper is not None:
+            if not backend.is_simulated:
+                raise StateFileError(
+                    f"{config.persist}: --persist keeps a simulated car's state; this backend is a real car"
+                )
+            keeper.backend = backend
         guardrails = Guardrails(
             catalog, default_rules(anti_pinch=config.anti_pinch), confirmation_ttl_s=config.confirmation_ttl_s
         )
         audit = AuditLog(config.audit) if config.audit is not None else AuditLog(None)
-        return cls(VehicleService(backend, guardrails, audit), backend)
+        service = VehicleService(backend, guardrails, audit)
+        if keeper is not None:
+            service.after_change.append(keeper.save)
+        restored = keeper.restored if keeper is not None else Restored()
+        return cls(service, backend, keeper, saved, restored)
 
     def _clock_jobs(self) -> list[Callable[[], Coroutine[Any, Any, None]]]:
+        jobs: list[Callable[[], Coroutine[Any, Any, None]]] = []
         if isinstance(self.backend, SimulatorBackend):
-            return [self.backend.run_realtime]
-        return []
+            jobs.append(self.backend.run_realtime)
+        if self.keeper is not None:
+            jobs.append(self._keep_state)
+        return jobs
+
+    async def _keep_state(self) -> None:
+        assert self.keeper is not None
+        if self.saved is not None:
+            await self.keeper.restore_targets(self.saved)
+        await self.keeper.save()
+        await self.keeper.run()
 
     def mcp(
         self, client: ClientProfile | str = "operator", tokens: Mapping[str, str] | None = None
     ) -> MCPServer[Any]:
         profiles = {token: DEFAULT_PROFILES[name] for token, name in (tokens or {}).items()}
-        return build_server(self.service, client=client, tokens=profiles, background=self._clock_jobs())
+        return build_server(
+            self.service,
+            client=client,
+            tokens=profiles,
+            background=self._clock_jobs(),
+            status=self.restored,
+        )
 
     async def run_stdio(self, client: str = "operator") -> None:
         await self.mcp(client=client).run_stdio_async()

@@ -7,7 +7,8 @@
     ├── InvalidValue            a value that does not fit the signal's datatype, range or allowed list
     ├── BackendError            the vehicle backend failed (connection lost, broker error)
     │   └── BackendReadOnly     the backend does not accept direct value injection (a real vehicle)
-    └── ConfirmationError       a confirmation token is unknown, malformed, used or expired
+    ├── ConfirmationError       a confirmation token is unknown, malformed, used or expired
+    └── TurnClosed              a write under a turn id the orchestrator has already closed
 
 At the MCP edge every one of these becomes a tool error whose text names the path, the rule and the
 reason; the server keeps serving.
@@ -62,3 +63,7 @@ class ConfirmationError(VehicleError):
     def __init__(self, message: str, expired: object | None = None) -> None:
         super().__init__(message)
         self.expired = expired
+
+
+class TurnClosed(VehicleError):
+    """The write's turn has ended (the orchestrator read back what it applied): nothing more is done."""

@@ -20,16 +20,19 @@ from typing import Annotated, Any, Literal
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp.server.subscriptions import InMemorySubscriptionBus, ResourceUpdated
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
+from mcp_servers.protocol import StrictMCPServer
+
 from . import tools as t
 from .catalog import Value
-from .errors import VehicleError
+from .errors import UnknownSignal, VehicleError
 from .guardrails import DEFAULT_PROFILES, CallContext, ClientProfile
-from .service import SignalInfo, VehicleService, WriteResult
+from .service import SignalInfo, TurnWrites, VehicleService, WriteResult
+from .state_file import Restored
 
 READ_ONLY = ToolAnnotations(
     readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False
@@ -41,6 +44,13 @@ RELATIVE = ToolAnnotations(
 DESTRUCTIVE = ToolAnnotations(
     readOnlyHint=False, destructiveHint=True, idempotentHint=True, openWorldHint=False
 )
+
+#: Clients that act for the stack itself rather than for one agent: they may inject simulator values
+#: and read back what a turn wrote.
+OPERATOR_CLIENTS = frozenset({"operator", "local"})
+
+#: The resource that says how the server started (a kept state restored, or the car reset).
+STATUS_URI = "cabin://vehicle/status"
 
 #: The signals each tool writes (glob patterns), so tools can be listed with the rules that guard them.
 WRITES: dict[str, tuple[str, ...]] = {
@@ -103,9 +113,11 @@ class VehicleMCP:
         client: ClientProfile | str = "operator",
         tokens: Mapping[str, ClientProfile] | None = None,
         background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
+        status: Restored | None = None,
     ) -> None:
         self.service = service
         self.background = list(background)
+        self.status = status if status is not None else Restored()
         self.default_client = DEFAULT_PROFILES[client] if isinstance(client, str) else client
         self.tokens = dict(tokens or {})
         self.bus = InMemorySubscriptionBus()
@@ -171,7 +183,7 @@ class VehicleMCP:
         return self.call_context(ctx).seat or "driver"
 
     def _build(self) -> MCPServer[Any]:
-        server: MCPServer[Any] = MCPServer(
+        server: MCPServer[Any] = StrictMCPServer(
             name="cabin-vehicle",
             title="cabin vehicle signals",
             instructions=INSTRUCTIONS,
@@ -219,6 +231,11 @@ class VehicleMCP:
             confirm_token: ConfirmToken = None,
         ) -> WriteResult:
             """Request new actuator targets. All-or-nothing unless _meta cabin/best_effort is true."""
+            if not values and confirm_token is None:
+                raise ToolError(
+                    "values is empty: give at least one {VSS path: value} "
+                    "(or confirm_token to confirm a pending request)"
+                )
             return await self._write(
                 ctx, t.WriteSpec(values=dict(values)), "set_signals", {"values": values}, confirm_token
             )
@@ -515,15 +532,29 @@ class VehicleMCP:
             """Set current values in the simulator (demos, scenario timelines); operator only, refused on
             a real vehicle. This changes what the car reports, not what it is asked to do."""
             caller = self.call_context(ctx).client
-            if caller.client_id not in ("operator", "local"):
+            if caller.client_id not in OPERATOR_CLIENTS:
                 raise ToolError(f"client {caller.client_id!r} may not inject simulator values")
             try:
                 checked = service.catalog.coerce_all(values)
-                await service.backend.inject(checked)
+                await service.inject(checked, caller.client_id)
             except VehicleError as exc:
                 raise ToolError(str(exc)) from exc
-            service.audit.append("injected", values=checked, client=caller.client_id)
             return checked
+
+        @server.tool(annotations=SET)
+        async def turn_writes(
+            ctx: Context[Any],
+            turn_id: Annotated[str, Field(min_length=1, max_length=200, description="the turn's id")],
+            close: Annotated[
+                bool, Field(description="end the turn: later writes under its id are refused")
+            ] = False,
+        ) -> TurnWrites:
+            """What a turn wrote to the car, from the audit (operator only). With close, no write under
+            this turn id is accepted afterwards: the orchestrator reports exactly what was done."""
+            caller = self.call_context(ctx).client
+            if caller.client_id not in OPERATOR_CLIENTS:
+                raise ToolError(f"client {caller.client_id!r} may not read the audit")
+            return await service.turn_writes(turn_id, close=close)
 
         @server.resource(
             "vss://{path}", mime_type="application/json", description="current value of a VSS signal"
@@ -531,10 +562,22 @@ class VehicleMCP:
         async def signal_resource(path: str) -> str:
             try:
                 signal = service.catalog.get(path)
+            except UnknownSignal as exc:
+                raise ResourceNotFoundError(str(exc)) from exc
+            try:
                 value = (await service.backend.get_current([path]))[path]
             except VehicleError as exc:
                 raise ResourceError(str(exc)) from exc
             return json.dumps({**signal.describe(), "value": value})
+
+        @server.resource(
+            STATUS_URI,
+            mime_type="application/json",
+            description="how the vehicle server started: simulated or not, and whether a kept state "
+            "was restored or the simulated car was reset",
+        )
+        def status_resource() -> str:
+            return json.dumps({"simulated": service.backend.is_simulated, **self.status.model_dump()})
 
         return server
 
@@ -545,7 +588,9 @@ def build_server(
     client: ClientProfile | str = "operator",
     tokens: Mapping[str, ClientProfile] | None = None,
     background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
+    status: Restored | None = None,
 ) -> MCPServer[Any]:
     """The MCP server for ``service``; in memory and over stdio it serves ``client``. ``background``
-    jobs (a simulator's real-time clock) run while the server runs."""
-    return VehicleMCP(service, client=client, tokens=tokens, background=background).server
+    jobs (a simulator's real-time clock, keeping its state) run while the server runs; ``status``
+    (how it started) is served at :data:`STATUS_URI`."""
+    return VehicleMCP(service, client=client, tokens=tokens, background=background, status=status).server

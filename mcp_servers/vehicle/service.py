@@ -2,21 +2,33 @@
 
 Every write of every tool goes through :meth:`VehicleService.write`, which holds one lock from the
 state read through the guardrail check to the backend write, so no other write can slip in between
-the check and the act.
+the check and the act. The audit is written ahead: an ``intent`` record is on disk before the backend
+is asked to change anything, its outcome after (see :mod:`.guardrails.audit`).
+
+Turns: a call's ``cabin/turn_id`` is the idempotency key of its writes. The same request (tool,
+arguments, confirmation token, client, seat, origin) repeated within one turn is answered with the
+first answer and never applied twice. :meth:`VehicleService.turn_writes` tells the orchestrator what a
+turn applied, and with ``close`` ends the turn: a write that arrives later under its id is refused
+(an agent that timed out cannot act after the person was told it did not respond).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+import json
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from .backends.base import VehicleBackend
 from .catalog import Catalog, Value
-from .errors import ConfirmationError
+from .errors import BackendError, ConfirmationError, TurnClosed
 from .guardrails import AuditLog, CallContext, Guardrails, PendingConfirmation, Verdict
+from .guardrails.audit import APPLIED_DECISIONS, read_audit
 from .guardrails.context import DrivingState
 from .guardrails.rules import ComfortBounds
 
@@ -77,6 +89,105 @@ class SignalInfo(BaseModel):
     writable: bool = Field(description="True when this caller may request a new target for the signal")
 
 
+class AppliedWrite(BaseModel):
+    """One write the backend took, as the audit recorded it."""
+
+    seq: int = Field(description="the audit record's seq")
+    tool: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    values: dict[str, Value] = Field(description="{VSS path: value written}")
+    client: str
+    seat: str | None = None
+    decision: Literal["applied", "confirmed"]
+
+
+class TurnWrites(BaseModel):
+    """What one turn wrote to the car (``turn_writes``)."""
+
+    turn_id: str
+    applied: list[AppliedWrite] = Field(default_factory=list)
+    closed: bool = Field(description="true when writes under this turn id are refused from now on")
+    source: Literal["memory", "audit", "none"] = Field(
+        description="where the answer comes from: this process's record of recent turns, the audit file "
+        "(an older turn, or one from before a restart), or none (nothing is known of the turn)"
+    )
+
+
+#: Turns remembered for idempotency and read-back: at most this many, each at most this long.
+TURN_MEMORY = 512
+TURN_TTL_S = 600.0
+
+
+@dataclass
+class _Turn:
+    started: float
+    results: dict[str, WriteResult] = field(default_factory=dict)
+    applied: list[AppliedWrite] = field(default_factory=list)
+    closed: bool = False
+
+
+class TurnLedger:
+    """The writes of recent turns, by turn id: each request's result (the idempotency key's answer)
+    and what was applied. Bounded: the ``capacity`` most recently used turns, each for ``ttl_s``."""
+
+    def __init__(self, capacity: int = TURN_MEMORY, ttl_s: float = TURN_TTL_S) -> None:
+        self.capacity = capacity
+        self.ttl_s = ttl_s
+        self._turns: OrderedDict[str, _Turn] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._turns)
+
+    def get(self, turn_id: str) -> _Turn | None:
+        self._expire()
+        turn = self._turns.get(turn_id)
+        if turn is not None:
+            self._turns.move_to_end(turn_id)
+        return turn
+
+    def open(self, turn_id: str) -> _Turn:
+        turn = self.get(turn_id)
+        if turn is None:
+            turn = self._turns[turn_id] = _Turn(started=time.monotonic())
+            while len(self._turns) > self.capacity:
+                self._turns.popitem(last=False)
+        return turn
+
+    def _expire(self) -> None:
+        horizon = time.monotonic() - self.ttl_s
+        while self._turns:
+            oldest = next(iter(self._turns.values()))
+            if oldest.started >= horizon:
+                break
+            self._turns.popitem(last=False)
+
+
+def request_key(
+    ctx: CallContext,
+    tool: str,
+    arguments: Mapping[str, object],
+    values: Mapping[str, object],
+    deltas: Mapping[str, float] | None,
+    confirm_token: str | None,
+) -> str:
+    """The idempotency key of a write request within its turn."""
+    return json.dumps(
+        [
+            ctx.client.client_id,
+            ctx.seat,
+            ctx.origin,
+            ctx.best_effort,
+            tool,
+            dict(arguments),
+            dict(values),
+            dict(deltas or {}),
+            confirm_token,
+        ],
+        sort_keys=True,
+        default=str,
+    )
+
+
 class VehicleService:
     """Reads and guarded writes on one vehicle backend."""
 
@@ -90,6 +201,9 @@ class VehicleService:
         self.catalog: Catalog = backend.catalog
         self.guardrails = guardrails if guardrails is not None else Guardrails(self.catalog)
         self.audit = audit if audit is not None else AuditLog(None)
+        self.turns = TurnLedger()
+        self.after_change: list[Callable[[], Awaitable[None]]] = []
+        """Called (under the write lock) after every change the backend took: persistence hooks."""
         self._lock = asyncio.Lock()
 
     # -- reading -------------------------------------------------------------------------------------
@@ -135,36 +249,69 @@ class VehicleService:
         confirmation (every rule is checked again now)."""
         arguments = dict(arguments or {})
         async with self._lock:
-            requested: dict[str, object] = dict(values)
-            relative: frozenset[str] = frozenset(deltas or ())
-            confirmed_rules: frozenset[str] = frozenset()
-            confirming = confirm_token is not None
-            # Redeem before sweeping, so an expired token is reported (and audited) as expired.
-            pending = self._redeem(confirm_token, ctx) if confirming else None
-            for expired in self.guardrails.expire_pending():
-                self._audit_expired(expired)
-            if pending is not None:
-                if requested and requested != pending.values:
-                    raise ConfirmationError(
-                        "the request differs from the one that was confirmed; ask for a new confirmation"
-                    )
-                requested, relative, confirmed_rules = (
-                    dict(pending.values),
-                    pending.relative,
-                    pending.rule_ids,
+            turn = self.turns.open(ctx.turn_id) if ctx.turn_id is not None else None
+            key = request_key(ctx, tool, arguments, values, deltas, confirm_token)
+            if turn is not None and turn.closed:
+                self.audit.append(
+                    "refused",
+                    values=dict(values),
+                    reasons=[{"reason": "the turn has ended"}],
+                    tool=tool,
+                    arguments=arguments,
+                    client=ctx.client.client_id,
+                    seat=ctx.seat,
+                    origin=ctx.origin,
+                    turn_id=ctx.turn_id,
                 )
-                deltas = None
-            paths = self.guardrails.context_paths([*requested, *(deltas or {})])
-            current = await self.backend.get_current(paths)
-            target = await self.backend.get_target(paths)
-            if deltas:
-                requested.update(self._resolve_deltas(deltas, current, target))
-            evaluation = self.guardrails.evaluate(
-                requested, current, target, ctx, relative=relative, confirmed_rules=confirmed_rules
-            )
-            result = await self._decide(evaluation, requested, ctx, relative, tool, arguments, confirming)
-            result.driving_state = DrivingState.of(current).value
+                raise TurnClosed(f"turn {ctx.turn_id} has ended: its writes are no longer accepted")
+            if turn is not None and key in turn.results:
+                # The same request again within the turn: the first answer, nothing applied twice.
+                return turn.results[key].model_copy(deep=True)
+            result = await self._write_locked(values, ctx, deltas, confirm_token, tool, arguments, turn)
+            if turn is not None:
+                turn.results[key] = result.model_copy(deep=True)
             return result
+
+    async def _write_locked(
+        self,
+        values: Mapping[str, object],
+        ctx: CallContext,
+        deltas: Mapping[str, float] | None,
+        confirm_token: str | None,
+        tool: str,
+        arguments: dict[str, object],
+        turn: _Turn | None,
+    ) -> WriteResult:
+        requested: dict[str, object] = dict(values)
+        relative: frozenset[str] = frozenset(deltas or ())
+        confirmed_rules: frozenset[str] = frozenset()
+        confirming = confirm_token is not None
+        # Redeem before sweeping, so an expired token is reported (and audited) as expired.
+        pending = self._redeem(confirm_token, ctx) if confirming else None
+        for expired in self.guardrails.expire_pending():
+            self._audit_expired(expired)
+        if pending is not None:
+            if requested and requested != pending.values:
+                raise ConfirmationError(
+                    "the request differs from the one that was confirmed; ask for a new confirmation"
+                )
+            requested, relative, confirmed_rules = (
+                dict(pending.values),
+                pending.relative,
+                pending.rule_ids,
+            )
+            deltas = None
+        paths = self.guardrails.context_paths([*requested, *(deltas or {})])
+        current = await self.backend.get_current(paths)
+        target = await self.backend.get_target(paths)
+        if deltas:
+            requested.update(self._resolve_deltas(deltas, current, target))
+        evaluation = self.guardrails.evaluate(
+            requested, current, target, ctx, relative=relative, confirmed_rules=confirmed_rules
+        )
+        result = await self._decide(evaluation, requested, ctx, relative, tool, arguments, confirming, turn)
+        result.driving_state = DrivingState.of(current).value
+        return result
 
     async def _decide(
         self,
@@ -175,6 +322,7 @@ class VehicleService:
         tool: str,
         arguments: dict[str, object],
         confirming: bool,
+        turn: _Turn | None,
     ) -> WriteResult:
         refusals: list[Verdict] = evaluation.refusals
         confirmations: list[Verdict] = evaluation.confirmations
@@ -240,10 +388,88 @@ class VehicleService:
                 **common,
             )
         if to_apply:
-            await self.backend.set_targets(to_apply)
-            self.guardrails.record_applied(to_apply, ctx)
-            self.audit.append("confirmed" if confirming else "applied", values=to_apply, **common)
+            await self._apply(to_apply, ctx, "confirmed" if confirming else "applied", common, turn)
         return WriteResult(applied=to_apply, refused=refused, needs_confirmation=needs)
+
+    async def _apply(
+        self,
+        values: dict[str, Value],
+        ctx: CallContext,
+        decision: Literal["applied", "confirmed"],
+        common: dict[str, Any],
+        turn: _Turn | None,
+    ) -> None:
+        """Write ahead, act, then record the outcome: a crash in between leaves the intent on disk."""
+        intent = self.audit.append("intent", values=values, **common)
+        try:
+            await self.backend.set_targets(values)
+        except BackendError as exc:
+            self.audit.append("failed", values=values, intent_seq=intent["seq"], error=str(exc), **common)
+            raise
+        self.guardrails.record_applied(values, ctx)
+        record = self.audit.append(decision, values=values, intent_seq=intent["seq"], **common)
+        if turn is not None:
+            turn.applied.append(
+                AppliedWrite(
+                    seq=record["seq"],
+                    tool=common["tool"],
+                    arguments=common["arguments"],
+                    values=values,
+                    client=common["client"],
+                    seat=common["seat"],
+                    decision=decision,
+                )
+            )
+        await self.changed()
+
+    async def changed(self) -> None:
+        """Run the :attr:`after_change` hooks (the caller holds the write lock or owns the change)."""
+        for hook in self.after_change:
+            await hook()
+
+    async def inject(self, values: Mapping[str, Value], client: str) -> None:
+        """Set current values in a simulated car (audited; refused by a real one)."""
+        async with self._lock:
+            await self.backend.inject(values)
+            self.audit.append("injected", values=dict(values), client=client)
+            await self.changed()
+
+    async def turn_writes(self, turn_id: str, *, close: bool = False) -> TurnWrites:
+        """What ``turn_id`` applied. Waits for a write in progress; with ``close`` no later write under
+        this turn id is accepted. A turn this process no longer remembers (or never saw: the server
+        restarted) is looked up in the audit file."""
+        async with self._lock:
+            turn = self.turns.get(turn_id)
+            if turn is None and close:
+                turn = self.turns.open(turn_id)
+            if turn is not None and close:
+                turn.closed = True
+            if turn is not None and turn.applied:
+                applied = [w.model_copy() for w in turn.applied]
+                return TurnWrites(turn_id=turn_id, applied=applied, closed=turn.closed, source="memory")
+            from_audit = self._applied_in_audit(turn_id)
+            closed = turn is not None and turn.closed
+            if from_audit is None:
+                return TurnWrites(turn_id=turn_id, closed=closed, source="memory" if turn else "none")
+            return TurnWrites(turn_id=turn_id, applied=from_audit, closed=closed, source="audit")
+
+    def _applied_in_audit(self, turn_id: str) -> list[AppliedWrite] | None:
+        if self.audit.path is None or not self.audit.path.exists():
+            return None
+        applied = [
+            AppliedWrite(
+                seq=r["seq"],
+                tool=str(r.get("tool", "")),
+                arguments=dict(r.get("arguments") or {}),
+                values=dict(r.get("values") or {}),
+                client=str(r.get("client", "")),
+                seat=r.get("seat"),
+                decision=r["decision"],
+            )
+            for r in read_audit(self.audit.path)
+            if r.get("turn_id") == turn_id and r.get("decision") in APPLIED_DECISIONS
+        ]
+        return applied or None
 
     def _redeem(self, token: str | None, ctx: CallContext) -> PendingConfirmation:
         try:

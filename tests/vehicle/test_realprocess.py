@@ -148,4 +148,8 @@ async def test_audit_survives_kill_9(http_server: dict[str, Any]) -> None:
     records = read_audit(http_server["audit"])
     assert len(records) >= acknowledged
     assert [r["seq"] for r in records[:acknowledged]] == list(range(1, acknowledged + 1))
-    assert {r["decision"] for r in records} <= {"applied", "refused"}
+    assert {r["decision"] for r in records} <= {"intent", "applied", "refused"}
+    # Write-ahead: every applied write names the intent record written before it.
+    intents = {r["seq"] for r in records if r["decision"] == "intent"}
+    applied = [r for r in records if r["decision"] == "applied"]
+    assert applied and all(r["intent_seq"] in intents and r["intent_seq"] < r["seq"] for r in applied)

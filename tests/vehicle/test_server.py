@@ -16,9 +16,10 @@ from .conftest import DRIVER, IDLING, MOVING, call
 async def test_tools_have_schemas_and_annotations(client: Client) -> None:
     tools = {t.name: t for t in (await client.list_tools()).tools}
     assert {"list_signals", "get_signals", "set_signals"} <= set(tools)
-    task_tools = set(tools) - {"list_signals", "get_signals", "set_signals", "simulate_signals"}
+    not_writes = {"list_signals", "get_signals", "simulate_signals", "turn_writes"}
+    task_tools = set(tools) - not_writes - {"set_signals"}
     assert len(task_tools) >= 12
-    assert set(WRITES) == set(tools) - {"list_signals", "get_signals", "simulate_signals"}
+    assert set(WRITES) == set(tools) - not_writes
     for name, tool in tools.items():
         assert tool.output_schema is not None, name
         assert tool.annotations is not None, name

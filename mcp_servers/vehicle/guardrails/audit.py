@@ -1,9 +1,23 @@
-"""GR-20: the append-only audit log of every guardrail decision.
+"""GR-20: the append-only audit log of every guardrail decision, written ahead of every actuation.
 
 One JSON object per line. Each record is written, flushed and ``fsync``-ed before the decision is
 acknowledged to the caller, so a record the caller saw survives a crash or ``kill -9``. When the file
 grows past ``max_bytes`` it is rotated (``audit.jsonl`` -> ``audit.jsonl.1`` -> ...), keeping
 ``backups`` old files.
+
+Write-ahead: before the backend is asked to change anything, an ``intent`` record with the values
+about to be written is on disk. After the backend call its outcome follows: ``applied`` (or
+``confirmed``) when the backend took the values, ``failed`` when it raised. The outcome record
+carries ``intent_seq``, the ``seq`` of its intent. A reader pairs them by that field:
+
+- an intent with an outcome record: the outcome says what happened;
+- an intent with none (the process died between the two): the write may or may not have reached
+  the car. Treat it as *possibly applied* and compare with the vehicle's current state.
+
+``seq`` increases by one per record and stays monotonic across restarts of the same file: at open
+the last ``seq`` is read back from the file, or from the newest rotated file when the current one
+holds no complete record. A torn last line (a crash in the middle of a write) is left alone and
+ended with a newline, so the next record starts on a line of its own; :func:`read_audit` skips it.
 """
 
 from __future__ import annotations
@@ -16,7 +30,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-Decision = Literal["applied", "refused", "needs_confirmation", "confirmed", "expired", "injected"]
+Decision = Literal[
+    "intent", "applied", "refused", "needs_confirmation", "confirmed", "failed", "expired", "injected"
+]
+#: Decisions that record a change the backend took.
+APPLIED_DECISIONS: frozenset[str] = frozenset({"applied", "confirmed"})
+
+_TAIL_CHUNK = 64 * 1024
 
 
 class AuditLog:
@@ -33,11 +53,31 @@ class AuditLog:
         """The records of this process when no file is configured (tests, ``cabin ask``)."""
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._seq = self._last_seq()
             self._open()
+
+    @property
+    def seq(self) -> int:
+        """The ``seq`` of the last record written (0 before the first)."""
+        return self._seq
+
+    def _last_seq(self) -> int:
+        assert self.path is not None
+        candidates = [self.path, *(self.path.with_name(f"{self.path.name}.{i}") for i in (1, 2))]
+        for file in candidates:
+            found = _last_seq_of(file)
+            if found is not None:
+                return found
+        return 0
 
     def _open(self) -> None:
         assert self.path is not None
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        size = os.fstat(self._fd).st_size
+        if size and os.pread(self._fd, 1, size - 1) != b"\n":
+            # A record torn by a crash: end its line so the next record does not join it.
+            os.write(self._fd, b"\n")
+            os.fsync(self._fd)
 
     def append(self, decision: Decision, **fields: Any) -> dict[str, Any]:
         """Write one record durably and return it."""
@@ -71,12 +111,56 @@ class AuditLog:
                 self._fd = None
 
 
+def _last_seq_of(file: Path) -> int | None:
+    """The ``seq`` of the last complete record of ``file`` (None when it has none or does not exist)."""
+    try:
+        handle = file.open("rb")
+    except FileNotFoundError:
+        return None
+    with handle:
+        end = handle.seek(0, os.SEEK_END)
+        position = end
+        tail = b""
+        while position > 0:
+            step = min(_TAIL_CHUNK, position)
+            position -= step
+            handle.seek(position)
+            tail = handle.read(step) + tail
+            lines = tail.split(b"\n")
+            # The first piece may be the end of a line that starts before this chunk: parse it only
+            # when the chunk began at the start of the file.
+            complete = lines if position == 0 else lines[1:]
+            for line in reversed(complete):
+                seq = _seq_of(line)
+                if seq is not None:
+                    return seq
+            tail = lines[0] if position > 0 else b""
+    return None
+
+
+def _seq_of(line: bytes) -> int | None:
+    try:
+        record = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    seq = record.get("seq") if isinstance(record, dict) else None
+    return seq if isinstance(seq, int) and not isinstance(seq, bool) else None
+
+
 def read_audit(path: str | Path) -> list[Mapping[str, Any]]:
-    """All complete records of an audit file (a torn last line after a crash is skipped)."""
+    """All complete records of an audit file (a torn line after a crash is skipped)."""
     records: list[Mapping[str, Any]] = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
+    for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines():
         try:
-            records.append(json.loads(line))
+            record = json.loads(line)
         except json.JSONDecodeError:
             continue
+        if isinstance(record, dict):
+            records.append(record)
     return records
+
+
+def unfinished_intents(records: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The intent records no outcome record names (``intent_seq``): writes a crash left unresolved."""
+    resolved = {r.get("intent_seq") for r in records if r.get("decision") != "intent"}
+    return [r for r in records if r.get("decision") == "intent" and r.get("seq") not in resolved]
