@@ -1,25 +1,69 @@
-"""The front-end HTTP API (CONTRACTS.md §4), the web cockpit, and the orchestrator's own A2A door."""
+"""The front-end HTTP API (CONTRACTS.md §4), the web cockpit, and the orchestrator's own A2A door.
+
+Every error answer of the API is an :class:`~orchestrator.models.ErrorBody`, whichever layer gives
+it: the guard in front (:mod:`orchestrator.access`: 401, 403, 413, 421), validation (422), a declared
+path asked with an undeclared method (405, with ``Allow``), an unknown ``/v1`` path (404), or a handler.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterable, Mapping
 from importlib import resources
 from typing import Any
 
-from fastapi import Body, FastAPI, HTTPException, Query, Request
+from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from google.protobuf import json_format
 from sse_starlette import EventSourceResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
 
 from agents.hosting import AgentSpec, CabinExecutor, Reply, SkillSpec, build_agent_app
 from agents.hosting.messages import AgentRequest, Outcome
 
+from .access import (
+    LOGIN_CODE_TTL_S,
+    SESSION_COOKIE,
+    SESSION_TTL_S,
+    FrontEndAccess,
+    FrontEndGuard,
+    error_body,
+)
 from .dialogue import UnknownSession
-from .models import AgentInfo, TurnResult, Utterance
+from .models import AgentInfo, ErrorBody, Health, LoginLink, StateWrite, TurnResult, Utterance, printable
 from .turn import Orchestrator
 from .vehicle import VehicleAccess, VehicleStateError
+
+logger = logging.getLogger(__name__)
+
+HEALTH_TIMEOUT_S = 5.0
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
+
+_DESCRIPTIONS = {
+    401: "no valid front-end token or session cookie",
+    403: "refused: a request from another web origin, or a login code that is not valid",
+    404: "not found",
+    409: "conflict with the vehicle's state (a real car takes no simulated values)",
+    413: "request body larger than the cap",
+    415: "request body not JSON",
+    421: "Host header names another server",
+    422: "malformed request: each bad field is named",
+    502: "the vehicle server failed the request",
+    503: "the vehicle server is not answering",
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for error statuses, all with the one error model."""
+    return {status: {"model": ErrorBody, "description": _DESCRIPTIONS[status]} for status in statuses}
+
+
+GUARDED = (401, 413, 421)
+"""What the guard may answer on any /v1 operation; state-changing ones add 403."""
 
 ORCHESTRATOR_SPEC = AgentSpec(
     name="cabin",
@@ -63,25 +107,48 @@ def create_app(
     orchestrator: Orchestrator,
     vehicle: VehicleAccess,
     *,
+    front_end_token: str | None,
     base_url: str = "http://127.0.0.1:8700",
     a2a_token: str | None = None,
     ui: bool = True,
+    hosts: Iterable[str] = (),
 ) -> FastAPI:
+    """The orchestrator's app. ``front_end_token`` is required on every ``/v1`` path (``None``: insecure
+    mode, no credential checked); ``base_url``'s host and ``hosts`` are accepted in ``Host`` besides
+    the loopback names."""
+    access = FrontEndAccess(front_end_token, hosts=[base_url.split("://", 1)[-1].split("/", 1)[0], *hosts])
     app = FastAPI(
         title="cabin orchestrator",
         version="0.1.0",
-        description="Front-end API of cabin: send what a person said, get the full account of the turn.",
+        description="Front-end API of cabin: send what a person said, get the full account of the turn. "
+        "Every /v1 operation needs the front-end token (`Authorization: Bearer`, the token in "
+        ".cabin/run/operator-token) or the cockpit's session cookie, unless the stack runs --insecure.",
     )
+    app.state.access = access
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [
-            {"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body", "message": e["msg"]}
-            for e in exc.errors()
-        ]
-        return JSONResponse({"detail": problems}, status_code=422)
+    async def _invalid(_: Request, exc: RequestValidationError) -> Response:
+        problems = [_problem(e) for e in exc.errors()]
+        detail = "; ".join(f"{field}: {message}" for field, message in problems)
+        return _error(422, detail, problems)
 
-    @app.post("/v1/utterances", response_model=TurnResult)
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> Response:
+        detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail, default=str)
+        return _error(exc.status_code, printable(detail), headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> Response:
+        return _error(500, "the orchestrator failed unexpectedly; see its log")
+
+    secured: list[dict[str, list[str]]] = [{"bearer": []}, {"session": []}]
+
+    @app.post(
+        "/v1/utterances",
+        response_model=TurnResult,
+        responses=errors(*GUARDED, 403, 404, 415, 422),
+        openapi_extra={"security": secured},
+    )
     async def utterances(utterance: Utterance) -> TurnResult:
         try:
             return await orchestrator.handle(utterance.text, utterance.seat, utterance.session_id)
@@ -90,26 +157,41 @@ def create_app(
                 404, f"unknown or expired session_id {utterance.session_id!r}; send null to start one"
             ) from exc
 
-    @app.get("/v1/vehicle/state")
-    async def vehicle_state(prefix: str = Query("Vehicle", max_length=200)) -> dict[str, Any]:
+    @app.get(
+        "/v1/vehicle/state",
+        responses=errors(*GUARDED, 404, 422, 502, 503),
+        openapi_extra={"security": secured},
+    )
+    async def vehicle_state(
+        prefix: str = Query("Vehicle", min_length=1, max_length=200, description="a VSS branch or path"),
+    ) -> dict[str, Any]:
         try:
             return await vehicle.state(prefix)
         except VehicleStateError as exc:
             raise HTTPException(exc.status, str(exc)) from exc
 
-    @app.put("/v1/vehicle/state")
-    async def put_vehicle_state(values: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
-        if not values:
-            raise HTTPException(422, "give at least one VSS path and value")
+    @app.put(
+        "/v1/vehicle/state",
+        responses=errors(*GUARDED, 403, 409, 415, 422, 502, 503),
+        openapi_extra={"security": secured},
+    )
+    async def put_vehicle_state(values: StateWrite) -> dict[str, Any]:
+        """Set current values in the simulator (sensors too), for demos and tests; 409 when the vehicle
+        server drives a real car."""
         try:
-            applied = await vehicle.inject(values)
+            applied = await vehicle.inject(dict(values.root))
         except VehicleStateError as exc:
             raise HTTPException(exc.status, str(exc)) from exc
         for key in applied:
             orchestrator.events.publish("state_change", "-", changes={key: applied[key]}, source="api")
         return {"applied": applied}
 
-    @app.get("/v1/agents", response_model=list[AgentInfo])
+    @app.get(
+        "/v1/agents",
+        response_model=list[AgentInfo],
+        responses=errors(*GUARDED),
+        openapi_extra={"security": secured},
+    )
     async def agents() -> list[AgentInfo]:
         await orchestrator.directory.refresh()
         return [
@@ -124,7 +206,19 @@ def create_app(
             for e in orchestrator.directory.entries
         ]
 
-    @app.get("/v1/events")
+    @app.get(
+        "/v1/events",
+        response_class=EventSourceResponse,
+        responses={
+            200: {
+                "description": "Server-Sent Events, one per routing decision, agent call, tool call, "
+                "guardrail verdict, state change and finished turn",
+                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            },
+            **errors(*GUARDED),
+        },
+        openapi_extra={"security": secured},
+    )
     async def events() -> EventSourceResponse:
         async def stream() -> AsyncIterator[dict[str, str]]:
             async for event in orchestrator.events.subscribe():
@@ -132,14 +226,67 @@ def create_app(
 
         return EventSourceResponse(stream(), ping=15)
 
-    @app.get("/healthz")
+    @app.post(
+        "/v1/login-codes",
+        status_code=201,
+        response_model=LoginLink,
+        responses=errors(*GUARDED, 403),
+        openapi_extra={"security": secured},
+    )
+    async def login_codes() -> LoginLink:
+        """A one-time login link for the cockpit (what `cabin run` and `cabin login` print)."""
+        code = access.new_login_code()
+        return LoginLink(url=f"{base_url.rstrip('/')}/login?code={code.code}", expires_in_s=LOGIN_CODE_TTL_S)
+
+    landing = "/" if ui else "/docs"
+
+    @app.get(
+        "/login",
+        response_class=RedirectResponse,
+        status_code=303,
+        responses={
+            303: {"description": "logged in: the session cookie is set, on to the cockpit"},
+            **errors(403, 413, 421, 422),
+        },
+    )
+    async def login(code: str = Query(min_length=1, max_length=100)) -> Response:
+        """Exchange a one-time login code for the cockpit's session cookie (HttpOnly, SameSite=Strict)."""
+        response = RedirectResponse(landing, status_code=303)
+        if access.insecure:
+            return response
+        session = access.redeem(code)
+        if session is None:
+            raise HTTPException(
+                403,
+                "this login link is not valid: it was used already, it expired, or the orchestrator "
+                "restarted since; run `cabin login` for a new one",
+            )
+        response.set_cookie(
+            SESSION_COOKIE, session, max_age=SESSION_TTL_S, httponly=True, samesite="strict", path="/"
+        )
+        return response
+
+    @app.get(
+        "/healthz",
+        response_model=Health,
+        responses={503: {"model": Health, "description": "a component does not answer"}, **errors(413, 421)},
+    )
     async def healthz() -> JSONResponse:
-        await orchestrator.directory.refresh()
+        problems: list[str] = []
+        try:
+            async with asyncio.timeout(HEALTH_TIMEOUT_S):
+                await orchestrator.directory.refresh()
+        except Exception as exc:  # a health check reports; it never fails
+            problems.append(f"the agent directory could not be refreshed ({type(exc).__name__})")
         agents = {e.name or e.url: e.healthy for e in orchestrator.directory.entries}
+        problems += [f"agent {name} does not answer" for name, ok in agents.items() if not ok]
         vehicle_ok = await vehicle.healthy()
-        ok = vehicle_ok and all(agents.values())
-        body = {"status": "ok" if ok else "degraded", "vehicle": vehicle_ok, "agents": agents}
-        return JSONResponse(body, status_code=200 if ok else 503)
+        if not vehicle_ok:
+            problems.append(f"the vehicle server does not answer ({vehicle.last_error or 'refused'})")
+        health = Health(
+            status="degraded" if problems else "ok", vehicle=vehicle_ok, agents=agents, problems=problems
+        )
+        return JSONResponse(health.model_dump(mode="json"), status_code=503 if problems else 200)
 
     if ui:
         page = resources.files("orchestrator").joinpath("cockpit.html").read_text(encoding="utf-8")
@@ -148,9 +295,79 @@ def create_app(
         async def cockpit() -> str:
             return page
 
+    _refuse_other_methods(app)
     a2a = build_agent_app(
         ORCHESTRATOR_SPEC, OrchestratorExecutor(orchestrator), base_url=base_url, token=a2a_token
     )
     app.state.a2a = a2a
     app.mount("/", a2a)
+    _document_security(app)
+    app.add_middleware(FrontEndGuard, access=access)
     return app
+
+
+def _refuse_other_methods(app: FastAPI) -> None:
+    """405 with ``Allow`` for an undeclared method on a declared path, 404 for an unknown ``/v1`` path
+    (both would otherwise fall through to the A2A app mounted at ``/``). The root path is shared with
+    A2A's JSON-RPC endpoint and left to it."""
+    allowed: dict[str, set[str]] = {}
+    for route in app.router.routes:
+        if isinstance(route, Route) and route.methods and route.path != "/":
+            allowed.setdefault(route.path, set()).update(route.methods)
+
+    for path, methods in allowed.items():
+        allow = ", ".join(m for m in METHODS if m in methods)
+
+        async def not_allowed(request: Request, allow: str = allow) -> Response:
+            return _error(
+                405,
+                f"{request.method} is not supported on {request.url.path}; use {allow}",
+                headers={"Allow": allow},
+            )
+
+        others = [m for m in METHODS if m not in methods]
+        app.router.routes.append(Route(path, not_allowed, methods=others, include_in_schema=False))
+
+    async def unknown(request: Request) -> Response:
+        return _error(404, f"no such endpoint: {printable(request.url.path)}")
+
+    app.router.routes.append(
+        Route("/v1/{rest:path}", unknown, methods=list(METHODS), include_in_schema=False)
+    )
+
+
+def _document_security(app: FastAPI) -> None:
+    """Declare the front-end's credentials in the OpenAPI schema (the guard enforces them)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = FastAPI.openapi(app)
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "the front-end token"},
+                "session": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE},
+            }
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _error(
+    status: int,
+    detail: str,
+    problems: Iterable[tuple[str, str]] = (),
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    return Response(error_body(status, detail, problems), status, headers, media_type="application/json")
+
+
+def _problem(error: Any) -> tuple[str, str]:
+    """``(field, message)`` of one validation error: the body field, VSS path or query parameter."""
+    if error.get("type") == "json_invalid":
+        reason = (error.get("ctx") or {}).get("error", "JSON decode error")
+        return "body", f"not valid JSON: {reason} (at character {error['loc'][-1]})"
+    parts = [printable(str(p)) for p in error["loc"] if p not in ("body", "query", "[key]")]
+    message = printable(str(error["msg"]).removeprefix("Value error, "))
+    if error["loc"][-1:] == ("[key]",):
+        message = f"not a VSS path ({message})"
+    return ".".join(parts) or "body", message

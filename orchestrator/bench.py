@@ -203,7 +203,9 @@ async def bench_stack(
     baseline of the turn figures, measured in the same run."""
     import httpx
 
-    async with httpx.AsyncClient(base_url=url, timeout=30.0) as http:
+    from .access import bearer
+
+    async with httpx.AsyncClient(base_url=url, timeout=30.0, headers=bearer(token)) as http:
 
         async def turn(
             text: str, session: str | None = None, seat: str = "driver"

@@ -189,8 +189,9 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         print(json.dumps(asyncio.run(bench_mod.bench_out_of_domain(args.ood)), indent=2))
         return 0
     if args.url:
-        token_file = Path(".cabin/run/operator-token")
-        token = token_file.read_text(encoding="utf-8").strip() if token_file.exists() else None
+        from .access import front_end_token
+
+        token = front_end_token(args.token)
         report = asyncio.run(bench_mod.bench_stack(args.url, args.agent_url, token, load_s=args.load_s))
         print(json.dumps(report, indent=2))
         return 0
@@ -203,7 +204,32 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_login(args: argparse.Namespace) -> int:
+    import httpx
+
+    from .access import TOKEN_FILE, front_end_token, login_link
+
+    token = front_end_token(args.token)
+    if token is None:
+        print(
+            "error: no front-end token: pass --token, set $CABIN_OPERATOR_TOKEN, "
+            f"or run in the folder that holds {TOKEN_FILE}",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        link = login_link(args.url, token)
+    except httpx.HTTPError as exc:
+        print(f"error: {args.url} gave no login link: {exc}", file=sys.stderr)
+        return 1
+    print(link.url)
+    print(f"(open it once within {link.expires_in_s} s)", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from .access import add_token_option
+
     parser = argparse.ArgumentParser(prog="cabin", description="On-device multi-agent in-car assistant.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -227,6 +253,13 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--record", metavar="FILE.yaml", help="write the session as a scenario file")
     chat.set_defaults(func=_cmd_chat)
 
+    login = sub.add_parser("login", help="print a one-time login link for the web cockpit of a running stack")
+    login.add_argument(
+        "--url", default="http://127.0.0.1:8700", help="the orchestrator (default %(default)s)"
+    )
+    add_token_option(login)
+    login.set_defaults(func=_cmd_login)
+
     agents = sub.add_parser("agents", help="the agents' Agent Cards")
     agents.add_argument("--json", action="store_true")
     agents.set_defaults(func=_cmd_agents)
@@ -245,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--agent-url", default="http://127.0.0.1:8711", help="the vehicle-control agent of that stack"
     )
     bench.add_argument("--load-s", type=float, default=30.0, help="seconds of the 50-session load run")
+    add_token_option(bench)
     bench.add_argument(
         "--ood",
         metavar="FILE.jsonl",

@@ -1,9 +1,14 @@
 """The orchestrator as its own process (what ``cabin run`` starts on port 8700).
 
-``python -m orchestrator.server --port 8700 --agent URL [--agent URL ...] --vehicle-mcp-url URL``;
-tokens from the environment: ``CABIN_AGENT_TOKENS`` (a JSON object: agent URL -> the token sent to that
-agent), ``CABIN_AGENT_TOKEN`` (sent to any other agent), ``CABIN_MCP_TOKEN`` (sent to the vehicle
-server), ``CABIN_OPERATOR_TOKEN`` (required by the orchestrator's own A2A endpoint).
+``python -m orchestrator.server --port 8700 --agent URL [--agent URL ...] --vehicle-mcp-url URL
+[--insecure]``; tokens from the environment: ``CABIN_AGENT_TOKENS`` (a JSON object: agent URL -> the
+token sent to that agent), ``CABIN_AGENT_TOKEN`` (sent to any other agent), ``CABIN_MCP_TOKEN`` (sent
+to the vehicle server), ``CABIN_OPERATOR_TOKEN`` (the front-end token: required on every ``/v1``
+endpoint and by the orchestrator's own A2A endpoint; without it the server starts only with
+``--insecure``).
+
+Nothing a request or a component does ends the server's lifespan: the vehicle connection lives in a
+task of its own and reconnects by itself (:class:`~orchestrator.vehicle.VehicleAccess`).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import os
+import sys
 from collections.abc import AsyncIterator
 
 import uvicorn
@@ -39,12 +45,9 @@ def build(args: argparse.Namespace) -> FastAPI:
     orchestrator = Orchestrator(Router([TemplateStage()]), directory, budget_s=args.budget_ms / 1000)
     vehicle = VehicleAccess(args.vehicle_mcp_url, token=os.environ.get("CABIN_MCP_TOKEN") or None)
     base_url = f"http://{args.host}:{args.port}"
+    token = None if args.insecure else os.environ.get("CABIN_OPERATOR_TOKEN") or None
     app = create_app(
-        orchestrator,
-        vehicle,
-        base_url=base_url,
-        a2a_token=os.environ.get("CABIN_OPERATOR_TOKEN") or None,
-        ui=not args.no_ui,
+        orchestrator, vehicle, front_end_token=token, base_url=base_url, a2a_token=token, ui=not args.no_ui
     )
 
     @contextlib.asynccontextmanager
@@ -72,7 +75,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vehicle-mcp-url", required=True)
     parser.add_argument("--budget-ms", type=float, default=800.0, help="per-turn latency budget")
     parser.add_argument("--no-ui", action="store_true")
+    parser.add_argument(
+        "--insecure", action="store_true", help="check no front-end token (local experiments only)"
+    )
     args = parser.parse_args(argv)
+    if not args.insecure and not os.environ.get("CABIN_OPERATOR_TOKEN"):
+        print("error: set CABIN_OPERATOR_TOKEN (the front-end token) or pass --insecure", file=sys.stderr)
+        return 2
     uvicorn.run(
         build(args), host=args.host, port=args.port, log_level="warning", timeout_keep_alive=KEEP_ALIVE_S
     )

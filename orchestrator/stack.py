@@ -22,6 +22,7 @@ import os
 import sys
 from pathlib import Path
 
+import httpx
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -185,6 +186,7 @@ def components(config: StackConfig, host: str, port: int, tokens: Tokens | None,
     for agent in agent_urls:
         orchestrator += ["--agent", agent]
     orchestrator += [] if ui else ["--no-ui"]
+    orchestrator += [] if tokens else ["--insecure"]
     orchestrator_env = dict(model_env)
     if tokens is not None:
         callers = {
@@ -261,8 +263,20 @@ def _run(stack_config: StackConfig, host: str, port: int, insecure: bool, ui: bo
     print(supervisor.table(), flush=True)
     if tokens is not None:
         print(f"operator token: {tokens.write_operator()} (mode 600)", flush=True)
+        if ui:
+            print(_login_line(f"http://{host}:{port}", tokens.operator), flush=True)
     else:
         print("running without tokens (--insecure)", flush=True)
     print("Ctrl-C stops every component.", flush=True)
     supervisor.run_forever()
     return 0
+
+
+def _login_line(url: str, token: str) -> str:
+    from .access import login_link
+
+    try:
+        link = login_link(url, token)
+    except httpx.HTTPError as exc:
+        return f"cockpit login: no one-time link ({exc}); `cabin login` prints one"
+    return f"cockpit login (one-time, {link.expires_in_s} s; `cabin login` prints another): {link.url}"

@@ -1,15 +1,36 @@
 """The orchestrator's own view of the car: state reads and simulator injection through the vehicle MCP
-server (operator client), never around it."""
+server (operator client), never around it.
+
+The connection is an :class:`~mcp_servers.client.McpLink`: its client lives in a task of its own, so
+nothing that happens to the connection (the vehicle server killed and restarting, a request the
+transport cannot send) can end the orchestrator's lifespan. A failed call drops the connection; the
+next call opens a new one, no sooner than a backoff that doubles after every failed attempt (from
+``RETRY_MIN_S`` up to ``RETRY_MAX_S``) and resets on success.
+"""
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
+import logging
+import time
 from typing import Any
 
 from mcp import Client
 from mcp.server import MCPServer
+from mcp.types import CallToolResult
 
-from mcp_servers.client import mcp_client
+from mcp_servers.client import McpLink
+
+logger = logging.getLogger(__name__)
+
+RETRY_MIN_S = 0.05
+RETRY_MAX_S = 1.0
+CALL_TIMEOUT_S = 10.0
+HEALTH_TIMEOUT_S = 2.0
+
+READ_ONLY_BACKEND = "cannot be injected"
+"""What the vehicle server's refusal of ``simulate_signals`` says when its backend is a real car
+(``VehicleBackend.inject`` raising ``BackendReadOnly``)."""
 
 
 class VehicleStateError(Exception):
@@ -21,30 +42,61 @@ class VehicleStateError(Exception):
 
 
 class VehicleAccess:
-    """A long-lived MCP connection to the vehicle server as the operator."""
+    """A long-lived MCP connection to the vehicle server as the operator; reconnects by itself.
 
-    def __init__(self, target: str | MCPServer[Any], token: str | None = None) -> None:
+    Every method raises :class:`VehicleStateError` (never a transport error): 503 while the server
+    cannot be reached, the server's own refusal otherwise. Safe for concurrent callers."""
+
+    def __init__(
+        self, target: str | MCPServer[Any], token: str | None = None, *, timeout_s: float = CALL_TIMEOUT_S
+    ) -> None:
         self.target = target
         self.token = token
-        self._stack = contextlib.AsyncExitStack()
-        self._client: Client | None = None
+        self.timeout_s = timeout_s
+        self._link = McpLink(target, name="vehicle", token=token, timeout_s=timeout_s)
+        self._retry_at = 0.0
+        self._backoff_s = RETRY_MIN_S
+        self.reconnects = 0
+        self.last_error: str | None = None
 
     async def __aenter__(self) -> VehicleAccess:
-        self._client = await self._stack.enter_async_context(mcp_client(self.target, token=self.token))
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        self._client = None
-        await self._stack.aclose()
+        await self._link.aclose()
 
-    @property
-    def client(self) -> Client:
-        if self._client is None:
-            raise VehicleStateError("the vehicle server is not connected", 503)
-        return self._client
+    async def _call(
+        self, tool: str, arguments: dict[str, Any], timeout_s: float | None = None
+    ) -> CallToolResult:
+        wait = self._retry_at - time.monotonic()
+        if wait > 0:
+            raise VehicleStateError(
+                f"the vehicle server is not answering ({self.last_error}); next try in {wait:.1f} s", 503
+            )
+        try:
+            async with asyncio.timeout(timeout_s or self.timeout_s):
+                was_open = self._link.is_open
+                client: Client = await self._link.client()
+                if not was_open:
+                    self.reconnects += 1
+                result = await client.call_tool(tool, arguments)
+        except Exception as exc:  # any transport or protocol failure: this connection is done
+            await self._failed(exc)
+            raise VehicleStateError(f"the vehicle server is not answering ({self.last_error})", 503) from exc
+        self._backoff_s = RETRY_MIN_S
+        self._retry_at = 0.0
+        self.last_error = None
+        return result
+
+    async def _failed(self, exc: BaseException) -> None:
+        self.last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        logger.info("vehicle server call failed: %s", self.last_error)
+        self._retry_at = time.monotonic() + self._backoff_s
+        self._backoff_s = min(RETRY_MAX_S, self._backoff_s * 2)
+        await self._link.drop()
 
     async def paths(self, prefix: str = "Vehicle") -> list[str]:
-        listed = await self.client.call_tool("list_signals", {"prefix": prefix})
+        listed = await self._call("list_signals", {"prefix": prefix})
         if listed.is_error:
             raise VehicleStateError(_text(listed.content), 422)
         rows = (listed.structured_content or {}).get("result", [])
@@ -54,22 +106,30 @@ class VehicleAccess:
         paths = await self.paths(prefix)
         if not paths:
             raise VehicleStateError(f"no signals under {prefix!r}", 404)
-        result = await self.client.call_tool("get_signals", {"paths": paths})
+        result = await self._call("get_signals", {"paths": paths})
         if result.is_error:
             raise VehicleStateError(_text(result.content), 502)
         return dict(result.structured_content or {})
 
     async def inject(self, values: dict[str, Any]) -> dict[str, Any]:
-        result = await self.client.call_tool("simulate_signals", {"values": values})
+        """Set simulator values; 409 when the vehicle server's backend is a real car."""
+        result = await self._call("simulate_signals", {"values": values})
         if result.is_error:
             message = _text(result.content)
-            raise VehicleStateError(message, 409 if "connected to a vehicle" in message else 422)
+            if READ_ONLY_BACKEND in message:
+                raise VehicleStateError(
+                    f"the car's state cannot be set: simulated-state writes are a simulator feature and "
+                    f"the vehicle server drives a real car ({message})",
+                    409,
+                )
+            raise VehicleStateError(message, 422)
         return dict(result.structured_content or {})
 
     async def healthy(self) -> bool:
+        """Whether the vehicle server answers a read now (within ``HEALTH_TIMEOUT_S``)."""
         try:
-            result = await self.client.call_tool("get_signals", {"paths": ["Vehicle.Speed"]})
-        except Exception:
+            result = await self._call("get_signals", {"paths": ["Vehicle.Speed"]}, HEALTH_TIMEOUT_S)
+        except VehicleStateError:
             return False
         return not result.is_error
 
