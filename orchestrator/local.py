@@ -30,7 +30,7 @@ from models import Runtime, open_runtime
 from .directory import AgentDirectory
 from .models import Seat, TurnResult
 from .routing import Router
-from .turn import Orchestrator
+from .turn import AGENT_TIMEOUT_S, Orchestrator
 from .vehicle import VehicleAccess
 
 VEHICLE_CONTROL_URL = "http://vehicle-control.local"
@@ -109,6 +109,7 @@ async def open_local_stack(
     router: Router | None = None,
     runtime: Runtime | None = None,
     budget_s: float = 0.8,
+    agent_timeout_s: float = AGENT_TIMEOUT_S,
     audit: Path | None = None,
 ) -> LocalStack:
     from agents.navigation import build_navigation_app
@@ -149,7 +150,7 @@ async def open_local_stack(
     directory = AgentDirectory.from_urls(list(apps), http_clients=clients)
     stack._stack.push_async_callback(directory.aclose)
     await directory.refresh()
-    stack.orchestrator = Orchestrator(router, directory, budget_s=budget_s)
+    stack.orchestrator = Orchestrator(router, directory, budget_s=budget_s, agent_timeout_s=agent_timeout_s)
     stack.vehicle = await stack._stack.enter_async_context(VehicleAccess(vehicle_for("operator")))
     # The SDKs log every in-memory HTTP request and tool error at INFO; a turn's account is the TurnResult.
     for name in ("httpx", "httpcore", "mcp", "a2a"):

@@ -1,17 +1,18 @@
-"""Every scenario file under scenarios/ is one pytest test, run in-process with the real default model.
+"""Every scenario file under scenarios/ is one pytest test, run in-process with the real default model
+and replay's budgets (``orchestrator.replay.runner.REPLAY_BUDGET_S``: a loaded machine is slower, not wrong).
 
 Select by tag with ``-m``: each scenario's tags become markers (``pytest -m safety``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from mcp_servers.vehicle.catalog import Catalog
-from orchestrator.replay import ReplayStack, describe_failure, load_scenario, run_scenario
+from orchestrator.replay import describe_failure, load_scenario, run_scenario
+from orchestrator.replay.runner import in_process_stack
 
 from .conftest import ROOT
 
@@ -29,14 +30,7 @@ def _param(path: Path) -> object:
     )
 
 
-async def _factory() -> tuple[ReplayStack, Callable[[], Awaitable[None]]]:
-    from orchestrator.local import open_local_stack
-
-    stack = await open_local_stack()
-    return stack, stack.aclose
-
-
 @pytest.mark.parametrize("path", [_param(p) for p in SCENARIOS])
 async def test_scenario(path: Path) -> None:
-    result = await run_scenario(load_scenario(path, CATALOG), _factory)
+    result = await run_scenario(load_scenario(path, CATALOG), in_process_stack)
     assert result.passed, "\n".join(describe_failure(result))

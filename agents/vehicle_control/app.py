@@ -28,6 +28,7 @@ HEALTH_PATH = "/healthz"
 class VehicleControlApp:
     """The agent's ASGI app: `GET /healthz` (public, 200 while the process serves) in front of the A2A
     app that `agents.hosting.build_agent_app` builds (Agent Card, JSON-RPC, HTTP+JSON, bearer tokens).
+    The ASGI lifespan's startup has the model evaluate the interpreter's prompt prefix first.
 
     The ASGI lifespan's shutdown runs `aclose`; call it yourself when the app is driven without a
     lifespan (through `httpx.ASGITransport` in tests).
@@ -86,6 +87,11 @@ class VehicleControlApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                # The model's prompt prefix is evaluated before the server listens (and so before
+                # `cabin run` sees it healthy): the first request that needs the model does not
+                # pay for it, nor time out on it.
+                if self.executor.interpreter is not None:
+                    await self.executor.interpreter.prepare()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 try:

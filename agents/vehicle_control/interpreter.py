@@ -14,7 +14,6 @@ the agent answers honestly that it cannot do this. A small model's guess is neve
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -41,6 +40,9 @@ logger = logging.getLogger(__name__)
 
 NO_TOOL = "none"
 """The model's answer when no tool fits."""
+
+PREPARE_TIMEOUT_S = 120.0
+"""How long `prepare` waits for the model to evaluate the prompt prefix (a cold start on a busy machine)."""
 
 PROMPT_PREFIX = """Turn a request from a person in a car into one JSON tool call, or {"tool": "none"}
 when no tool fits.
@@ -168,6 +170,7 @@ class ModelInterpreter:
         self._lock = asyncio.Lock()
         self._prefix: Prefix | None = None
         self._unavailable: str | None = None
+        self._preparing: asyncio.Future[None] | None = None
 
     async def interpret(self, text: str, *, seat: Seat, catalog: ToolCatalog) -> Interpretation:
         """One checked action for `text`, or None with the reason."""
@@ -217,11 +220,32 @@ class ModelInterpreter:
 
     async def aclose(self) -> None:
         """Release the runtime if this object opened it."""
+        if self._preparing is not None and not self._preparing.done():
+            self._preparing.cancel()
         runtime, self._runtime = self._runtime, None
         if runtime is not None and self._owns_runtime:
             await runtime.aclose()
 
-    async def _ready(self) -> Runtime | None:
+    async def prepare(self, timeout_s: float = PREPARE_TIMEOUT_S) -> None:
+        """Open the runtime and have the model evaluate the prompt prefix now (the agent calls this
+        before it reports healthy), so that the first request pays for neither. A model that is not
+        there, or not within `timeout_s`, is logged; requests then try again or answer without it."""
+        await self._ready(timeout_s)
+
+    async def _ready(self, timeout_s: float | None = None) -> Runtime | None:
+        # Shielded: a request cancelled while the runtime opens or the prefix is evaluated (its
+        # caller gave up) must not cancel that work for every request after it.
+        if self._preparing is None:
+            self._preparing = asyncio.ensure_future(self._open_and_declare(timeout_s or self._timeout_s))
+        preparing = self._preparing
+        try:
+            await asyncio.shield(preparing)
+        finally:
+            if preparing.done() and self._prefix is None and self._preparing is preparing:
+                self._preparing = None  # the prefix could not be declared: the next request retries
+        return self._runtime
+
+    async def _open_and_declare(self, timeout_s: float) -> None:
         async with self._lock:
             if self._runtime is None and self._unavailable is None and callable(self._source):
                 factory = self._source
@@ -231,6 +255,7 @@ class ModelInterpreter:
                     self._unavailable = str(exc)
                     logger.warning("the on-device model is unavailable; templates only: %s", exc)
             if self._runtime is not None and self._prefix is None:
-                with contextlib.suppress(ModelError):
-                    self._prefix = await self._runtime.prefix(PROMPT_PREFIX, timeout=self._timeout_s)
-            return self._runtime
+                try:
+                    self._prefix = await self._runtime.prefix(PROMPT_PREFIX, timeout=timeout_s)
+                except ModelError as exc:
+                    logger.warning("the prompt prefix was not evaluated: %s", exc)

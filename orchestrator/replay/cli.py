@@ -16,23 +16,26 @@ import httpx
 from mcp_servers.vehicle.catalog import Catalog
 from orchestrator.models import TurnResult
 
-from .runner import ReplayStack, ScenarioResult, describe_failure, report_json, report_junit, run_scenario
+from .runner import (
+    ReplayStack,
+    ScenarioResult,
+    describe_failure,
+    in_process_stack,
+    report_json,
+    report_junit,
+    run_scenario,
+)
 from .scenario import Scenario, ScenarioError, discover, load_scenario
-
-
-async def _local_factory() -> tuple[ReplayStack, Callable[[], Awaitable[None]]]:
-    from orchestrator.local import open_local_stack
-
-    stack = await open_local_stack()
-    return stack, stack.aclose
 
 
 class HttpStack:
     """A running ``cabin run`` stack driven through its front-end API. Each scenario starts from the
     simulator's default state (written with ``PUT /v1/vehicle/state``); time passes for real."""
 
-    def __init__(self, url: str) -> None:
-        self.http = httpx.AsyncClient(base_url=url.rstrip("/"), timeout=60.0)
+    def __init__(self, url: str, token: str | None = None) -> None:
+        from orchestrator.access import bearer
+
+        self.http = httpx.AsyncClient(base_url=url.rstrip("/"), timeout=60.0, headers=bearer(token))
 
     async def _check(self, response: httpx.Response) -> Any:
         if response.status_code >= 400:
@@ -78,9 +81,11 @@ class HttpStack:
         await self.http.aclose()
 
 
-def _http_factory(url: str) -> Callable[[], Awaitable[tuple[ReplayStack, Callable[[], Awaitable[None]]]]]:
+def _http_factory(
+    url: str, token: str | None
+) -> Callable[[], Awaitable[tuple[ReplayStack, Callable[[], Awaitable[None]]]]]:
     async def factory() -> tuple[ReplayStack, Callable[[], Awaitable[None]]]:
-        stack = HttpStack(url)
+        stack = HttpStack(url, token)
         await stack.reset()
         return stack, stack.aclose
 
@@ -88,11 +93,15 @@ def _http_factory(url: str) -> Callable[[], Awaitable[tuple[ReplayStack, Callabl
 
 
 async def replay(
-    scenarios: list[Scenario], jobs: int = 2, progress: bool = False, url: str | None = None
+    scenarios: list[Scenario],
+    jobs: int = 2,
+    progress: bool = False,
+    url: str | None = None,
+    token: str | None = None,
 ) -> list[ScenarioResult]:
     """Run ``scenarios``, each against a fresh stack: in-process ``jobs`` at a time, or one by one
-    against the running stack at ``url``."""
-    factory = _http_factory(url) if url else _local_factory
+    against the running stack at ``url`` (sending the front-end ``token``)."""
+    factory = _http_factory(url, token) if url else in_process_stack
     limit = asyncio.Semaphore(1 if url else max(1, jobs))
     done = 0
 
@@ -132,7 +141,12 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    results = asyncio.run(replay(scenarios, jobs=args.jobs, progress=sys.stderr.isatty(), url=args.url))
+    from orchestrator.access import front_end_token
+
+    token = front_end_token(args.token) if args.url else None
+    results = asyncio.run(
+        replay(scenarios, jobs=args.jobs, progress=sys.stderr.isatty(), url=args.url, token=token)
+    )
     for result in results:
         print(f"{'PASS' if result.passed else 'FAIL'}  {result.file}  {result.name}")
         for line in describe_failure(result):
@@ -152,6 +166,8 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from orchestrator.access import add_token_option
+
     parser = sub.add_parser("replay", help="replay scenario files or folders; exit 0 only if all pass")
     parser.add_argument("paths", nargs="+", metavar="PATH")
     parser.add_argument("--report", metavar="FILE.json", help="write the JSON report here")
@@ -163,4 +179,5 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="scenarios run at once in-process (default 1: timings stay honest)",
     )
     parser.add_argument("--url", help="replay against a running stack (cabin run) at this URL instead")
+    add_token_option(parser)
     parser.set_defaults(func=_cmd_replay)

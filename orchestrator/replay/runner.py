@@ -14,6 +14,19 @@ from orchestrator.models import TurnResult
 
 from .scenario import Expect, Scenario, Step
 
+REPLAY_BUDGET_S = 30.0
+"""The latency budget of a turn in in-process replay, instead of the product's 0.8 s.
+
+Replay checks what each turn does to the car. With the product's budget, a loaded machine turns
+slowness into a different answer: the router skips its model path when the budget left is shorter
+than the model recently took, and an agent gets only the budget left (at least 3 s) before its
+answer is cancelled. On a busy 2-core machine both happen, and a model-path request is then
+reported as "did not respond" or "can't do that" with nothing applied. Replay's budgets leave the
+answer to the agents; the latency of every step is still measured and reported, and a scenario
+that cares checks it with ``max_latency_ms``."""
+REPLAY_AGENT_TIMEOUT_S = 60.0
+"""How long an agent may take over one part of a turn in in-process replay (see ``REPLAY_BUDGET_S``)."""
+
 
 class ReplayStack(Protocol):
     """What a scenario drives: a fresh car, the assistant, and the car's perception feed."""
@@ -27,6 +40,15 @@ class ReplayStack(Protocol):
 
 
 StackFactory = Callable[[], Awaitable[tuple[ReplayStack, Callable[[], Awaitable[None]]]]]
+
+
+async def in_process_stack() -> tuple[ReplayStack, Callable[[], Awaitable[None]]]:
+    """The :data:`StackFactory` of in-process replay: a fresh :mod:`orchestrator.local` stack whose
+    turns run with ``REPLAY_BUDGET_S`` and ``REPLAY_AGENT_TIMEOUT_S``."""
+    from orchestrator.local import open_local_stack
+
+    stack = await open_local_stack(budget_s=REPLAY_BUDGET_S, agent_timeout_s=REPLAY_AGENT_TIMEOUT_S)
+    return stack, stack.aclose
 
 
 @dataclass
