@@ -67,9 +67,15 @@ class Stack:
                     continue
         return found
 
+    def auth(self) -> dict[str, str]:
+        """The front-end token `cabin run` wrote, as a bearer header."""
+        token = (self.root / ".cabin" / "run" / "operator-token").read_text(encoding="utf-8").strip()
+        return {"Authorization": f"Bearer {token}"}
+
     def say(self, text: str, session: str | None = None) -> dict[str, Any]:
         response = httpx.post(
             f"{self.url}/v1/utterances",
+            headers=self.auth(),
             json={"text": text, "session_id": session, "seat": "driver"},
             timeout=30,
         )
@@ -78,7 +84,7 @@ class Stack:
         return body
 
     def state(self) -> dict[str, Any]:
-        response = httpx.get(f"{self.url}/v1/vehicle/state", timeout=10)
+        response = httpx.get(f"{self.url}/v1/vehicle/state", headers=self.auth(), timeout=10)
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
@@ -139,12 +145,19 @@ def test_the_table_names_every_component(stack: Stack) -> None:
 
 
 def test_agents_are_discovered_and_healthy(stack: Stack) -> None:
-    response = httpx.get(f"{stack.url}/v1/agents", timeout=10)
+    response = httpx.get(f"{stack.url}/v1/agents", headers=stack.auth(), timeout=10)
     assert response.status_code == 200
     agents = response.json()
     by_name = {agent["name"]: agent for agent in agents}
     assert {"vehicle-control", "navigation", "perception-summary"} <= set(by_name)
     assert all(agent["healthy"] for agent in by_name.values()), agents
+
+
+def test_the_front_end_api_needs_the_token(stack: Stack) -> None:
+    assert httpx.get(f"{stack.url}/v1/agents", timeout=10).status_code == 401
+    assert (
+        httpx.get(f"{stack.url}/v1/agents", headers={"Host": "evil.example"}, timeout=10).status_code == 421
+    )
 
 
 def test_one_sentence_two_actions_both_applied(stack: Stack) -> None:
@@ -169,7 +182,9 @@ def test_unlocking_asks_first_and_yes_unlocks(stack: Stack) -> None:
 
 @pytest.mark.rule("GR-06")
 def test_trunk_refused_at_70_kmh(stack: Stack) -> None:
-    response = httpx.put(f"{stack.url}/v1/vehicle/state", json={"Vehicle.Speed": 70.0}, timeout=10)
+    response = httpx.put(
+        f"{stack.url}/v1/vehicle/state", json={"Vehicle.Speed": 70.0}, headers=stack.auth(), timeout=10
+    )
     assert response.status_code == 200, response.text
     try:
         turn = stack.say("open the trunk")
@@ -177,7 +192,9 @@ def test_trunk_refused_at_70_kmh(stack: Stack) -> None:
         assert [action["rule_id"] for action in refused] == ["GR-06"], turn
         assert stack.state()["Vehicle.Body.Trunk.Rear.IsOpen"] is False
     finally:
-        httpx.put(f"{stack.url}/v1/vehicle/state", json={"Vehicle.Speed": 0.0}, timeout=10)
+        httpx.put(
+            f"{stack.url}/v1/vehicle/state", json={"Vehicle.Speed": 0.0}, headers=stack.auth(), timeout=10
+        )
 
 
 def test_a_killed_agent_is_reported_restarted_and_serves_again(stack: Stack) -> None:
