@@ -130,9 +130,15 @@ class TurnLedger:
     """The writes of recent turns, by turn id: each request's result (the idempotency key's answer)
     and what was applied. Bounded: the ``capacity`` most recently used turns, each for ``ttl_s``."""
 
-    def __init__(self, capacity: int = TURN_MEMORY, ttl_s: float = TURN_TTL_S) -> None:
+    def __init__(
+        self,
+        capacity: int = TURN_MEMORY,
+        ttl_s: float = TURN_TTL_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.capacity = capacity
         self.ttl_s = ttl_s
+        self.clock = clock
         self._turns: OrderedDict[str, _Turn] = OrderedDict()
 
     def __len__(self) -> int:
@@ -148,13 +154,13 @@ class TurnLedger:
     def open(self, turn_id: str) -> _Turn:
         turn = self.get(turn_id)
         if turn is None:
-            turn = self._turns[turn_id] = _Turn(started=time.monotonic())
+            turn = self._turns[turn_id] = _Turn(started=self.clock())
             while len(self._turns) > self.capacity:
                 self._turns.popitem(last=False)
         return turn
 
     def _expire(self) -> None:
-        horizon = time.monotonic() - self.ttl_s
+        horizon = self.clock() - self.ttl_s
         while self._turns:
             oldest = next(iter(self._turns.values()))
             if oldest.started >= horizon:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 
 import anyio
+import pytest
 from mcp import Client
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS, METHOD_NOT_FOUND
 
 from mcp_servers.vehicle.backends.simulator import SimulatorBackend
-from mcp_servers.vehicle.server import WRITES
+from mcp_servers.vehicle.server import STATUS_URI, WRITES, build_server
+from mcp_servers.vehicle.service import TurnLedger, VehicleService
 
 from .conftest import DRIVER, IDLING, MOVING, call
 
@@ -117,3 +121,106 @@ async def test_write_results_name_the_driving_state_they_were_judged_in(
     backend.advance_now(1.0)
     idling = await call(client, "set_signals", {"values": {temp: 22}})
     assert idling["driving_state"] == "idling"
+
+
+# -- protocol edges ----------------------------------------------------------------------------------
+
+
+async def test_every_tool_input_schema_is_closed(client: Client) -> None:
+    tools = (await client.list_tools()).tools
+    assert tools
+    for tool in tools:
+        assert tool.input_schema.get("additionalProperties") is False, tool.name
+
+
+async def test_a_misspelt_argument_is_an_error_naming_it(client: Client, backend: SimulatorBackend) -> None:
+    before = backend.snapshot()
+    typo = await client.call_tool("unlock_doors", {"doors": "all", "confirm_tokn": "abc"}, meta=DRIVER)
+    assert typo.is_error
+    assert "unknown argument 'confirm_tokn'" in str(typo.content)
+    assert "confirm_token" in str(typo.content)  # it says what the tool does take
+    assert backend.snapshot() == before
+
+
+async def test_set_signals_without_values_is_an_error_naming_values(client: Client) -> None:
+    empty = await client.call_tool("set_signals", {"values": {}}, meta=DRIVER)
+    assert empty.is_error and "values is empty" in str(empty.content)
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_unknown_resource_is_invalid_params_and_there_are_no_prompts(
+    service: VehicleService, mode: str
+) -> None:
+    async with Client(build_server(service), mode=mode) as client:
+        with pytest.raises(MCPError) as unknown:
+            await client.read_resource("vss://Vehicle.Cabin.Warp")
+        assert unknown.value.code == INVALID_PARAMS
+        assert "Vehicle.Cabin.Warp" in unknown.value.message
+        assert client.server_capabilities.prompts is None
+        with pytest.raises(MCPError) as prompt:
+            await client.get_prompt("anything")
+        assert prompt.value.code == METHOD_NOT_FOUND
+
+
+async def test_status_resource_says_how_the_server_started(client: Client) -> None:
+    read = await client.read_resource(STATUS_URI)
+    body = json.loads(read.contents[0].text)  # type: ignore[union-attr]
+    assert body["simulated"] is True and body["restored"] is False and body["reset"] is None
+
+
+# -- turns: idempotency and read-back ----------------------------------------------------------------
+
+TEMP = "Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature"
+
+
+async def test_a_repeated_request_in_one_turn_applies_once(client: Client, service: VehicleService) -> None:
+    turn = {**DRIVER, "cabin/turn_id": "t-1"}
+    first = await call(client, "set_cabin_temperature", {"delta": 1}, meta=turn)
+    again = await call(client, "set_cabin_temperature", {"delta": 1}, meta=turn)
+    assert first == again and first["applied"] == {TEMP: 22.0}
+    assert (await service.backend.get_target([TEMP]))[TEMP] == 22.0
+    # A new turn is a new request.
+    later = await call(client, "set_cabin_temperature", {"delta": 1}, meta={**turn, "cabin/turn_id": "t-2"})
+    assert later["applied"] == {TEMP: 23.0}
+    # A different request in the same turn is not a repeat.
+    other = await call(client, "set_cabin_temperature", {"delta": 2}, meta=turn)
+    assert other["applied"] == {TEMP: 25.0}
+    applied = [r for r in service.audit.records if r["decision"] == "applied"]
+    assert [r["turn_id"] for r in applied] == ["t-1", "t-2", "t-1"]
+
+
+async def test_turn_writes_reads_back_and_closes_a_turn(client: Client, service: VehicleService) -> None:
+    turn = {**DRIVER, "cabin/turn_id": "t-7"}
+    await call(client, "set_seat_heating", {"level": 3}, meta=turn)
+    denied = await client.call_tool("turn_writes", {"turn_id": "t-7"})
+    assert denied.is_error and "may not read the audit" in str(denied.content)
+    async with Client(build_server(service, client="operator"), raise_exceptions=True) as operator:
+        read = await operator.call_tool("turn_writes", {"turn_id": "t-7", "close": True})
+        body = read.structured_content or {}
+        assert body["closed"] is True and body["source"] == "memory"
+        assert [(w["tool"], w["values"]) for w in body["applied"]] == [
+            ("set_seat_heating", {"Vehicle.Cabin.Seat.Row1.DriverSide.HeatingCooling": 100})
+        ]
+        unknown = await operator.call_tool("turn_writes", {"turn_id": "t-never"})
+        assert (unknown.structured_content or {})["source"] == "none"
+    late = await client.call_tool("set_window", {"action": "open"}, meta=turn)
+    assert late.is_error and "turn t-7 has ended" in str(late.content)
+    assert (await service.backend.get_target(["Vehicle.Cabin.Door.Row1.DriverSide.Window.Position"])) == {
+        "Vehicle.Cabin.Door.Row1.DriverSide.Window.Position": None
+    }
+    assert service.audit.records[-1]["decision"] == "refused"
+
+
+def test_the_turn_ledger_is_bounded() -> None:
+    ledger = TurnLedger(capacity=3, ttl_s=3600)
+    for index in range(10):
+        ledger.open(f"t-{index}")
+    assert len(ledger) == 3
+    assert ledger.get("t-0") is None and ledger.get("t-9") is not None
+    now = [0.0]
+    timed = TurnLedger(capacity=3, ttl_s=60.0, clock=lambda: now[0])
+    timed.open("t-old")
+    now[0] = 59.0
+    assert timed.get("t-old") is not None
+    now[0] = 61.0
+    assert timed.get("t-old") is None
