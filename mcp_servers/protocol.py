@@ -7,24 +7,41 @@
 - **Only the capabilities a server has.** A server without prompts neither advertises the ``prompts``
   capability nor serves ``prompts/list`` / ``prompts/get``: a client asking anyway gets JSON-RPC
   -32601 (method not found), never an empty capability whose ``prompts/get`` fails with code 0. The
-  first prompt added (``add_prompt`` / ``@server.prompt()``) brings both methods back.
+  same holds for resources (``resources/*``). The first prompt or resource added
+  (``@server.prompt()``, ``@server.resource(...)``, ``add_prompt``, ``add_resource``) brings its
+  methods back.
 - Resource handlers raise ``ResourceNotFoundError`` (-32602, invalid params) for a URI that names
   nothing, and ``ResourceError`` (-32603) only for a failure reading something that exists.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver.prompts import Prompt
+from mcp.server.mcpserver.resources import Resource
 from mcp.server.mcpserver.tools import Tool
-from mcp_types import GetPromptRequestParams, PaginatedRequestParams, ToolAnnotations
+from mcp_types import ToolAnnotations
 from pydantic import ConfigDict, model_validator
 
 __all__ = ["StrictMCPServer", "close_tool"]
 
-_PROMPT_METHODS = ("prompts/list", "prompts/get")
+Capability = Literal["prompts", "resources"]
+#: The request methods of each capability the SDK serves whether or not the server has any.
+CAPABILITY_METHODS: dict[Capability, tuple[str, ...]] = {
+    "prompts": ("prompts/list", "prompts/get"),
+    "resources": (
+        "resources/list",
+        "resources/templates/list",
+        "resources/read",
+        "resources/subscribe",
+        "resources/unsubscribe",
+    ),
+}
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def close_tool(tool: Tool) -> None:
@@ -55,18 +72,34 @@ def close_tool(tool: Tool) -> None:
 
 
 class StrictMCPServer(MCPServer[Any]):
-    """``MCPServer`` with closed tool inputs and no prompt methods unless it has prompts (see the
-    module docstring). Constructed and used exactly like ``MCPServer``."""
+    """``MCPServer`` with closed tool inputs, serving only the capabilities it has (see the module
+    docstring). Constructed and used exactly like ``MCPServer``."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The low-level server registers every method at construction and advertises a capability
+        # whenever its list method is served; it has no public way to withdraw one, so the entries
+        # are held here until the capability has something to serve.
+        self._withheld: dict[str, Any] = {}
         for tool in self._tool_manager.list_tools():
             close_tool(tool)
         if not self._prompt_manager.list_prompts():
-            # The low-level server registers the prompt methods unconditionally, and advertises the
-            # capability whenever prompts/list is served; it has no public way to unregister them.
-            for method in _PROMPT_METHODS:
-                self._lowlevel_server._request_handlers.pop(method, None)
+            self._withhold("prompts")
+        if not self._resource_manager.list_resources() and not self._resource_manager.list_templates():
+            self._withhold("resources")
+
+    def _withhold(self, capability: Capability) -> None:
+        handlers = self._lowlevel_server._request_handlers
+        for method in CAPABILITY_METHODS[capability]:
+            entry = handlers.pop(method, None)
+            if entry is not None:
+                self._withheld[method] = entry
+
+    def _serve(self, capability: Capability) -> None:
+        handlers = self._lowlevel_server._request_handlers
+        for method in CAPABILITY_METHODS[capability]:
+            if method in self._withheld:
+                handlers[method] = self._withheld.pop(method)
 
     def add_tool(
         self,
@@ -95,7 +128,18 @@ class StrictMCPServer(MCPServer[Any]):
 
     def add_prompt(self, prompt: Prompt) -> None:
         super().add_prompt(prompt)
-        low = self._lowlevel_server
-        if low.get_request_handler("prompts/list") is None:
-            low.add_request_handler("prompts/list", PaginatedRequestParams, self._handle_list_prompts)
-            low.add_request_handler("prompts/get", GetPromptRequestParams, self._handle_get_prompt)
+        self._serve("prompts")
+
+    def add_resource(self, resource: Resource) -> None:
+        super().add_resource(resource)
+        self._serve("resources")
+
+    def resource(self, uri: str, *args: Any, **kwargs: Any) -> Callable[[_F], _F]:
+        register = super().resource(uri, *args, **kwargs)
+
+        def decorator(fn: _F) -> _F:
+            registered = register(fn)
+            self._serve("resources")
+            return registered
+
+        return decorator

@@ -35,6 +35,7 @@ from mcp_servers.navigation.models import (
     RouteRequest,
 )
 from mcp_servers.navigation.provider import MapProvider
+from mcp_servers.protocol import StrictMCPServer
 
 TOKEN_ENV = "CABIN_MCP_TOKEN"
 SERVER_NAME = "cabin-navigation"
@@ -84,7 +85,7 @@ async def _run(call: Callable[[], _ResultT]) -> _ResultT:
 
 def create_server(provider: MapProvider) -> MCPServer:
     """An MCP server exposing the provider's map as read-only tools."""
-    server: MCPServer = MCPServer(
+    server: MCPServer = StrictMCPServer(
         name=SERVER_NAME,
         title="cabin navigation map",
         description="Offline OpenStreetMap places and driving routes for the car",

@@ -44,6 +44,7 @@ from mcp_servers.perception.ocr import TextReader, shared_reader
 from mcp_servers.perception.regions import DEFAULT_THRESHOLDS, RegionThresholds, analyse, summarize
 from mcp_servers.perception.signs import speed_limit_kmh, summarize_signs
 from mcp_servers.perception.sources import InjectedSource, PerceptionSource, SimulatedSource
+from mcp_servers.protocol import StrictMCPServer
 
 SERVER_NAME = "cabin-perception"
 DEFAULT_PORT = 8703
@@ -81,7 +82,7 @@ def build_server(
     text_reader = reader or shared_reader()
     frame_describer = describer or OcrFrameDescriber(text_reader)
     describer_lock = threading.Lock()
-    server: MCPServer[Any] = MCPServer(
+    server: MCPServer[Any] = StrictMCPServer(
         SERVER_NAME, title="cabin perception feed", instructions=_INSTRUCTIONS, log_level="WARNING"
     )
 
