@@ -38,6 +38,8 @@ from models.wire import (
 __all__ = ["ModelHostClient"]
 
 _GRACE_S = 2.0
+PING_TIMEOUT_S = 1.0
+"""How long :meth:`ModelHostClient.ping` waits for the host's ``/healthz``."""
 
 
 class ModelHostClient(Runtime):
@@ -133,10 +135,16 @@ class ModelHostClient(Runtime):
             self._info = ModelInfo.model_validate(response.json())
         return self._info
 
-    async def health(self) -> dict[str, Any]:
+    async def ping(self) -> None:
+        """Raise ``HostUnavailable`` unless the host answers ``/healthz`` within ``PING_TIMEOUT_S``."""
+        await self.health(timeout_s=PING_TIMEOUT_S)
+
+    async def health(self, *, timeout_s: float | None = None) -> dict[str, Any]:
         """The host's ``/healthz`` answer."""
         try:
-            response = await self._client().get("/healthz")
+            response = await self._client().get(
+                "/healthz", timeout=httpx.USE_CLIENT_DEFAULT if timeout_s is None else timeout_s
+            )
         except httpx.HTTPError as exc:
             raise self._unavailable(exc) from exc
         self._raise_for(response)

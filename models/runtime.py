@@ -21,7 +21,7 @@ import numpy as np
 
 from models.backend import Embeddings, ModelBackend
 from models.config import RuntimeConfig
-from models.errors import DeadlineExceeded, InvalidRequest, RequestCancelled
+from models.errors import DeadlineExceeded, HostUnavailable, InvalidRequest, RequestCancelled
 from models.registry import ModelRegistry, ModelSpec
 from models.scheduler import Scheduler, Ticket
 from models.types import (
@@ -177,6 +177,11 @@ class Runtime(ABC):
     @abstractmethod
     async def aclose(self) -> None:
         """Release the runtime (an in-process model is freed when its last user closes it)."""
+
+    async def ping(self) -> None:
+        """Return when the runtime can serve requests now; raise a ``ModelError`` saying why it cannot
+        (``HostUnavailable`` for a model host that does not answer). Cheap: no model work is done."""
+        await self.model_info()
 
     # -- convenience API --------------------------------------------------------------------------
 
@@ -499,6 +504,10 @@ class ModelRuntime(Runtime):
 
     async def model_info(self) -> ModelInfo:
         return self._info
+
+    async def ping(self) -> None:
+        if self._closed:
+            raise HostUnavailable("the in-process model runtime has been closed")
 
     async def _wait(self, ticket: Ticket[T], deadline: float | None, what: str) -> T:
         future = asyncio.wrap_future(ticket.future)

@@ -283,8 +283,18 @@ def create_app(
         vehicle_ok = await vehicle.healthy()
         if not vehicle_ok:
             problems.append(f"the vehicle server does not answer ({vehicle.last_error or 'refused'})")
+        try:
+            model_problem = await orchestrator.router.model_problem()
+        except Exception as exc:  # a health check reports; it never fails
+            model_problem = f"the on-device model could not be checked ({type(exc).__name__})"
+        if model_problem is not None:
+            problems.append(model_problem)
         health = Health(
-            status="degraded" if problems else "ok", vehicle=vehicle_ok, agents=agents, problems=problems
+            status="degraded" if problems else "ok",
+            vehicle=vehicle_ok,
+            agents=agents,
+            model=model_problem is None,
+            problems=problems,
         )
         return JSONResponse(health.model_dump(mode="json"), status_code=503 if problems else 200)
 

@@ -211,6 +211,7 @@ class Health(BaseModel):
     status: Literal["ok", "degraded"]
     vehicle: bool = Field(description="the vehicle server answers a read")
     agents: dict[str, bool] = Field(default_factory=dict, description="agent name (or URL): answers")
+    model: bool = Field(default=True, description="the on-device model answers (the model path can route)")
     problems: list[str] = Field(default_factory=list, description="one sentence per component that does not")
 
 

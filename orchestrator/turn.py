@@ -41,6 +41,11 @@ DEFAULT_BUDGET_S = 0.8
 #: An agent gets at least this long even when the routing used most of the budget: a late answer
 #: is better than abandoning a request that may already be acting on the car.
 MIN_AGENT_TIMEOUT_S = 3.0
+#: What a part that only the model could have understood gets while the model is unavailable.
+MODEL_UNAVAILABLE_REPLY = (
+    "Sorry, I can't understand that right now: the on-device model is not available. "
+    "Direct requests such as 'set the temperature to 21' still work."
+)
 #: A part the model was unsure of goes to its best-guess agent from this confidence on (see _run_part).
 GUESS_FLOOR = 0.35
 AGENT_TIMEOUT_S = 8.0
@@ -117,6 +122,7 @@ class Orchestrator:
 
     async def _turn(self, session: Session, text: str, seat: Seat, arrived: float) -> TurnResult:
         started = time.perf_counter()
+        model_unavailable: str | None = None
         self._turns += 1
         turn_id = f"t-{self._turns}-{secrets.token_hex(3)}"
         session.turns += 1
@@ -146,6 +152,7 @@ class Orchestrator:
                     routed_text, available_agents=self.directory.healthy(), budget_s=self.budget_s
                 )
                 parts = [self._step(p) for p in route.parts]
+                model_unavailable = route.model_unavailable
                 left_s = self.budget_s - (time.perf_counter() - started)
                 parts = await self._refer_back(session, routed_text, parts, budget_s=left_s)
             route_ms = (time.perf_counter() - route_started) * 1000
@@ -173,6 +180,10 @@ class Orchestrator:
                 session.waiting = None
                 await self.directory.cancel(waiting.agent, waiting.task_id)
             for step in parts:
+                if model_unavailable is not None and (step.agent is None or step.via == "fallback"):
+                    # Not "I can't do that": the request may be fine, the model to read it is not there.
+                    outcomes.append(PartOutcome(step=step, reply=MODEL_UNAVAILABLE_REPLY, degraded=True))
+                    continue
                 remaining = self.budget_s - (time.perf_counter() - started)
                 # The router's template intents name routing classes, not agent tools: each agent
                 # parses its own part, so only the text (with seat and origin) is sent.

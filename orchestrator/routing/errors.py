@@ -7,7 +7,8 @@
     ├── ArtefactError           the fitted router artefact is missing, unreadable or fitted on another model
     ├── TrainingDataError       a training or evaluation file is invalid (names the file and the line)
     └── StageFailed             a stage could not decide within this turn (the router falls back)
-        └── BudgetExhausted     the turn's latency budget ran out before the stage could finish
+        ├── BudgetExhausted     the turn's latency budget ran out before the stage could finish
+        └── ModelUnavailable    the on-device model cannot be reached (its host is down)
 
 :meth:`orchestrator.routing.Router.route` itself never raises for an utterance: a stage that fails
 turns its parts into fallback parts and the failure is recorded in the route. The other errors come
@@ -19,6 +20,7 @@ from __future__ import annotations
 __all__ = [
     "ArtefactError",
     "BudgetExhausted",
+    "ModelUnavailable",
     "RoutingError",
     "StageFailed",
     "TemplateError",
@@ -55,3 +57,8 @@ class StageFailed(RoutingError):
 
 class BudgetExhausted(StageFailed):
     """The turn's latency budget ran out before the stage could finish."""
+
+
+class ModelUnavailable(StageFailed):
+    """The on-device model cannot be reached (the model host is down or refuses): the stage's parts
+    fall back, and the route says so (:attr:`~orchestrator.routing.Route.model_unavailable`)."""

@@ -20,9 +20,17 @@ from typing import Any, Final
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from models import ClassifierMismatch, DeadlineExceeded, EmbeddingClassifier, ModelError, Priority, Runtime
+from models import (
+    ClassifierMismatch,
+    DeadlineExceeded,
+    EmbeddingClassifier,
+    HostUnavailable,
+    ModelError,
+    Priority,
+    Runtime,
+)
 
-from .errors import ArtefactError, BudgetExhausted, StageFailed
+from .errors import ArtefactError, BudgetExhausted, ModelUnavailable, StageFailed
 from .labels import AGENTS, LABELS, NONE, agent_skill
 from .stage import Decision, RouterStage
 
@@ -135,6 +143,14 @@ class ModelStage(RouterStage):
             )
         return cls(runtime, classifier, settings, priority=priority, owns_runtime=owns_runtime)
 
+    async def problem(self) -> str | None:
+        """Why the model cannot serve this stage now (its host does not answer), or None."""
+        try:
+            await self.runtime.ping()
+        except ModelError as exc:
+            return f"the on-device model is unavailable: {exc.message}"
+        return None
+
     async def decide(self, texts: Sequence[str], *, deadline: float) -> list[Decision | None]:
         if not texts:
             return []
@@ -147,6 +163,8 @@ class ModelStage(RouterStage):
             )
         except DeadlineExceeded as exc:
             raise BudgetExhausted(f"the model path ran out of budget: {exc.message}") from exc
+        except HostUnavailable as exc:
+            raise ModelUnavailable(f"the on-device model is unavailable: {exc.message}") from exc
         except ModelError as exc:
             raise StageFailed(f"the model path failed: {exc.message}") from exc
         elapsed = time.monotonic() - started

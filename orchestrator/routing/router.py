@@ -40,7 +40,7 @@ from pydantic import JsonValue
 
 from models import Runtime
 
-from .errors import ArtefactError, RoutingError, StageFailed
+from .errors import ArtefactError, ModelUnavailable, RoutingError, StageFailed
 from .labels import agent_skill
 from .model_stage import ModelStage
 from .splitter import Chunk, ask_of, is_filler, split_candidates
@@ -76,6 +76,7 @@ class _Turn:
     deadline: float
     latency: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    model_unavailable: str | None = None
 
     def add_time(self, key: str, seconds: float) -> None:
         self.latency[key] = self.latency.get(key, 0.0) + seconds * 1000.0
@@ -135,6 +136,14 @@ class Router:
     def model_available(self) -> bool:
         return any(isinstance(stage, ModelStage) for stage in self.stages)
 
+    async def model_problem(self) -> str | None:
+        """Why the model path cannot route now, or None: it could not be opened (:attr:`problems`), or
+        its model host does not answer. A router built without a model path on purpose has none."""
+        stages = [stage for stage in self.stages if isinstance(stage, ModelStage)]
+        if not stages:
+            return self.problems[0] if self.problems else None
+        return await stages[0].problem()
+
     async def aclose(self) -> None:
         for stage in self.stages:
             await stage.aclose()
@@ -162,10 +171,17 @@ class Router:
             if any(part.agent is not None for part in parts):
                 turn.note(f"a long request was routed as its ask alone: {ask.text!r}")
                 turn.latency["total"] = (time.monotonic() - started) * 1000.0
-                return Route(parts=parts, latency_ms=turn.latency, notes=turn.notes)
+                return Route(
+                    parts=parts,
+                    latency_ms=turn.latency,
+                    notes=turn.notes,
+                    model_unavailable=turn.model_unavailable,
+                )
         parts = await self._route_text(utterance, turn, available_agents)
         turn.latency["total"] = (time.monotonic() - started) * 1000.0
-        return Route(parts=parts, latency_ms=turn.latency, notes=turn.notes)
+        return Route(
+            parts=parts, latency_ms=turn.latency, notes=turn.notes, model_unavailable=turn.model_unavailable
+        )
 
     async def _route_text(
         self, utterance: str, turn: _Turn, available_agents: Collection[str] | None
@@ -205,6 +221,8 @@ class Router:
                         f"the {stage.name} stage answered {len(answers)} decisions for {len(pending)} texts"
                     )
             except StageFailed as exc:
+                if isinstance(exc, ModelUnavailable):
+                    turn.model_unavailable = exc.message
                 turn.note(exc.message)
                 for i in pending:
                     notes[i] = notes[i] or exc.message

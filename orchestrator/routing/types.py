@@ -47,3 +47,6 @@ class Route(BaseModel):
     """``total`` and the time of each step (``split`` and each stage by name: ``template``, ``model``)."""
     notes: list[str] = Field(default_factory=list)
     """Turn-level events: a stage skipped for lack of budget, or failed."""
+    model_unavailable: str | None = None
+    """Why the model path could not be asked in this turn (the model host is down), when that is so:
+    parts it would have decided fell back for that reason, not because nothing matched."""

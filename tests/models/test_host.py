@@ -128,6 +128,38 @@ async def test_unreachable_host_is_a_typed_error() -> None:
     await client.aclose()
 
 
+async def test_ping_says_whether_the_host_answers(served: tuple[ModelHostClient, ScriptedBackend]) -> None:
+    client, _ = served
+    await client.ping()  # the in-memory host answers
+    dead = ModelHostClient(f"http://127.0.0.1:{free_port()}", connect_timeout=1.0)
+    with pytest.raises(HostUnavailable, match="cannot reach the model host"):
+        await dead.ping()
+    await dead.aclose()
+
+
+async def test_a_closed_in_process_runtime_does_not_ping(scripted: ScriptedBackend) -> None:
+    runtime = ModelRuntime(scripted)
+    await runtime.ping()
+    await runtime.aclose()
+    with pytest.raises(HostUnavailable, match="closed"):
+        await runtime.ping()
+
+
+async def test_the_router_reports_a_dead_model_host_as_unavailable(scripted: ScriptedBackend) -> None:
+    from orchestrator.routing import Router
+    from orchestrator.routing.model_stage import ModelStage, default_artefact_path, load_artefact
+
+    classifier, settings = load_artefact(default_artefact_path())
+    dead = ModelHostClient(f"http://127.0.0.1:{free_port()}", connect_timeout=1.0)
+    router = Router([ModelStage(dead, classifier, settings)])
+    route = await router.route("my feet are like ice blocks", budget_s=5.0)
+    problem = await router.model_problem()
+    await dead.aclose()
+    assert route.model_unavailable is not None and "model host" in route.model_unavailable
+    assert [part.via for part in route.parts] == ["fallback"]
+    assert problem is not None and "unavailable" in problem
+
+
 @pytest.fixture
 def host_process(default_model_path: Path) -> Iterator[str]:
     port = free_port()

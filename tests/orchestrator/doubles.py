@@ -30,6 +30,7 @@ class Part:
 @dataclass
 class Route:
     parts: list[Part]
+    model_unavailable: str | None = None
 
 
 class KeywordRouter:
@@ -39,6 +40,9 @@ class KeywordRouter:
 
     def __init__(self) -> None:
         self.seen: list[str] = []
+
+    async def model_problem(self) -> str | None:
+        return None
 
     async def route(
         self, text: str, *, available_agents: Collection[str] | None = None, budget_s: float = 0.8
