@@ -44,8 +44,8 @@ from mcp_servers.vehicle.service import VehicleService
 CATALOG = Catalog.load()
 MIN_STEPS = 2000
 SETTINGS = settings(
-    max_examples=50,
-    stateful_step_count=60,
+    max_examples=25,
+    stateful_step_count=120,
     derandomize=True,
     database=None,
     deadline=None,
