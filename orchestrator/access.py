@@ -9,7 +9,7 @@
   (``cabin run --insecure``) and checks no credential;
 - answers 403 to a state-changing request (``POST``, ``PUT``, ``PATCH``, ``DELETE``) sent by a web page of
   another origin (its ``Origin`` or ``Sec-Fetch-Site`` header says so);
-- answers 415 to a ``/v1`` request whose body is declared as anything but JSON;
+- answers 415 to a ``/v1`` request with a body not declared as JSON (``Content-Type``);
 - answers 413 to a body larger than ``max_body_bytes``, without reading more of it than the cap;
 - answers 500 in the API's error shape, keeping the connection open, if the app fails unexpectedly.
 
@@ -287,12 +287,6 @@ class FrontEndGuard:
         if scope["method"] in STATE_CHANGING and not self._same_origin(headers):
             await error_response(send, 403, "a request from another web origin may not change anything")
             return
-        declared_type = headers.get("content-type")
-        if protected and scope["method"] in STATE_CHANGING and declared_type and not _is_json(declared_type):
-            await error_response(
-                send, 415, f"the body is {declared_type.split(';')[0].strip()!r}; send application/json"
-            )
-            return
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
             await self._too_large(send)
@@ -311,7 +305,13 @@ class FrontEndGuard:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        await self._run(scope, _replay(b"".join(chunks), receive), send)
+        body = b"".join(chunks)
+        declared_type = headers.get("content-type")
+        if protected and body and (declared_type is None or not _is_json(declared_type)):
+            what = repr(declared_type.split(";")[0].strip()) if declared_type else "not declared"
+            await error_response(send, 415, f"the body's Content-Type is {what}; send application/json")
+            return
+        await self._run(scope, _replay(body, receive), send)
 
     async def _run(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False

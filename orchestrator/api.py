@@ -230,7 +230,7 @@ def create_app(
         "/v1/login-codes",
         status_code=201,
         response_model=LoginLink,
-        responses=errors(*GUARDED, 403),
+        responses=errors(*GUARDED, 403, 415),
         openapi_extra={"security": secured},
     )
     async def login_codes() -> LoginLink:

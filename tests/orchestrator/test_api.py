@@ -443,6 +443,8 @@ async def test_a_body_that_is_not_json_is_415(api: tuple[httpx.AsyncClient, Orch
     client, _ = api
     response = await client.post("/v1/utterances", content=b"text=hi", headers={"content-type": "text/plain"})
     assert response.status_code == 415
+    undeclared = await client.post("/v1/utterances", content=b'{"text": "hi"}')
+    assert undeclared.status_code == 415 and "not declared" in undeclared.json()["detail"]
 
 
 async def test_insecure_mode_checks_no_token_but_still_the_host() -> None:
