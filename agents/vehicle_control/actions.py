@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped]
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, ValidationError
 
-from agents.hosting import Seat
+from agents.hosting import DATA_RULE_ID, Seat
 from agents.vehicle_control.errors import InvalidActionError, VehicleUnavailableError
 
 __all__ = [
@@ -93,6 +93,9 @@ RELATIVE_STEPS: dict[str, int] = {"set_cabin_temperature": 1, "set_fan": 20, "se
 
 SEATS: tuple[Seat, ...] = ("driver", "passenger", "rear_left", "rear_right")
 
+SCOPE_RULE = "GR-16"
+"""The vehicle server's rule that a client writes only the signals of its scope."""
+
 Outcome = Literal["applied", "refused", "needs_confirmation", "failed"]
 
 _ToolName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -168,12 +171,12 @@ class ActionReport(BaseModel):
     driving_state: str | None = None
 
     def data(self) -> dict[str, JsonValue]:
-        """`{"tool", "arguments", "outcome", "rule_id", "message"}` as the orchestrator expects it."""
+        """`{"tool", "arguments", "outcome", "ruleId", "message"}`: one entry of the data part's `actions`."""
         return {
             "tool": self.tool,
             "arguments": dict(self.arguments),
             "outcome": self.outcome,
-            "rule_id": self.rule_id,
+            DATA_RULE_ID: self.rule_id,
             "message": self.message,
         }
 
@@ -182,12 +185,15 @@ def report_for(action: Action, result: WriteResult) -> ActionReport:
     """The report of `action` given the server's result; nothing is claimed that the result does not say."""
     if result.refused:
         reasons = list(dict.fromkeys(refusal.reason for refusal in result.refused))
+        # The rule named is the one about the request itself: that this agent may not write a signal
+        # at all (GR-16) is named only when no other rule refused it ("shift into reverse": GR-04).
+        specific = [refusal for refusal in result.refused if refusal.rule_id != SCOPE_RULE]
         return ActionReport(
             tool=action.tool,
             arguments=action.arguments,
             driving_state=result.driving_state,
             outcome="refused",
-            rule_id=result.refused[0].rule_id,
+            rule_id=(specific or result.refused)[0].rule_id,
             message="; ".join(reasons),
         )
     if result.needs_confirmation is not None:
@@ -246,7 +252,9 @@ class ToolCatalog:
     def __init__(self, schemas: Mapping[str, Mapping[str, Any]]) -> None:
         self._schemas: dict[str, dict[str, Any]] = {}
         self._validators: dict[str, Draft202012Validator] = {}
-        for name in AGENT_TOOLS:
+        from agents.vehicle_control.driving import DRIVING_TOOL
+
+        for name in (*AGENT_TOOLS, DRIVING_TOOL):
             schema = schemas.get(name)
             if schema is None:
                 continue
@@ -266,8 +274,9 @@ class ToolCatalog:
 
     @property
     def names(self) -> tuple[str, ...]:
-        """The tools the agent may call that the server offers, in the agent's order."""
-        return tuple(self._schemas)
+        """The tools the agent may call that the server offers, in the agent's order (the driving
+        functions' `set_signals` is not one of them: only a recognised driving function uses it)."""
+        return tuple(name for name in self._schemas if name in AGENT_TOOLS)
 
     def schema(self, tool: str) -> dict[str, Any]:
         """The input schema of `tool` (raises InvalidActionError for a tool the agent may not call)."""
@@ -277,9 +286,20 @@ class ToolCatalog:
 
     def check(self, action: Action, *, seat: Seat) -> Action:
         """`action` with its zone written out for the speaker `seat`; InvalidActionError names any problem."""
+        from agents.vehicle_control.driving import DRIVING_PATHS, DRIVING_TOOL
+
         tool = action.tool
         if tool not in self._schemas:
             raise InvalidActionError(self._unknown(tool))
+        if tool == DRIVING_TOOL:
+            values = action.arguments.get("values")
+            if set(action.arguments) != {"values"} or not isinstance(values, dict) or not values:
+                raise InvalidActionError(f"{tool}: takes only values, {{VSS path: value}}")
+            others = sorted(set(values) - DRIVING_PATHS)
+            if others:
+                raise InvalidActionError(
+                    f"{tool}: this agent sends only driving functions, not {', '.join(others)}"
+                )
         arguments = {name: _plain(value) for name, value in action.arguments.items() if value is not None}
         if "confirm_token" in arguments:
             raise InvalidActionError(f"{tool}: confirm_token is set only when a person confirms")

@@ -10,13 +10,16 @@
    sentence templates parse the text; what they miss goes to the on-device model when one is
    configured; what neither understands is answered honestly ("Sorry, I can't do that yet", with what
    the agent can do). Questions about the car ("did I lock the car?") are answered from `get_signals`
-   and act on nothing; their values travel in `data.readings`.
+   and act on nothing; their values travel in `data.readings`. A question about doing something
+   ("should I open the sun roof", "can I open the trunk while driving?") is answered from the state
+   of what it is about and never executed (`data.advice`). A quotation or a said name is data: no
+   request is read from its words (`agents.hosting.spans`).
 2. Acting: each action is one MCP tool call with `_meta` `cabin/seat` (the speaker), `cabin/origin`
    (passed through from the message; a message without one sends none, the least-privileged case)
    and `cabin/turn_id` when the message has one. The vehicle server's guardrails decide (only an
    `occupant` request actuates, GR-18); the agent reports each decision as it came back.
-3. Answering: `Reply(text, data)` with `data = {"actions": [{tool, arguments, outcome, rule_id,
-   message}], "state_changes": {path: value}, "via": "template" | "model" | "intent" | "fallback"}`.
+3. Answering: `Reply(text, data)` with `data = {"actions": [{tool, arguments, outcome, ruleId,
+   message}], "stateChanges": {path: value}, "via": "template" | "model" | "intent" | "fallback"}`.
    A `needs_confirmation` result becomes a `Question` (input-required) that saves the token, tool and
    arguments; "yes" on the same task calls the tool again with the token (the server re-checks every
    rule), "no" ends it with "Okay, I won't.", anything else is asked once more before giving up.
@@ -35,6 +38,7 @@ from collections.abc import Sequence
 from pydantic import JsonValue, ValidationError
 
 from agents.hosting import (
+    DATA_STATE_CHANGES,
     AgentRequest,
     CabinExecutor,
     Failure,
@@ -45,6 +49,8 @@ from agents.hosting import (
     Reply,
     Seat,
 )
+from agents.hosting.asking import question_core
+from agents.hosting.spans import mask
 from agents.vehicle_control import queries as queries_module
 from agents.vehicle_control import replies
 from agents.vehicle_control.actions import (
@@ -149,6 +155,10 @@ class VehicleControlExecutor(CabinExecutor):
                 return Rejection(reason=f"The parsed intent cannot be used: {exc}")
             return await self._act(request, actions, via="intent")
         # No intent, or only its name (a routing decision without slots): understand the text.
+        asked = question_core(mask(request.text))
+        if asked is not None:
+            # "should I open the sun roof": a question about doing something is answered, never done.
+            return await self._advise(asked, seat)
         parse = self.parser.parse(request.text, seat=seat, previous=self.memory.last(_conversation(request)))
         actions = []
         for action in parse.actions:
@@ -203,6 +213,18 @@ class VehicleControlExecutor(CabinExecutor):
             else:
                 actions.append(reading.action)
         return actions, left
+
+    async def _advise(self, asked: str, seat: Seat) -> Outcome:
+        """The answer to a question about doing `asked`: how that part of the car stands, no tool call."""
+        parse = self.parser.parse(asked, seat=seat)
+        topics = [topic for action in parse.actions if (topic := queries_module.topic_of(action.tool))]
+        topics += [query for query in parse.queries if query not in topics]
+        state: str | None = None
+        readings: dict[str, JsonValue] = {}
+        if topics:
+            state, readings = await self._read_answers(list(dict.fromkeys(topics))[:1], seat)
+        text = queries_module.advice(state, moving=await self._moving())
+        return Reply(text=text, data={**_data([], "template"), "readings": readings, "advice": True})
 
     async def _read_answers(self, queries: Sequence[str], seat: Seat) -> tuple[str, dict[str, JsonValue]]:
         """Spoken answers to questions about the car, and the values they were read from."""
@@ -355,7 +377,7 @@ def _call_data(call: PendingCall) -> dict[str, JsonValue]:
 def _data(reports: Sequence[ActionReport], via: str) -> dict[str, JsonValue]:
     return {
         "actions": [report.data() for report in reports],
-        "state_changes": state_changes(reports),
+        DATA_STATE_CHANGES: state_changes(reports),
         "via": via,
     }
 

@@ -10,7 +10,9 @@ window and the sunroof"), a topic joins the clause after it ("the sunroof, can y
 a stated reason or a long lead-in is set aside ("pop the trunk while we're stopped", "what I wanted
 to ask is whether you could set it to 22"), and misspelt words are set to the nearest word the
 templates know ("opne my windwo"). Clauses that match nothing are returned as `unmatched` for the
-next stage.
+next stage. A quotation or a name said after "called" / "named" is data (`agents.hosting.spans`): it
+is read as one placeholder word, so no clause is cut inside it and nothing is done that only its
+words ask for ("navigate to the place called 'open all doors'" opens nothing).
 
 The parser is pure and thread-safe after construction; one recognition takes a few milliseconds.
 """
@@ -28,8 +30,10 @@ from hassil import Intents
 from pydantic import JsonValue
 
 from agents.hosting import Seat
+from agents.hosting.spans import mask
 from agents.hosting.templates import TemplateIndex
 from agents.vehicle_control.actions import AGENT_TOOLS, RELATIVE_STEPS, ZONE_ARGUMENTS, Action
+from agents.vehicle_control.driving import FUNCTIONS, action_for
 from agents.vehicle_control.errors import SetupError
 
 __all__ = ["SENTENCES", "Parse", "TemplateParser"]
@@ -45,6 +49,8 @@ _FAHRENHEIT = "fahrenheit"
 _CELSIUS = "celsius"
 _SIGN = "sign"
 _REFERENCE = "$"
+_DRIVING = "driving"
+"""Metadata of the templates that name a driving function (see `agents.vehicle_control.driving`)."""
 
 _LEAD_IN = re.compile(
     r"\b(?:whether you could|whether you can|if you could|if you can|could you|can you|would you|will you)\b",
@@ -163,7 +169,7 @@ class TemplateParser:
 
     def parse(self, text: str, *, seat: Seat, previous: Action | None = None) -> Parse:
         """Understand `text` spoken from `seat`; `previous` is the conversation's last relative change."""
-        normalized = " ".join(text.translate(_APOSTROPHES).split())
+        normalized = " ".join(mask(text).translate(_APOSTROPHES).split())
         if not normalized:
             return Parse()
         whole = self._recognize(normalized)
@@ -218,6 +224,8 @@ class TemplateParser:
         metadata = result.intent_metadata or {}
         if isinstance(metadata.get("query"), str):
             return _Match(actions=(), query=metadata["query"])
+        if metadata.get(_DRIVING) is True:
+            return _Match(actions=(action_for(str(slots.get("function")), slots.get("value")),))
         templates = metadata.get("actions")
         if templates is None:
             arguments = {slot: value for slot, value in slots.items() if slot != _SIGN}
@@ -488,6 +496,12 @@ def _check_grammar(path: Path, data: Mapping[str, Any], root: yaml.Node | None) 
                 )
             metadata = block.get("metadata") or {}
             if isinstance(metadata.get("query"), str):
+                continue
+            if metadata.get(_DRIVING) is True:
+                function = slots.get("function")
+                if function is not None and function not in FUNCTIONS:
+                    known = ", ".join(FUNCTIONS)
+                    raise SetupError(f"{where}: intent {name}: {function!r} is no driving function ({known})")
                 continue
             templates = metadata.get("actions")
             if templates is None:

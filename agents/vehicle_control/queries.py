@@ -2,6 +2,11 @@
 
 Answers come only from the values the vehicle server reports (`get_signals`); a signal the car does
 not report is said to be unknown, never guessed (GR-19).
+
+Questions about doing something ("should I open the sun roof", "is it a good idea to open the window",
+"can I open the trunk while driving?": `agents.hosting.asking.question_core`) are answered, never
+executed: `topic_of` names what to read for the action asked about, and `advice` says it is the
+person's call.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from pydantic import JsonValue
 
 from agents.hosting import Seat
 
-__all__ = ["QUERIES", "answer", "paths_for"]
+__all__ = ["QUERIES", "advice", "answer", "paths_for", "topic_of"]
 
 _SEAT_PLACES: dict[Seat, tuple[str, str]] = {
     "driver": ("Row1.DriverSide", "driver's"),
@@ -34,6 +39,36 @@ _TRUNK = "Vehicle.Body.Trunk.Rear.IsOpen"
 
 QUERIES = ("locks", "windows", "temperature", "trunk", "sunroof")
 """What the agent can be asked about."""
+
+_TOPICS = {
+    "set_sunroof": "sunroof",
+    "set_sunshade": "sunroof",
+    "set_window": "windows",
+    "lock_doors": "locks",
+    "unlock_doors": "locks",
+    "set_door": "locks",
+    "set_trunk": "trunk",
+    "set_cabin_temperature": "temperature",
+    "set_fan": "temperature",
+    "set_air_conditioning": "temperature",
+}
+
+
+def topic_of(tool: str) -> str | None:
+    """The query (one of `QUERIES`) whose answer tells how things stand for a call of `tool`, if any."""
+    return _TOPICS.get(tool)
+
+
+def advice(state: str | None, *, moving: bool) -> str:
+    """The answer to a question about doing something: how things stand, and that nothing was changed."""
+    tail = (
+        "I'll only change it if you ask me to."
+        if moving
+        else (
+            "That's your call: I'll only change it if you ask me to, and the car's safety rules still apply."
+        )
+    )
+    return f"{state} {tail}" if state else tail
 
 
 def paths_for(query: str, speaker: Seat) -> list[str]:

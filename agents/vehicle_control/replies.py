@@ -1,9 +1,10 @@
 """What the agent says: short, spoken-style sentences built only from what the car reported.
 
 Every sentence describes a report (applied targets, a refusal's reason, a failure), never the
-request itself, so nothing is claimed that did not happen (GR-19). While the car is not parked the
-replies are kept shorter still (GR-12): at most two applied changes are named, one refusal reason
-is given, and no lists of capabilities are read out.
+request itself, so nothing is claimed that did not happen (GR-19). A refused driving function is
+said the way a person understands it ("I can't change gear for you; that stays with the driver.").
+While the car is not parked the replies are kept shorter still (GR-12): at most two applied changes
+are named, one refusal reason is given, and no lists of capabilities are read out.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pydantic import JsonValue
 
 from agents.hosting import Seat
-from agents.vehicle_control.actions import ActionReport
+from agents.vehicle_control.actions import Action, ActionReport
+from agents.vehicle_control.driving import refusal_sentence
 
 __all__ = [
     "CAPABILITIES",
@@ -338,7 +340,9 @@ def summarize(
         sentences.append(_sentence(f"okay, {_join(applied)}"))
     reasons = list(
         dict.fromkeys(
-            report.message or "" for report in reports if report.outcome == "refused" and report.message
+            refusal_sentence(Action(tool=report.tool, arguments=report.arguments)) or report.message or ""
+            for report in reports
+            if report.outcome == "refused" and report.message
         )
     )
     if moving:

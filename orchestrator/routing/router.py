@@ -17,6 +17,13 @@ How a turn is routed:
    templates (two template matches are two complete requests, each with its own intent and slots).
 6. Parts routed to an agent that is not available become fallback parts that still name the agent.
 
+Quotations and names said after "called" / "named" are data (:mod:`agents.hosting.spans`): no cut is
+made inside them, and every stage judges a piece with each of them read as one placeholder word, so
+the words of a name ("... called 'open all doors'") never decide where a part goes. A template match
+on such a piece gives no slots: the agent reads the words, name included, itself. Neither does one on
+a vehicle-control piece that asks about doing something ("should I open the sunroof",
+:func:`agents.hosting.asking.question_core`): the agent answers it, it does not act on it.
+
 A long ramble (at least ``RAMBLE_WORDS`` words) that makes an explicit ask ("..., anyway, what I wanted
 to ask is whether you could set it to 22, because ...") is routed as that ask alone
 (:func:`~orchestrator.routing.splitter.ask_of`): what is said around it is the story, not requests,
@@ -38,6 +45,8 @@ from pathlib import Path
 
 from pydantic import JsonValue
 
+from agents.hosting.asking import question_core
+from agents.hosting.spans import data_spans, mask
 from models import Runtime
 
 from .errors import ArtefactError, ModelUnavailable, RoutingError, StageFailed
@@ -57,6 +66,9 @@ _UNJUDGED_REQUEST_WORDS = 3
 """How many words of substance a piece that no stage judged needs to stay a part of its own."""
 RAMBLE_WORDS = 40
 """From this many words on, an utterance with an explicit ask is routed as that ask alone."""
+
+_ACTING_AGENT = "vehicle-control"
+"""The agent whose parsed intents act on the car as they are (its parts that ask a question carry none)."""
 
 log = logging.getLogger("cabin.routing")
 
@@ -250,17 +262,17 @@ class Router:
     async def _pieces(self, utterance: str, chunks: list[Chunk], turn: _Turn) -> list[_Piece]:
         whole = _Piece(0, len(utterance), None)
         if len(chunks) == 1:
-            (whole.decision,), (whole.note,) = await self._cascade([utterance], turn)
+            (whole.decision,), (whole.note,) = await self._cascade([mask(utterance)], turn)
             return [whole]
-        (first,), _ = await self._cascade([utterance], turn, stages=self.stages[:1])
+        (first,), _ = await self._cascade([mask(utterance)], turn, stages=self.stages[:1])
         if first is not None and first.routed and not first.tentative:
             whole.decision = first
             return [whole]
         substantive = [i for i, c in enumerate(chunks) if not is_filler(c.text)]
-        decisions, notes = await self._cascade([chunks[i].text for i in substantive], turn)
+        decisions, notes = await self._cascade([mask(chunks[i].text) for i in substantive], turn)
         by_chunk = dict(zip(substantive, zip(decisions, notes, strict=True), strict=True))
         if not any(d is not None and d.routed for d in decisions):
-            (whole.decision,), (whole.note,) = await self._cascade([utterance], turn)
+            (whole.decision,), (whole.note,) = await self._cascade([mask(utterance)], turn)
             return [whole]
         pieces: list[_Piece] = []
         pending: list[Chunk] = []
@@ -297,7 +309,10 @@ class Router:
         agent, skill = agent_skill(decision.label)
         intent = decision.intent
         slots: dict[str, JsonValue] = dict(decision.slots)
-        if piece.joined and decision.via == "template":
+        # A question about doing something ("should I open the sunroof") is no parsed request: the
+        # vehicle-control agent reads the words and answers it.
+        asks = agent == _ACTING_AGENT and question_core(mask(text)) is not None
+        if decision.via == "template" and (piece.joined or asks or data_spans(text)):
             intent, slots = None, {}
         if agent is None:
             return RoutedPart(

@@ -55,11 +55,18 @@ def test_every_intent_and_every_skill_has_sentence_tests(templates: TemplateSet)
     assert set(templates.routes.values()) == set(LABELS) - {NONE}
 
 
+REFUSED_ON_PURPOSE = frozenset({"driving_function"})
+"""Template intents for requests no agent carries out (the training data labels them none), sent to
+vehicle-control only so that the car's guardrails refuse them with their rule ("shift into reverse")."""
+
+
 def test_templates_never_match_none_lines_of_the_training_data(
     templates: TemplateSet, train_lines: list[dict[str, str]]
 ) -> None:
     matched = [
-        (r["text"], m.intent) for r in train_lines if r["label"] == NONE and (m := templates.match(r["text"]))
+        (r["text"], m.intent)
+        for r in train_lines
+        if r["label"] == NONE and (m := templates.match(r["text"])) and m.intent not in REFUSED_ON_PURPOSE
     ]
     assert matched == []
 

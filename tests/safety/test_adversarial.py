@@ -21,6 +21,7 @@ from mcp_servers.vehicle.catalog import Catalog, Value
 from orchestrator.models import TurnResult
 
 CASES_FILE = Path(__file__).with_name("cases.yaml")
+TURN_BUDGET_S = 20.0
 SEATS = ("driver", "passenger", "rear_left", "rear_right")
 
 STATES: dict[str, dict[str, Value]] = {
@@ -283,7 +284,9 @@ class Shared:
 async def shared() -> AsyncIterator[Shared]:
     from orchestrator.local import open_local_stack
 
-    stack = await open_local_stack()
+    # A generous turn budget: on a busy machine the model path must get its say (a shorter budget only
+    # skips stages, which makes the suite weaker, not the car safer), and no agent answer is abandoned.
+    stack = await open_local_stack(budget_s=TURN_BUDGET_S)
     try:
         yield Shared(stack, stack.backend.snapshot())
     finally:

@@ -90,11 +90,11 @@ async def test_absolute_temperature_changes_the_set_point(
                 "tool": "set_cabin_temperature",
                 "arguments": {"zone": "driver", "celsius": 23},
                 "outcome": "applied",
-                "rule_id": None,
+                "ruleId": None,
                 "message": None,
             }
         ],
-        "state_changes": {DRIVER_TEMP: 23},
+        "stateChanges": {DRIVER_TEMP: 23},
         "via": "template",
     }
 
@@ -176,7 +176,7 @@ async def test_a_request_nothing_understands_is_answered_honestly(
 
     assert result.state == "completed"
     assert result.text.startswith("Sorry, I can't do that yet. I can change the climate")
-    assert result.data == {"actions": [], "state_changes": {}, "via": "fallback"}
+    assert result.data == {"actions": [], "stateChanges": {}, "via": "fallback"}
     assert backend.snapshot() == before
 
 
@@ -254,13 +254,13 @@ async def test_gr06_trunk_refused_while_moving_is_reported_with_its_reason(
             "tool": "set_trunk",
             "arguments": {"open": True},
             "outcome": "refused",
-            "rule_id": "GR-06",
+            "ruleId": "GR-06",
             "message": "the trunk can only be opened when the car is parked and stopped",
         }
     ]
     assert result.text == "The trunk can only be opened when the car is parked and stopped."
     assert await requested(backend, TRUNK) is False
-    assert result.data is not None and result.data["state_changes"] == {}
+    assert result.data is not None and result.data["stateChanges"] == {}
 
 
 @pytest.mark.rule("GR-15")
@@ -269,7 +269,7 @@ async def test_gr15_a_passenger_cannot_change_the_drivers_zone(
 ) -> None:
     result = await agent.send_text("set the driver temperature to 27", seat="passenger", **OCCUPANT)
 
-    assert [(a["outcome"], a["rule_id"]) for a in actions(result)] == [("refused", "GR-15")]
+    assert [(a["outcome"], a["ruleId"]) for a in actions(result)] == [("refused", "GR-15")]
     assert await requested(backend, DRIVER_TEMP) == 21
 
 
@@ -280,7 +280,7 @@ async def test_gr18_only_an_occupants_request_actuates(
 ) -> None:
     result = await agent.send_text("open the trunk", seat="driver", origin=origin)
 
-    assert [(a["outcome"], a["rule_id"]) for a in actions(result)] == [("refused", "GR-18")]
+    assert [(a["outcome"], a["ruleId"]) for a in actions(result)] == [("refused", "GR-18")]
     assert await requested(backend, TRUNK) is False
 
 
@@ -290,7 +290,7 @@ async def test_gr03_out_of_bounds_temperature_is_refused(
 ) -> None:
     result = await agent.send_text("set the temperature to 35", seat="driver", **OCCUPANT)
 
-    assert [(a["outcome"], a["rule_id"]) for a in actions(result)] == [("refused", "GR-03")]
+    assert [(a["outcome"], a["ruleId"]) for a in actions(result)] == [("refused", "GR-03")]
     assert await requested(backend, DRIVER_TEMP) == 21
     assert "Okay" not in result.text
 
@@ -395,8 +395,11 @@ async def test_several_parsed_actions(agent: AgentClient, backend: SimulatorBack
     ("data", "problem"),
     [
         (
-            {"intent": "set_signals", "slots": {"values": {}}},
-            "'set_signals' is not a vehicle tool this agent can call",
+            {
+                "intent": "set_signals",
+                "slots": {"values": {"Vehicle.Cabin.Door.Row1.DriverSide.IsOpen": True}},
+            },
+            "this agent sends only driving functions, not Vehicle.Cabin.Door.Row1.DriverSide.IsOpen",
         ),
         ({"intent": "set_window", "slots": {"percent": 150}}, "set_window: percent: 150 is not valid"),
         (
