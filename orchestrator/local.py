@@ -152,6 +152,7 @@ async def open_local_stack(
     await directory.refresh()
     stack.orchestrator = Orchestrator(router, directory, budget_s=budget_s, agent_timeout_s=agent_timeout_s)
     stack.vehicle = await stack._stack.enter_async_context(VehicleAccess(vehicle_for("operator")))
+    stack.orchestrator.readback = stack.vehicle.turn_writes
     # The SDKs log every in-memory HTTP request and tool error at INFO; a turn's account is the TurnResult.
     for name in ("httpx", "httpcore", "mcp", "a2a"):
         logging.getLogger(name).setLevel(logging.WARNING)

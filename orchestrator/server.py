@@ -44,6 +44,7 @@ def build(args: argparse.Namespace) -> FastAPI:
     # Templates answer from the first request; the model path joins once the lifespan has opened it.
     orchestrator = Orchestrator(Router([TemplateStage()]), directory, budget_s=args.budget_ms / 1000)
     vehicle = VehicleAccess(args.vehicle_mcp_url, token=os.environ.get("CABIN_MCP_TOKEN") or None)
+    orchestrator.readback = vehicle.turn_writes
     base_url = f"http://{args.host}:{args.port}"
     token = None if args.insecure else os.environ.get("CABIN_OPERATOR_TOKEN") or None
     app = create_app(

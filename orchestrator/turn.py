@@ -41,6 +41,10 @@ DEFAULT_BUDGET_S = 0.8
 #: An agent gets at least this long even when the routing used most of the budget: a late answer
 #: is better than abandoning a request that may already be acting on the car.
 MIN_AGENT_TIMEOUT_S = 3.0
+#: Reads back what a turn wrote to the car and ends the turn there (the vehicle server's ``turn_writes``
+#: with ``close``): every write the car took under the turn id, as actions with outcome ``applied``
+#: and ``agent`` the client that wrote it; None when the vehicle server cannot tell.
+TurnReadback = Callable[[str], Awaitable[list[Action] | None]]
 #: What a part that only the model could have understood gets while the model is unavailable.
 MODEL_UNAVAILABLE_REPLY = (
     "Sorry, I can't understand that right now: the on-device model is not available. "
@@ -67,6 +71,9 @@ class PartOutcome:
     degraded: bool = False
     task_id: str | None = None
     understood: bool = True
+    failed: bool = False
+    """The agent failed or gave no answer: what it did to the car is read back, not reported by it."""
+    answered: bool = True
 
 
 def capabilities_sentence(agents: Collection[str]) -> str:
@@ -93,8 +100,10 @@ class Orchestrator:
         agent_timeout_s: float = AGENT_TIMEOUT_S,
         after_turn: Callable[[], Awaitable[None]] | None = None,
         max_concurrent_turns: int = MAX_CONCURRENT_TURNS,
+        readback: TurnReadback | None = None,
     ) -> None:
         self.router = router
+        self.readback = readback
         self.directory = directory
         self.sessions = sessions if sessions is not None else SessionStore()
         self.events = events if events is not None else EventBus()
@@ -188,6 +197,8 @@ class Orchestrator:
                 # The router's template intents name routing classes, not agent tools: each agent
                 # parses its own part, so only the text (with seat and origin) is sent.
                 outcomes.append(await self._run_part(session, step, None, turn_id, seat, remaining))
+        if self.readback is not None and any(o.failed for o in outcomes):
+            await self._read_back(turn_id, outcomes)
         result = self._assemble(session, turn_id, outcomes, arrived, route_ms)
         session.remember({"turn_id": turn_id, "text": text, "reply": result.reply})
         if self.events.subscribers:
@@ -319,6 +330,38 @@ class Orchestrator:
                 return PartOutcome(step=step, reply="Okay, cancelled.")
         return PartOutcome(step=step, reply="Okay. There was nothing in progress to cancel.")
 
+    async def _read_back(self, turn_id: str, outcomes: list[PartOutcome]) -> None:
+        """After an agent failed: what the car took under this turn that no agent reported goes into
+        the failed part's actions and reply, and the turn is closed to later writes (an agent that
+        timed out cannot act after the person was told it did not)."""
+        assert self.readback is not None
+        failed = [o for o in outcomes if o.failed]
+        applied = await self.readback(turn_id)
+        if applied is None:
+            for outcome in failed:
+                outcome.reply += " I could not check whether anything in the car was changed."
+            return
+        unreported = list(applied)
+        for action in (a for o in outcomes for a in o.actions if a.outcome == "applied"):
+            match = next((w for w in unreported if (w.agent, w.tool) == (action.agent, action.tool)), None)
+            if match is not None:
+                unreported.remove(match)
+        for outcome in failed:
+            mine = [w for w in unreported if w.agent == outcome.step.agent]
+            if not mine:
+                continue
+            unreported = [w for w in unreported if w not in mine]
+            outcome.actions.extend(mine)
+            done = "; ".join(action_words(w) for w in mine)
+            if outcome.answered:
+                outcome.reply += f" This was done: {done}."
+            else:
+                agent = outcome.step.agent
+                outcome.reply = f"Sorry, the {agent} service stopped responding, but this was done: {done}."
+        if unreported:  # written by a client whose part did not fail, yet not reported by it
+            failed[0].actions.extend(unreported)
+            failed[0].reply += " Also done: " + "; ".join(action_words(w) for w in unreported) + "."
+
     # -- parts ---------------------------------------------------------------------------------------
 
     @staticmethod
@@ -400,6 +443,8 @@ class Orchestrator:
                 reply=f"Sorry, the {step.agent} service did not respond ({exc.reason}).",
                 agent_ms=elapsed,
                 degraded=True,
+                failed=True,
+                answered=False,
             )
         elapsed = (time.perf_counter() - started) * 1000
         if result.context_id is not None:
@@ -465,6 +510,7 @@ class Orchestrator:
             agent_ms=elapsed_ms,
             degraded=degraded,
             task_id=result.task_id,
+            failed=degraded,
         )
 
     def _assemble(
@@ -514,6 +560,13 @@ def _guessed(label: str | None) -> tuple[str | None, str | None]:
         return agent_skill(label) if label else (None, None)
     except ValueError:
         return None, None
+
+
+def action_words(action: Action) -> str:
+    """An action read back from the vehicle server, in words: the tool and its arguments."""
+    arguments = ", ".join(f"{k} {v}" for k, v in action.arguments.items() if v is not None)
+    words = action.tool.replace("_", " ")
+    return f"{words} ({arguments})" if arguments else words
 
 
 def _default_reply(state: str) -> str:

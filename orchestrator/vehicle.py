@@ -18,8 +18,11 @@ from typing import Any
 from mcp import Client
 from mcp.server import MCPServer
 from mcp.types import CallToolResult
+from pydantic import ValidationError
 
 from mcp_servers.client import McpLink
+
+from .models import Action
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +127,33 @@ class VehicleAccess:
                 )
             raise VehicleStateError(message, 422)
         return dict(result.structured_content or {})
+
+    async def turn_writes(self, turn_id: str) -> list[Action] | None:
+        """What the car took under ``turn_id`` (actions with outcome ``applied``, ``agent`` the client
+        that wrote), with the turn closed to later writes; None when the vehicle server cannot tell."""
+        try:
+            result = await self._call("turn_writes", {"turn_id": turn_id, "close": True})
+        except VehicleStateError:
+            return None
+        if result.is_error:
+            logger.warning("reading back turn %s failed: %s", turn_id, _text(result.content))
+            return None
+        writes = (result.structured_content or {}).get("applied", [])
+        try:
+            return [
+                Action.model_validate(
+                    {
+                        "tool": w["tool"],
+                        "arguments": w["arguments"],
+                        "outcome": "applied",
+                        "agent": w["client"],
+                    }
+                )
+                for w in writes
+            ]
+        except (KeyError, TypeError, ValidationError) as exc:
+            logger.warning("reading back turn %s: unexpected answer (%s)", turn_id, exc)
+            return None
 
     async def healthy(self) -> bool:
         """Whether the vehicle server answers a read now (within ``HEALTH_TIMEOUT_S``)."""

@@ -413,6 +413,8 @@ class VehicleService:
             self.audit.append("failed", values=values, intent_seq=intent["seq"], error=str(exc), **common)
             raise
         self.guardrails.record_applied(values, ctx)
+        # Kept state first, then the outcome: an outcome record always has its state on disk.
+        await self.changed()
         record = self.audit.append(decision, values=values, intent_seq=intent["seq"], **common)
         if turn is not None:
             turn.applied.append(
@@ -426,7 +428,6 @@ class VehicleService:
                     decision=decision,
                 )
             )
-        await self.changed()
 
     async def changed(self) -> None:
         """Run the :attr:`after_change` hooks (the caller holds the write lock or owns the change)."""

@@ -166,7 +166,12 @@ class StateKeeper:
             self._saved.target,
         ):
             return
-        write_atomically(self.path, state.model_dump_json(indent=1).encode())
+        try:
+            write_atomically(self.path, state.model_dump_json(indent=1).encode())
+        except OSError as exc:
+            # The car has changed either way: say loudly that a restart would not find it so.
+            logger.error("%s: cannot keep the vehicle state (%s)", self.path, exc.strerror or exc)
+            return
         self._saved = state
 
     async def run(self) -> None:
