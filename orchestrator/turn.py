@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from pydantic import JsonValue
 
-from agents.hosting import AgentResult
+from agents.hosting import DATA_RULE_ID, DATA_STATE_CHANGES, AgentResult
 
 from .dialogue import (
     LastPart,
@@ -487,12 +487,10 @@ class Orchestrator:
         if isinstance(raw_actions, list):
             for raw in raw_actions:
                 try:
-                    actions.append(
-                        Action.model_validate({**raw, "agent": step.agent} if isinstance(raw, dict) else raw)
-                    )
+                    actions.append(Action.model_validate(_action_fields(raw, step.agent)))
                 except ValueError:
                     continue  # an agent's malformed entry is dropped, never invented into an action
-        changes_raw = data.get("state_changes")
+        changes_raw = data.get(DATA_STATE_CHANGES)
         changes: dict[str, JsonValue] = dict(changes_raw) if isinstance(changes_raw, dict) else {}
         reply = result.text.strip() or _default_reply(result.state)
         waiting = None
@@ -547,6 +545,14 @@ class Orchestrator:
             ),
             degraded=any(o.degraded for o in outcomes),
         )
+
+
+def _action_fields(raw: JsonValue, agent: str) -> JsonValue:
+    """An agent's `actions` entry (camelCase, `ruleId`) as the fields of an :class:`Action`."""
+    if not isinstance(raw, dict):
+        return raw
+    fields = {key: value for key, value in raw.items() if key != DATA_RULE_ID}
+    return {**fields, "rule_id": raw.get(DATA_RULE_ID), "agent": agent}
 
 
 def _complete(step: RouteStep) -> bool:

@@ -25,6 +25,8 @@ from agents.hosting.errors import (
 from agents.hosting.executor import CabinExecutor
 from agents.hosting.guards import DEFAULT_MAX_BODY_BYTES
 from agents.hosting.messages import (
+    DATA_RULE_ID,
+    DATA_STATE_CHANGES,
     METADATA_ORIGIN,
     METADATA_SEAT,
     AgentRequest,
@@ -44,6 +46,8 @@ from agents.hosting.spec import AgentSpec, SkillSpec, build_agent_card
 from agents.hosting.store import MEMORY_URL, open_task_store
 
 __all__ = [
+    "DATA_RULE_ID",
+    "DATA_STATE_CHANGES",
     "DEFAULT_MAX_BODY_BYTES",
     "MEMORY_URL",
     "METADATA_ORIGIN",

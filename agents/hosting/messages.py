@@ -24,6 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints,
 from agents.hosting.errors import InvalidMessageError, UnsupportedPartError
 
 __all__ = [
+    "DATA_RULE_ID",
+    "DATA_STATE_CHANGES",
     "METADATA_ORIGIN",
     "METADATA_PENDING",
     "METADATA_SEAT",
@@ -49,6 +51,12 @@ METADATA_SEAT = "cabin/seat"
 METADATA_ORIGIN = "cabin/origin"
 METADATA_PENDING = "cabin/pending"
 """Task-metadata key under which a pending `Question`'s text and saved state are kept."""
+
+DATA_STATE_CHANGES = "stateChanges"
+"""Key, in an acting agent's data part, of `{VSS path: value}` the car took in the task. Data-part keys
+are camelCase like every A2A payload's: `actions`, `stateChanges`, and in each action `ruleId`."""
+DATA_RULE_ID = "ruleId"
+"""Key, in each entry of a data part's `actions`, of the guardrail rule that refused it or asks first."""
 
 Seat = Literal["driver", "passenger", "rear_left", "rear_right"]
 Origin = Literal["occupant", "agent", "external", "system"]

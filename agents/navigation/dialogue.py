@@ -5,7 +5,7 @@
   avoid, and what the question waits for. It is how "yes", "take me there" and "the second one"
   find their place.
 - `TurnData` is the data part of every answer:
-  `{"pois": [...], "route": {...} | null, "actions": [...], "state_changes": {...}, "attribution": str}`.
+  `{"pois": [...], "route": {...} | null, "actions": [...], "stateChanges": {...}, "attribution": str}`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from agents.hosting import DATA_RULE_ID, DATA_STATE_CHANGES
 from agents.navigation.services import AvoidEffect, FoundPoi, PlaceDetails, Point, RouteFacts
 
 __all__ = [
@@ -134,7 +135,7 @@ class ActionRecord(BaseModel):
     tool: str
     arguments: dict[str, JsonValue]
     outcome: ActionOutcome
-    rule_id: str | None = None
+    rule_id: str | None = Field(default=None, serialization_alias=DATA_RULE_ID)
     message: str | None = None
 
 
@@ -172,10 +173,10 @@ class TurnData(BaseModel):
     pois: list[PoiView] = Field(default_factory=list)
     route: RouteView | None = None
     actions: list[ActionRecord] = Field(default_factory=list)
-    state_changes: dict[str, JsonValue] = Field(default_factory=dict)
+    state_changes: dict[str, JsonValue] = Field(default_factory=dict, serialization_alias=DATA_STATE_CHANGES)
     attribution: str = ATTRIBUTION
 
     def dump(self) -> dict[str, JsonValue]:
-        """As plain JSON data for the A2A data part."""
-        data: dict[str, JsonValue] = self.model_dump(mode="json")
+        """As plain JSON data for the A2A data part (camelCase keys: `stateChanges`, `ruleId`)."""
+        data: dict[str, JsonValue] = self.model_dump(mode="json", by_alias=True)
         return data

@@ -79,7 +79,7 @@ class CarExecutor(CabinExecutor):
                 action = {"tool": "unlock_doors", "arguments": {}, "outcome": "applied"}
                 return Reply(
                     text="Unlocked.",
-                    data={"actions": [action], "state_changes": {"Vehicle.X.IsLocked": False}},
+                    data={"actions": [action], "stateChanges": {"Vehicle.X.IsLocked": False}},
                 )
             return Reply(text="Okay, I won't.", data={"actions": []})
         if "slow" in request.text:
@@ -88,7 +88,7 @@ class CarExecutor(CabinExecutor):
             return Question(text="Unlock the doors?", state={"tool": "unlock_doors"})
         action = {"tool": "set_cabin_temperature", "arguments": {"celsius": 20}, "outcome": "applied"}
         return Reply(
-            text="Done: " + request.text, data={"actions": [action], "state_changes": {"Vehicle.T": 20.0}}
+            text="Done: " + request.text, data={"actions": [action], "stateChanges": {"Vehicle.T": 20.0}}
         )
 
 

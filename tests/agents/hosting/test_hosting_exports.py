@@ -18,6 +18,8 @@ EXPECTED = {
     "BackgroundServer",
     "CabinExecutor",
     "ConfigurationError",
+    "DATA_RULE_ID",
+    "DATA_STATE_CHANGES",
     "DEFAULT_MAX_BODY_BYTES",
     "Failure",
     "FileInput",

@@ -42,11 +42,11 @@ async def test_yes_after_a_place_was_offered_sets_the_destination(
             "tool": "set_navigation_destination",
             "arguments": {"latitude": charger.position.latitude, "longitude": charger.position.longitude},
             "outcome": "applied",
-            "rule_id": None,
+            "ruleId": None,
             "message": None,
         }
     ]
-    assert data["state_changes"] == {
+    assert data["stateChanges"] == {
         DEST_LAT: charger.position.latitude,
         DEST_LON: charger.position.longitude,
     }
@@ -190,7 +190,7 @@ async def test_gr15_a_request_from_no_known_seat_is_refused_by_the_car_and_said_
     assert done.text == "I can't set the destination: the request does not say which seat it came from."
     actions = payload(done)["actions"]
     assert isinstance(actions, list) and isinstance(actions[0], dict)
-    assert (actions[0]["outcome"], actions[0]["rule_id"]) == ("refused", "GR-15")
+    assert (actions[0]["outcome"], actions[0]["ruleId"]) == ("refused", "GR-15")
     assert await destination(backend) == (None, None)
 
 
@@ -245,6 +245,6 @@ async def test_a_write_the_car_wants_confirmed_is_asked_and_resumed(
     assert asked.text == "Set the new destination?"
     actions = payload(asked)["actions"]
     assert isinstance(actions, list) and isinstance(actions[0], dict)
-    assert (actions[0]["outcome"], actions[0]["rule_id"]) == ("needs_confirmation", "GR-13")
+    assert (actions[0]["outcome"], actions[0]["ruleId"]) == ("needs_confirmation", "GR-13")
     assert settled.state == "completed"
     assert (await destination(backend) != (None, None)) is applied

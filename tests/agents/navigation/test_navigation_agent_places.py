@@ -26,7 +26,7 @@ async def test_a_charger_is_offered_with_distance_and_driving_time(
     data = payload(result)
     route = data["route"]
     assert isinstance(route, dict) and route["poi_id"] == expected[0].poi_id
-    assert data["actions"] == [] and data["state_changes"] == {}
+    assert data["actions"] == [] and data["stateChanges"] == {}
     assert data["attribution"] == "© OpenStreetMap contributors, ODbL"
 
 

@@ -136,5 +136,5 @@ async def test_the_agent_process_answers_over_http_and_stops_on_sigterm(stack: S
     assert done.state == "completed" and done.text.startswith("Taking you to ")
     assert by_operator.state == "input_required" and by_operator.text.startswith("Yes, ")
     assert done.data is not None
-    assert values == done.data["state_changes"]
+    assert values == done.data["stateChanges"]
     assert agent_process.returncode in (0, -signal.SIGTERM)

@@ -105,7 +105,7 @@ async def test_gr18_a_destination_is_set_only_when_a_person_in_the_car_asked(
     assert result.text == "I can only set a destination when someone in the car asks for it."
     actions = payload(result)["actions"]
     assert isinstance(actions, list) and isinstance(actions[0], dict)
-    assert (actions[0]["outcome"], actions[0]["rule_id"]) == ("refused", "GR-18")
+    assert (actions[0]["outcome"], actions[0]["ruleId"]) == ("refused", "GR-18")
     assert backend.snapshot() == before
 
 

@@ -41,7 +41,7 @@ async def test_gr13_unlock_asks_then_yes_on_the_same_task_unlocks(
             "tool": "unlock_doors",
             "arguments": {"doors": "all"},
             "outcome": "needs_confirmation",
-            "rule_id": "GR-13",
+            "ruleId": "GR-13",
             "message": "Unlock the doors?",
         }
     ]
@@ -67,7 +67,7 @@ async def test_gr13_no_leaves_the_doors_locked(
     assert done.text == "Okay, I won't."
     assert done.data == {
         "actions": [],
-        "state_changes": {},
+        "stateChanges": {},
         "via": "fallback",
         "declined": [{"tool": "unlock_doors", "arguments": {"doors": "all"}}],
     }
@@ -111,7 +111,7 @@ async def test_gr07_the_car_starting_to_move_before_the_yes_refuses_the_unlock(
     done = await agent.send_text("yes", task_id=asked.task_id, seat="driver", **OCCUPANT)
 
     assert done.state == "completed"
-    assert [(a["outcome"], a["rule_id"]) for a in actions(done)] == [("refused", "GR-07")]
+    assert [(a["outcome"], a["ruleId"]) for a in actions(done)] == [("refused", "GR-07")]
     assert done.text == "Doors stay locked while the car is moving."
     assert await locks(backend) == [True, True, True, True]
 

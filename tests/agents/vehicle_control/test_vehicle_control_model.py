@@ -89,7 +89,7 @@ async def test_a_grounded_proposal_is_acted_on(
             "tool": "set_window",
             "arguments": {"window": "rear", "action": "open"},
             "outcome": "applied",
-            "rule_id": None,
+            "ruleId": None,
             "message": None,
         }
     ]
@@ -118,7 +118,7 @@ async def test_no_tool_is_an_honest_answer(agent: AgentClient, scripted: Scripte
     result = await agent.send_text("what is the meaning of life", seat="driver", **OCCUPANT)
 
     assert result.text.startswith("Sorry, I can't do that yet.")
-    assert result.data == {"actions": [], "state_changes": {}, "via": "fallback"}
+    assert result.data == {"actions": [], "stateChanges": {}, "via": "fallback"}
     assert len(completions(scripted)) == 1
 
 

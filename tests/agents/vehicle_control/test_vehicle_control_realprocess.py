@@ -154,7 +154,7 @@ async def test_a_plain_message_from_a_front_end_sets_the_driver_temperature(stac
         read = await client.call_tool("get_signals", {"paths": [DRIVER_TEMP]})
 
     refused = from_agent.json()["result"]["task"]["status"]["message"]["parts"][1]["data"]["actions"]
-    assert [(a["outcome"], a["rule_id"]) for a in refused] == [("refused", "GR-18")]
+    assert [(a["outcome"], a["ruleId"]) for a in refused] == [("refused", "GR-18")]
     task = from_front_end.json()["result"]["task"]
     assert task["status"]["state"] == "TASK_STATE_COMPLETED"
     assert read.structured_content == {DRIVER_TEMP: 23.0}
