@@ -61,6 +61,8 @@ class StackConfig(BaseModel):
     state: Path | None = None
     catalog: Path | None = None
     audit: Path = RUN_DIR / "audit.jsonl"
+    vehicle_state: Path = RUN_DIR / "vehicle-state.json"
+    """Where the vehicle server keeps the simulated car's state across its restarts within one run."""
     map_pbf: Path | None = None
     budget_ms: float = 800.0
     task_store: str | None = None
@@ -121,7 +123,7 @@ def components(config: StackConfig, host: str, port: int, tokens: Tokens | None,
         "--port",
         str(p.vehicle_mcp),
     ]
-    vehicle += ["--audit", str(config.audit)]
+    vehicle += ["--audit", str(config.audit), "--persist", str(config.vehicle_state)]
     vehicle += ["--state", str(config.state)] if config.state else []
     vehicle += ["--catalog", str(config.catalog)] if config.catalog else []
     vehicle += ["--tokens", str(_vehicle_tokens(tokens))] if tokens else ["--insecure"]
@@ -251,6 +253,9 @@ def run_stack(config: str | None, host: str, port: int, insecure: bool, ui: bool
 
 def _run(stack_config: StackConfig, host: str, port: int, insecure: bool, ui: bool) -> int:
     tokens = None if insecure else Tokens.fresh(CLIENTS)
+    # A new run starts the simulated car from `state` (or the defaults); only the vehicle server's
+    # restarts within this run find the car as it was.
+    stack_config.vehicle_state.unlink(missing_ok=True)
     supervisor = Supervisor(components(stack_config, host, port, tokens, ui))
     print("starting cabin (the first start loads the model and the map) ...", flush=True)
     supervisor.handle_signals()

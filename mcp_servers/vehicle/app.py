@@ -3,6 +3,7 @@ and the kept state of a simulated car (``--persist``)."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from .state_file import Restored, SavedState, StateKeeper, load_state_file
 
 #: Over HTTP without tokens (``--insecure``) every caller may write everything, but nobody is
 #: presumed to be a person in the car: calls must say so in their metadata (GR-18).
+logger = logging.getLogger(__name__)
+
 INSECURE_LOCAL = ClientProfile("local", ("Vehicle.*",))
 
 
@@ -59,11 +62,10 @@ class VehicleApp:
         keeper = StateKeeper(config.persist, catalog) if config.persist is not None else None
         saved = keeper.load() if keeper is not None else None
         backend = _backend(config, catalog, saved.current if saved is not None else initial)
+        if keeper is not None and not backend.is_simulated:
+            logger.warning("%s: not used: a real car keeps its own state", config.persist)
+            keeper = None
         if keeper is not None:
-            if not backend.is_simulated:
-                raise StateFileError(
-                    f"{config.persist}: --persist keeps a simulated car's state; this backend is a real car"
-                )
             keeper.backend = backend
         guardrails = Guardrails(
             catalog, default_rules(anti_pinch=config.anti_pinch), confirmation_ttl_s=config.confirmation_ttl_s
