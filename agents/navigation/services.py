@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from agents.navigation.errors import ServiceName, ServiceUnavailable, ToolFailed
 from mcp_servers.client import McpLink
+from mcp_servers.vehicle.guardrails.context import GEAR, SPEED, DrivingState
 
 __all__ = [
     "DESTINATION_LATITUDE",
@@ -57,12 +58,8 @@ McpTarget = str | MCPServer[Any]
 
 LATITUDE = "Vehicle.CurrentLocation.Latitude"
 LONGITUDE = "Vehicle.CurrentLocation.Longitude"
-SPEED = "Vehicle.Speed"
-GEAR = "Vehicle.Powertrain.Transmission.SelectedGear"
 DESTINATION_LATITUDE = "Vehicle.Cabin.Infotainment.Navigation.DestinationSet.Latitude"
 DESTINATION_LONGITUDE = "Vehicle.Cabin.Infotainment.Navigation.DestinationSet.Longitude"
-PARKED_GEAR = 126
-"""VSS `SelectedGear` value of Park."""
 
 _Lenient = ConfigDict(extra="ignore", frozen=True)
 
@@ -230,7 +227,7 @@ class CarState(BaseModel):
     @property
     def parked(self) -> bool:
         """Parked and stationary (gear P, speed 0). An unknown speed or gear counts as not parked."""
-        return self.speed_kmh is not None and self.speed_kmh <= 0.0 and self.gear == PARKED_GEAR
+        return DrivingState.of({SPEED: self.speed_kmh, GEAR: self.gear}).parked
 
 
 class Refusal(BaseModel):

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from agents.perception.errors import GapReason
+from mcp_servers.vehicle.guardrails.context import GEAR, PARKED_GEAR, SPEED, is_moving
 
 __all__ = [
     "ATTENTIVE",
@@ -38,8 +39,6 @@ __all__ = [
     "SignsView",
 ]
 
-SPEED = "Vehicle.Speed"
-GEAR = "Vehicle.Powertrain.Transmission.SelectedGear"
 FATIGUE = "Vehicle.Driver.FatigueLevel"
 ATTENTIVE = "Vehicle.Driver.AttentiveProbability"
 DISTRACTION = "Vehicle.Driver.DistractionLevel"
@@ -49,8 +48,6 @@ HANDS_ON_WHEEL = "Vehicle.Driver.IsHandsOnWheel"
 DRIVER_SIGNALS: tuple[str, ...] = (SPEED, GEAR, FATIGUE, ATTENTIVE, DISTRACTION, EYES_ON_ROAD, HANDS_ON_WHEEL)
 """The VSS signals read from the vehicle server on every turn."""
 
-PARKED_GEAR = 126
-"""VSS `SelectedGear` value of Park."""
 
 GapSource = Literal["objects", "signs", "sign_text", "vehicle"]
 DrivingState = Literal["parked", "idling", "moving"]
@@ -169,7 +166,7 @@ class DriverState(BaseModel):
     @property
     def driving_state(self) -> DrivingState:
         """PARKED / IDLING / MOVING as SAFETY.md defines them; an unknown speed counts as moving."""
-        if self.speed_kmh is None or self.speed_kmh > 0:
+        if is_moving(self.speed_kmh):  # any speed but zero, reversing included
             return "moving"
         return "parked" if self.gear == PARKED_GEAR else "idling"
 

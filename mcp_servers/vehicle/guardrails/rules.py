@@ -374,10 +374,7 @@ class SeatAuthority(Rule):
                 continue  # leaves the signal as it is (an unlock of an unlocked door): no one's zone changes
             zone = zone_of(path)
             if seat is None:
-                what = {"shared": "shared settings", "driving": "driving-related settings"}.get(
-                    zone, "a seat zone"
-                )
-                yield self.refuse(path, f"a request from an unknown seat cannot change {what}")
+                yield self.refuse(path, "the request does not say which seat it came from")
             elif zone == "driving":
                 yield self.refuse(path, "only the driver can change driving-related settings")
             elif zone != "shared" and zone != seat:
