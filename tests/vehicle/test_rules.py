@@ -6,6 +6,8 @@ directly. GR-12 and GR-14 concern what is said to the driver and are tested with
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +16,14 @@ from mcp import Client
 from mcp_servers.vehicle.backends.simulator import SimulatorBackend
 from mcp_servers.vehicle.catalog import Catalog, Signal
 from mcp_servers.vehicle.guardrails import CallContext, ClientProfile, DrivingState, Guardrails, zone_of
-from mcp_servers.vehicle.guardrails.rules import FogLights, Proposal, RateLimit, WindowChildLock
+from mcp_servers.vehicle.guardrails.rules import (
+    ENGINE_RULES,
+    FogLights,
+    Proposal,
+    RateLimit,
+    WindowChildLock,
+    default_rules,
+)
 from mcp_servers.vehicle.service import VehicleService
 
 from .conftest import DRIVER, IDLING, MOVING, PASSENGER, call
@@ -720,3 +729,39 @@ def test_driving_states() -> None:
 def test_driving_state_sign_and_unknowns(speed: Any, gear: Any, state: DrivingState) -> None:
     values = {"Vehicle.Speed": speed, "Vehicle.Powertrain.Transmission.SelectedGear": gear}
     assert DrivingState.of(values) is state
+
+
+SAFETY_DOC = Path(__file__).resolve().parents[2] / "docs" / "safety.md"
+AGENT_RULES = ("GR-12", "GR-14")
+
+
+def _marked_tests(root: Path) -> dict[str, set[tuple[str, str]]]:
+    """{rule id: {(file, test name)}} for every test under ``root`` marked with a rule."""
+    found: dict[str, set[tuple[str, str]]] = {}
+    repo = root.parents[1]
+    for path in sorted(root.rglob("test_*.py")):
+        marks: list[str] = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if mark := re.match(r'\s*@pytest\.mark\.rule\("(GR-\d\d)"\)', line):
+                marks.append(mark.group(1))
+            elif test := re.match(r"\s*(?:async )?def (test_\w+)", line):
+                for rule in marks:
+                    found.setdefault(rule, set()).add((str(path.relative_to(repo)), test.group(1)))
+                marks = []
+    return found
+
+
+def test_safety_doc_lists_every_rule_with_its_source_and_tests() -> None:
+    doc = SAFETY_DOC.read_text(encoding="utf-8")
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| (GR-\d\d) \|.*$", doc, re.MULTILINE)}
+    for rule in default_rules():
+        assert rule.id in rows, f"{rule.id} has no row in docs/safety.md"
+        assert rule.source in rows[rule.id], f"{rule.id}: its source {rule.source!r} is not in its row"
+    assert set(ENGINE_RULES) | set(AGENT_RULES) <= set(rows)
+    listed = {m.group(1): m.group(2) for m in re.finditer(r"^- \*\*(GR-\d\d)\*\* — (.*)$", doc, re.MULTILINE)}
+    # Every vehicle-server test that names a rule is listed under it, and every listed one exists.
+    for rule_id, tests in _marked_tests(Path(__file__).resolve().parent).items():
+        for path, name in tests:
+            assert f"`{path}`" in listed.get(rule_id, "") and f"`{name}`" in listed[rule_id], (rule_id, name)
+    for rule_id in rows:
+        assert listed.get(rule_id), f"docs/safety.md names no test for {rule_id}"

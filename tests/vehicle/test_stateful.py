@@ -38,6 +38,7 @@ from mcp_types import CallToolResult
 from mcp_servers.vehicle.backends.simulator import CLOSURES, SimulatorBackend, impossible
 from mcp_servers.vehicle.catalog import Catalog, Value
 from mcp_servers.vehicle.guardrails import DEFAULT_PROFILES, AuditLog, DrivingState, Guardrails, zone_of
+from mcp_servers.vehicle.guardrails.audit import APPLIED_DECISIONS
 from mcp_servers.vehicle.server import build_server
 from mcp_servers.vehicle.service import VehicleService
 
@@ -363,7 +364,7 @@ def check_call(
     assert {p for p in CATALOG.paths if targets_after.get(p) != targets.get(p)} <= set(applied)
     # Every applied write has its audit record, "confirmed" when it came with a yes.
     if applied:
-        decisions = [r for r in new_records if r.get("decision") in ("applied", "confirmed")]
+        decisions = [r for r in new_records if r.get("decision") in APPLIED_DECISIONS]
         assert [r["values"] for r in decisions] == [applied]
         assert decisions[0]["decision"] == ("confirmed" if confirming else "applied")
     # Only a person's request actuates (GR-18); each client writes only its scope (GR-16).
