@@ -15,6 +15,8 @@ from typing import Any
 import httpx
 import pytest
 from mcp import Client, StdioServerParameters
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS, METHOD_NOT_FOUND
 
 from mcp_servers.client import mcp_client
 from mcp_servers.vehicle.guardrails import read_audit
@@ -153,3 +155,19 @@ async def test_audit_survives_kill_9(http_server: dict[str, Any]) -> None:
     intents = {r["seq"] for r in records if r["decision"] == "intent"}
     applied = [r for r in records if r["decision"] == "applied"]
     assert applied and all(r["intent_seq"] in intents and r["intent_seq"] < r["seq"] for r in applied)
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_http_protocol_edges(http_server: dict[str, Any], mode: str) -> None:
+    async with mcp_client(http_server["url"], token="op-secret", mode=mode) as client:  # type: ignore[arg-type]
+        with pytest.raises(MCPError) as unknown:
+            await client.read_resource("vss://Vehicle.Cabin.Warp")
+        assert unknown.value.code == INVALID_PARAMS
+        assert client.server_capabilities.prompts is None
+        with pytest.raises(MCPError) as prompt:
+            await client.get_prompt("anything")
+        assert prompt.value.code == METHOD_NOT_FOUND
+        typo = await client.call_tool(
+            "unlock_doors", {"confirm_tokn": "x"}, meta={"cabin/seat": "driver", "cabin/origin": "occupant"}
+        )
+        assert typo.is_error and "unknown argument 'confirm_tokn'" in str(typo.content)
