@@ -60,7 +60,7 @@ _MIN_CORRECTED = 4
 _MAX_CORRECTED_WORDS = 8
 _PURPOSE = re.compile(r"\s+\b(?:so that|so|because|since|'cause|cause|while|as)\b\s+", re.IGNORECASE)
 _SEPARATOR = re.compile(
-    r"\s*(?:[,;]|(?<=[.?!])\s|\b(?:and then|and also|and|then|also|plus)\b)\s*", re.IGNORECASE
+    r"\s*(?:[,;]|(?<=[.?!:])\s|\b(?:and then|and also|and|then|also|plus)\b)\s*", re.IGNORECASE
 )
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "´": "'"})
 _WORD = re.compile(r"[a-z0-9/'-]+")

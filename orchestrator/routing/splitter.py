@@ -1,7 +1,7 @@
 """Cutting an utterance into candidate parts for multi-intent routing.
 
 :func:`split_candidates` only proposes cuts: at punctuation that ends a clause (``,`` ``;`` and ``.``
-``!`` ``?`` before a space, never inside a number such as ``19.5``) and at the conjunctions that join
+``!`` ``?`` ``:`` before a space, never inside a number such as ``19.5``) and at the conjunctions that join
 requests (``and``, ``then``, ``and then``, ``also``, ``plus``, ``but``, ``as well as``, ``after that``).
 Whether a cut is kept is decided by the router, which keeps it only where the pieces are requests on
 their own (see :mod:`orchestrator.routing.router`). Nothing is ever cut inside a quotation or a name
@@ -32,10 +32,12 @@ class Chunk(NamedTuple):
 
 _SEPARATOR = re.compile(
     r"""
-    \s*(?:[,;]|[.!?](?=\s)|(?<!\d)[.](?!\d))\s*         # clause punctuation, not a decimal point
+    \s*(?:[,;]|[.!?:](?=\s)|(?<!\d)[.](?!\d))\s*        # clause punctuation, not a decimal point
     (?:(?:and\s+then|and\s+also|and|then|also|plus|but|as\s+well\s+as|after\s+that)\b\s*)?
     |
     \s+(?:and\s+then|and\s+also|and|then|plus|but|as\s+well\s+as|after\s+that)\s+
+    |
+    ^\s*(?:and\s+then|and\s+also|and|then|also|plus|but)\s+      # a conjunction the utterance opens with
     """,
     re.IGNORECASE | re.VERBOSE,
 )
