@@ -447,17 +447,17 @@ class VehicleService:
         restarted) is looked up in the audit file."""
         async with self._lock:
             turn = self.turns.get(turn_id)
-            if turn is None and close:
-                turn = self.turns.open(turn_id)
-            if turn is not None and close:
+            known = turn is not None
+            if close:
+                turn = turn if turn is not None else self.turns.open(turn_id)
                 turn.closed = True
+            closed = turn is not None and turn.closed
             if turn is not None and turn.applied:
                 applied = [w.model_copy() for w in turn.applied]
-                return TurnWrites(turn_id=turn_id, applied=applied, closed=turn.closed, source="memory")
+                return TurnWrites(turn_id=turn_id, applied=applied, closed=closed, source="memory")
             from_audit = self._applied_in_audit(turn_id)
-            closed = turn is not None and turn.closed
             if from_audit is None:
-                return TurnWrites(turn_id=turn_id, closed=closed, source="memory" if turn else "none")
+                return TurnWrites(turn_id=turn_id, closed=closed, source="memory" if known else "none")
             return TurnWrites(turn_id=turn_id, applied=from_audit, closed=closed, source="audit")
 
     def _applied_in_audit(self, turn_id: str) -> list[AppliedWrite] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import anyio
 import pytest
@@ -11,6 +12,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, METHOD_NOT_FOUND
 
 from mcp_servers.vehicle.backends.simulator import SimulatorBackend
+from mcp_servers.vehicle.guardrails import DEFAULT_PROFILES, AuditLog, CallContext
 from mcp_servers.vehicle.server import STATUS_URI, WRITES, build_server
 from mcp_servers.vehicle.service import TurnLedger, VehicleService
 
@@ -224,3 +226,18 @@ def test_the_turn_ledger_is_bounded() -> None:
     assert timed.get("t-old") is not None
     now[0] = 61.0
     assert timed.get("t-old") is None
+
+
+async def test_turn_writes_finds_a_turn_from_before_a_restart_in_the_audit(tmp_path: Path) -> None:
+    audit = tmp_path / "audit.jsonl"
+    before = VehicleService(SimulatorBackend(), audit=AuditLog(audit))
+    ctx = CallContext(DEFAULT_PROFILES["vehicle-control"], "driver", "occupant", "t-9")
+    await before.write({TEMP: 24}, ctx, tool="set_cabin_temperature")
+    after = VehicleService(SimulatorBackend(), audit=AuditLog(audit))  # a restarted server
+    found = await after.turn_writes("t-9", close=True)
+    assert found.source == "audit" and found.closed
+    assert [(w.tool, w.values, w.client) for w in found.applied] == [
+        ("set_cabin_temperature", {TEMP: 24.0}, "vehicle-control")
+    ]
+    nothing = await after.turn_writes("t-unknown", close=True)
+    assert nothing.source == "none" and nothing.applied == [] and nothing.closed
