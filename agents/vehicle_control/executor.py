@@ -23,7 +23,8 @@
    A `needs_confirmation` result becomes a `Question` (input-required) that saves the token, tool and
    arguments; "yes" on the same task calls the tool again with the token (the server re-checks every
    rule), "no" ends it with "Okay, I won't.", anything else is asked once more before giving up.
-   While the car is not parked (`Vehicle.Speed` > 0, or unknown) replies stay shorter (GR-12).
+   While the car moves (any `Vehicle.Speed` but 0, reversing included, or unknown) replies stay
+   shorter (GR-12).
 
 Follow-ups ("a bit more") repeat the last relative change of the same conversation (the message's
 `cabin/session_id`, else its A2A context), which the agent remembers in memory for a few minutes.
@@ -71,6 +72,7 @@ from agents.vehicle_control.errors import InvalidActionError, VehicleUnavailable
 from agents.vehicle_control.interpreter import ModelInterpreter
 from agents.vehicle_control.link import CallMeta, ToolError, VehicleLink
 from agents.vehicle_control.parser import TemplateParser
+from mcp_servers.vehicle.guardrails.context import is_moving
 
 __all__ = ["ACTIONS_INTENT", "META_TURN", "SPEED", "VehicleControlExecutor", "call_meta"]
 
@@ -255,7 +257,7 @@ class VehicleControlExecutor(CabinExecutor):
             speed = (await self.link.read([SPEED])).get(SPEED)
         except VehicleUnavailableError:
             return True
-        return not isinstance(speed, int | float) or isinstance(speed, bool) or speed > 0
+        return is_moving(speed)
 
     # -- acting --------------------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ PARKED_GEAR = 126
 """VSS ``SelectedGear`` value for P (park)."""
 
 
-def is_moving(speed: Value | None) -> bool:
+def is_moving(speed: object) -> bool:
     """Whether a ``Vehicle.Speed`` reading means the car moves: any speed but zero, forward or backward
     (reversing is moving); an unknown or unreadable speed counts as moving, the least permissive reading."""
     if not isinstance(speed, int | float) or isinstance(speed, bool):
