@@ -236,22 +236,15 @@ def _locks(locked: bool) -> Callable[[ActionReport, Seat | None], str]:
     return phrase
 
 
-def _unlocked(report: ActionReport) -> bool:
-    """Whether an opening also unlocked what it opened (the car's tools unlock a locked door first)."""
-    return any(path.endswith(".IsLocked") and value is False for path, value in report.changes.items())
-
-
 def _door(report: ActionReport, speaker: Seat | None) -> str:
+    # Opening a locked door includes its unlock, which the person confirmed when it was asked
+    # ("Unlock and open the door?"); the door reads unlocked either way, so only the opening is said.
     name = _door_name(_arg(report, "door"), speaker)
-    if _arg(report, "open") is not True:
-        return f"closing {name}"
-    return f"unlocking and opening {name}" if _unlocked(report) else f"opening {name}"
+    return f"{'opening' if _arg(report, 'open') is True else 'closing'} {name}"
 
 
 def _trunk(report: ActionReport, _: Seat | None) -> str:
-    if _arg(report, "open") is not True:
-        return "closing the trunk"
-    return "unlocking and opening the trunk" if _unlocked(report) else "opening the trunk"
+    return "opening the trunk" if _arg(report, "open") is True else "closing the trunk"
 
 
 _BEAMS = {"low_beam": ".Beam.Low.IsOn", "high_beam": ".Beam.High.IsOn"}
