@@ -8,6 +8,7 @@ path asked with an undeclared method (405, with ``Allow``), an unknown ``/v1`` p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping
@@ -16,11 +17,14 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from google.protobuf import json_format
 from sse_starlette import EventSourceResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from agents.hosting import AgentSpec, CabinExecutor, Reply, SkillSpec, build_agent_app
 from agents.hosting.messages import AgentRequest, Outcome
@@ -34,7 +38,17 @@ from .access import (
     error_body,
 )
 from .dialogue import UnknownSession
-from .models import AgentInfo, ErrorBody, Health, LoginLink, StateWrite, TurnResult, Utterance, printable
+from .models import (
+    AgentInfo,
+    ErrorBody,
+    Health,
+    LoginLink,
+    StateWrite,
+    TurnResult,
+    Utterance,
+    printable,
+    state_write_schema,
+)
 from .turn import Orchestrator
 from .vehicle import VehicleAccess, VehicleStateError
 
@@ -44,6 +58,7 @@ HEALTH_TIMEOUT_S = 5.0
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
 
 _DESCRIPTIONS = {
+    400: "the body could not be read as JSON text (not UTF-8, or nested too deep)",
     401: "no valid front-end token or session cookie",
     403: "refused: a request from another web origin, or a login code that is not valid",
     404: "not found",
@@ -118,6 +133,9 @@ def create_app(
     the loopback names."""
     access = FrontEndAccess(front_end_token, hosts=[base_url.split("://", 1)[-1].split("/", 1)[0], *hosts])
     app = FastAPI(
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
         title="cabin orchestrator",
         version="0.1.0",
         description="Front-end API of cabin: send what a person said, get the full account of the turn. "
@@ -135,6 +153,9 @@ def create_app(
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> Response:
         detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail, default=str)
+        if exc.status_code == 400 and exc.__cause__ is not None:
+            # FastAPI's answer to a body that is not even JSON text (not UTF-8, nested too deep)
+            detail = f"the body could not be read as JSON ({exc.__cause__})"
         return _error(exc.status_code, printable(detail), headers=exc.headers)
 
     @app.exception_handler(Exception)
@@ -146,7 +167,7 @@ def create_app(
     @app.post(
         "/v1/utterances",
         response_model=TurnResult,
-        responses=errors(*GUARDED, 403, 404, 415, 422),
+        responses=errors(*GUARDED, 400, 403, 404, 415, 422),
         openapi_extra={"security": secured},
     )
     async def utterances(utterance: Utterance) -> TurnResult:
@@ -172,7 +193,7 @@ def create_app(
 
     @app.put(
         "/v1/vehicle/state",
-        responses=errors(*GUARDED, 403, 409, 415, 422, 502, 503),
+        responses=errors(*GUARDED, 400, 403, 409, 415, 422, 502, 503),
         openapi_extra={"security": secured},
     )
     async def put_vehicle_state(values: StateWrite) -> dict[str, Any]:
@@ -305,15 +326,33 @@ def create_app(
         async def cockpit() -> str:
             return page
 
+    _document(app, vehicle)
     _refuse_other_methods(app)
     a2a = build_agent_app(
         ORCHESTRATOR_SPEC, OrchestratorExecutor(orchestrator), base_url=base_url, token=a2a_token
     )
     app.state.a2a = a2a
     app.mount("/", a2a)
-    _document_security(app)
     app.add_middleware(FrontEndGuard, access=access)
     return app
+
+
+class _Refusal:
+    """An ASGI endpoint that answers every method with one error (a Starlette route whose endpoint is
+    an ASGI app matches any method, the new ones such as ``QUERY`` included)."""
+
+    def __init__(self, status: int, allow: str | None = None) -> None:
+        self.status = status
+        self.allow = allow
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = printable(scope["path"])
+        if self.allow is None:
+            response = _error(self.status, f"no such endpoint: {path}")
+        else:
+            detail = f"{printable(scope['method'])} is not supported on {path}; use {self.allow}"
+            response = _error(self.status, detail, headers={"Allow": self.allow})
+        await response(scope, receive, send)
 
 
 def _refuse_other_methods(app: FastAPI) -> None:
@@ -324,42 +363,44 @@ def _refuse_other_methods(app: FastAPI) -> None:
     for route in app.router.routes:
         if isinstance(route, Route) and route.methods and route.path != "/":
             allowed.setdefault(route.path, set()).update(route.methods)
-
     for path, methods in allowed.items():
         allow = ", ".join(m for m in METHODS if m in methods)
-
-        async def not_allowed(request: Request, allow: str = allow) -> Response:
-            return _error(
-                405,
-                f"{request.method} is not supported on {request.url.path}; use {allow}",
-                headers={"Allow": allow},
-            )
-
-        others = [m for m in METHODS if m not in methods]
-        app.router.routes.append(Route(path, not_allowed, methods=others, include_in_schema=False))
-
-    async def unknown(request: Request) -> Response:
-        return _error(404, f"no such endpoint: {printable(request.url.path)}")
-
-    app.router.routes.append(
-        Route("/v1/{rest:path}", unknown, methods=list(METHODS), include_in_schema=False)
-    )
+        app.router.routes.append(Route(path, _Refusal(405, allow), include_in_schema=False))
+    app.router.routes.append(Route("/v1/{rest:path}", _Refusal(404), include_in_schema=False))
 
 
-def _document_security(app: FastAPI) -> None:
-    """Declare the front-end's credentials in the OpenAPI schema (the guard enforces them)."""
+def _document(app: FastAPI, vehicle: VehicleAccess) -> None:
+    """Serve the OpenAPI schema at ``/openapi.json`` (and Swagger UI at ``/docs``): the front-end's
+    credentials (the guard enforces them) and, once the vehicle server has described its signals,
+    the exact schema of a state write: each signal's path, type, range and allowed values."""
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = FastAPI.openapi(app)
-            schema.setdefault("components", {})["securitySchemes"] = {
-                "bearer": {"type": "http", "scheme": "bearer", "description": "the front-end token"},
-                "session": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE},
-            }
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "the front-end token"},
+            "session": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE},
+        }
+        if vehicle.described is not None:
+            body = schema["paths"]["/v1/vehicle/state"]["put"]["requestBody"]["content"]["application/json"]
+            body["schema"] = state_write_schema(vehicle.described)
             app.openapi_schema = schema
-        return app.openapi_schema
+        return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi_json() -> JSONResponse:
+        with contextlib.suppress(VehicleStateError):
+            await vehicle.signals()
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} - API")
 
 
 def _error(

@@ -126,10 +126,58 @@ number, a string or a list of them."""
 VssPath = Annotated[str, Field(min_length=1, max_length=200, pattern=_VSS_PATH)]
 
 
+def _state_write_schema(schema: dict[str, Any]) -> None:
+    # Every key is a VSS path: say so with propertyNames (pydantic writes patternProperties, which
+    # would let any other key through).
+    pattern, value = next(iter(schema.pop("patternProperties").items()))
+    schema["propertyNames"] = {**schema.get("propertyNames", {}), "pattern": pattern}
+    schema["additionalProperties"] = value
+
+
 class StateWrite(RootModel[dict[VssPath, StateValue]]):
     """``PUT /v1/vehicle/state``: ``{VSS path: current value}`` for the simulator, sensors included."""
 
+    model_config = ConfigDict(json_schema_extra=_state_write_schema)
+
     root: dict[VssPath, StateValue] = Field(min_length=1, max_length=MAX_STATE_VALUES)
+
+
+def signal_schema(signal: dict[str, Any]) -> dict[str, Any]:
+    """The JSON schema of one signal's value, from its description by the vehicle server's
+    ``list_signals`` (``datatype``, ``min``, ``max``, ``allowed``)."""
+    base = str(signal["datatype"]).removesuffix("[]")
+    item: dict[str, Any]
+    if base in ("boolean", "string"):
+        item = {"type": base}
+    elif base in ("float", "double"):
+        item = {"type": "number"}
+    else:  # VSS integer types: int8 .. uint64
+        bits = int(base.removeprefix("u").removeprefix("int"))
+        low, high = (0, 2**bits - 1) if base.startswith("u") else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+        item = {
+            "type": "integer",
+            "minimum": max(low, -MAX_SAFE_INTEGER),
+            "maximum": min(high, MAX_SAFE_INTEGER),
+        }
+    if signal.get("min") is not None and item["type"] in ("integer", "number"):
+        item["minimum"] = max(item.get("minimum", signal["min"]), signal["min"])
+    if signal.get("max") is not None and item["type"] in ("integer", "number"):
+        item["maximum"] = min(item.get("maximum", signal["max"]), signal["max"])
+    if signal.get("allowed"):
+        item["enum"] = list(signal["allowed"])
+    return {"type": "array", "items": item} if str(signal["datatype"]).endswith("[]") else item
+
+
+def state_write_schema(signals: list[dict[str, Any]]) -> dict[str, Any]:
+    """The schema of ``PUT /v1/vehicle/state`` for the signals a vehicle server reports."""
+    return {
+        "type": "object",
+        "description": StateWrite.__doc__,
+        "properties": {s["path"]: signal_schema(s) for s in signals},
+        "additionalProperties": False,
+        "minProperties": 1,
+        "maxProperties": MAX_STATE_VALUES,
+    }
 
 
 class FieldProblem(BaseModel):

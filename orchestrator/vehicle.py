@@ -34,6 +34,9 @@ HEALTH_TIMEOUT_S = 2.0
 READ_ONLY_BACKEND = "cannot be injected"
 """What the vehicle server's refusal of ``simulate_signals`` says when its backend is a real car
 (``VehicleBackend.inject`` raising ``BackendReadOnly``)."""
+IMPOSSIBLE_STATE = "rejected, nothing injected"
+"""What the simulator's refusal says when the values, with the car's current state, would make a
+physically impossible state (a door open and locked): a conflict with the state, not a bad value."""
 
 
 class VehicleStateError(Exception):
@@ -61,6 +64,7 @@ class VehicleAccess:
         self._backoff_s = RETRY_MIN_S
         self.reconnects = 0
         self.last_error: str | None = None
+        self.described: list[dict[str, Any]] | None = None
 
     async def __aenter__(self) -> VehicleAccess:
         return self
@@ -98,6 +102,16 @@ class VehicleAccess:
         self._backoff_s = min(RETRY_MAX_S, self._backoff_s * 2)
         await self._link.drop()
 
+    async def signals(self) -> list[dict[str, Any]]:
+        """Every signal the vehicle server serves, as its ``list_signals`` describes them (path,
+        datatype, min, max, allowed, ...). Read once; kept in :attr:`described`."""
+        if self.described is None:
+            listed = await self._call("list_signals", {"prefix": "Vehicle"})
+            if listed.is_error:
+                raise VehicleStateError(_text(listed.content), 502)
+            self.described = list((listed.structured_content or {}).get("result", []))
+        return self.described
+
     async def paths(self, prefix: str = "Vehicle") -> list[str]:
         listed = await self._call("list_signals", {"prefix": prefix})
         if listed.is_error:
@@ -115,7 +129,8 @@ class VehicleAccess:
         return dict(result.structured_content or {})
 
     async def inject(self, values: dict[str, Any]) -> dict[str, Any]:
-        """Set simulator values; 409 when the vehicle server's backend is a real car."""
+        """Set simulator values; 409 when the vehicle server's backend is a real car, or when the values
+        would make an impossible state with the car's current one; 422 for a bad path or value."""
         result = await self._call("simulate_signals", {"values": values})
         if result.is_error:
             message = _text(result.content)
@@ -125,7 +140,7 @@ class VehicleAccess:
                     f"the vehicle server drives a real car ({message})",
                     409,
                 )
-            raise VehicleStateError(message, 422)
+            raise VehicleStateError(message, 409 if IMPOSSIBLE_STATE in message else 422)
         return dict(result.structured_content or {})
 
     async def turn_writes(self, turn_id: str) -> list[Action] | None:

@@ -261,6 +261,8 @@ async def test_a_simulated_state_write_on_a_real_car_is_409() -> None:
         ("POST", "/v1/agents", "GET"),
         ("PUT", "/healthz", "GET"),
         ("OPTIONS", "/v1/events", "GET"),
+        ("QUERY", "/v1/utterances", "POST"),
+        ("POST", "/openapi.json", "GET"),
     ],
 )
 async def test_undeclared_methods_are_405_with_allow(
@@ -302,6 +304,10 @@ async def test_every_documented_error_uses_the_error_model(
                 assert {"401", "413", "421"} <= set(operation["responses"])
     assert checked >= 30
     assert "HTTPValidationError" not in spec["components"]["schemas"]
+    put = spec["paths"]["/v1/vehicle/state"]["put"]["requestBody"]["content"]["application/json"]["schema"]
+    assert put["additionalProperties"] is False
+    assert put["properties"]["Vehicle.Speed"]["type"] == "number"
+    assert put["properties"]["Vehicle.Powertrain.Transmission.SelectedGear"]["type"] == "integer"
 
 
 # -- who may use the API ------------------------------------------------------------------------------------
@@ -459,3 +465,15 @@ async def test_insecure_mode_checks_no_token_but_still_the_host() -> None:
                 await client.get("/v1/vehicle/state", params={"prefix": "Vehicle.Speed"})
             ).status_code == 200
             assert (await client.get("/v1/agents", headers={"Host": "evil.example"})).status_code == 421
+
+
+async def test_a_state_write_that_would_make_an_impossible_car_is_409(
+    api: tuple[httpx.AsyncClient, Orchestrator],
+) -> None:
+    client, _ = api
+    door = "Vehicle.Cabin.Door.Row1.DriverSide"
+    opened = await client.put("/v1/vehicle/state", json={f"{door}.IsOpen": True})
+    assert opened.status_code == 200, opened.text
+    locked = await client.put("/v1/vehicle/state", json={f"{door}.IsLocked": True})
+    assert locked.status_code == 409, locked.text
+    assert "open and locked" in locked.json()["detail"]
