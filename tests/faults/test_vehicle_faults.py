@@ -7,7 +7,8 @@ SIGKILL while they work.
 - The simulated car at 90 km/h in D, the server killed and restarted: still 90 km/h in D, and "open
   the trunk" is refused (GR-06), not applied to a car that silently reset to parked.
 - The vehicle-control agent killed in the middle of a turn, right after its write reached the car or
-  at a random moment: the turn's reply reports every write the car took under the turn (0 unreported),
+  at a random moment, in a stack of processes (vehicle server, agent, orchestrator, driven over the
+  front-end API): the turn's reply reports every write the car took under the turn (0 unreported),
   and nothing is applied twice (0 doubled).
 
 Each test prints its figures (``pytest -s`` shows them).
@@ -37,10 +38,6 @@ from mcp_servers.client import mcp_client
 from mcp_servers.vehicle.guardrails import read_audit
 from mcp_servers.vehicle.guardrails.audit import APPLIED_DECISIONS, unfinished_intents
 from mcp_servers.vehicle.server import STATUS_URI
-from orchestrator.directory import AgentDirectory
-from orchestrator.routing import Router, TemplateStage
-from orchestrator.turn import Orchestrator
-from orchestrator.vehicle import VehicleAccess
 
 from ..conftest import ROOT, free_port
 
@@ -55,7 +52,7 @@ SPEED = "Vehicle.Speed"
 GEAR = "Vehicle.Powertrain.Transmission.SelectedGear"
 START_TIMEOUT_S = 90.0
 SERVER_RESTARTS = 8
-AGENT_TRIALS = 6
+AGENT_TRIALS = 8
 
 
 def _env() -> dict[str, str]:
@@ -83,6 +80,7 @@ class Proc:
     what: str
     args: list[str]
     health_url: str
+    env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
 
@@ -90,7 +88,7 @@ class Proc:
         self.process = await asyncio.to_thread(
             subprocess.Popen,
             [sys.executable, *self.args],
-            env=_env(),
+            env={**_env(), **self.env},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -266,43 +264,45 @@ async def _kill_when(agent: Proc, audit: Path, celsius: int, after_write: bool, 
 
 async def test_vehicle_control_killed_mid_turn_no_unreported_or_doubled_actuation(files: Files) -> None:
     server = vehicle_server(files)
-    port = free_port()
-    agent_args = ["-m", "agents.vehicle_control", "--port", str(port), "--insecure", "--no-model"]
+    agent_port, orchestrator_port = free_port(), free_port()
+    agent_url = f"http://127.0.0.1:{agent_port}"
+    agent_args = ["-m", "agents.vehicle_control", "--port", str(agent_port), "--insecure", "--no-model"]
     agent_args += ["--mcp-url", mcp_url(server), "--mcp-token", AGENT, "--log-level", "warning"]
-    agent_url = f"http://127.0.0.1:{port}"
     agent = Proc("vehicle-control agent", agent_args, f"{agent_url}/.well-known/agent-card.json")
+    # The orchestrator routes by its templates: the model host it is given does not exist.
+    orchestrator_args = ["-m", "orchestrator.server", "--port", str(orchestrator_port), "--insecure"]
+    orchestrator_args += ["--agent", agent_url, "--vehicle-mcp-url", mcp_url(server), "--no-ui"]
+    orchestrator_args += ["--budget-ms", "20000"]  # the agent gets its full timeout on a busy machine
+    orchestrator = Proc(
+        "orchestrator",
+        orchestrator_args,
+        f"http://127.0.0.1:{orchestrator_port}/v1/agents",
+        env={"CABIN_MCP_TOKEN": OPERATOR, "CABIN_MODEL_HOST": f"http://127.0.0.1:{free_port()}"},
+    )
+    front = f"http://127.0.0.1:{orchestrator_port}"
     rng = random.Random(3)
     trials: list[Trial] = []
-    async with running(server, agent), VehicleAccess(mcp_url(server), token=OPERATOR) as vehicle:
-        directory = AgentDirectory.from_urls([agent_url])
-        orchestrator = Orchestrator(
-            Router([TemplateStage()]),
-            directory,
-            budget_s=30,
-            agent_timeout_s=30,
-            readback=vehicle.turn_writes,
-        )
-        try:
-            for index in range(AGENT_TRIALS):
-                await _until_healthy(directory)
-                trial = Trial(celsius=17 + index, killed="")
-                killer = asyncio.create_task(
-                    _kill_when(agent, files.audit, trial.celsius, index % 3 != 2, rng)
-                )
-                result = await orchestrator.handle(f"set the temperature to {trial.celsius}")
-                trial.killed = await killer
-                trial.turn_id, trial.reply = result.turn_id, result.reply
-                trial.applied = [
-                    r
-                    for r in read_audit(files.audit)
-                    if r.get("turn_id") == result.turn_id and r["decision"] in APPLIED_DECISIONS
-                ]
-                trial.reported = len([a for a in result.actions if a.outcome == "applied"])
-                trials.append(trial)
-                await agent.start()
-        finally:
-            await directory.aclose()
-        state = await vehicle.state("Vehicle.Cabin.HVAC.Station.Row1.Driver")
+    async with running(server, agent, orchestrator), httpx.AsyncClient(base_url=front, timeout=60) as http:
+        for index in range(AGENT_TRIALS):
+            await _until_healthy(http)
+            trial = Trial(celsius=17 + index, killed="")
+            killer = asyncio.create_task(_kill_when(agent, files.audit, trial.celsius, index % 3 != 2, rng))
+            response = await http.post(
+                "/v1/utterances", json={"text": f"set the temperature to {trial.celsius}"}
+            )
+            trial.killed = await killer
+            assert response.status_code == 200, response.text
+            result = response.json()
+            trial.turn_id, trial.reply = result["turn_id"], result["reply"]
+            trial.applied = [
+                r
+                for r in read_audit(files.audit)
+                if r.get("turn_id") == trial.turn_id and r["decision"] in APPLIED_DECISIONS
+            ]
+            trial.reported = len([a for a in result["actions"] if a["outcome"] == "applied"])
+            trials.append(trial)
+            await agent.start()
+        state = (await http.get("/v1/vehicle/state", params={"prefix": TEMP})).json()
 
     unreported = sum(max(len(t.applied) - t.reported, 0) for t in trials)
     doubled = sum(max(len(t.applied) - 1, 0) for t in trials)
@@ -317,17 +317,19 @@ async def test_vehicle_control_killed_mid_turn_no_unreported_or_doubled_actuatio
     for trial in trials:
         assert len(trial.applied) <= 1, trial  # nothing twice
         assert trial.reported == len(trial.applied), trial  # every write the car took is in the reply
-        if trial.applied and trial.reported and "did not respond" in trial.reply:
-            raise AssertionError(f"a write reported as not done: {trial}")
     assert unreported == 0 and doubled == 0
     took = [t for t in trials if t.applied]
     assert took, "no trial cut the agent after its write"
     assert state[TEMP] == took[-1].celsius  # the car is as the last reply said
 
 
-async def _until_healthy(directory: AgentDirectory) -> None:
+async def _until_healthy(http: httpx.AsyncClient) -> None:
+    """Until the orchestrator lists vehicle-control healthy again (its directory probes a down agent)."""
     deadline = time.monotonic() + START_TIMEOUT_S
-    while "vehicle-control" not in directory.healthy():
-        assert time.monotonic() < deadline, "the directory never saw vehicle-control healthy"
-        await directory.refresh()
+    while True:
+        with contextlib.suppress(httpx.HTTPError):
+            agents = (await http.get("/v1/agents")).json()
+            if any(a["name"] == "vehicle-control" and a["healthy"] for a in agents):
+                return
+        assert time.monotonic() < deadline, "the orchestrator never saw vehicle-control healthy again"
         await asyncio.sleep(0.1)
