@@ -1,6 +1,8 @@
 """`cabin run` for real: every component a separate process on loopback (free ports), the real model.
 
-Checked over the front-end HTTP API, as a front-end would: two actions of one sentence both applied,
+Checked over the front-end HTTP API, as a front-end would (with the token `cabin run` wrote; without it
+401, with a foreign Host 421; the printed one-time login link logs a browser in, once): two actions of
+one sentence both applied,
 an unlock that asks first and unlocks on "yes", the trunk refused at 70 km/h (GR-06); the agents
 listed healthy; a killed agent reported and restarted, and turns served again; SIGTERM stopping
 every child.
@@ -99,7 +101,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     (root / "cabin.yaml").write_text(yaml.safe_dump({"ports": ports}), encoding="utf-8")
     cabin = Path(sys.executable).with_name("cabin")
     process = subprocess.Popen(
-        [str(cabin), "run", "--config", "cabin.yaml", "--port", str(ports["orchestrator"]), "--no-ui"],
+        [str(cabin), "run", "--config", "cabin.yaml", "--port", str(ports["orchestrator"])],
         cwd=root,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -158,6 +160,19 @@ def test_the_front_end_api_needs_the_token(stack: Stack) -> None:
     assert (
         httpx.get(f"{stack.url}/v1/agents", headers={"Host": "evil.example"}, timeout=10).status_code == 421
     )
+
+
+def test_the_printed_login_link_logs_a_browser_in_once(stack: Stack) -> None:
+    printed = [line for line in stack.lines if line.startswith("cockpit login")]
+    assert len(printed) == 1, stack.output()[-2000:]
+    link = printed[0].rsplit(" ", 1)[-1]
+    assert link.startswith(f"{stack.url}/login?code=")
+    with httpx.Client(timeout=10) as browser:
+        login = browser.get(link)
+        assert login.status_code == 303 and "samesite=strict" in login.headers["set-cookie"].lower()
+        assert browser.get(f"{stack.url}/v1/agents").status_code == 200
+        assert browser.get(f"{stack.url}/").status_code == 200
+    assert httpx.get(link, timeout=10).status_code == 403
 
 
 def test_one_sentence_two_actions_both_applied(stack: Stack) -> None:
