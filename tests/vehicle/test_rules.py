@@ -289,6 +289,21 @@ def test_gr10_rule_unit_combination_in_one_request() -> None:
     assert list(FogLights().check(proposal)) == []
 
 
+@pytest.mark.rule("GR-10")
+@pytest.mark.rule("GR-17")
+async def test_gr10_best_effort_never_applies_fog_lights_without_their_low_beam(
+    service: VehicleService, backend: SimulatorBackend
+) -> None:
+    ctx = CallContext(ClientProfile("operator", ("Vehicle.*",)), "driver", "occupant", best_effort=True)
+    for on in (True, False, True, False, False):  # the low beam's rate limit is used up; it is off
+        assert (await service.write({LOW: on}, ctx)).applied == {LOW: on}
+    result = await service.write({FOG_FRONT: True, LOW: True}, ctx)
+    # The low beam is refused (GR-17), so the fog lights, judged on their own, are refused too.
+    assert {(r.path, r.rule_id) for r in result.refused} == {(LOW, "GR-17"), (FOG_FRONT, "GR-10")}
+    assert result.applied == {}
+    assert (await backend.get_current([FOG_FRONT]))[FOG_FRONT] is False
+
+
 @pytest.mark.rule("GR-11")
 async def test_gr11_air_con_with_open_windows_asks(client: Client, backend: SimulatorBackend) -> None:
     await backend.inject({"Vehicle.Cabin.Door.Row1.PassengerSide.Window.Position": 60})
@@ -647,6 +662,22 @@ async def test_gr23_gr13_opening_a_locked_door_unlocks_it_after_a_yes(
     assert len(done["applied"]) == 8
     state = await backend.get_current([f"{DRIVER_DOOR}.IsOpen", f"{DRIVER_DOOR}.IsLocked"])
     assert state == {f"{DRIVER_DOOR}.IsOpen": True, f"{DRIVER_DOOR}.IsLocked": False}
+
+
+@pytest.mark.rule("GR-23")
+@pytest.mark.rule("GR-13")
+async def test_gr23_gr13_best_effort_opening_of_a_locked_door_waits_for_the_yes(
+    client: Client, backend: SimulatorBackend
+) -> None:
+    both = {f"{DRIVER_DOOR}.IsOpen": True, f"{DRIVER_DOOR}.IsLocked": False, LOW: True}
+    result = await call(client, "set_signals", {"values": both}, meta={**DRIVER, "cabin/best_effort": True})
+    # The light is applied; the opening waits for the same yes as its unlock.
+    assert result["applied"] == {LOW: True}
+    assert sorted(result["needs_confirmation"]["paths"]) == [
+        f"{DRIVER_DOOR}.IsLocked",
+        f"{DRIVER_DOOR}.IsOpen",
+    ]
+    assert (await backend.get_current([f"{DRIVER_DOOR}.IsOpen"]))[f"{DRIVER_DOOR}.IsOpen"] is False
 
 
 @pytest.mark.rule("GR-23")

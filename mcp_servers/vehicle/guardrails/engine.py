@@ -117,17 +117,31 @@ class Guardrails:
                 values[path] = signal.coerce(value)
             except InvalidValue as exc:
                 refusals.append(Verdict("GR-02", path, "refuse", exc.reason))
-        proposal = Proposal(
-            values=values, current=current, target=target, ctx=ctx, now=self.clock(), relative=relative
-        )
+        now = self.clock()
         confirmations: list[Verdict] = []
-        for rule in self.rules:
-            for verdict in rule.check(proposal):
-                if verdict.kind == "refuse":
-                    refusals.append(verdict)
-                elif verdict.rule_id not in confirmed_rules:
-                    confirmations.append(verdict)
-        return Evaluation(values=values, refusals=refusals, confirmations=confirmations)
+        # Rules judge the request as a whole (fog lights with the low beam in the same request). A
+        # best-effort request applies only the part that passes, so that part is judged again on its
+        # own until nothing more drops out: a combination rule never passes on a value left behind.
+        candidate = dict(values)
+        while True:
+            proposal = Proposal(
+                values=candidate, current=current, target=target, ctx=ctx, now=now, relative=relative
+            )
+            for rule in self.rules:
+                for verdict in rule.check(proposal):
+                    if verdict.kind == "refuse" and verdict not in refusals:
+                        refusals.append(verdict)
+                    elif (
+                        verdict.kind == "confirm"
+                        and verdict.rule_id not in confirmed_rules
+                        and verdict not in confirmations
+                    ):
+                        confirmations.append(verdict)
+            blocked = {v.path for v in refusals} | {v.path for v in confirmations}
+            remaining = {p: v for p, v in candidate.items() if p not in blocked}
+            if not ctx.best_effort or not remaining or remaining == candidate:
+                return Evaluation(values=values, refusals=refusals, confirmations=confirmations)
+            candidate = remaining
 
     def record_applied(self, applied: Mapping[str, Value], ctx: CallContext) -> None:
         now = self.clock()

@@ -317,9 +317,13 @@ class ExplicitConfirmation(Rule):
             )
             part = closure_of(path)
             if part is not None and _true(p.values.get(f"{part}.IsOpen")):
-                # Opening a locked door or trunk includes its unlock (the task tools ask for both).
-                what = "the door" if what == "the doors" and len(doors) == 1 else what
-                yield self.confirm(path, f"Unlock and open {what}?")
+                # Opening a locked door or trunk includes its unlock (the task tools ask for both). The
+                # opening waits for the same yes, so a best-effort request never opens a locked door.
+                question = (
+                    f"Unlock and open {'the door' if what == 'the doors' and len(doors) == 1 else what}?"
+                )
+                yield self.confirm(path, question)
+                yield self.confirm(f"{part}.IsOpen", question)
             else:
                 yield self.confirm(path, f"Unlock {what}?")
 
