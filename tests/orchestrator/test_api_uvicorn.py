@@ -119,3 +119,25 @@ async def test_the_connection_stays_usable_after_bad_input(
     assert [action["outcome"] for action in turn["actions"]] == ["applied"]
     health_status, _, health = await connection.request("GET", "/healthz")
     assert health_status == 200 and health["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("authorization", "status"), [(f"Bearer {TOKEN}", 200), ("Bearer wrong", 401), (None, 401)]
+)
+async def test_the_event_stream_needs_the_token(port: int, authorization: str | None, status: int) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        auth = f"Authorization: {authorization}\r\n" if authorization else ""
+        writer.write(f"GET /v1/events HTTP/1.1\r\nHost: localhost:{port}\r\n{auth}\r\n".encode())
+        await writer.drain()
+        async with asyncio.timeout(30):
+            status_line = await reader.readline()
+            headers = b""
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                headers += line.lower()
+        assert int(status_line.split()[1]) == status
+        expected = b"text/event-stream" if status == 200 else b"application/json"
+        assert b"content-type: " + expected in headers
+    finally:
+        writer.close()
+        await writer.wait_closed()
