@@ -148,8 +148,11 @@ async def running(*procs: Proc) -> AsyncIterator[None]:
 # -- the vehicle server killed during writes ---------------------------------------------------------
 
 
-async def _write_until_killed(url: str, values: Iterator[tuple[str, int]], acknowledged: list[Any]) -> None:
-    """Write one value after another until the connection breaks; note each write acknowledged."""
+async def _write_until_killed(
+    url: str, values: Iterator[tuple[str, int]], acknowledged: list[Any], flowing: asyncio.Event
+) -> None:
+    """Write one value after another until the connection breaks; note each write acknowledged, and
+    set ``flowing`` at the first."""
     with contextlib.suppress(Exception):
         async with mcp_client(url, token=OPERATOR, timeout_s=10) as client:
             while True:
@@ -158,6 +161,7 @@ async def _write_until_killed(url: str, values: Iterator[tuple[str, int]], ackno
                 content = result.structured_content or {}
                 if not result.is_error and content.get("applied"):
                     acknowledged.append((path, value))
+                    flowing.set()
 
 
 @pytest.mark.rule("GR-20")
@@ -170,8 +174,10 @@ async def test_gr20_vehicle_server_killed_during_writes_keeps_audit_and_state(fi
     try:
         for _ in range(SERVER_RESTARTS):
             await server.start()
-            writer = asyncio.create_task(_write_until_killed(mcp_url(server), values, acknowledged))
-            await asyncio.sleep(rng.uniform(0.3, 1.5))
+            flowing = asyncio.Event()
+            writer = asyncio.create_task(_write_until_killed(mcp_url(server), values, acknowledged, flowing))
+            await asyncio.wait_for(flowing.wait(), timeout=START_TIMEOUT_S)  # kill during writes
+            await asyncio.sleep(rng.uniform(0.0, 0.8))
             server.kill()
             await asyncio.wait_for(writer, timeout=60)
         await server.start()
