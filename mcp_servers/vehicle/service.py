@@ -261,7 +261,7 @@ class VehicleService:
                 self.audit.append(
                     "refused",
                     values=dict(values),
-                    reasons=[{"reason": "the turn has ended"}],
+                    reason="the turn has ended",
                     tool=tool,
                     arguments=arguments,
                     client=ctx.client.client_id,
