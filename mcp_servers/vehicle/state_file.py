@@ -89,7 +89,7 @@ class StateKeeper:
 
     - :meth:`load` reads the file at start. A missing file is a first start. A file that cannot be
       read or no longer fits the catalog is a *reset*: :attr:`restored` says so and why, and the
-      server logs it as an error; the car then starts from its defaults and ``--state``.
+      server logs it as an error; the car then starts afresh from its defaults and ``--state``.
     - :meth:`save` writes the backend's state atomically (a temporary file, ``fsync``, rename,
       ``fsync`` of the directory). The vehicle service calls it after every change it makes (a write
       the guardrails let through, an injection), before answering, so what a caller was told was
@@ -133,7 +133,7 @@ class StateKeeper:
     def _reset(self, why: str) -> None:
         reason = f"{self.path}: the saved vehicle state was not restored: {why}"
         self.restored = Restored(state_file=str(self.path), reset=reason)
-        logger.error("%s; the simulated car starts from its defaults", reason)
+        logger.error("%s; the simulated car starts afresh (its defaults and --state)", reason)
         return None
 
     async def restore_targets(self, saved: SavedState) -> None:

@@ -137,7 +137,7 @@ def test_a_state_that_cannot_be_restored_is_reported_loudly(
     app = VehicleApp.create(VehicleConfig(persist=path))
     assert not app.restored.restored
     assert app.restored.reset is not None and why in app.restored.reset
-    assert any("starts from its defaults" in r.getMessage() for r in caplog.records)
+    assert any("starts afresh" in r.getMessage() for r in caplog.records)
 
 
 def test_a_first_start_is_not_a_reset(tmp_path: Path) -> None:
