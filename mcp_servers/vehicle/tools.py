@@ -6,10 +6,12 @@ tool can never do what ``set_signals`` could not.
 
 Safe preconditions are part of the request that needs them, so a rule with a precondition the person
 would obviously want met is met in the same request instead of refusing it (:data:`PRECONDITIONS`):
-fog lights come with the low beam on and the high beam off (GR-10), and opening a door or the trunk
-includes unlocking it (GR-23). They are written as one request, so the guardrails check the whole of
-it: an unlock still asks for its confirmation first (GR-13) and is refused while moving (GR-07), and
-a passenger still cannot unlock (GR-15). A result's ``applied`` lists them, so a reply can say so.
+fog lights come with the low beam on (GR-10), and opening a door or the trunk includes unlocking it
+(GR-23). Only what takes nothing away is done: the high beam, which GR-10 also wants off, stays as
+the driver set it (fog lights are refused while it is on). Preconditions are written in the same
+request, so the guardrails check the whole of it: an unlock still asks for its confirmation first
+(GR-13) and is refused while moving (GR-07), and a passenger still cannot unlock (GR-15). A result's
+``applied`` lists them, so a reply can say so.
 """
 
 from __future__ import annotations
@@ -59,8 +61,8 @@ LIGHTS = {
     "ambient": "Vehicle.Cabin.Light.AmbientLight.Row1.DriverSide.IsLightOn",
 }
 PRECONDITIONS: dict[str, dict[str, Value]] = {
-    LIGHTS["fog_front"]: {LIGHTS["low_beam"]: True, LIGHTS["high_beam"]: False},
-    LIGHTS["fog_rear"]: {LIGHTS["low_beam"]: True, LIGHTS["high_beam"]: False},
+    LIGHTS["fog_front"]: {LIGHTS["low_beam"]: True},
+    LIGHTS["fog_rear"]: {LIGHTS["low_beam"]: True},
     **{
         f"Vehicle.Cabin.Door.{side}.IsOpen": {f"Vehicle.Cabin.Door.{side}.IsLocked": False}
         for side in ("Row1.DriverSide", "Row1.PassengerSide", "Row2.DriverSide", "Row2.PassengerSide")

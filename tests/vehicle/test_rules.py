@@ -260,12 +260,22 @@ async def test_gr10_fog_lights_need_low_beam(client: Client) -> None:
 async def test_gr10_fog_light_tool_satisfies_its_precondition(
     client: Client, backend: SimulatorBackend
 ) -> None:
-    # Low beam off, high beam on: the tool sets both beams as fog lights need, in the same request.
-    await backend.inject({HIGH: True})
+    # Low beam off: the tool switches it on with the fog lights, in the same request.
     result = await call(client, "set_lights", {"light": "fog_front", "on": True})
     assert result["refused"] == []
-    assert result["applied"] == {LOW: True, HIGH: False, FOG_FRONT: True}
+    assert result["applied"] == {LOW: True, FOG_FRONT: True}
     assert await backend.get_current([LOW, HIGH, FOG_FRONT]) == {LOW: True, HIGH: False, FOG_FRONT: True}
+
+
+@pytest.mark.rule("GR-10")
+async def test_gr10_fog_light_tool_leaves_the_high_beam_to_the_driver(
+    client: Client, backend: SimulatorBackend
+) -> None:
+    # The high beam is the driver's choice: fog lights are refused while it is on, nothing changes.
+    await backend.inject({HIGH: True})
+    result = await call(client, "set_lights", {"light": "fog_front", "on": True})
+    assert rule_ids(result) == {"GR-10"}
+    assert await backend.get_current([LOW, HIGH, FOG_FRONT]) == {LOW: False, HIGH: True, FOG_FRONT: False}
 
 
 @pytest.mark.rule("GR-10")

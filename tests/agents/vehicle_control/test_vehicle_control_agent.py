@@ -463,7 +463,6 @@ async def test_is_the_trunk_open_is_answered_and_moves_nothing(agent: AgentClien
 
 
 @pytest.mark.rule("GR-10")
-@pytest.mark.parametrize("initial_state", [{"Vehicle.Body.Lights.Beam.High.IsOn": True}], indirect=True)
 async def test_gr10_fog_lights_come_on_with_their_precondition_met_and_said(
     agent: AgentClient, backend: SimulatorBackend
 ) -> None:
@@ -471,9 +470,6 @@ async def test_gr10_fog_lights_come_on_with_their_precondition_met_and_said(
 
     assert result.state == "completed"
     assert [a["outcome"] for a in actions(result)] == ["applied"]
-    assert result.text == (
-        "Okay, front fog lights on, with the headlights on and the high beams off, as the front fog lights need."
-    )
+    assert result.text == ("Okay, front fog lights on, with the headlights on, as the front fog lights need.")
     assert await requested(backend, "Vehicle.Body.Lights.Fog.Front.IsOn") is True
     assert await requested(backend, LOW_BEAM) is True
-    assert await requested(backend, "Vehicle.Body.Lights.Beam.High.IsOn") is False
