@@ -382,9 +382,8 @@ class SeatAuthority(Rule):
             elif zone == "driving":
                 yield self.refuse(path, "only the driver can change driving-related settings")
             elif zone != "shared" and zone != seat:
-                yield self.refuse(
-                    path, f"the {_SEAT_NAMES[seat]} cannot change the {_SEAT_NAMES[zone]}'s zone"
-                )
+                # One reason for every other seat, so "all windows" from a rear seat is one sentence.
+                yield self.refuse(path, "only the driver can change another seat's settings")
 
 
 _SEAT_NAMES: dict[Seat, str] = {
