@@ -27,7 +27,7 @@ from .models import Action
 logger = logging.getLogger(__name__)
 
 RETRY_MIN_S = 0.05
-RETRY_MAX_S = 1.0
+RETRY_MAX_S = 0.5
 CALL_TIMEOUT_S = 10.0
 HEALTH_TIMEOUT_S = 2.0
 
