@@ -64,7 +64,7 @@ def write_request(draw: st.DrawFn) -> dict[str, object]:
 
 @st.composite
 def car_state(draw: st.DrawFn) -> dict[str, Value]:
-    speed = draw(st.sampled_from([0.0, 0.0, 5.0, 50.0, 120.0]))
+    speed = draw(st.sampled_from([0.0, 0.0, 5.0, 50.0, 120.0, -5.0, -0.5]))  # negative: reversing
     gear = 126 if speed == 0 and draw(st.booleans()) else draw(st.sampled_from([127, 1, 0, -1]))
     state: dict[str, Value] = {
         "Vehicle.Speed": speed,
@@ -147,7 +147,7 @@ def check_invariants(
         assert applied == {}
     # Sensors are never written (GR-01).
     assert not set(applied) & set(SENSORS)
-    # GR-04/05/06/07 while not parked; GR-13 no unlock without a confirmation.
+    # GR-04/05/06/07 while not parked (reversing is moving); GR-13 no unlock without a confirmation.
     assert "Vehicle.Powertrain.Transmission.SelectedGear" not in applied
     if driving is not DrivingState.PARKED:
         assert applied.get("Vehicle.Body.Trunk.Rear.IsOpen") is not True
@@ -183,6 +183,7 @@ def check_invariants(
 @pytest.mark.rule("GR-06")
 @pytest.mark.rule("GR-13")
 @pytest.mark.rule("GR-15")
+@pytest.mark.rule("GR-07")
 @pytest.mark.rule("GR-18")
 @pytest.mark.rule("GR-23")
 @given(batch=cases)
