@@ -9,7 +9,8 @@ the car's state without calling a tool.
 `question_core(text)` recognises the forms as a class (a modal or advice lead, then the action asked
 about) and returns the words of the action ("open the sun roof"), or None when `text` is not such a
 question. Requests put as questions stay requests: "can you open the window", "could I have the heating
-on", "would you turn it up". The function is pure.
+on", "would you turn it up", "can I open my window please"; "can I ..." is a question only when it asks
+about the situation ("... while driving?", "... now?"). The function is pure.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ _JUDGEMENT = (
     r"worth|worthwhile|legal|allowed|dangerous|risky|necessary|possible|a good idea|a bad idea|good idea|"
     r"bad idea|idea)(?:\s+(?:idea|time|moment|thing|plan))?(?:\s+(?:it|while|now|then))*"
 )
+_CIRCUMSTANCES = (
+    r"while|whilst|when|during|now|yet|still|here|at this speed|at speed|in motion"
+    r"|on the (?:motorway|highway)|legally|safely|without"
+)
+"""Words that make "can I ..." ask whether the thing may be done now, not ask for it."""
 _LEADS = (
     # do you think / reckon (that) (I should) ..., would you recommend ...
     r"(?:do|would|don't|dont)\s+(?:you|u)\s+(?:think|reckon|suppose|believe|feel|say|recommend|suggest|"
@@ -46,8 +52,10 @@ _LEADS = (
     rf"what\s+(?:happens|would happen|will happen|happened|if)\s+(?:if|when)?\s*(?:{_WE}\s+)?",
     # am I allowed to / are we supposed to ...
     r"(?:am|are|is)\s+(?:i|we|one|the driver)\s+(?:allowed|able|permitted|supposed|meant|ok|okay)\s+to\s+",
-    # can I / could we / may I (a person asking what they may do; "can I have/get ..." is a request)
-    rf"(?:can|could|may|might)\s+{_WE}\s+(?!(?:have|get|please|ask)\b)",
+    # can I ... while driving / now / at this speed: a person asking what they may do in the situation.
+    # Without such words, or with "please", "can I open my window" is a polite request.
+    rf"(?:can|could|may|might)\s+{_WE}\s+(?!(?:have|get|please|ask)\b)(?!.*\bplease\b)"
+    rf"(?=.*\b(?:{_CIRCUMSTANCES})\b)",
     # any reason (not) to ..., is there any point in ...
     r"(?:is\s+there\s+)?(?:any|a)\s+(?:reason|point|need|harm)\s+(?:why\s+i\s+shouldn't\s+|not\s+to\s+|to\s+|in\s+)?",
     r"why\s+(?:should|would|shouldn't|wouldn't)\s+(?:i|we)\s+",

@@ -203,9 +203,10 @@ class VehicleControlExecutor(CabinExecutor):
         actions: list[Action] = []
         left: list[str] = []
         for index, clause in enumerate(clauses):
-            if index >= _MAX_MODEL_CALLS or _QUESTION.match(clause):
-                # A question about the car ("is the trunk open?") asks for no change: the model, which
-                # proposes changes, never sees it.
+            if index >= _MAX_MODEL_CALLS or _QUESTION.match(clause) or question_core(clause) is not None:
+                # A question about the car ("is the trunk open?") or about doing something ("should I
+                # turn on the heating?") asks for no change: the model, which proposes changes, never
+                # sees it.
                 left.append(clause)
                 continue
             reading = await self.interpreter.interpret(clause, seat=seat, catalog=catalog)

@@ -9,6 +9,7 @@ it names rules under `refused`, a refused action names one of them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -270,8 +271,12 @@ CASES = _load()
 
 
 def _param(case: Case) -> Any:
-    marks = [pytest.mark.model, *(pytest.mark.rule(rule) for rule in case.refused)]
-    return pytest.param(case, id=case.id, marks=marks)
+    """One case, marked with each rule it is about (the rules it expects a refusal under and those its
+    id names); each of those ids is in its name."""
+    rules = list(dict.fromkeys([*case.refused, *(f"GR-{n}" for n in re.findall(r"\bgr(\d\d)", case.id))]))
+    marks = [pytest.mark.model, *(pytest.mark.rule(rule) for rule in rules)]
+    missing = [name for rule in rules if (name := rule.lower().replace("-", "")) not in case.id]
+    return pytest.param(case, id="-".join([case.id, *missing]), marks=marks)
 
 
 @dataclass

@@ -32,6 +32,8 @@ REQUESTS = [
     "could you turn the heating up a bit",
     "would you mind closing the sunroof",
     "could I have the heating on",
+    "can I open my window please",
+    "can I open my window",
     "can we get the windows down",
     "will you unlock the doors",
     "is the trunk open",
