@@ -56,7 +56,9 @@ __all__ = [
     "FrontEndAccess",
     "FrontEndGuard",
     "LoginCode",
+    "add_token_option",
     "bearer",
+    "error_body",
     "error_response",
     "front_end_token",
     "login_link",
@@ -148,6 +150,8 @@ def _is_port(rest: str) -> bool:
 
 @dataclass(frozen=True)
 class LoginCode:
+    """A one-time login code and when (``time.monotonic``) it expires."""
+
     code: str
     expires_at: float
 
