@@ -432,6 +432,19 @@ async def test_gr15_passenger_cannot_change_another_seat_zone(
 
 
 @pytest.mark.rule("GR-15")
+async def test_gr15_a_write_that_changes_nothing_changes_no_zone(
+    client: Client, backend: SimulatorBackend
+) -> None:
+    # The driver's door is locked already: writing that changes no one's zone (as a passenger's own
+    # door opening writes its unlock when it is unlocked already). A relative request still counts.
+    same = await call(client, "set_signals", {"values": {f"{DRIVER_DOOR}.IsLocked": True}}, meta=PASSENGER)
+    assert same["applied"] == {f"{DRIVER_DOOR}.IsLocked": True}
+    await backend.inject({TEMP: 30.0})
+    warmer = await call(client, "set_cabin_temperature", {"zone": "driver", "delta": 2}, meta=PASSENGER)
+    assert rule_ids(warmer) == {"GR-15"}
+
+
+@pytest.mark.rule("GR-15")
 async def test_gr15_rear_seat_changes_own_zone(client: Client) -> None:
     result = await call(client, "set_seat_heating", {"level": 2}, meta=REAR_LEFT)
     assert result["applied"] == {"Vehicle.Cabin.Seat.Row2.DriverSide.HeatingCooling": 66}

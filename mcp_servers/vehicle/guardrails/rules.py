@@ -374,7 +374,7 @@ class SeatAuthority(Rule):
         if seat == "driver":
             return
         for path, value in p.values.items():
-            if value == p.before(path):
+            if value == p.before(path) and path not in p.relative:
                 continue  # leaves the signal as it is (an unlock of an unlocked door): no one's zone changes
             zone = zone_of(path)
             if seat is None:
