@@ -14,6 +14,7 @@ import logging
 from collections.abc import AsyncIterator, Iterable, Mapping
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -126,12 +127,10 @@ def create_app(
     base_url: str = "http://127.0.0.1:8700",
     a2a_token: str | None = None,
     ui: bool = True,
-    hosts: Iterable[str] = (),
 ) -> FastAPI:
     """The orchestrator's app. ``front_end_token`` is required on every ``/v1`` path (``None``: insecure
-    mode, no credential checked); ``base_url``'s host and ``hosts`` are accepted in ``Host`` besides
-    the loopback names."""
-    access = FrontEndAccess(front_end_token, hosts=[base_url.split("://", 1)[-1].split("/", 1)[0], *hosts])
+    mode, no credential checked); ``Host`` must name a loopback address or ``base_url``'s host."""
+    access = FrontEndAccess(front_end_token, hosts=[urlsplit(base_url).netloc])
     app = FastAPI(
         openapi_url=None,
         docs_url=None,
@@ -198,7 +197,8 @@ def create_app(
     )
     async def put_vehicle_state(values: StateWrite) -> dict[str, Any]:
         """Set current values in the simulator (sensors too), for demos and tests; 409 when the vehicle
-        server drives a real car."""
+        server drives a real car, or when the values would make an impossible car with its current
+        state (a door open and locked)."""
         try:
             applied = await vehicle.inject(dict(values.root))
         except VehicleStateError as exc:
@@ -214,7 +214,7 @@ def create_app(
         openapi_extra={"security": secured},
     )
     async def agents() -> list[AgentInfo]:
-        await orchestrator.directory.refresh()
+        await _refresh(orchestrator)
         return [
             AgentInfo(
                 name=e.name or e.url,
@@ -294,11 +294,9 @@ def create_app(
     )
     async def healthz() -> JSONResponse:
         problems: list[str] = []
-        try:
-            async with asyncio.timeout(HEALTH_TIMEOUT_S):
-                await orchestrator.directory.refresh()
-        except Exception as exc:  # a health check reports; it never fails
-            problems.append(f"the agent directory could not be refreshed ({type(exc).__name__})")
+        failure = await _refresh(orchestrator)
+        if failure is not None:
+            problems.append(failure)
         agents = {e.name or e.url: e.healthy for e in orchestrator.directory.entries}
         problems += [f"agent {name} does not answer" for name, ok in agents.items() if not ok]
         vehicle_ok = await vehicle.healthy()
@@ -335,6 +333,18 @@ def create_app(
     app.mount("/", a2a)
     app.add_middleware(FrontEndGuard, access=access)
     return app
+
+
+async def _refresh(orchestrator: Orchestrator) -> str | None:
+    """Re-read every agent's card (within ``HEALTH_TIMEOUT_S``); a sentence when that failed, for
+    answers that report the agents as they were last seen rather than fail."""
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT_S):
+            await orchestrator.directory.refresh()
+    except Exception as exc:  # reported, never raised: the health check and the agent list still answer
+        logger.warning("refreshing the agent directory failed: %r", exc)
+        return f"the agent directory could not be refreshed ({type(exc).__name__})"
+    return None
 
 
 class _Refusal:
