@@ -1,19 +1,23 @@
 """The front-end API behind a real uvicorn on a loopback port: bad input, and even an unexpected failure,
-get an answer and leave the keep-alive connection usable for the front-end's next request."""
+get an answer and leave the keep-alive connection usable for the front-end's next request; the event
+stream needs the token; `cabin login` prints a link that logs a browser in once."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from collections.abc import AsyncIterator, Collection
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 
 from mcp_servers.vehicle.backends.simulator import SimulatorBackend
 from mcp_servers.vehicle.server import build_server
 from mcp_servers.vehicle.service import VehicleService
+from orchestrator.access import TOKEN_ENV, front_end_token
 from orchestrator.api import create_app
 from orchestrator.turn import Orchestrator
 from orchestrator.vehicle import VehicleAccess
@@ -141,3 +145,34 @@ async def test_the_event_stream_needs_the_token(port: int, authorization: str | 
     finally:
         writer.close()
         await writer.wait_closed()
+
+
+async def test_cabin_login_prints_a_link_that_logs_in_once(
+    port: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from orchestrator.cli import main
+
+    url = f"http://127.0.0.1:{port}"
+    code = await asyncio.to_thread(main, ["login", "--url", url, "--token", TOKEN])
+    assert code == 0
+    link = capsys.readouterr().out.strip()
+    assert link.startswith(f"{url}/login?code=")
+    async with httpx.AsyncClient() as browser:
+        assert (await browser.get(link)).status_code == 303
+        assert (await browser.get(f"{url}/v1/agents")).status_code == 200
+        assert (await browser.get(link)).status_code == 403
+    refused = await asyncio.to_thread(main, ["login", "--url", url, "--token", "not-the-token"])
+    assert refused == 1
+
+
+def test_the_token_comes_from_the_option_then_the_environment_then_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token_file = tmp_path / "operator-token"
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    assert front_end_token(None, token_file) is None
+    token_file.write_text("from-the-file\n", encoding="utf-8")
+    assert front_end_token(None, token_file) == "from-the-file"
+    monkeypatch.setenv(TOKEN_ENV, "from-the-environment")
+    assert front_end_token(None, token_file) == "from-the-environment"
+    assert front_end_token("from-the-option", token_file) == "from-the-option"
