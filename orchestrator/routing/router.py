@@ -202,7 +202,39 @@ class Router:
         chunks = split_candidates(utterance) or [Chunk(utterance, 0, len(utterance))]
         turn.add_time("split", time.monotonic() - t0)
         pieces = await self._pieces(utterance, chunks, turn)
-        return [self._part(utterance, piece, available_agents) for piece in pieces]
+        parts = [self._part(utterance, piece, available_agents) for piece in pieces]
+        return [await self._asked_about(part, turn, available_agents) for part in parts]
+
+    async def _asked_about(
+        self, part: RoutedPart, turn: _Turn, available: Collection[str] | None
+    ) -> RoutedPart:
+        """A fallback part that asks about doing something to the car ("do you think I should turn on the
+        heating") goes to vehicle-control when what it asks about does ("turn on the heating", also as
+        the model's best guess below its threshold: the agent answers the question and never acts on
+        it). Any other part is returned as it is."""
+        if part.via != "fallback" or part.agent is not None:
+            return part
+        core = question_core(mask(part.text))
+        if core is None:
+            return part
+        (decision,), _ = await self._cascade([core], turn)
+        if decision is None or decision.tentative:
+            return part
+        # The agent only answers a question, so the model's best guess is enough to say whose it is.
+        label = decision.label if decision.routed else decision.guess
+        if label is None:
+            return part
+        agent, skill = agent_skill(label)
+        if agent != _ACTING_AGENT or (available is not None and agent not in available):
+            return part
+        return RoutedPart(
+            text=part.text,
+            agent=agent,
+            skill=skill,
+            via=decision.via,
+            confidence=decision.confidence,
+            note=f"a question about doing something, routed by what it asks about: {core!r}",
+        )
 
     # -- the cascade ----------------------------------------------------------------------------------
 
