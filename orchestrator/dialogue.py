@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
+from agents.hosting.spans import data_spans
+
 from .models import Seat
 
 _YES_HEAD = {
@@ -205,9 +207,18 @@ def refer_back(text: str, previous: str) -> Reference | None:
     ``previous`` is the conversation's previous request ("open my window"); its object comes from
     :func:`object_phrase`. "Close it again" gives "close my window"; "switch it back off" after "turn
     on the seat heating" gives "switch the seat heating off". None when ``text`` has no such clause or
-    ``previous`` names no object.
+    ``previous`` names no object, or the clause is inside a quotation or a said name.
     """
-    match = _REFERENCE.search(text)
+    # Words inside a quotation or a said name are data: "... called 'open it'" points back at nothing.
+    spans = data_spans(text)
+    match = next(
+        (
+            found
+            for found in _REFERENCE.finditer(text)
+            if not any(span.start < found.end() and found.start() < span.end for span in spans)
+        ),
+        None,
+    )
     if match is None:
         return None
     thing = object_phrase(previous)

@@ -94,6 +94,8 @@ def test_a_request_that_points_back(text: str, previous: str, clause: str, resol
         ("it's cold in here", "open my window"),
         ("close it", "I'm cold"),
         ("take me to it", "find a charger"),
+        ("navigate to the place called 'open it'", "close my window"),
+        ("find the bar named Turn It Up", "turn on the seat heating"),
     ],
 )
 def test_nothing_to_point_back_at(text: str, previous: str) -> None:
