@@ -1,0 +1,140 @@
+"""`cabin run`'s supervisor and stack, without the model: taken ports named with their process, the run
+lock, what each component's environment holds (GR-16), and what a child inherits."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from agents.hosting import token_digest
+from orchestrator.stack import AGENTS, CALLER, CLIENTS, StackConfig, components
+from orchestrator.supervisor import (
+    AlreadyRunningError,
+    Component,
+    PortInUseError,
+    RunLock,
+    Supervisor,
+    Tokens,
+    check_ports,
+    is_credential,
+)
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+
+def test_a_taken_port_is_named_with_the_process_that_holds_it() -> None:
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        with pytest.raises(PortInUseError) as raised:
+            check_ports([Component("vehicle MCP server", ["true"], port)])
+    message = str(raised.value)
+    assert f"port {port} (vehicle MCP server)" in message
+    assert f"pid {os.getpid()} (" in message
+
+
+def test_a_free_port_passes() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    check_ports([Component("model host", ["true"], port)])
+
+
+def test_a_second_lock_on_the_run_folder_is_refused_naming_the_holder(tmp_path: Path) -> None:
+    first, second = RunLock(tmp_path), RunLock(tmp_path)
+    first.acquire()
+    try:
+        with pytest.raises(AlreadyRunningError, match=f"pid {os.getpid()}"):
+            second.acquire()
+    finally:
+        first.release()
+    second.acquire()  # free again once the first holder let go
+    second.release()
+
+
+@pytest.mark.rule("GR-16")
+def test_gr16_each_component_holds_only_its_own_tokens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the vehicle server's token file goes to .cabin/run here
+    tokens = Tokens.fresh(CLIENTS)
+    stack = {c.name: c for c in components(StackConfig(), "127.0.0.1", 8700, tokens, ui=False)}
+    orchestrator = stack["orchestrator + cockpit"].env
+    callers = json.loads(orchestrator["CABIN_AGENT_TOKENS"])
+    assert sorted(callers.values()) == sorted(tokens.clients[CALLER + agent] for agent in AGENTS)
+    privileged = {tokens.operator, tokens.clients["orchestrator"], *callers.values()}
+    vehicle_tokens = json.loads((tmp_path / ".cabin" / "run" / "vehicle-tokens.json").read_text())
+    for name, agent in zip(
+        ("vehicle-control agent", "navigation agent", "perception agent"), AGENTS, strict=True
+    ):
+        env = stack[name].env
+        assert not set(env.values()) & privileged, name
+        assert env["CABIN_AGENT_TOKEN"] == token_digest(tokens.clients[CALLER + agent])
+        assert env["CABIN_OPERATOR_TOKEN"] == token_digest(tokens.operator)
+        assert vehicle_tokens[env["CABIN_MCP_TOKEN"]] == agent  # its own client profile
+    # The callers' tokens open no door on the vehicle server; the map server's token neither.
+    assert not set(callers.values()) & set(vehicle_tokens)
+    assert tokens.clients["navigation-map"] not in vehicle_tokens
+
+
+def test_a_child_inherits_no_cabin_credential_from_the_shell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CABIN_OPERATOR_TOKEN", "from-the-shell-0123456789")
+    monkeypatch.setenv("CABIN_MODELS", "kept.yaml")
+    seen = tmp_path / "env.json"
+    script = f"import json, os; open({str(seen)!r}, 'w').write(json.dumps(dict(os.environ)))"
+    component = Component("probe", [sys.executable, "-c", script], 0, env={"CABIN_MCP_TOKEN": "own"})
+    Supervisor([component])._spawn(component)
+    assert component.process is not None
+    assert component.process.wait(timeout=30) == 0
+    env = json.loads(seen.read_text())
+    assert "CABIN_OPERATOR_TOKEN" not in env
+    assert env["CABIN_MCP_TOKEN"] == "own"
+    assert env["CABIN_MODELS"] == "kept.yaml"  # settings that are no credential pass through
+    assert is_credential("CABIN_AGENT_TOKENS") and not is_credential("CABIN_MODEL_HOST")
+
+
+def test_a_child_dies_with_its_supervisor(tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    script = f"""
+import sys, time
+sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
+from orchestrator.supervisor import Component, Supervisor
+child = Component("sleeper", [sys.executable, "-c", "import time; time.sleep(600)"], 0)
+Supervisor([child])._spawn(child)
+open({str(pid_file)!r}, "w").write(str(child.process.pid))
+time.sleep(600)
+"""
+    parent = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 60
+        while not pid_file.exists() or not pid_file.read_text():
+            assert parent.poll() is None and time.monotonic() < deadline
+            time.sleep(0.01)
+        child = int(pid_file.read_text())
+        parent.kill()
+        parent.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while _alive(child) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not _alive(child)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
