@@ -547,7 +547,7 @@ class Orchestrator:
         )
 
 
-def _action_fields(raw: JsonValue, agent: str) -> JsonValue:
+def _action_fields(raw: JsonValue, agent: str | None) -> JsonValue:
     """An agent's `actions` entry (camelCase, `ruleId`) as the fields of an :class:`Action`."""
     if not isinstance(raw, dict):
         return raw
