@@ -27,7 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from agents.hosting import AgentSpec, CabinExecutor, Reply, SkillSpec, build_agent_app
+from agents.hosting import AgentSpec, CabinExecutor, Reply, SkillSpec, build_agent_app, camel_data
 from agents.hosting.messages import AgentRequest, Outcome
 
 from .access import (
@@ -116,7 +116,8 @@ class OrchestratorExecutor(CabinExecutor):
         except UnknownSession:
             result = await self.orchestrator.handle(request.text, request.seat or "driver", None)
         self._sessions[request.context_id] = result.session_id
-        return Reply(text=result.reply, data=json.loads(result.model_dump_json()))
+        # The TurnResult, named as A2A payloads are (camelCase: turnId, stateChanges, ruleId, ...).
+        return Reply(text=result.reply, data=camel_data(result))
 
 
 def create_app(

@@ -40,6 +40,7 @@ from agents.hosting.messages import (
     Rejection,
     Reply,
     Seat,
+    camel_data,
 )
 from agents.hosting.server import BackgroundServer, base_url_for, serve
 from agents.hosting.spec import AgentSpec, SkillSpec, build_agent_card
@@ -85,6 +86,7 @@ __all__ = [
     "base_url_for",
     "build_agent_app",
     "build_agent_card",
+    "camel_data",
     "new_token",
     "open_task_store",
     "serve",

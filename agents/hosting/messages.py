@@ -19,7 +19,8 @@ from typing import Annotated, Any, Literal
 
 from a2a.types import Message, Part
 from google.protobuf import json_format, struct_pb2
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, TypeAdapter, ValidationError
+from pydantic.alias_generators import to_camel
 
 from agents.hosting.errors import InvalidMessageError, UnsupportedPartError
 
@@ -41,6 +42,7 @@ __all__ = [
     "Reply",
     "Seat",
     "UserMessage",
+    "camel_data",
     "data_part",
     "read_user_message",
     "struct_to_python",
@@ -57,6 +59,27 @@ DATA_STATE_CHANGES = "stateChanges"
 are camelCase like every A2A payload's: `actions`, `stateChanges`, and in each action `ruleId`."""
 DATA_RULE_ID = "ruleId"
 """Key, in each entry of a data part's `actions`, of the guardrail rule that refused it or asks first."""
+
+
+def camel_data(model: BaseModel) -> dict[str, JsonValue]:
+    """`model` as a data part: each field of it and of the models within named in camelCase (`turn_id`
+    -> `turnId`), as A2A payloads are; the keys of free-form mappings (VSS paths, tool arguments) are
+    data and stay as they are."""
+
+    def convert(value: Any) -> JsonValue:
+        if isinstance(value, BaseModel):
+            return {to_camel(name): convert(getattr(value, name)) for name in type(value).model_fields}
+        if isinstance(value, list | tuple):
+            return [convert(item) for item in value]
+        if isinstance(value, dict):
+            return {str(key): convert(item) for key, item in value.items()}
+        dumped: JsonValue = TypeAdapter(Any).dump_python(value, mode="json")
+        return dumped
+
+    data = convert(model)
+    assert isinstance(data, dict)
+    return data
+
 
 Seat = Literal["driver", "passenger", "rear_left", "rear_right"]
 Origin = Literal["occupant", "agent", "external", "system"]

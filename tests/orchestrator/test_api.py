@@ -154,6 +154,11 @@ async def test_orchestrator_as_an_a2a_agent(api: tuple[httpx.AsyncClient, Orches
     result = await a2a.send_text("set the temperature to 20", seat="driver", origin="occupant")
     assert result.state == "completed"
     assert result.data is not None and result.data["actions"][0]["outcome"] == "applied"  # type: ignore[index,call-overload]
+    # A2A payloads are camelCase; free-form keys (VSS paths, tool arguments) stay as they are.
+    data, actions = result.data, result.data["actions"]
+    assert {"sessionId", "turnId", "stateChanges", "pendingConfirmation", "latencyMs"} <= set(data)
+    assert isinstance(actions, list) and isinstance(actions[0], dict) and "ruleId" in actions[0]
+    assert "state_changes" not in data and data["stateChanges"] == {"Vehicle.T": 20.0}
     outsider = await a2a.send_text("set the temperature to 20", origin="external")
     assert outsider.data == {"actions": [], "refused": "GR-18"}
 

@@ -45,6 +45,7 @@ EXPECTED = {
     "base_url_for",
     "build_agent_app",
     "build_agent_card",
+    "camel_data",
     "new_token",
     "token_digest",
     "open_task_store",

@@ -113,3 +113,31 @@ _json_value = st.recursive(
 @given(st.dictionaries(st.text(max_size=8), _json_value, max_size=4))
 def test_data_parts_round_trip_json_with_integers_kept(slots: dict[str, JsonValue]) -> None:
     assert value_to_python(data_part(slots).data) == slots
+
+
+def test_camel_data_names_fields_in_camel_case_and_keeps_free_form_keys() -> None:
+    from pydantic import BaseModel
+
+    from agents.hosting import camel_data
+
+    class Inner(BaseModel):
+        rule_id: str | None
+        arguments: dict[str, object]
+
+    class Outer(BaseModel):
+        turn_id: str
+        state_changes: dict[str, float]
+        actions: list[Inner]
+
+    data = camel_data(
+        Outer(
+            turn_id="t-1",
+            state_changes={"Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature": 22.0},
+            actions=[Inner(rule_id="GR-13", arguments={"confirm_token": "x", "zone": "driver"})],
+        )
+    )
+    assert data == {
+        "turnId": "t-1",
+        "stateChanges": {"Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature": 22.0},
+        "actions": [{"ruleId": "GR-13", "arguments": {"confirm_token": "x", "zone": "driver"}}],
+    }
