@@ -171,11 +171,17 @@ class VehicleControlExecutor(CabinExecutor):
                 logger.warning("task %s: template action dropped: %s", request.task_id, exc)
         via = "template"
         not_understood = list(parse.unmatched)
+        model_unavailable = False
         if not_understood and self.interpreter is not None:
-            from_model, not_understood = await self._ask_model(not_understood, seat, catalog)
+            from_model, not_understood, model_unavailable = await self._ask_model(
+                not_understood, seat, catalog
+            )
             if from_model:
                 actions.extend(from_model)
                 via = "model"
+        if not actions and not parse.queries and model_unavailable:
+            # Not "I can't do that": the request may be fine, the model to read it is not there.
+            return Failure(reason=replies.model_unavailable(), data=_data([], "fallback"))
         if not actions and not parse.queries:
             if parse.needs_context and not parse.unmatched:
                 text = replies.needs_context(moving=await self._moving())
@@ -198,10 +204,13 @@ class VehicleControlExecutor(CabinExecutor):
 
     async def _ask_model(
         self, clauses: Sequence[str], seat: Seat, catalog: ToolCatalog
-    ) -> tuple[list[Action], list[str]]:
+    ) -> tuple[list[Action], list[str], bool]:
+        """The actions the model reads in `clauses`, the clauses it did not read, and whether the model
+        could not be asked at all."""
         assert self.interpreter is not None
         actions: list[Action] = []
         left: list[str] = []
+        unavailable = False
         for index, clause in enumerate(clauses):
             if index >= _MAX_MODEL_CALLS or _QUESTION.match(clause) or question_core(clause) is not None:
                 # A question about the car ("is the trunk open?") or about doing something ("should I
@@ -213,9 +222,10 @@ class VehicleControlExecutor(CabinExecutor):
             if reading.action is None:
                 logger.info("model path declined %r: %s", clause, reading.reason)
                 left.append(clause)
+                unavailable = unavailable or reading.unavailable
             else:
                 actions.append(reading.action)
-        return actions, left
+        return actions, left, unavailable
 
     async def _advise(self, asked: str, seat: Seat) -> Outcome:
         """The answer to a question about doing `asked`: how that part of the car stands, no tool call."""

@@ -25,7 +25,7 @@ from agents.hosting import Seat
 from agents.vehicle_control.actions import EXCLUSIVE_ARGUMENTS, Action, ToolCatalog
 from agents.vehicle_control.errors import InvalidActionError
 from agents.vehicle_control.grounding import grounding_problem, tool_problem
-from models import ModelError, Prefix, Priority, Runtime, choice_grammar
+from models import HostUnavailable, ModelError, Prefix, Priority, Runtime, choice_grammar
 
 __all__ = [
     "NO_TOOL",
@@ -146,6 +146,9 @@ class Interpretation:
     action: Action | None
     reason: str
     proposal: JsonValue = None
+    unavailable: bool = False
+    """True when the model could not be asked at all (its host does not answer): the request was not
+    misunderstood, it could not be read."""
 
 
 RuntimeSource = Runtime | Callable[[], Runtime]
@@ -176,7 +179,7 @@ class ModelInterpreter:
         """One checked action for `text`, or None with the reason."""
         runtime = await self._ready()
         if runtime is None:
-            return Interpretation(None, f"no model: {self._unavailable}")
+            return Interpretation(None, f"no model: {self._unavailable}", unavailable=True)
         names = [*catalog.names, NO_TOOL]
         opening = f'Request: {" ".join(text.split())}\nCall: {{"tool": "'
         prefix = self._prefix or PROMPT_PREFIX
@@ -206,7 +209,9 @@ class ModelInterpreter:
             )
         except ModelError as exc:
             logger.warning("model call failed: %s", exc)
-            return Interpretation(None, f"the model failed: {exc}")
+            return Interpretation(
+                None, f"the model failed: {exc}", unavailable=isinstance(exc, HostUnavailable)
+            )
         proposal: dict[str, JsonValue] = {"tool": tool, "arguments": filled.data}
         try:
             action = Action.model_validate(proposal)

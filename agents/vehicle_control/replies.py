@@ -377,6 +377,11 @@ def unavailable() -> str:
     return "I can't reach the car's controls right now."
 
 
+def model_unavailable() -> str:
+    """The answer when only the on-device model could have read the request and it does not answer."""
+    return "Sorry, I can't understand that right now: the on-device model is not available."
+
+
 def declined() -> str:
     """The answer to "no" after a confirmation question."""
     return "Okay, I won't."

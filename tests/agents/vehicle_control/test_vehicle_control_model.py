@@ -303,3 +303,35 @@ async def test_a_question_about_the_car_never_reaches_the_model(
     assert completions(scripted) == []
     assert result.data is not None and result.data["actions"] == []
     assert backend.snapshot() == before
+
+
+async def test_a_dead_model_host_is_said_to_be_unavailable_not_a_request_it_cannot_do(
+    service: VehicleService, backend: SimulatorBackend
+) -> None:
+    import httpx
+
+    from agents.vehicle_control import build_vehicle_control_app
+    from models import ModelHostClient
+    from tests.conftest import free_port
+
+    from .conftest import BASE_URL, TOKEN
+
+    dead = ModelHostClient(f"http://127.0.0.1:{free_port()}", connect_timeout=1.0)
+    app = build_vehicle_control_app(
+        build_server(service, client="vehicle-control"), token=TOKEN, base_url=BASE_URL, runtime=dead
+    )
+    try:
+        async with (
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as http,
+            AgentClient(BASE_URL, token=TOKEN, http_client=http) as agent,
+        ):
+            result = await agent.send_text(FOLKS_IN_THE_BACK, seat="driver", **OCCUPANT)
+            template = await agent.send_text("open the rear windows", seat="driver", **OCCUPANT)
+    finally:
+        await app.aclose()
+        await dead.aclose()
+    assert result.state == "failed"
+    assert result.text == "Sorry, I can't understand that right now: the on-device model is not available."
+    assert result.data == {"actions": [], "stateChanges": {}, "via": "fallback"}
+    # What the templates read is still done without the model.
+    assert [a["outcome"] for a in actions(template)] == ["applied"]
