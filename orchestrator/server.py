@@ -25,12 +25,32 @@ import uvicorn
 from fastapi import FastAPI
 
 from mcp_servers.http import KEEP_ALIVE_S
+from models import ModelError, Runtime
 
 from .api import create_app
 from .directory import AgentDirectory
 from .routing import Router, TemplateStage
 from .turn import Orchestrator
 from .vehicle import VehicleAccess
+
+#: How long the orchestrator waits at most between two checks of a model host that did not answer.
+MODEL_RETRY_MAX_S = 10.0
+
+
+async def join_model_path(orchestrator: Orchestrator, runtime: Runtime, first_pause_s: float = 0.5) -> None:
+    """Open the routing cascade's model path once ``runtime`` answers (its host was down when the
+    orchestrator started): checked with a pause doubling up to ``MODEL_RETRY_MAX_S``, then the router
+    is opened once more, whatever it finds (an artefact fitted on another model stays off)."""
+    pause = first_pause_s
+    while True:
+        await asyncio.sleep(pause)
+        try:
+            await runtime.ping()
+        except ModelError:
+            pause = min(pause * 2, MODEL_RETRY_MAX_S)
+            continue
+        orchestrator.router = await Router.open(runtime)
+        return
 
 
 def build(args: argparse.Namespace) -> FastAPI:
@@ -54,7 +74,12 @@ def build(args: argparse.Namespace) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with vehicle:
-            orchestrator.router = await Router.open(open_runtime())
+            runtime = open_runtime()
+            orchestrator.router = await Router.open(runtime)
+            # A model host that was down at the start joins when it answers: not templates for good.
+            joining = None
+            if not orchestrator.router.model_available:
+                joining = asyncio.create_task(join_model_path(orchestrator, runtime))
             await directory.refresh()
 
             task = asyncio.create_task(directory.watch())
@@ -62,6 +87,8 @@ def build(args: argparse.Namespace) -> FastAPI:
                 yield
             finally:
                 task.cancel()
+                if joining is not None:
+                    joining.cancel()
                 await directory.aclose()
 
     app.router.lifespan_context = lifespan

@@ -160,6 +160,51 @@ async def test_the_router_reports_a_dead_model_host_as_unavailable(scripted: Scr
     assert problem is not None and "unavailable" in problem
 
 
+class _LateHost(httpx.AsyncBaseTransport):
+    """The host's app in memory, refusing every connection until `up` (a host that starts late)."""
+
+    def __init__(self, app: httpx.ASGITransport) -> None:
+        self._app = app
+        self.up = False
+        self.refused = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not self.up:
+            self.refused += 1
+            raise httpx.ConnectError("All connection attempts failed")
+        return await self._app.handle_async_request(request)
+
+
+async def test_the_orchestrator_opens_its_model_path_once_a_late_host_answers(
+    scripted: ScriptedBackend,
+) -> None:
+    import asyncio
+
+    from orchestrator.directory import AgentDirectory
+    from orchestrator.routing import Router, TemplateStage
+    from orchestrator.server import join_model_path
+    from orchestrator.turn import Orchestrator
+
+    runtime = ModelRuntime(scripted)
+    late = _LateHost(httpx.ASGITransport(app=create_app(runtime)))
+    client = ModelHostClient("http://host.test", transport=late)
+    templates_only = Router([TemplateStage()])
+    orchestrator = Orchestrator(templates_only, AgentDirectory([]))
+    joining = asyncio.create_task(join_model_path(orchestrator, client, first_pause_s=0.01))
+    async with asyncio.timeout(30):
+        while late.refused < 2:  # noqa: ASYNC110 - the host double counts the checks made
+            await asyncio.sleep(0.01)
+        assert orchestrator.router is templates_only
+        late.up = True
+        await joining
+    await client.aclose()
+    await runtime.aclose()
+    # Opened again once the host answered (the scripted model matches no router artefact, so the
+    # new router says why its model path is off instead of staying the start's templates-only one).
+    assert orchestrator.router is not templates_only
+    assert orchestrator.router.problems
+
+
 @pytest.fixture
 def host_process(default_model_path: Path) -> Iterator[str]:
     port = free_port()
