@@ -32,7 +32,9 @@ __all__ = [
     "Facts",
     "Gap",
     "GapSource",
+    "LimitSeen",
     "ObjectsView",
+    "PassedSign",
     "SeenObject",
     "SeenSign",
     "SignReading",
@@ -98,13 +100,37 @@ class SeenSign(_Read):
         return self.model_dump(mode="json", exclude_none=True)
 
 
+class PassedSign(_Read):
+    """A sign the perception server remembers the car passing, and how long ago it was last in view."""
+
+    sign: SeenSign
+    source: Literal["detector", "ocr"] = "detector"
+    last_seen: float
+    age_s: float = Field(ge=0.0)
+
+
+class LimitSeen(_Read):
+    """The speed limit the last limit sign set, how long ago that sign was in view, and whether it ended."""
+
+    value_kmh: float = Field(gt=0.0)
+    age_s: float = Field(ge=0.0)
+    ended: Literal["end_sign", "road_type"] | None = None
+    ended_age_s: float | None = Field(default=None, ge=0.0)
+
+
 class SignsView(_Read):
-    """Result of the perception server's `get_signs()`."""
+    """Result of the perception server's `get_signs()`: the frame's signs and the server's sign memory.
+
+    `recent` (newest first) and `limit` come from the server's memory of the signs the car passed;
+    a server without one leaves them empty and only the frame's own signs count.
+    """
 
     timestamp: float
     age_s: float = Field(ge=0.0)
     signs: tuple[SeenSign, ...] = ()
     speed_limit_kmh: float | None = None
+    recent: tuple[PassedSign, ...] = ()
+    limit: LimitSeen | None = None
 
 
 class _OcrLine(_Read):

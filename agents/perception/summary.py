@@ -36,6 +36,8 @@ from agents.perception.facts import (
     DrivingState,
     Facts,
     Gap,
+    LimitSeen,
+    PassedSign,
     SeenObject,
     SeenSign,
 )
@@ -50,6 +52,7 @@ __all__ = [
     "compose",
     "describe_object",
     "describe_sign",
+    "how_long_ago",
     "object_position",
     "policy_of",
     "rank_by_urgency",
@@ -83,6 +86,8 @@ class SummarySettings(BaseModel):
     """Most words of sign text quoted in a short answer."""
     short_word_limit: int = Field(default=20, ge=8, le=60)
     """Most words of a short answer about objects; a second urgent object is dropped to stay within."""
+    sign_in_view_s: float = Field(default=5.0, ge=0.0, le=60.0)
+    """A sign seen at most this long ago is spoken of as in view; older ones as passed, with their age."""
 
     @model_validator(mode="after")
     def _ordered(self) -> SummarySettings:
@@ -543,11 +548,34 @@ def _sign_ids(signs: Sequence[SeenSign], all_signs: Sequence[SeenSign]) -> tuple
     return tuple(ids)
 
 
-def _quote(text: str, policy: Policy, settings: SummarySettings) -> str:
+def how_long_ago(age_s: float) -> str:
+    """How long ago, as a person says it: `just now`, `about 40 seconds ago`, `about 2 minutes ago`."""
+    if age_s < 5.0:
+        return "just now"
+    if age_s < 57.5:
+        return f"about {max(5, round(age_s / 5.0) * 5)} seconds ago"
+    if age_s < 90.0:
+        return "about a minute ago"
+    if age_s < 3570.0:
+        return f"about {round(age_s / 60.0)} minutes ago"
+    return "over an hour ago"
+
+
+def _words(text: str, policy: Policy, settings: SummarySettings) -> tuple[str, str]:
+    """The sign text to quote, cut to `quote_word_limit` words in a short answer, and its tail."""
     words = text.split()
     if policy.short and len(words) > settings.quote_word_limit:
-        return f'The sign says "{" ".join(words[: settings.quote_word_limit])}", and more.'
-    return f'The sign says "{" ".join(words)}".'
+        return " ".join(words[: settings.quote_word_limit]), ", and more"
+    return " ".join(words), ""
+
+
+def _quote(text: str, policy: Policy, settings: SummarySettings, *, age_s: float = 0.0) -> str:
+    """`The sign says "…".` for a sign in view; `The last sign, about 40 seconds ago, said "…".` for
+    one the car has passed."""
+    quoted, more = _words(text, policy, settings)
+    if age_s <= settings.sign_in_view_s:
+        return f'The sign says "{quoted}"{more}.'
+    return f'The last sign, {how_long_ago(age_s)}, said "{quoted}"{more}.'
 
 
 def _signs_unreachable(facts: Facts, *sources: Literal["signs", "sign_text"]) -> bool:
@@ -555,36 +583,86 @@ def _signs_unreachable(facts: Facts, *sources: Literal["signs", "sign_text"]) ->
     return all(gap is not None and gap.reason in ("unreachable", "error") for gap in gaps)
 
 
+def _frame_age(facts: Facts, timestamp: float | None = None) -> float:
+    """How old the frame is that the signs (or the reading stamped `timestamp`) come from."""
+    view = facts.signs
+    if view is None or (timestamp is not None and timestamp != view.timestamp):
+        return 0.0
+    return view.age_s
+
+
+def _passed(facts: Facts) -> PassedSign | None:
+    """The newest remembered sign that is not in the current frame."""
+    view = facts.signs
+    if view is None:
+        return None
+    return next(iter(view.recent), None)
+
+
 def _sign_text(facts: Facts, policy: Policy, settings: SummarySettings) -> Answer:
     signs = facts.signs.signs if facts.signs is not None else ()
     reading = facts.reading
     if reading is not None and reading.found and reading.spoken_text:
         return Answer(
-            text=_quote(reading.spoken_text, policy, settings), facts_used=("sign_text",), signs=signs
+            text=_quote(reading.spoken_text, policy, settings, age_s=_frame_age(facts, reading.timestamp)),
+            facts_used=("sign_text",),
+            signs=signs,
         )
     with_text = [sign for sign in signs if sign.text]
     if with_text:
         return Answer(
-            text=_quote(with_text[0].text or "", policy, settings),
+            text=_quote(with_text[0].text or "", policy, settings, age_s=_frame_age(facts)),
             facts_used=_sign_ids(with_text[:1], signs),
             signs=signs,
         )
     if signs:
         named = list(signs[: 2 if policy.short else settings.list_limit])
         phrases = _join([describe_sign(sign) for sign in named])
-        text = (
-            f"I couldn't read any text on it, but I see {phrases}."
-            if reading is not None
-            else f"I see {phrases}."
-        )
+        age = _frame_age(facts)
+        if age > settings.sign_in_view_s:
+            text = f"The last sign, {how_long_ago(age)}, was {phrases}."
+        elif reading is not None:
+            text = f"I couldn't read any text on it, but I see {phrases}."
+        else:
+            text = f"I see {phrases}."
         used = _sign_ids(named, signs) + (("sign_text",) if reading is not None else ())
         return Answer(text=text, facts_used=used, signs=signs)
+    passed = _passed(facts)
+    if passed is not None:
+        sign = passed.sign
+        text = (
+            _quote(sign.text, policy, settings, age_s=passed.age_s)
+            if sign.text
+            else f"The last sign, {how_long_ago(passed.age_s)}, was {describe_sign(sign)}."
+        )
+        return Answer(text=text, facts_used=("sign_memory:0",), signs=(sign,))
     if _signs_unreachable(facts, "signs", "sign_text"):
         return Answer(
             text="I can't reach the car's perception right now, so I can't read the sign.", failed=True
         )
     used = ("perception.signs",) if facts.signs is not None else ()
     return Answer(text="I haven't seen a sign yet.", facts_used=used)
+
+
+def _remembered_limit(limit: LimitSeen, speed: float | None, settings: SummarySettings) -> Answer:
+    """The limit from the sign memory: in force (with how long ago its sign was seen) or ended."""
+    value = _number(limit.value_kmh)
+    if limit.ended is not None:
+        when = how_long_ago(limit.ended_age_s if limit.ended_age_s is not None else limit.age_s)
+        text = (
+            f"I saw the end of the {value} km/h limit {when}, and no new limit sign since."
+            if limit.ended == "end_sign"
+            else f"The {value} km/h limit ended when the road changed {when}, "
+            "and I haven't seen a new limit sign since."
+        )
+        return Answer(text=text, facts_used=("sign_memory:limit",))
+    seen = f", from a sign {how_long_ago(limit.age_s)}"
+    if speed is not None and speed > limit.value_kmh + settings.speeding_margin_kmh:
+        return Answer(
+            text=f"The speed limit is {value} km/h{seen}, and you're doing {speed:.0f}.",
+            facts_used=("sign_memory:limit", SPEED),
+        )
+    return Answer(text=f"The speed limit is {value} km/h{seen}.", facts_used=("sign_memory:limit",))
 
 
 def _speed_limit(facts: Facts, settings: SummarySettings) -> Answer:
@@ -597,7 +675,7 @@ def _speed_limit(facts: Facts, settings: SummarySettings) -> Answer:
             )
         return Answer(text="I haven't seen a speed limit sign yet.")
     limits = [sign for sign in view.signs if sign.kind == "speed_limit"]
-    if view.speed_limit_kmh is not None:
+    if view.speed_limit_kmh is not None and view.age_s <= settings.sign_in_view_s:
         limit = view.speed_limit_kmh
         source = [
             sign for sign in limits if isinstance(sign.value, int | float) and float(sign.value) == limit
@@ -612,7 +690,7 @@ def _speed_limit(facts: Facts, settings: SummarySettings) -> Answer:
             )
         return Answer(text=f"The speed limit is {_number(limit)} km/h.", facts_used=used, signs=view.signs)
     ends = [sign for sign in view.signs if sign.kind == "end_speed_limit"]
-    if ends:
+    if ends and (view.limit is None or view.age_s <= settings.sign_in_view_s):
         value = ends[0].value
         what = f"the {_number(value)} km/h limit" if isinstance(value, int | float) else "a speed limit"
         return Answer(
@@ -620,6 +698,14 @@ def _speed_limit(facts: Facts, settings: SummarySettings) -> Answer:
             facts_used=_sign_ids(ends[:1], view.signs),
             signs=view.signs,
         )
+    if view.limit is not None:
+        answer = _remembered_limit(view.limit, facts.driver.speed_kmh, settings)
+        return answer.model_copy(update={"signs": view.signs})
+    if view.speed_limit_kmh is not None:
+        # A server without a sign memory: its (old) frame's limit is still the last one seen.
+        return _remembered_limit(
+            LimitSeen(value_kmh=view.speed_limit_kmh, age_s=view.age_s), facts.driver.speed_kmh, settings
+        ).model_copy(update={"signs": view.signs})
     return Answer(
         text="I haven't seen a speed limit sign yet.", facts_used=("perception.signs",), signs=view.signs
     )

@@ -14,11 +14,13 @@ from mcp_servers.perception.errors import (
     OcrError,
     PerceptionError,
 )
+from mcp_servers.perception.memory import SignMemory, SignMemoryView
 from mcp_servers.perception.models import (
     CameraImage,
     FrameDescription,
     FrameResult,
     ImageInfo,
+    LimitInForce,
     ObjectReport,
     ObjectsResult,
     OcrLine,
@@ -27,6 +29,7 @@ from mcp_servers.perception.models import (
     PerceptionFrame,
     PushResult,
     RecognisedSign,
+    RememberedSign,
     SignsResult,
     SignTextResult,
 )
@@ -50,6 +53,7 @@ __all__ = [
     "ImageError",
     "ImageInfo",
     "InjectedSource",
+    "LimitInForce",
     "NoFrameError",
     "NoImageError",
     "ObjectReport",
@@ -67,6 +71,9 @@ __all__ = [
     "RapidOcrReader",
     "RecognisedSign",
     "RegionThresholds",
+    "RememberedSign",
+    "SignMemory",
+    "SignMemoryView",
     "SignTextResult",
     "SignsResult",
     "SimulatedSource",

@@ -66,6 +66,7 @@ SignKind = Literal[
 ]
 Region = Literal["all", "left", "right", "ahead", "behind", "blind_spot"]
 MediaType = Literal["image/png", "image/jpeg"]
+RoadType = Literal["residential", "urban", "rural", "motorway"]
 BlindSpot = Literal["left", "right"]
 
 MAX_OBJECTS = 256
@@ -276,6 +277,10 @@ class PerceptionFrame(_Model):
     objects: list[PerceivedObject] = Field(default_factory=list, max_length=MAX_OBJECTS)
     signs: list[RecognisedSign] = Field(default_factory=list, max_length=MAX_SIGNS)
     image: CameraImage | None = Field(default=None, description="The camera frame, if any.")
+    road_type: RoadType | None = Field(
+        default=None,
+        description="The kind of road the car is on, if known; a change ends the speed limit in force.",
+    )
     timestamp: float | None = Field(
         default=None,
         allow_inf_nan=False,
@@ -345,6 +350,31 @@ class ObjectsResult(_Model):
     summary: str = Field(description="One short sentence a driver understands.")
 
 
+class RememberedSign(_Model):
+    """A sign the car passed, when it was first and last in view, and how long ago that was."""
+
+    sign: RecognisedSign
+    source: Literal["detector", "ocr"] = Field(
+        description="detector: recognised by the perception stack; ocr: text read from the camera image."
+    )
+    first_seen: float = Field(description="Seconds on the perception clock when it came into view.")
+    last_seen: float = Field(description="Seconds on the perception clock when it was last in view.")
+    age_s: float = Field(default=0.0, ge=0.0, description="Seconds since it was last in view.")
+
+
+class LimitInForce(_Model):
+    """The speed limit the last limit sign set, or the one that ended and how."""
+
+    value_kmh: float
+    seen_at: float = Field(description="When its sign was last in view (perception clock).")
+    age_s: float = Field(ge=0.0, description="Seconds since its sign was last in view.")
+    ended: Literal["end_sign", "road_type"] | None = Field(
+        default=None, description="Why it no longer holds; None while it is in force."
+    )
+    ended_at: float | None = None
+    ended_age_s: float | None = None
+
+
 class SignsResult(_Model):
     """Result of ``get_signs``."""
 
@@ -353,6 +383,12 @@ class SignsResult(_Model):
     signs: list[RecognisedSign]
     speed_limit_kmh: float | None = Field(description="The nearest speed limit in the frame, if any.")
     summary: str
+    recent: list[RememberedSign] = Field(
+        default_factory=list, description="Signs passed recently, newest first, with how long ago."
+    )
+    limit: LimitInForce | None = Field(
+        default=None, description="The limit the last limit sign set (or how it ended), even out of view."
+    )
 
 
 class OcrLine(_Model):

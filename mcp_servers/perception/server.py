@@ -3,7 +3,8 @@
 Tools (structured output; every failure is a tool error with a sentence saying what was wrong):
 
 - ``get_objects(region="all")``: objects in a region with blind-spot and closing facts, nearest first;
-- ``get_signs()``: recognised signs and the speed limit in force;
+- ``get_signs()``: recognised signs, the signs passed recently (with how long ago) and the speed limit
+  in force, which outlasts its sign (see ``mcp_servers.perception.memory``);
 - ``read_sign_text()``: on-device OCR of the latest camera image;
 - ``describe_frame(question=None)``: the frame described in words by the configured describer;
 - ``get_frame()``: the whole latest frame (image described, not sent);
@@ -30,6 +31,7 @@ from mcp_servers.perception.auth import BearerTokenMiddleware
 from mcp_servers.perception.describe import FrameDescriber, OcrFrameDescriber
 from mcp_servers.perception.errors import ConfigError, NoImageError, PerceptionError
 from mcp_servers.perception.images import decode_image, inspect_image, read_image_bytes
+from mcp_servers.perception.memory import SignMemory
 from mcp_servers.perception.models import (
     FrameDescription,
     FrameResult,
@@ -82,6 +84,7 @@ def build_server(
     text_reader = reader or shared_reader()
     frame_describer = describer or OcrFrameDescriber(text_reader)
     describer_lock = threading.Lock()
+    memory = SignMemory()
     server: MCPServer[Any] = StrictMCPServer(
         SERVER_NAME, title="cabin perception feed", instructions=_INSTRUCTIONS, log_level="WARNING"
     )
@@ -93,6 +96,7 @@ def build_server(
             raise ToolError(str(exc)) from exc
         now = source.now()
         stamp = frame.timestamp if frame.timestamp is not None else now
+        memory.observe(frame, stamp)
         return frame, stamp, round(max(now - stamp, 0.0), 3)
 
     def image_bytes(frame: PerceptionFrame, stamp: float) -> bytes:
@@ -127,14 +131,17 @@ def build_server(
 
     @server.tool(title="Recognised traffic signs", annotations=_READ_ONLY)
     def get_signs() -> SignsResult:
-        """Traffic signs in the latest frame and the speed limit they set."""
+        """Traffic signs in the latest frame, the signs passed recently and the speed limit in force."""
         frame, stamp, age = latest()
+        remembered = memory.view(source.now())
         return SignsResult(
             timestamp=stamp,
             age_s=age,
             signs=frame.signs,
             speed_limit_kmh=speed_limit_kmh(frame.signs),
             summary=summarize_signs(frame.signs),
+            recent=remembered.recent,
+            limit=remembered.limit,
         )
 
     @server.tool(title="Read sign text (OCR)", annotations=_READ_ONLY)
@@ -144,6 +151,8 @@ def build_server(
 
         def work() -> SignTextResult:
             reading = text_reader.read(image_bytes(frame, stamp))
+            if reading.lines:
+                memory.observe_reading(reading.text, stamp)
             return SignTextResult(
                 timestamp=stamp,
                 text=reading.text,
@@ -218,6 +227,7 @@ def build_server(
                 stored = await anyio.to_thread.run_sync(injected.push, frame)
             except PerceptionError as exc:
                 raise ToolError(str(exc)) from exc
+            memory.observe(stored, stored.timestamp if stored.timestamp is not None else injected.now())
             return PushResult(
                 timestamp=stored.timestamp if stored.timestamp is not None else injected.now(),
                 object_ids=[obj.id for obj in stored.objects],

@@ -101,10 +101,25 @@ class Servers:
         await self.backend.inject(dict(values))
 
 
-def make_servers(catalog: Catalog, initial: Mapping[str, Any] | None = None) -> Servers:
+@dataclass
+class ManualClock:
+    """The perception clock of a test: it moves only when the test says so."""
+
+    now: float = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def make_servers(
+    catalog: Catalog, initial: Mapping[str, Any] | None = None, *, clock: ManualClock | None = None
+) -> Servers:
     backend = SimulatorBackend(catalog, dict(initial or {}))
     service = VehicleService(backend, Guardrails(catalog), AuditLog(None))
-    source = InjectedSource()
+    source = InjectedSource(clock=clock) if clock is not None else InjectedSource()
     return Servers(
         backend=backend,
         vehicle=build_vehicle_server(service, client="perception-summary"),
