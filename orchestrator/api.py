@@ -11,11 +11,12 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
 
+import anyio.to_thread
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -29,6 +30,9 @@ from starlette.types import Receive, Scope, Send
 
 from agents.hosting import AgentSpec, CabinExecutor, Reply, SkillSpec, build_agent_app, camel_data
 from agents.hosting.messages import AgentRequest, Outcome
+from mcp_servers.navigation.errors import InvalidQuery, MapDataError, NavigationError, NoRoute
+from mcp_servers.navigation.provider import MapProvider
+from mcp_servers.perception.errors import NoFrameError, NoImageError, PerceptionError
 
 from .access import (
     LOGIN_CODE_TTL_S,
@@ -37,6 +41,15 @@ from .access import (
     FrontEndAccess,
     FrontEndGuard,
     error_body,
+)
+from .cockpit import (
+    MapSketch,
+    PerceptionFeed,
+    PerceptionSnapshot,
+    RouteLine,
+    default_map_provider,
+    route_line,
+    sketch_map,
 )
 from .dialogue import UnknownSession
 from .models import (
@@ -77,6 +90,13 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries for error statuses, all with the one error model."""
     return {status: {"model": ErrorBody, "description": _DESCRIPTIONS[status]} for status in statuses}
 
+
+COCKPIT_ASSETS = {
+    "cockpit.css": "text/css; charset=utf-8",
+    "cockpit.js": "text/javascript; charset=utf-8",
+    "icon.svg": "image/svg+xml",
+}
+"""The cockpit's files besides its page (``orchestrator/cockpit/``), served at ``/cockpit/<name>``."""
 
 GUARDED = (401, 413, 421)
 """What the guard may answer on any /v1 operation; state-changing ones add 403."""
@@ -128,9 +148,13 @@ def create_app(
     base_url: str = "http://127.0.0.1:8700",
     a2a_token: str | None = None,
     ui: bool = True,
+    map_provider: Callable[[], MapProvider] = default_map_provider,
+    perception: PerceptionFeed | None = None,
 ) -> FastAPI:
     """The orchestrator's app. ``front_end_token`` is required on every ``/v1`` path (``None``: insecure
-    mode, no credential checked); ``Host`` must name a loopback address or ``base_url``'s host."""
+    mode, no credential checked); ``Host`` must name a loopback address or ``base_url``'s host.
+    ``map_provider`` gives the roads the cockpit's routes follow (loaded on first use);
+    ``perception`` is the feed the cockpit shows (``None``: ``/v1/perception`` answers 404)."""
     access = FrontEndAccess(front_end_token, hosts=[urlsplit(base_url).netloc])
     app = FastAPI(
         openapi_url=None,
@@ -260,6 +284,86 @@ def create_app(
         code = access.new_login_code()
         return LoginLink(url=f"{base_url.rstrip('/')}/login?code={code.code}", expires_in_s=LOGIN_CODE_TTL_S)
 
+    @app.get(
+        "/v1/map",
+        response_model=MapSketch,
+        responses=errors(*GUARDED, 503),
+        openapi_extra={"security": secured},
+    )
+    async def map_sketch() -> MapSketch:
+        """The OpenStreetMap extract the navigation server reads, as SVG path data in metres (the
+        cockpit's map: streets, water, parks; no tile server)."""
+        try:
+            return await anyio.to_thread.run_sync(sketch_map)
+        except MapDataError as exc:
+            raise HTTPException(503, f"the map cannot be drawn: {exc}") from exc
+
+    @app.get(
+        "/v1/map/route",
+        response_model=RouteLine,
+        responses=errors(*GUARDED, 404, 422, 503),
+        openapi_extra={"security": secured},
+    )
+    async def map_route(
+        from_lat: float = Query(ge=-90, le=90, description="start latitude (the car)"),
+        from_lon: float = Query(ge=-180, le=180, description="start longitude"),
+        to_lat: float = Query(ge=-90, le=90, description="destination latitude"),
+        to_lon: float = Query(ge=-180, le=180, description="destination longitude"),
+    ) -> RouteLine:
+        """The drivable route between two positions with its road geometry, as the navigation server
+        finds it (the cockpit draws the route to the destination set in the car)."""
+
+        def find() -> RouteLine:
+            return route_line(map_provider(), (from_lat, from_lon), (to_lat, to_lon))
+
+        try:
+            return await anyio.to_thread.run_sync(find)
+        except InvalidQuery as exc:
+            raise HTTPException(422, str(exc)) from exc
+        except NoRoute as exc:
+            raise HTTPException(404, str(exc)) from exc
+        except MapDataError as exc:
+            raise HTTPException(503, f"the map cannot be read: {exc}") from exc
+        except NavigationError as exc:
+            raise HTTPException(404, str(exc)) from exc
+
+    @app.get(
+        "/v1/perception",
+        response_model=PerceptionSnapshot,
+        responses=errors(*GUARDED, 404, 502),
+        openapi_extra={"security": secured},
+    )
+    async def perception_snapshot() -> PerceptionSnapshot:
+        """The latest perception frame: objects, recognised signs, the camera image's size and the
+        text read on it with each line's box. 404 when no feed is connected or no frame came yet."""
+        feed = _feed(perception)
+        try:
+            return await feed.snapshot()
+        except NoFrameError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        except PerceptionError as exc:
+            raise HTTPException(502, f"the perception feed failed: {exc}") from exc
+
+    @app.get(
+        "/v1/perception/image",
+        response_class=Response,
+        responses={
+            200: {"description": "the latest camera frame", "content": {"image/png": {}, "image/jpeg": {}}},
+            **errors(*GUARDED, 404, 502),
+        },
+        openapi_extra={"security": secured},
+    )
+    async def perception_image() -> Response:
+        """The latest camera frame's image (PNG or JPEG); 404 when there is none."""
+        feed = _feed(perception)
+        try:
+            data, media_type = await feed.image()
+        except (NoFrameError, NoImageError) as exc:
+            raise HTTPException(404, str(exc)) from exc
+        except PerceptionError as exc:
+            raise HTTPException(502, f"the perception feed failed: {exc}") from exc
+        return Response(data, media_type=media_type, headers={"Cache-Control": "no-store"})
+
     landing = "/" if ui else "/docs"
 
     @app.get(
@@ -319,11 +423,23 @@ def create_app(
         return JSONResponse(health.model_dump(mode="json"), status_code=503 if problems else 200)
 
     if ui:
-        page = resources.files("orchestrator").joinpath("cockpit.html").read_text(encoding="utf-8")
+        static = resources.files("orchestrator.cockpit")
+        page = static.joinpath("index.html").read_text(encoding="utf-8")
+        assets = {
+            name: (static.joinpath(name).read_bytes(), media_type)
+            for name, media_type in COCKPIT_ASSETS.items()
+        }
 
         @app.get("/", response_class=HTMLResponse, include_in_schema=False)
         async def cockpit() -> str:
             return page
+
+        @app.get("/cockpit/{name}", include_in_schema=False)
+        async def cockpit_asset(name: str) -> Response:
+            if name not in assets:
+                raise HTTPException(404, f"no such cockpit file: {printable(name)}")
+            data, media_type = assets[name]
+            return Response(data, media_type=media_type, headers={"Cache-Control": "no-cache"})
 
     _document(app, vehicle)
     _refuse_other_methods(app)
@@ -334,6 +450,12 @@ def create_app(
     app.mount("/", a2a)
     app.add_middleware(FrontEndGuard, access=access)
     return app
+
+
+def _feed(perception: PerceptionFeed | None) -> PerceptionFeed:
+    if perception is None:
+        raise HTTPException(404, "no perception feed is connected to the orchestrator")
+    return perception
 
 
 async def _refresh(orchestrator: Orchestrator) -> str | None:

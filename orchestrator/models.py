@@ -219,6 +219,9 @@ class Action(BaseModel):
 class PendingConfirmation(BaseModel):
     question: str
     token: str
+    expires_in_s: float | None = Field(
+        default=None, description="seconds left to answer yes or no before the question lapses"
+    )
 
 
 class Latency(BaseModel):

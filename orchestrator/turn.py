@@ -457,6 +457,7 @@ class Orchestrator:
             state=result.state,
             latency_ms=elapsed,
             task_id=result.task_id,
+            data=result.data,
         )
         for action in outcome.actions:
             self.events.publish(
@@ -521,7 +522,11 @@ class Orchestrator:
                 waiting = self.sessions.expect_answer(
                     session, question, outcome.step.agent, task_id, context_id
                 )
-                pending = PendingConfirmation(question=question, token=waiting.token)
+                pending = PendingConfirmation(
+                    question=question,
+                    token=waiting.token,
+                    expires_in_s=max(waiting.expires_at - time.monotonic(), 0.0),
+                )
         agents: dict[str, float] = {}
         for outcome in outcomes:
             if outcome.step.agent is not None and outcome.agent_ms:
