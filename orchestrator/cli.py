@@ -288,12 +288,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     from models.cli import register as register_models
 
+    from .evaluation.cli import register as register_evaluation
     from .replay.cli import register as register_replay
     from .routing.cli import register as register_router
 
     register_models(sub)
     register_replay(sub)
     register_router(sub)
+    register_evaluation(sub)
     return parser
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from mcp_servers.navigation.osm_provider import OsmMapProvider
+from mcp_servers.navigation.provider import MapProvider
 from mcp_servers.navigation.server import create_server as create_navigation_server
 from mcp_servers.perception.server import build_server as build_perception_server
 from mcp_servers.perception.sources import InjectedSource
@@ -111,6 +112,7 @@ async def open_local_stack(
     budget_s: float = 0.8,
     agent_timeout_s: float = AGENT_TIMEOUT_S,
     audit: Path | None = None,
+    map_provider: MapProvider | None = None,
 ) -> LocalStack:
     from agents.navigation import build_navigation_app
     from agents.perception import build_perception_app
@@ -128,7 +130,7 @@ async def open_local_stack(
     def vehicle_for(client: str) -> Any:
         return build_vehicle_server(service, client=client)
 
-    navigation_mcp = create_navigation_server(shared_map())
+    navigation_mcp = create_navigation_server(map_provider if map_provider is not None else shared_map())
     perception_mcp = build_perception_server(perception, inject=True)
     apps: dict[str, Any] = {
         VEHICLE_CONTROL_URL: build_vehicle_control_app(
