@@ -4,12 +4,20 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.cabin-installed
 
-.PHONY: run test install lint typecheck unit bench router clean
+.PHONY: run test install browser lint typecheck unit bench router clean
 
 run: install
 	$(BIN)/cabin run
 
-test: install lint typecheck unit
+test: install browser lint typecheck unit
+
+# The cockpit's browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
+# Installed here when running as root where apt-get exists; elsewhere those tests skip, saying why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	  else echo "chromium is not installed: the cockpit's browser tests will skip"; fi; }
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

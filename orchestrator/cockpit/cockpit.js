@@ -83,7 +83,7 @@ function drawCar() {
     const level = state[heat] || 0;
     const rect = g.querySelector("rect");
     rect.classList.toggle("heating", level > 0); rect.classList.toggle("venting", level < 0);
-    rect.style.setProperty("--level", String(Math.min(100, 25 + Math.abs(level) * 0.75)));
+    rect.style.setProperty("--level", String(Math.min(70, 20 + Math.abs(level) * 0.5)));
     g.querySelector(".temp").textContent = typeof state[temp] === "number" ? `${num(state[temp], 1)}°` : "–";
     g.querySelector(".heat-label").textContent = heatWords(level);
     g.dataset.temperature = String(state[temp]); g.dataset.heating = String(level);
@@ -394,6 +394,16 @@ async function loadPerception() {
   for (const o of snap.objects.slice(0, 4)) signs.append(el("li", null, `${o.class} ${o.side} ${num(o.distance_m, 1)} m${o.blind_spot ? " (blind spot)" : ""}`));
 }
 
+// Without a feed of its own (GET /v1/perception is 404), the cockpit shows what the perception agent
+// last reported: the signs, the objects and the text it read.
+function showPerceptionAnswer(data) {
+  const signs = $("signs"); signs.replaceChildren();
+  for (const s of data.signs || []) signs.append(el("li", null, `${String(s.kind || "sign").replace(/_/g, " ")}${s.value != null ? " " + s.value : ""}${s.text ? ": " + s.text : ""}`));
+  for (const o of (data.objects || []).slice(0, 4)) signs.append(el("li", null, `${o.class || o.object_class || "object"} ${o.side || ""} ${num(o.distance_m ?? o.distanceM, 1)} m`));
+  const read = data.sign_text ?? data.signText;
+  if (read) signs.append(el("li", null, `text read: ${read}`));
+}
+
 // ---- the live stream -----------------------------------------------------------------------------
 function connect() {
   const events = new EventSource("/v1/events");
@@ -407,7 +417,7 @@ function connect() {
       if (kind === "state_change") { Object.assign(state, ev.changes); if (ev.turn_id !== "-") ev.changes && Object.keys(ev.changes).forEach((k) => changed.add(k)); drawCar(); drawRoute(); }
       if (kind === "routing") changed = new Set();
       if (kind === "agent_result" && ev.data && Array.isArray(ev.data.pois) && ev.data.pois.length) { lastPois = ev.data.pois; drawPois(); }
-      if (kind === "agent_result" && ev.agent && /perception/.test(ev.agent)) loadPerception();
+      if (kind === "agent_result" && ev.agent && /perception/.test(ev.agent)) { if (frameStamp === null && ev.data) showPerceptionAnswer(ev.data); loadPerception(); }
     });
   }
 }
