@@ -90,6 +90,12 @@ CATEGORIES: tuple[Category, ...] = (
     Category("supermarket", "supermarket", (("shop", ("supermarket",)),), ("grocery", "groceries")),
     Category("convenience", "convenience store", (("shop", ("convenience",)),), ("convenience_store",)),
     Category(
+        "mall",
+        "shopping centre or department store",
+        (("shop", ("mall", "department_store")),),
+        ("shopping_mall", "shopping_centre", "shopping_center", "department_store", "shopping"),
+    ),
+    Category(
         "atm",
         "cash machine (alone or at a bank)",
         (("amenity", ("atm",)), ("atm", ("yes",))),
@@ -104,6 +110,12 @@ CATEGORIES: tuple[Category, ...] = (
         "hotel, motel, hostel or guest house",
         (("tourism", ("hotel", "motel", "hostel", "guest_house", "apartment")),),
         ("motel", "hostel", "accommodation", "lodging"),
+    ),
+    Category(
+        "rest_area",
+        "rest area or motorway services",
+        (("highway", ("rest_area", "services")),),
+        ("rest_stop", "services", "service_area", "layby", "lay_by"),
     ),
     Category("car_wash", "car wash", (("amenity", ("car_wash",)),)),
     Category(
@@ -161,14 +173,18 @@ POI_KEYS: tuple[str, ...] = (
     "public_transport",
     "place",
     "atm",
+    "highway",
 )
-"""Keys under which a place may be tagged; a tagged object is a POI when it has a category or a name."""
+"""Keys under which a place may be tagged; a tagged object is a POI when it has a category or a name
+(for the keys of `_NAMED_ONLY_VALUES`, a name and one of those values)."""
 
 _NAMED_ONLY_VALUES: Mapping[str, frozenset[str]] = {
     "railway": frozenset({"station", "halt"}),
     "public_transport": frozenset({"station"}),
     "place": frozenset({"square"}),
+    "highway": frozenset({"pedestrian"}),
 }
+"""A named square or pedestrian street ("Kauppatori", "Aleksanterinkatu") is a place one can be taken to."""
 
 
 def category(name: str) -> Category:

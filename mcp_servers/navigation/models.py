@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from mcp_servers.navigation.names import words
+
 ATTRIBUTION = "© OpenStreetMap contributors, ODbL"
 """Credit every result carries: the map data is OpenStreetMap's, under the Open Database Licence."""
 
@@ -100,7 +102,14 @@ class PoiQuery(_Model):
 
     near: Position
     category: str | None = Field(default=None, description="a category name or alias (see categories)")
-    name: str | None = Field(default=None, description="part of the place's name, any case or accents")
+    name: str | None = Field(
+        default=None,
+        description="what the place is called, in any of its names or languages, any case or accents; "
+        "exact and whole-word matches come first, a near spelling only when nothing matches as said",
+    )
+    street: str | None = Field(
+        default=None, description="only places on this street (their address, or a road they lie on)"
+    )
     radius_m: float = Field(default=3000.0, gt=0.0, le=50_000.0)
     limit: int = Field(default=5, ge=1, le=50)
     road_distance: bool = Field(
@@ -111,8 +120,10 @@ class PoiQuery(_Model):
     def _category_or_name(self) -> PoiQuery:
         if self.category is None and self.name is None:
             raise ValueError("give a category, a name, or both")
-        if self.name is not None and not self.name.strip():
-            raise ValueError("name must not be blank")
+        if self.name is not None and not words(self.name):
+            raise ValueError("name must hold a letter or a digit")
+        if self.street is not None and not words(self.street):
+            raise ValueError("street must hold a letter or a digit")
         return self
 
 
@@ -129,6 +140,10 @@ class PoiSummary(_Model):
     road_distance_m: float | None = Field(default=None, description="driving distance, when asked for")
     eta_s: float | None = Field(default=None, description="driving time in seconds, when asked for")
     eta_min: float | None = Field(default=None, description="driving time in minutes, when asked for")
+    name_match: Literal["exact", "words", "close"] | None = Field(
+        default=None,
+        description="how the searched name matched: the whole name, whole words of it, or a near spelling",
+    )
 
 
 class PoiSearchResult(_Model):
@@ -137,6 +152,7 @@ class PoiSearchResult(_Model):
     near: Position
     category: str | None = Field(description="the category searched for, after resolving aliases")
     name: str | None
+    street: str | None = None
     radius_m: float
     sorted_by: Literal["straight_line", "road_distance"]
     total_found: int = Field(description="places within the radius before the limit was applied")

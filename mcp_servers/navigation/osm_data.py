@@ -34,7 +34,7 @@ from mcp_servers.navigation.roads import road_profile
 
 logger = logging.getLogger(__name__)
 
-CACHE_FORMAT_VERSION = 1
+CACHE_FORMAT_VERSION = 2
 _MIN_SEGMENT_M = 0.01
 _READ_KEYS = (*POI_KEYS, "highway", "name")
 

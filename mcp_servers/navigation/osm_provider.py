@@ -14,7 +14,6 @@ import math
 import re
 import threading
 import time
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +45,7 @@ from mcp_servers.navigation.models import (
     RouteRequest,
     SnappedPoint,
 )
+from mcp_servers.navigation.names import NAME_KEYS, MatchTier, match_rank, match_tier, name_words, words
 from mcp_servers.navigation.osm_data import MapData, load_map
 from mcp_servers.navigation.provider import MapProvider
 from mcp_servers.navigation.roads import AVOID_OPTIONS, TRAFFIC_SIGNAL_DELAY_S, AvoidOption, resolve_avoid
@@ -57,7 +57,8 @@ _MAIN_ROADS = 5
 _MAIN_ROAD_MIN_M = 50.0
 _POI_ID = re.compile(POI_ID_PATTERN)
 _OSM_TYPES = {"n": "node", "w": "way", "r": "relation"}
-_NAME_KEYS = ("name", "official_name", "alt_name", "short_name", "old_name", "brand", "loc_name", "int_name")
+STREET_REACH_M = 80.0
+"""A place counts as on a road it lies within this distance of (besides the street of its address)."""
 _DETAIL_KEYS = frozenset(
     {
         "opening_hours",
@@ -100,12 +101,6 @@ _DETAIL_KEYS = frozenset(
     }
 )
 _DETAIL_PREFIXES = ("socket:", "fuel:", "payment:", "diet:", "authentication:")
-
-
-def _fold(text: str) -> str:
-    """Case- and accent-insensitive form of a text, for name matching."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def _address(tags: Mapping[str, str]) -> str | None:
@@ -192,14 +187,7 @@ class OsmMapProvider(MapProvider):
 
         self._poi_index = {poi_id: i for i, poi_id in enumerate(data.poi_id)}
         self._poi_categories = [categories_of(tags) for tags in data.poi_tags]
-        self._poi_names = [
-            _fold(
-                " | ".join(
-                    value for key, value in tags.items() if key in _NAME_KEYS or key.startswith("name:")
-                )
-            )
-            for tags in data.poi_tags
-        ]
+        self._poi_names = [name_words(tags) for tags in data.poi_tags]
         self._category_counts: dict[str, int] = {category.name: 0 for category in CATEGORIES}
         for names in self._poi_categories:
             for name in names:
@@ -211,6 +199,7 @@ class OsmMapProvider(MapProvider):
             self._poi_tree = KDTree(poi_points)
             _, snap_position = self._snap_tree.query(poi_points)
             self._poi_snap_node = self._snap_nodes[np.asarray(snap_position, dtype=np.int64)]
+        self._poi_streets = self._streets_of_places()
         self._road_nodes = node_count
         self.load_seconds = time.perf_counter() - started
 
@@ -257,26 +246,41 @@ class OsmMapProvider(MapProvider):
     def search_pois(self, query: PoiQuery) -> PoiSearchResult:
         self._check_inside("near", query.near)
         category = resolve_category(query.category) if query.category is not None else None
-        words = _fold(query.name).split() if query.name is not None else []
+        said = words(query.name) if query.name is not None else ()
+        street = words(query.street) if query.street is not None else ()
         candidates = self._within(query.near, query.radius_m)
-        found: list[tuple[float, int]] = []
+        # (match tier, name words left unsaid, distance, place): the best match first, then the nearest
+        found: list[tuple[int, int, float, int]] = []
         for distance, index in candidates:
             if category is not None and category not in self._poi_categories[index]:
                 continue
-            if words and not all(word in self._poi_names[index] for word in words):
+            rank = (MatchTier.EXACT, 0)
+            if said:
+                matched = match_rank(said, self._poi_names[index])
+                if matched is None:
+                    continue
+                rank = matched
+            if street and match_tier(street, self._poi_streets[index]) is None:
                 continue
-            found.append((distance, index))
+            found.append((int(rank[0]), rank[1], distance, index))
+        if found and min(item[0] for item in found) < MatchTier.CLOSE:
+            # A near spelling only counts when nothing is named as said.
+            found = [item for item in found if item[0] < MatchTier.CLOSE]
         found.sort()
         road: dict[int, tuple[float, float]] = {}
         if query.road_distance and found:
-            road = self._road_distances(query.near, [index for _, index in found[:ROAD_DISTANCE_CANDIDATES]])
+            road = self._road_distances(query.near, [item[3] for item in found[:ROAD_DISTANCE_CANDIDATES]])
             unreachable = math.inf
-            found.sort(key=lambda item: (road.get(item[1], (unreachable, unreachable))[0], item[0]))
-        pois = [self._summary(index, distance, road.get(index)) for distance, index in found[: query.limit]]
+            found.sort(key=lambda item: (item[0], item[1], road.get(item[3], (unreachable, 0.0))[0], item[2]))
+        pois = [
+            self._summary(index, distance, road.get(index), MatchTier(tier).name.lower() if said else None)
+            for tier, _, distance, index in found[: query.limit]
+        ]
         return PoiSearchResult(
             near=query.near,
             category=category,
             name=query.name,
+            street=query.street,
             radius_m=query.radius_m,
             sorted_by="road_distance" if query.road_distance else "straight_line",
             total_found=len(found),
@@ -295,7 +299,7 @@ class OsmMapProvider(MapProvider):
             names={
                 key: value
                 for key, value in sorted(tags.items())
-                if key != "name" and (key in _NAME_KEYS or key.startswith("name:"))
+                if key != "name" and key.partition(":")[0] in NAME_KEYS
             },
             category=categories[0] if categories else None,
             categories=categories,
@@ -412,7 +416,30 @@ class OsmMapProvider(MapProvider):
                 result.append((distance, index))
         return result
 
-    def _summary(self, index: int, distance: float, road: tuple[float, float] | None) -> PoiSummary:
+    def _streets_of_places(self) -> list[tuple[tuple[str, ...], ...]]:
+        """Per place, the folded names of the streets it is on: its address's street, and the named
+        roads that meet at the road node it snaps to when that lies within `STREET_REACH_M`."""
+        data = self._data
+        labels_at: dict[int, set[str]] = {}
+        for u, v, way in zip(data.edge_u.tolist(), data.edge_v.tolist(), data.edge_way.tolist(), strict=True):
+            label = data.way_label[way]
+            if label:
+                labels_at.setdefault(u, set()).add(label)
+                labels_at.setdefault(v, set()).add(label)
+        streets: list[tuple[tuple[str, ...], ...]] = []
+        for index, tags in enumerate(data.poi_tags):
+            names: list[str] = []
+            if tags.get("addr:street"):
+                names.append(tags["addr:street"])
+            node = int(self._poi_snap_node[index]) if len(self._poi_snap_node) else -1
+            if node >= 0 and self._node_distance(self._poi_position(index), node) <= STREET_REACH_M:
+                names.extend(sorted(labels_at.get(node, ())))
+            streets.append(tuple(dict.fromkeys(words(name) for name in names if words(name))))
+        return streets
+
+    def _summary(
+        self, index: int, distance: float, road: tuple[float, float] | None, match: str | None = None
+    ) -> PoiSummary:
         tags = self._data.poi_tags[index]
         categories = self._poi_categories[index]
         return PoiSummary(
@@ -426,6 +453,7 @@ class OsmMapProvider(MapProvider):
             road_distance_m=round(road[0], 1) if road is not None else None,
             eta_s=round(road[1], 1) if road is not None else None,
             eta_min=round(road[1] / 60.0, 1) if road is not None else None,
+            name_match=match,
         )
 
     def _road_distances(self, near: Position, indices: Sequence[int]) -> dict[int, tuple[float, float]]:

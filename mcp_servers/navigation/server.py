@@ -102,7 +102,14 @@ def create_server(provider: MapProvider) -> MCPServer:
             str | None, Field(description="a category or alias, e.g. charging, parking, food, pharmacy")
         ] = None,
         name: Annotated[
-            str | None, Field(description="part of the place's name (any case, accents optional)")
+            str | None,
+            Field(
+                description="what the place is called, in any of its names or languages (any case, "
+                "accents optional, a small misspelling tolerated); exact and whole-word matches first"
+            ),
+        ] = None,
+        street: Annotated[
+            str | None, Field(description="only places on this street, e.g. Mannerheimintie")
         ] = None,
         radius_m: Annotated[float, Field(gt=0, le=50_000, description="search radius in metres")] = 3000.0,
         limit: Annotated[int, Field(ge=1, le=50, description="how many places to return")] = 5,
@@ -110,7 +117,8 @@ def create_server(provider: MapProvider) -> MCPServer:
             bool, Field(description="also give driving distance and time, and sort by driving distance")
         ] = False,
     ) -> PoiSearchResult:
-        """Places near a position by category and/or name, nearest first, with straight-line distance.
+        """Places near a position by category and/or name (optionally on one street), best name match
+        first, then nearest, with straight-line distance.
 
         Unknown categories are refused with the list of known ones (see the categories tool).
         """
@@ -119,6 +127,7 @@ def create_server(provider: MapProvider) -> MCPServer:
                 near=Position(latitude=latitude, longitude=longitude),
                 category=category,
                 name=name,
+                street=street,
                 radius_m=radius_m,
                 limit=limit,
                 road_distance=road_distance,

@@ -34,7 +34,10 @@ def write_toy_town(path: Path) -> None:
     E-C "Eastgate" (residential, 36 km/h); C->F "Oneway" (one-way east); F-H-I-C "Loop" (two-way,
     traffic signals at I). Not drivable: a footway A-C and a private service road D-E.
     Places: a fuel station node near C, a parking lot (closed way), a hotel (multipolygon relation),
-    and a bench and an unnamed department store that are not places.
+    and a bench and an unnamed clothes shop that are not places. For finding places by name: a Lidl
+    on Tollway by its address (beside B) and a Lidl beside E on no address (Southstreet and Eastgate
+    meet there), "Zoomi" and "Zoo Bar", a museum with names in three languages, alternative, old and
+    operator names ("Lelumuseo"), and a pizzeria known by its cuisine ("Napoli").
     """
     from osmium import SimpleWriter
     from osmium.osm.mutable import Node, Relation, Way
@@ -61,7 +64,29 @@ def write_toy_town(path: Path) -> None:
         node(17, -0.4, 1.2),
         node(18, -0.4, 0.8),
         node(19, 0.1, 0.1, {"amenity": "bench"}),
-        node(20, 0.1, 0.2, {"shop": "department_store"}),
+        node(20, 0.1, 0.2, {"shop": "clothes"}),
+        node(
+            21, 0.1, 1.0, {"shop": "supermarket", "name": "Lidl", "brand": "Lidl", "addr:street": "Tollway"}
+        ),
+        node(22, -0.9, 2.0, {"shop": "supermarket", "name": "Lidl"}),
+        node(23, 0.5, 2.4, {"shop": "gift", "name": "Zoomi"}),
+        node(24, 0.6, 2.6, {"amenity": "bar", "name": "Zoo Bar"}),
+        node(
+            25,
+            0.9,
+            3.0,
+            {
+                "tourism": "museum",
+                "name": "Lelumuseo",
+                "name:en": "Toy Museum",
+                "name:sv": "Leksaksmuseet",
+                "alt_name": "Museum of Toys;Toy House",
+                "old_name": "Vanha Lelutalo",
+                "operator": "Toy Foundation",
+                "name:etymology:wikidata": "Q1",
+            },
+        ),
+        node(26, -0.5, 0.2, {"amenity": "restaurant", "name": "Napoli", "cuisine": "pizza;italian"}),
     ]
     ids = {name: value[0] for name, value in TOY_NODES.items()}
 

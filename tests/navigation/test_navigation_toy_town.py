@@ -100,7 +100,7 @@ def test_positions_snap_to_the_nearest_road_node(toy_town: OsmMapProvider) -> No
 
 
 def test_places_from_nodes_closed_ways_and_multipolygons(toy_town: OsmMapProvider) -> None:
-    assert toy_town.data.poi_id == ("n10", "w200", "r300")
+    assert toy_town.data.poi_id == ("n10", "n21", "n22", "n23", "n24", "n25", "n26", "w200", "r300")
     parking = toy_town.describe_poi("w200")
     lat, lon = toy_position(0.6, 1.0)
     assert parking.position.latitude == pytest.approx(lat, abs=1e-7)
