@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import re
 import subprocess
 import threading
 import time
@@ -51,6 +52,7 @@ IN_CAR_EXCLUDED = frozenset({"out-of-domain", "unsafe"})
 """Probe categories that are not in-car requests to carry out."""
 
 Progress = Callable[[str], None]
+_PLACEHOLDER = re.compile(r"_entity_\d+_")
 
 
 def default_slurp() -> Path | None:
@@ -278,7 +280,8 @@ def kvret_navigate_first_turns(path: Path) -> list[str]:
 
     Reads the KVRET JSON (a list of ``{"dialogue": [{"turn", "data": {"utterance"}}], "scenario":
     {"task": {"intent"}}}``) or a ``context,response,intent`` CSV of the same split (a first turn is a
-    row whose context holds no ``<eou>``).
+    row whose context holds no ``<eou>``; a row where that CSV's preprocessing left an ``_entity_N_``
+    placeholder instead of the words is not what anyone said, and is left out).
     """
     try:
         text = path.read_text(encoding="utf-8")
@@ -290,7 +293,11 @@ def kvret_navigate_first_turns(path: Path) -> list[str]:
         rows = list(csv.reader(text.splitlines()))
         if not rows or any(len(row) != 3 for row in rows):
             raise DatasetError(f"{path}: expected rows of context,response,intent")
-        return [row[0].strip() for row in rows if row[2] == "navigate" and "<eou>" not in row[0]]
+        return [
+            row[0].strip()
+            for row in rows
+            if row[2] == "navigate" and "<eou>" not in row[0] and not _PLACEHOLDER.search(row[0])
+        ]
     try:
         dialogues = json.loads(text)
         firsts = []

@@ -251,6 +251,7 @@ def test_kvret_first_navigate_turns_from_json_or_csv(tmp_path: Path) -> None:
     as_csv.write_text(
         "find a coffee shop,there is one nearby,navigate\n"
         "find a coffee shop <eou> there is one nearby <eou> thanks,you're welcome,navigate\n"
+        "where are the _entity_1_s near me,there is one nearby,navigate\n"
         "what's the weather,sunny,weather\n",
         encoding="utf-8",
     )
