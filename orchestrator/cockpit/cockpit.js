@@ -245,7 +245,8 @@ function summary(ev) {
   switch (ev.type) {
     case "routing": return (ev.parts || []).map((p) => `${p.agent || "no agent"}/${p.skill || "–"} via ${p.via}` +
       (p.confidence != null ? ` (${Math.round(p.confidence * 100)}%)` : "") + (p.intent ? ` · intent ${p.intent}` : "") + ` · "${p.text}"`).join("; ");
-    case "agent_call": return `${ev.agent}${ev.skill ? "/" + ev.skill : ""} ← "${ev.text || ev.method || ""}"`;
+    case "agent_call": return `${ev.agent}${ev.skill ? "/" + ev.skill : ""} ← "${ev.text || ev.method || ""}"` +
+      (ev.intent ? ` · intent ${ev.intent}` : "") + (ev.slots && Object.keys(ev.slots).length ? ` · slots ${JSON.stringify(ev.slots)}` : "");
     case "agent_result": return `${ev.agent}: ${ev.state}`;
     case "agent_error": return `${ev.agent}: ${ev.reason}`;
     case "tool_call": return `${ev.tool} ${JSON.stringify(ev.arguments || {})}`;

@@ -122,9 +122,41 @@ def test_the_trace_shows_one_group_per_turn(page: Any) -> None:
     step = first.locator(".step.tool_call details").first
     step.locator("summary").click()
     assert '"tool"' in step.locator("pre").inner_text()
-    # filtering by another session hides this one's turns
-    page.select_option("#session-filter", index=0)
-    assert groups.first.is_visible()
+
+
+@pytest.mark.rule("GR-06")
+def test_gr06_refusal_shows_the_rule_in_words_with_its_id_on_hover(page: Any, cockpit: Cockpit) -> None:
+    moving = cockpit.api.put("/v1/vehicle/state", json={"Vehicle.Speed": 70, "Vehicle.IsMoving": True})
+    assert moving.status_code == 200, moving.text
+    try:
+        # the state stream moves the drawing without a turn
+        page.wait_for_function("document.getElementById('speed').textContent === '70'")
+        answer = say(page, "open the trunk")
+        rule = answer.locator(".rule")
+        assert rule.get_attribute("title") == "rule GR-06"
+        assert "Not done" in answer.inner_text() and "GR-06" not in answer.inner_text()
+        assert page.locator("#trunk .trunk-label").text_content() == "trunk"
+    finally:
+        cockpit.api.put("/v1/vehicle/state", json={"Vehicle.Speed": 0, "Vehicle.IsMoving": False})
+    page.wait_for_function("document.getElementById('speed').textContent === '0'")
+
+
+def test_the_trace_filters_by_session(page: Any, cockpit: Cockpit) -> None:
+    other = cockpit.api.post("/v1/utterances", json={"text": "set the volume to 20"})
+    assert other.status_code == 200
+    other_turn, other_session = other.json()["turn_id"], other.json()["session_id"]
+    group = page.locator(f'.turn-group[data-turn="{other_turn}"]')
+    page.wait_for_function(f"document.querySelector('.turn-group[data-turn=\"{other_turn}\"] .step.turn')")
+    mine = page.locator(".bubble.car[data-turn]").last.get_attribute("data-turn")
+    my_group = page.locator(f'.turn-group[data-turn="{mine}"]')
+    my_session = my_group.get_attribute("data-session")
+    assert my_session and my_session != other_session
+    page.select_option("#session-filter", my_session)
+    assert group.is_hidden() and my_group.is_visible()
+    page.select_option("#session-filter", other_session)
+    assert group.is_visible() and my_group.is_hidden()
+    page.select_option("#session-filter", "")
+    assert group.is_visible() and my_group.is_visible()
 
 
 def test_perception_shows_the_frame_with_the_text_read(page: Any) -> None:
@@ -132,6 +164,19 @@ def test_perception_shows_the_frame_with_the_text_read(page: Any) -> None:
     assert page.locator("#frame-box polygon").count() >= 1
     assert "speed limit 40" in page.locator("#signs").inner_text()
     assert "Fatigue" in (page.locator("#driver").text_content() or "")
+
+
+def test_the_map_pans_and_zooms_from_the_keyboard(page: Any) -> None:
+    page.focus("#map-svg")
+    before = [float(v) for v in page.get_attribute("#map-svg", "viewBox").split()]
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("+")
+    after = [float(v) for v in page.get_attribute("#map-svg", "viewBox").split()]
+    assert after[2] < before[2]  # zoomed in: a narrower piece of the map
+    assert after[0] + after[2] / 2 > before[0] + before[2] / 2  # panned east
+    page.focus("#zoom-out")
+    page.keyboard.press("Enter")
+    assert float(page.get_attribute("#map-svg", "viewBox").split()[2]) > after[2]
 
 
 def test_the_light_theme_is_one_click_away(page: Any) -> None:
