@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pydantic import JsonValue, ValidationError
 
@@ -107,6 +107,8 @@ class _Target:
     """The person asked for a kind of place ("a zoo") that is no category of the map."""
     definite: bool = False
     """The person said "the" before a name ("the airport"): a reply that repeats it keeps it."""
+    street: str | None = None
+    """Only places on this street ("the Lidl on Kaivokatu")."""
 
 
 @dataclass(frozen=True)
@@ -349,7 +351,7 @@ class _Turn:
 
     def _not_searchable(self, place: PlaceRef) -> Rejection | None:
         if place.saved is not None:
-            return self._reject(f"No {place.saved} address is saved in the car, so I can't find it.")
+            return self._reject(f"{_no_saved(place)}, so I can't find it.")
         if place.here or place.ordinal is not None:
             return self._reject(NOTHING_OFFERED)
         if place.position is not None:
@@ -357,7 +359,15 @@ class _Turn:
         return None
 
     async def _target(self, place: PlaceRef) -> _Target | Rejection:
-        """What to search for: a category, a name, or both, decided against the map's categories."""
+        """What to search for: a category, a name, or both, decided against the map's categories,
+        on the street the person named, if any."""
+        target = await self._what(place)
+        if isinstance(target, _Target) and place.street is not None:
+            street = " ".join(word.capitalize() for word in place.street.split())
+            return replace(target, street=street, label=f"{target.label} on {street}")
+        return target
+
+    async def _what(self, place: PlaceRef) -> _Target | Rejection:
         _, vocabulary = await self.executor.map_facts(self.links)
         if place.category is not None:
             meaning = vocabulary.lookup(place.category)
@@ -404,7 +414,7 @@ class _Turn:
         map_client = await self.links.map()
         for category, name in target.attempts:
             result = await map_client.search(
-                position, category=category, name=name, radius_m=radius, limit=limit
+                position, category=category, name=name, radius_m=radius, limit=limit, street=target.street
             )
             self.data.attribution = result.attribution
             pois = result.pois
@@ -560,7 +570,7 @@ class _Turn:
     async def _navigate(self, place: PlaceRef, avoid: tuple[str, ...] | list[str]) -> Outcome:
         """'Take me to X': find X (the nearest match) and set it as the destination."""
         if place.saved is not None:
-            return self._reject(f"No {place.saved} address is saved in the car, so I can't take you there.")
+            return self._reject(f"{_no_saved(place)}, so I can't take you there.")
         label: str | None = None
         if place.position is not None:
             found: PoiView | None = PoiView(
@@ -709,6 +719,14 @@ def _likeliest_landmark(pois: list[PoiView], target: _Target) -> PoiView:
     ("Kiasma" the museum, not "Kiasma city bike station"), else one of a known kind, else the nearest."""
     said = normalize(target.label)
     return min(pois, key=lambda poi: (normalize(poi.name or "") != said, poi.category is None))
+
+
+_SAVED_WORDS = {"home": "home address", "work": "work address", "contact": "address of your contacts"}
+
+
+def _no_saved(place: PlaceRef) -> str:
+    """Why a kept place cannot be found: the car keeps no such address."""
+    return f"No {_SAVED_WORDS[place.saved or 'home']} is saved in the car"
 
 
 def _spoken(target: _Target) -> str:

@@ -315,9 +315,17 @@ class MapClient:
         return _read("map", "map_info", MapFacts, payload)
 
     async def search(
-        self, near: Point, *, category: str | None, name: str | None, radius_m: float, limit: int
+        self,
+        near: Point,
+        *,
+        category: str | None,
+        name: str | None,
+        radius_m: float,
+        limit: int,
+        street: str | None = None,
     ) -> PoiSearch:
-        """Places near `near`, with driving distance and time, sorted by driving distance."""
+        """Places near `near` (on `street` when given), with driving distance and time: the best
+        name matches first, then by driving distance."""
         arguments: dict[str, Any] = {
             "latitude": near.latitude,
             "longitude": near.longitude,
@@ -329,6 +337,8 @@ class MapClient:
             arguments["category"] = category
         if name is not None:
             arguments["name"] = name
+        if street is not None:
+            arguments["street"] = street
         payload = await _call("map", self._client, "search_pois", arguments, timeout_s=self._timeout_s)
         return _read("map", "search_pois", PoiSearch, payload)
 

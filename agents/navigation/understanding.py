@@ -79,7 +79,8 @@ class PlaceRef(BaseModel):
     name: str | None = None
     ordinal: int | None = None
     here: bool = False
-    saved: Literal["home", "work"] | None = None
+    saved: Literal["home", "work", "contact"] | None = None
+    """A place the person keeps (home, work, a friend's house); the car keeps no such address."""
     poi_id: str | None = None
     position: Coordinates | None = None
     indefinite: bool = False
@@ -88,6 +89,8 @@ class PlaceRef(BaseModel):
     """The person said "the" before the words ("the airport"), which a reply naming them keeps."""
     near: PlaceRef | None = None
     """The landmark to search around ("the station" in "parking near the station")."""
+    street: str | None = None
+    """The street the place is on ("Kaivokatu" in "the Lidl on Kaivokatu")."""
 
 
 class Understanding(BaseModel):
@@ -142,8 +145,76 @@ _CURRENT_DESTINATION = frozenset(
         "the trip", "the drive", "the journey", "go", "drive", "left",
     }
 )  # fmt: skip
-_SAVED = {"home": "home", "back home": "home", "my home": "home", "my house": "home", "work": "work",
-          "my work": "work", "the office": "work", "my office": "work", "office": "work"}  # fmt: skip
+_SAVED: dict[str, Literal["home", "work", "contact"]] = {
+    "home": "home", "back home": "home", "my home": "home", "my house": "home", "our house": "home",
+    "our home": "home", "my place": "home", "work": "work", "my work": "work", "the office": "work",
+    "my office": "work", "office": "work",
+}  # fmt: skip
+_CONTACT = re.compile(
+    r"^(?:(?:my|our|a|the) )?(?:nearest |closest )?(?:friends?|sisters?|brothers?|mums?|moms?|mothers?|dads?|"
+    r"fathers?|parents|aunts?|uncles?|grandmas?|grandpas?|grandparents|cousins?|boss|colleagues?|"
+    r"girlfriends?|boyfriends?|wifes?|husbands?|partners?|neighbou?rs?)"
+    r"(?: (?:house|home|place|flat|apartment|address))?$"
+)
+"""A person's home, said by who lives there ("my friend's house", "mum's place")."""
+_OWN_ADDRESS = re.compile(
+    r"\b(?:my (?:home |house )?(?:address|adress|adddress)|where do (?:i|we) live|"
+    r"where is (?:my|our) (?:home|house)|"
+    r"(?:address|adress|adddress) (?:of|for|to) (?:my |our )?(?:home|house))\b"
+)
+_WHO_LIVES = re.compile(r"\bwhere (?:does|do) (?P<who>(?:my |our )?\w+) live\b|\bfriends? who lives?\b")
+
+_NUMBER = (
+    r"(?:\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a few|a couple of|couple of)"
+)
+_SELF = r"(?:me|us|here|(?:my|our) (?:current )?(?:location|position)|where (?:i|we) (?:am|are))"
+_PLACE_NOISE: tuple[re.Pattern[str], ...] = (
+    # traffic: "with no traffic", "avoiding all heavy traffic", "on a route with the least amount of traffic"
+    re.compile(
+        r"\b(?:(?:and|but|so|in a way that|that|which|preferably|if possible)\s+)*"
+        r"(?:(?:with|without|avoid|avoids|avoiding|via|by|on|through|using|taking|pick|choose|find)\s+)?"
+        r"(?:(?:a|an|the|any|all|no|least|less|little|light|heavy|minimal|much|amount of|"
+        r"(?:route|road|way)(?: that (?:avoids|has))?(?: with| without)?)\s+)*traffic\b"
+        r"(?:\s+(?:at all|in the route|on the route|on the way|if possible|possible|between .*))*"
+    ),
+    # how to get there: "via the quickest route", "by the fastest possible route"
+    re.compile(
+        r"\b(?:(?:and|with|via|by|on|using|taking|through|pick|find me|in)\s+)?(?:a|an|the)?\s*"
+        r"(?:quick|quickest|fast|fastest|short|shortest|best|alternate|alternative|easiest|most direct)"
+        r"\s+(?:possible\s+)?(?:route|way|road|path|distance)\b(?:\s+possible)?"
+    ),
+    # how far at most: "within 2 miles of here", "in the 2 mile range", "no more than 5 km away"
+    re.compile(
+        rf"\b(?:within|in|inside|under|less than|no more than|no further than|not more than)\s+(?:the\s+)?"
+        rf"{_NUMBER}\s*(?:miles?|mi|km|kms|kilometres?|kilometers?|metres?|meters?|minutes?|mins?|blocks?)"
+        rf"(?:\s+(?:range|radius|drive))?(?:\s+(?:away|of|from)(?:\s+{_SELF})?)?"
+    ),
+    # where the car is: "near my current location", "in the local area", "in the direction we're going"
+    re.compile(
+        rf"\b(?:(?:near|close to|around|by|from|next to|to)\s+{_SELF}"
+        r"|in (?:the|this|our|my) (?:local |immediate )?(?:area|vicinity|neighbou?rhood)|locally"
+        r"|in the direction (?:we|were|we are|i am|im)(?: actually)? (?:going|driving|heading)(?: now)?"
+        r"|on (?:my|our|the) way|along the way)\b"
+    ),
+    # urgency
+    re.compile(r"\b(?:asap|pronto|as soon as possible|right away|quickly|in a hurry|and hurry|hurry)\b"),
+)
+"""Words beside a place that say how to get there, how far it may be or how soon, not which place."""
+_PLACE_END = re.compile(
+    r"\s+\b(?:with|without|within|that|which|who|so|because|since|if|please|preferably|via|"
+    r"i|we|it|is there|are there|im|pick|choose|help|send|show|tell|give|let|make|"
+    r"and (?:i|we|find|give|show|pick|send|get|tell|avoid|can|could|what|how|is|are|then))\b.*$"
+)
+"""Where the words naming a place end and a wish about it begins ("a gas station that I can reach fast")."""
+
+
+def _trim_place(text: str) -> str:
+    """The words that name a place, without the route wishes and limits said with them."""
+    for pattern in _PLACE_NOISE:
+        text = pattern.sub(" ", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    return _PLACE_END.sub("", text).strip()
+
 
 _COURTESY_HEAD = re.compile(
     r"^(?:hey|hi|hello|ok|okay|so|well|um|uh|hmm|please|just|alright|right|then|now|"
@@ -222,13 +293,59 @@ _NAVIGATE = (
         r"^(?:start|begin)(?: the)? (?:navigation|navigating|guidance|route|routing|driving)"
         r"(?: (?:to|for|towards))?(?: (?P<place>.*))?$"
     ),
+    # "I need to get to a rest stop", "we want to go back home"
+    re.compile(
+        r"^(?:i|we) (?:need|want|have|got|would like|d like|would love|d love|must|wanna|gotta)(?: to)?"
+        r" (?:go|get|drive|head|be|reach|make it)(?: back)?(?: (?:to|at|towards|toward))? (?P<place>.+)$"
+    ),
+    # "how do I get to the mall", "tell me how to get to shopping mall"
+    re.compile(
+        r"^(?:how (?:do|can|should|would|could) (?:i|we)|(?:tell|show) (?:me|us) how to|how to)"
+        r" (?:get|go|drive) (?:to )?(?P<place>.+)$"
+    ),
 )  # fmt: skip
+_DIRECTIONS = re.compile(
+    r"\b(?:directions?|route|way|path)\b(?:(?!\b(?:to|towards|toward|for)\b).)*?\b(?:to|towards|toward|for)"
+    r" (?:(?:get|go|drive|reach) (?:to )?)?(?P<place>.+)$"
+    r"|\b(?:directions?|route|way)(?: back)? (?P<home>home)\b"
+)
+"""Directions asked for in any words ("please give me the address and directions via the quickest
+route to a hospital", "what's the route to my friend's house", "quickest route home")."""
+_ADDRESS = re.compile(
+    r"\b(?:address(?:es)?|adress|adddress|location|locations)\b(?:(?!\b(?:to|of|for)\b).)*?"
+    r"\b(?:to|of|for) (?P<place>.+)$"
+)
+"""An address asked for ("what is the address of the local hospital", "the address to a car park")."""
+_WHICH = re.compile(
+    r"^(?:what|which|how many|what kind of|what kinds of|what type of|what types of|what sort of)"
+    r" (?P<place>.+?) (?:are|is|can (?:i|we) (?:get|find)|options are|do you (?:see|have|know))\b.*$"
+    r"|^what are (?:some |the |all the |any )?(?P<listed>.+)$"
+)
+"""Which places there are ("what grocery stores are around", "what are some nearby hotels")."""
+_DESIRE = re.compile(
+    r"^(?:i|we) (?:want|wanna|need|would like|d like|would love|d love|desire|crave|fancy|could use|"
+    r"feel like|am craving|m craving|am desiring|m desiring|m in the mood for|am in the mood for|have to|"
+    r"gotta|really need|m really in need of|am really in need of|m in need of|am in need of)"
+    r"(?: to (?:have|eat|get|buy|grab|do|go)(?: (?:at|in|for))?)?(?: (?:some|a|an|something))?"
+    r" (?P<place>.+)$"
+)
+"""A wish said as a wish ("I want pizza", "I'm desiring to eat at some Chinese restaurant"): a search
+only when its words are a whole category, like the other weak verbs."""
+_ASK_START = re.compile(
+    r"\b(?:take|navigate|direct|guide|drive|bring|send|find|locate|search|look for|show|give|tell|pick|"
+    r"where|is there|are there|any|what|which|how do|how can|i need|i want|we need|directions|route|"
+    r"get me|get us|get the|need)\b"
+)
+"""Where a request may start after other words ("I'm kind of hungry, locate a pizza shop")."""
+_QUESTION_START = re.compile(r"(?:where|what|which|any|is there|are there)\b")
 
 _FIND = re.compile(
     r"^(?P<verb>find|search(?: for)?|look(?:ing)? for|locate|show(?: me)?|get me|i need|i want|"
     r"im looking for|i am looking for|were looking for|we are looking for|we need|we want|need|want|"
     r"where(?: is| are| can i find| can we find| do i find| can i get| can we get| can i| can we)?|wheres|"
-    r"whats the nearest|what is the nearest|whats the closest|what is the closest|"
+    r"whats the nearest|what is the nearest|whats the closest|what is the closest|what the nearest|"
+    r"what the closest|i need to find|we need to find|i want to find|help me find|i need help finding|"
+    r"can you find|quickly find|pull up|give|tell|search|"
     r"is there|are there|is there any|are there any|any|anywhere|somewhere|"
     r"do you know(?: of)?|know any|recommend|suggest|list|tell me about|tell me where|got any)\b"
     r"(?: (?:me|us))?\s*(?P<place>.*)$"
@@ -258,10 +375,23 @@ _SELECT = re.compile(
 )
 _NEAR_LANDMARK = re.compile(
     r"^(?P<what>.+?) (?:near to|near|close to|next to|beside|around|by) "
-    r"(?P<landmark>(?!(?:me|us|here|by|there|the car|the corner|this area)$).+)$"
+    r"(?P<landmark>(?!(?:me|us|here|by|there|the car|the corner|this area|(?:my|our|the) destination|"
+    r"(?:my|our) (?:current )?(?:location|position)|where (?:i|we) (?:am|are))$).+)$"
 )
 """A place said to be near a landmark ("a cafe near the cathedral", "parking close to the station")."""
-_DETERMINERS = re.compile(r"^(?:the|a|an|some|any|my|our|one|ones|of the|a few|few)\b\s*")
+_STREET_WORDS = (
+    r"street|st|road|rd|avenue|ave|boulevard|blvd|lane|ln|drive|square|place|way|"
+    r"\w+(?:katu|tie|polku|kuja|väylä|vayla|esplanadi|puistikko|tori|ranta|kaari|rinne|aukio|bulevardi|"
+    r"linja|gatan|vägen|vagen|strasse|straße|gasse|weg|platz|allee)"
+)
+_ON_STREET = re.compile(
+    rf"^(?P<what>.+?) (?:on|at|in|along|off|by) (?:the )?(?P<street>(?:[\w-]+ ){{0,3}}?(?:{_STREET_WORDS}))$"
+)
+"""A place named with its street ("the Lidl on Mannerheimintie", "a cafe on Queen Street")."""
+_DETERMINERS = re.compile(
+    r"^(?:the|a|an|some|any|my|our|one|ones|of the|a few|few|all of the|all the|all|a list of|list of|"
+    r"locations? of|addresse?s? of|(?:a|the) location of|kinds? of|types? of|sorts? of)\b\s*"
+)
 _INDEFINITE = re.compile(r"^(?:a|an|some|any|one)\b")
 
 
@@ -320,8 +450,13 @@ def _ordinal(text: str) -> int | None:
 
 def _place(words: str) -> tuple[PlaceRef | None, Unsupported | None]:
     """A place reference from the words after a verb ("the nearest cheap charger", "there", "the 2nd one",
-    "parking near the station")."""
-    text, unsupported = _unsupported(words.strip())
+    "parking near the station"), without the route wishes said with it ("with no traffic")."""
+    text, unsupported = _unsupported(_trim_place(words.strip()))
+    on_street = _ON_STREET.match(text)
+    if on_street is not None:
+        place, _ = _place(on_street.group("what"))
+        if place is not None and place.phrase is not None:
+            return place.model_copy(update={"street": on_street.group("street")}), unsupported
     landmark = _NEAR_LANDMARK.match(text)
     if landmark is not None:
         place, _ = _place(landmark.group("what"))
@@ -334,7 +469,9 @@ def _place(words: str) -> tuple[PlaceRef | None, Unsupported | None]:
     if ordinal is not None:
         return PlaceRef(ordinal=ordinal), unsupported
     if text in _SAVED:
-        return PlaceRef(saved="home" if _SAVED[text] == "home" else "work"), unsupported
+        return PlaceRef(saved=_SAVED[text]), unsupported
+    if _CONTACT.match(text):
+        return PlaceRef(saved="contact"), unsupported
     indefinite = bool(_INDEFINITE.match(text)) or bool(_NEAREST.search(text))
     text = _NEAREST.sub(" ", text)
     text = re.sub(r"\s+", " ", text).strip()
@@ -386,6 +523,36 @@ def understand_text(text: str) -> Understanding:
 
 
 def _understand_plain(text: str) -> Understanding:
+    read = _read(text)
+    if _asks_for_place(read) or read.kind not in ("unknown", "find", "navigate"):
+        return read
+    # A request said after other words ("I'm in pain, navigate me to the nearest hospital"): the
+    # first later point from which the words ask for a place.
+    normalized = _strip_courtesy(normalize(text))
+    for start in _ASK_START.finditer(normalized):
+        if start.start() == 0:
+            continue
+        tail = _read(normalized[start.start() :])
+        if _asks_for_place(tail):
+            update: dict[str, object] = {"avoid": tuple(dict.fromkeys((*read.avoid, *tail.avoid)))}
+            if tail.kind == "find" and _QUESTION_START.match(normalized, start.start()):
+                # "..., where is the sun": a question said in passing is a search only for a whole
+                # category, as with the weak verbs.
+                update["kind"] = "unknown"
+            return tail.model_copy(update=update)
+    return read
+
+
+def _asks_for_place(read: Understanding) -> bool:
+    place = read.place
+    return (
+        read.kind in ("find", "navigate")
+        and place is not None
+        and bool(place.phrase or place.category or place.name or place.saved or place.poi_id)
+    )
+
+
+def _read(text: str) -> Understanding:
     normalized = normalize(text)
     if normalized in YES_WORDS:
         return Understanding(kind="confirm")
@@ -427,9 +594,41 @@ def _understand_plain(text: str) -> Understanding:
                 kind="navigate", place=place or PlaceRef(here=True), avoid=avoid, unsupported=unsupported
             )
 
+    if _OWN_ADDRESS.search(rest):
+        return Understanding(kind="find", place=PlaceRef(saved="home"), avoid=avoid)
+    if _WHO_LIVES.search(rest):
+        who = _WHO_LIVES.search(rest)
+        said = (who.group("who") if who is not None else None) or "friend"
+        if said in ("i", "we"):
+            return Understanding(kind="find", place=PlaceRef(saved="home"), avoid=avoid)
+        return Understanding(kind="find", place=PlaceRef(saved="contact"), avoid=avoid)
+    directions = _DIRECTIONS.search(rest)
+    if directions is not None:
+        words = directions.group("home") or directions.group("place") or ""
+        place, unsupported = _place(words)
+        if place is not None and not place.here:
+            return Understanding(kind="navigate", place=place, avoid=avoid, unsupported=unsupported)
+    address = _ADDRESS.search(rest)
+    if address is not None:
+        place, unsupported = _place(address.group("place"))
+        if place is not None and not place.here:
+            return Understanding(kind="find", place=place, avoid=avoid, unsupported=unsupported)
+    which = _WHICH.match(rest)
+    if which is not None:
+        place, unsupported = _place(which.group("place") or which.group("listed"))
+        if place is not None and place.phrase is not None:
+            return Understanding(
+                kind="find", place=place, avoid=avoid, unsupported=unsupported, asks_existence=True
+            )
+
     ordinal = _ordinal(rest)
     if ordinal is not None:
         return Understanding(kind="select", place=PlaceRef(ordinal=ordinal), avoid=avoid)
+
+    desire = _DESIRE.match(rest)
+    if desire is not None:
+        place, unsupported = _place(_FOLLOW_UP_CLAUSE.sub("", desire.group("place")))
+        return Understanding(kind="unknown", place=place, avoid=avoid, unsupported=unsupported)
 
     found = _FIND.match(rest)
     if found is not None:
@@ -519,6 +718,8 @@ class IntentSlots(BaseModel):
     longitude: float | None = Field(default=None, ge=-180.0, le=180.0)
     near: _Text | None = None
     """A landmark to search around ("the station")."""
+    street: _Text | None = None
+    """The street the place is on ("Kaivokatu")."""
     avoid: list[_Text] = Field(default_factory=list)
     sort: _Text | None = None
     existence: bool = False
@@ -579,6 +780,8 @@ def understand_intent(intent: ParsedIntent) -> Understanding:
         if near is None or near.phrase is None:
             raise UnderstandingError(f"The intent's near slot names no place: {slots.near!r}.")
         place = place.model_copy(update={"near": near})
+    if slots.street is not None and place is not None:
+        place = place.model_copy(update={"street": normalize(slots.street)})
     return Understanding(
         kind=kind,
         place=place,

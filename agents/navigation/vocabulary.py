@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "AVOID_WORDS",
+    "CUISINES",
     "EXTRA_CATEGORY_PHRASES",
     "NOT_LABELS",
     "NO_WORDS",
@@ -67,7 +68,7 @@ class _Phrase:
     name_hint: str | None = None
 
 
-EXTRA_CATEGORY_PHRASES: Mapping[str, _Phrase] = {
+_EVERYDAY_PHRASES: dict[str, _Phrase] = {
     # charging
     "charge point": _Phrase("charging"),
     "charging point": _Phrase("charging"),
@@ -103,6 +104,8 @@ EXTRA_CATEGORY_PHRASES: Mapping[str, _Phrase] = {
     "something to eat": _Phrase("food"),
     "bite to eat": _Phrase("food"),
     "food": _Phrase("food"),
+    "somewhere to get food": _Phrase("food"),
+    "place that serves food": _Phrase("food"),
     "takeout": _Phrase("fast_food"),
     "take out": _Phrase("fast_food"),
     "take away": _Phrase("fast_food"),
@@ -110,6 +113,18 @@ EXTRA_CATEGORY_PHRASES: Mapping[str, _Phrase] = {
     "tea room": _Phrase("cafe"),
     "tearoom": _Phrase("cafe"),
     "coffee shop": _Phrase("cafe"),
+    "coffee place": _Phrase("cafe"),
+    "coffee house": _Phrase("cafe"),
+    "cup of coffee": _Phrase("cafe"),
+    "coffee or tea place": _Phrase("cafe"),
+    "coffee and tea place": _Phrase("cafe"),
+    "coffee and tea house": _Phrase("cafe"),
+    "tea": _Phrase("cafe"),
+    "tea place": _Phrase("cafe"),
+    "tea house": _Phrase("cafe"),
+    "teahouse": _Phrase("cafe"),
+    "cup of tea": _Phrase("cafe"),
+    "place that serves coffee": _Phrase("cafe"),
     "tavern": _Phrase("bar"),
     # health
     "drug store": _Phrase("pharmacy"),
@@ -127,6 +142,8 @@ EXTRA_CATEGORY_PHRASES: Mapping[str, _Phrase] = {
     "dental clinic": _Phrase("dentist"),
     # shops and money
     "grocery store": _Phrase("supermarket"),
+    "grocery shopping": _Phrase("supermarket"),
+    "food store": _Phrase("supermarket"),
     "grocery shop": _Phrase("supermarket"),
     "food shop": _Phrase("supermarket"),
     "corner shop": _Phrase("convenience"),
@@ -147,6 +164,24 @@ EXTRA_CATEGORY_PHRASES: Mapping[str, _Phrase] = {
     "inn": _Phrase("hotel"),
     "place to stay": _Phrase("hotel"),
     "somewhere to stay": _Phrase("hotel"),
+    "place to sleep": _Phrase("hotel"),
+    "somewhere to sleep": _Phrase("hotel"),
+    "bed for the night": _Phrase("hotel"),
+    # shops
+    "mall": _Phrase("mall"),
+    "shopping centre": _Phrase("mall"),
+    "shopping center": _Phrase("mall"),
+    "shopping mall": _Phrase("mall"),
+    "shopping plaza": _Phrase("mall"),
+    "place to shop": _Phrase("mall"),
+    "somewhere to shop": _Phrase("mall"),
+    # breaks on the road
+    "rest stop": _Phrase("rest_area"),
+    "rest area": _Phrase("rest_area"),
+    "service area": _Phrase("rest_area"),
+    "motorway services": _Phrase("rest_area"),
+    "truck stop": _Phrase("rest_area"),
+    "place to rest": _Phrase("rest_area"),
     # car services
     "car hire": _Phrase("car_rental"),
     "hire car": _Phrase("car_rental"),
@@ -186,6 +221,25 @@ EXTRA_CATEGORY_PHRASES: Mapping[str, _Phrase] = {
     "cab rank": _Phrase("taxi"),
     "cab stand": _Phrase("taxi"),
 }
+
+CUISINES: tuple[str, ...] = (
+    "pizza", "burger", "sushi", "chinese", "thai", "indian", "italian", "mexican", "japanese",
+    "korean", "vietnamese", "kebab", "falafel", "ramen", "noodle", "taco", "steak",
+    "seafood", "fish", "vegan", "vegetarian", "nepalese", "greek", "turkish", "lebanese", "french",
+    "american", "finnish", "asian", "middle eastern", "sandwich", "salad", "bbq", "barbecue", "chicken",
+)  # fmt: skip
+"""What people say they want to eat ("pizza", "Chinese"): the places to eat that serve it (the map's
+`cuisine`), said alone or with "food", "place", "restaurant", "joint", "takeout"."""
+
+EXTRA_CATEGORY_PHRASES: Mapping[str, _Phrase] = {
+    **_EVERYDAY_PHRASES,
+    **{
+        f"{cuisine}{suffix}": _Phrase("food", cuisine)
+        for cuisine in CUISINES
+        for suffix in ("", " food", " place", " joint", " takeout", " takeaway", " restaurant", " shop")
+    },
+    "pizzeria": _Phrase("food", "pizza"),
+}
 """Everyday phrasings beyond the map server's own aliases. A `name_hint` narrows the search to places
 whose name carries that word as well ("railway station": a station named ...railway...), falling back
 to the whole category when none does."""
@@ -207,6 +261,8 @@ SPOKEN_LABELS: Mapping[str, str] = {
     "attraction": "sight",
     "taxi": "taxi rank",
     "police": "police station",
+    "mall": "shopping centre",
+    "rest_area": "rest area",
 }
 """How a category is named in a reply when the person's own word is not at hand (a parsed intent)."""
 
@@ -216,7 +272,9 @@ NOT_LABELS: frozenset[str] = frozenset(
         "petrol", "diesel", "coffee", "sight", "sights", "sightseeing", "grocery", "groceries", "movies",
         "charge", "recharge", "refuel", "fill up", "park", "dental", "take out", "takeout", "take away",
         "fast food", "surgery", "multi storey", "pictures", "parking", "charging", "fuel", "toilets",
-        "fast_food", "car_repair", "car_rental", "post_office",
+        "fast_food", "car_repair", "car_rental", "post_office", "tea", "cup of tea", "cup of coffee",
+        "grocery shopping", "shopping", "bed for the night", "rest_area", "services", "layby", "lay by",
+        "shopping_mall", "shopping_centre", "shopping_center",
     }
 )  # fmt: skip
 """Words that name a category but cannot stand as its noun in a reply ("the nearest charge is ..."):
@@ -336,8 +394,10 @@ NO_WORDS: frozenset[str] = frozenset(
 
 def is_label(phrase: str) -> bool:
     """Whether the words that named a category can be said back as its noun ("chemist", "car park")."""
-    return phrase not in NOT_LABELS and not phrase.startswith(
-        ("place to", "somewhere to", "something to", "bite to")
+    return (
+        phrase not in NOT_LABELS
+        and phrase not in CUISINES
+        and not phrase.startswith(("place to", "somewhere to", "something to", "bite to", "place that"))
     )
 
 
