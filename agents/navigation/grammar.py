@@ -1,0 +1,136 @@
+"""Navigation's own grammar: which whole sentences are navigation requests, with their intent and slots.
+
+The router reads each agent's grammar before its model path (`orchestrator/routing/grammars.py`):
+a sentence a grammar reads whole goes to that agent with the intent and slots read. Navigation's
+grammar is its own reading of requests (`understanding.understand_text`) and its one category
+vocabulary (`vocabulary.CategoryVocabulary` over the map server's catalogue,
+`mcp_servers.navigation.categories`), so the router and the agent cannot disagree about what a
+navigation sentence is.
+
+:func:`read_navigation` takes a sentence when it asks for a place (a search or a trip, in any of the
+phrasings `understand_text` reads: "where's the nearest gas station", "give me directions to the
+closest parking garage", "take me to a coffee shop with no traffic", "what's the address of the
+nearest supermarket", "I want pizza") and that place is
+
+- a whole category, in the catalogue's or everyday words, with nothing beside it but filler or a
+  street or landmark ("a pharmacy", "somewhere to eat", "the Lidl on Kaivokatu" is not: "Lidl" is a
+  name), or
+- a place the person keeps (home, work, a friend's house).
+
+It does not take a sentence about something else that mentions a place: a message to someone
+("email Jane the address of the restaurant", "tell my wife I'm ten minutes away"), media ("what
+stations are playing good music"), a thing of the person's own ("find my food"), or an order to the
+car ("close the garage", "park the car"); and a wish without a verb that asks for a place ("I want
+pizza", "I need a cash machine") only when it names a kind of place as a noun (not "can I park here").
+
+A place named by its name alone ("take me to Stanford Express Care") is not taken here: such words
+can name anything ("take me to the huffington post website"), and the router's other stages judge
+them. What is taken is routed as ``find_poi`` (skill ``poi``) or ``navigate`` (skill ``route``)
+with the slots the agent accepts in a parsed intent (`understanding.IntentSlots`): ``place`` (the
+words naming the place, read again by the agent's vocabulary), ``street``, ``near``,
+``existence``. The function is pure and never raises.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Literal
+
+from pydantic import JsonValue
+
+from agents.navigation.understanding import FILLER_WORDS, PlaceRef, understand_text
+from agents.navigation.vocabulary import CUISINES, CategoryVocabulary, is_label, normalize
+from mcp_servers.navigation.categories import CATEGORIES
+
+__all__ = ["NavigationGrammar", "NavigationReading", "read_navigation"]
+
+AGENT = "navigation"
+
+
+@dataclass(frozen=True)
+class NavigationReading:
+    """A sentence navigation's grammar read whole: the skill, intent and slots it asks for."""
+
+    skill: Literal["poi", "route"]
+    intent: Literal["find_poi", "navigate"]
+    slots: Mapping[str, JsonValue] = field(default_factory=dict)
+    agent: str = AGENT
+
+
+_ABOUT_SOMETHING_ELSE = re.compile(
+    r"\b(?:email|e mail|text|texts|message|whatsapp|tweet|call|phone|ring|remind|reminder|play|playing|"
+    r"plays|played|shown|showing|music|song|songs|radio|podcast|review|reviews|rating|ratings|order|deliver|"
+    r"delivery|"
+    r"book|booking|reserve|recipe)\b|\btell (?!me\b|us\b)"
+)
+"""Words that make a sentence about something other than going to a place."""
+_ORDER_TO_THE_CAR = re.compile(
+    r"^(?:please )?(?:close|open|shut|lock|unlock|turn|switch|set|start|stop|put|raise|lower|park|pop|fold)\b"
+)
+
+
+@cache
+def _vocabulary() -> CategoryVocabulary:
+    return CategoryVocabulary((category.name, category.aliases) for category in CATEGORIES)
+
+
+def _whole_category(place: PlaceRef, *, as_noun: bool) -> bool:
+    if place.phrase is None:
+        return False
+    match = _vocabulary().find(place.phrase)
+    if match is None or not all(word in FILLER_WORDS for word in match.rest):
+        return False
+    return not as_noun or is_label(match.phrase) or match.phrase in CUISINES
+
+
+def _owned(text: str, place: PlaceRef) -> bool:
+    """The place words follow "my" / "our": a thing of the person's own ("find my food")."""
+    if place.phrase is None:
+        return False
+    first = re.escape(place.phrase.split(" ")[0])
+    return re.search(rf"\b(?:my|our|your)(?: \w+)? {first}\b", text) is not None
+
+
+def read_navigation(text: str) -> NavigationReading | None:
+    """The navigation request `text` is as a whole, or None (see the module docstring)."""
+    try:
+        read = understand_text(text)
+    except Exception:  # pragma: no cover - understand_text never raises; a grammar must not either
+        return None
+    place = read.place
+    if place is None or read.kind not in ("find", "navigate", "unknown"):
+        return None
+    plain = normalize(text)
+    if _ABOUT_SOMETHING_ELSE.search(plain):
+        return None
+    kept = place.saved is not None
+    if read.kind == "unknown" and (kept or _ORDER_TO_THE_CAR.match(plain)):
+        return None
+    if not kept and (_owned(plain, place) or not _whole_category(place, as_noun=read.kind == "unknown")):
+        return None
+    slots: dict[str, JsonValue] = {}
+    if place.phrase is not None:
+        slots["place"] = place.phrase
+    if place.street is not None:
+        slots["street"] = place.street
+    if place.near is not None and place.near.phrase is not None:
+        slots["near"] = place.near.phrase
+    if read.asks_existence:
+        slots["existence"] = True
+    if read.kind == "navigate":
+        return NavigationReading(skill="route", intent="navigate", slots=slots)
+    return NavigationReading(skill="poi", intent="find_poi", slots=slots)
+
+
+class NavigationGrammar:
+    """Navigation's grammar as the router reads one: ``agent`` and ``read(text)`` (pure, fast,
+    thread-safe, never raises)."""
+
+    agent = AGENT
+
+    def read(self, text: str) -> NavigationReading | None:
+        """The request `text` is as a whole, or None."""
+        return read_navigation(text)
