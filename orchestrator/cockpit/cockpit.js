@@ -57,10 +57,11 @@ function unitOf(path) {
   return "";
 }
 function human(path) {
-  const parts = path.replace(V, "").split(".");
-  const words = parts.map((p) => p.replace(/^Is/, "").replace(/([a-z])([A-Z])/g, "$1 $2")
-    .replace("Row1", "front").replace("Row2", "rear").replace("Driver Side", "left").replace("Passenger Side", "right")).filter(Boolean);
-  return words.slice(-3).join(" · ").toLowerCase().replace(/^./, (c) => c.toUpperCase());
+  const p = path.replace(V, "").replace(/^(Cabin|Body|Chassis|Powertrain)\./, "")
+    .replace(/Row1\.(DriverSide|Driver)\b/g, "front left").replace(/Row1\.(PassengerSide|Passenger)\b/g, "front right")
+    .replace(/Row2\.(DriverSide|Driver)\b/g, "rear left").replace(/Row2\.(PassengerSide|Passenger)\b/g, "rear right");
+  const words = p.split(".").map((w) => w.replace(/^Is(?=[A-Z])/, "").replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase()).filter(Boolean);
+  return words.slice(-4).join(" · ").replace(/^./, (c) => c.toUpperCase());
 }
 function show(value, path) {
   if (value === null || value === undefined) return "not set";
