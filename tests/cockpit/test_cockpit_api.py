@@ -164,3 +164,19 @@ async def test_the_page_and_its_files_are_served_and_fetch_nothing_from_outside(
     for text in texts:
         external = set(re.findall(r"https?://[^\s\"'`)]+", text)) - {"http://www.w3.org/2000/svg"}
         assert not external, external
+
+
+async def test_the_cockpit_endpoints_are_in_the_schema_with_the_error_model(
+    client: httpx.AsyncClient,
+) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    for path in ("/v1/map", "/v1/map/route", "/v1/perception", "/v1/perception/image"):
+        operation = spec["paths"][path]["get"]
+        assert operation["security"] == [{"bearer": []}, {"session": []}]
+        errors = {status: answer for status, answer in operation["responses"].items() if int(status) >= 400}
+        assert {"401", "404" if "perception" in path else "413", "421"} <= set(errors), path
+        for answer in errors.values():
+            assert answer["content"]["application/json"]["schema"] == {
+                "$ref": "#/components/schemas/ErrorBody"
+            }
+    assert "/cockpit/{name}" not in spec["paths"]
