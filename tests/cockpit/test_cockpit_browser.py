@@ -49,6 +49,18 @@ def page(browser: Any, cockpit: Cockpit) -> Iterator[Any]:
     page.context.close()
 
 
+def test_without_logging_in_the_page_says_how_to(browser: Any, cockpit: Cockpit) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(f"{cockpit.url}/")
+        page.wait_for_selector("#login", state="visible")
+        assert "cabin login" in page.locator("#login").inner_text()
+    finally:
+        context.close()
+
+
 def test_login_link_opens_the_cockpit_and_the_car_is_drawn(page: Any) -> None:
     assert page.locator("#login").is_hidden()
     driver = page.locator('[data-seat="driver"]')
