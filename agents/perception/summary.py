@@ -501,6 +501,9 @@ def _lane_change(ask: Ask, facts: Facts, policy: Policy, settings: SummarySettin
         if policy.short and len(named) == 2 and len(text.split()) > settings.short_word_limit:
             # Keep both sides, but only the side of the second one.
             text = f"Not now: {phrases[0]}, and {_article(_noun(named[1]))} on the {blocked[1]}."
+            if len(text.split()) > settings.short_word_limit:
+                # The first blocker in full, the second side only by name.
+                text = f"Not now: {phrases[0]}; the {blocked[1]} is blocked too."
     else:
         text = f"Not to the {blocked[0]}: {phrases[0]}"
         if not policy.short and clear:
