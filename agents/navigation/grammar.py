@@ -15,7 +15,8 @@ nearest supermarket", "I want pizza") and that place is
 - a whole category, in the catalogue's or everyday words, with nothing beside it but filler or a
   street or landmark ("a pharmacy", "somewhere to eat", "the Lidl on Kaivokatu" is not: "Lidl" is a
   name), or
-- a place the person keeps (home, work, a friend's house).
+- a place the person keeps (home, work, a friend's house), or
+- a name said as the nearest of its kind ("directions to the nearest Starbucks": a chain's branch).
 
 It does not take a sentence about something else that mentions a place: a message to someone
 ("email Jane the address of the restaurant", "tell my wife I'm ten minutes away"), media ("what
@@ -23,7 +24,7 @@ stations are playing good music"), a thing of the person's own ("find my food"),
 car ("close the garage", "park the car"); and a wish without a verb that asks for a place ("I want
 pizza", "I need a cash machine") only when it names a kind of place as a noun (not "can I park here").
 
-A place named by its name alone ("take me to Stanford Express Care") is not taken here: such words
+A place named by its name alone otherwise ("take me to Stanford Express Care") is not taken here: such words
 can name anything ("take me to the huffington post website"), and the router's other stages judge
 them. What is taken is routed as ``find_poi`` (skill ``poi``) or ``navigate`` (skill ``route``)
 with the slots the agent accepts in a parsed intent (`understanding.IntentSlots`): ``place`` (the
@@ -42,7 +43,7 @@ from typing import Literal
 from pydantic import JsonValue
 
 from agents.navigation.understanding import FILLER_WORDS, PlaceRef, understand_text
-from agents.navigation.vocabulary import CUISINES, CategoryVocabulary, is_label, normalize
+from agents.navigation.vocabulary import CategoryVocabulary, is_label, normalize
 from mcp_servers.navigation.categories import CATEGORIES
 
 __all__ = ["NavigationGrammar", "NavigationReading", "read_navigation"]
@@ -67,9 +68,15 @@ _ABOUT_SOMETHING_ELSE = re.compile(
     r"book|booking|reserve|recipe)\b|\btell (?!me\b|us\b)"
 )
 """Words that make a sentence about something other than going to a place."""
+_NEAREST = re.compile(r"\b(?:nearest|closest)\b")
 _ORDER_TO_THE_CAR = re.compile(
     r"^(?:please )?(?:close|open|shut|lock|unlock|turn|switch|set|start|stop|put|raise|lower|park|pop|fold)\b"
 )
+
+
+_CONSUMED = frozenset({"food", "restaurant", "fast_food", "cafe", "bar"})
+"""Categories whose everyday words are what one eats or drinks there: wanting it is wanting the place
+("I want pizza", "I need tea")."""
 
 
 @cache
@@ -83,7 +90,7 @@ def _whole_category(place: PlaceRef, *, as_noun: bool) -> bool:
     match = _vocabulary().find(place.phrase)
     if match is None or not all(word in FILLER_WORDS for word in match.rest):
         return False
-    return not as_noun or is_label(match.phrase) or match.phrase in CUISINES
+    return not as_noun or is_label(match.phrase) or match.category in _CONSUMED
 
 
 def _owned(text: str, place: PlaceRef) -> bool:
@@ -109,7 +116,11 @@ def read_navigation(text: str) -> NavigationReading | None:
     kept = place.saved is not None
     if read.kind == "unknown" and (kept or _ORDER_TO_THE_CAR.match(plain)):
         return None
-    if not kept and (_owned(plain, place) or not _whole_category(place, as_noun=read.kind == "unknown")):
+    # "the nearest Starbucks": a name said with "nearest" is a chain's branch, a place
+    branch = read.kind != "unknown" and place.phrase is not None and _NEAREST.search(plain) is not None
+    if not kept and (
+        _owned(plain, place) or not (branch or _whole_category(place, as_noun=read.kind == "unknown"))
+    ):
         return None
     slots: dict[str, JsonValue] = {}
     if place.phrase is not None:

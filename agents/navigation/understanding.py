@@ -114,7 +114,8 @@ FILLER_WORDS: frozenset[str] = frozenset(
         "at", "on", "of", "my", "our", "please", "place", "one", "somewhere", "anywhere", "where",
         "get", "go", "find", "nearest", "closest", "nearby", "near", "here", "around", "close", "by",
         "there", "this", "area", "local", "good", "nice", "is", "are", "do", "does", "need", "want",
-        "car", "vehicle", "it", "up", "with", "and", "or", "just", "quick", "quickly", "now",
+        "car", "vehicle", "it", "up", "with", "and", "or", "just", "quick", "quickly", "now", "buy", "grab",
+        "have", "something", "anything",
     }
 )  # fmt: skip
 """Words that never name a place on their own; what remains beside a category word is a name."""
@@ -154,7 +155,7 @@ _CONTACT = re.compile(
     r"^(?:(?:my|our|a|the) )?(?:nearest |closest )?(?:friends?|sisters?|brothers?|mums?|moms?|mothers?|dads?|"
     r"fathers?|parents|aunts?|uncles?|grandmas?|grandpas?|grandparents|cousins?|boss|colleagues?|"
     r"girlfriends?|boyfriends?|wifes?|husbands?|partners?|neighbou?rs?)"
-    r"(?: (?:house|home|place|flat|apartment|address))?$"
+    r"(?: current)?(?: (?:house|home|place|flat|apartment|address|location))?$"
 )
 """A person's home, said by who lives there ("my friend's house", "mum's place")."""
 _OWN_ADDRESS = re.compile(
@@ -323,9 +324,11 @@ _WHICH = re.compile(
 )
 """Which places there are ("what grocery stores are around", "what are some nearby hotels")."""
 _DESIRE = re.compile(
-    r"^(?:i|we) (?:want|wanna|need|would like|d like|would love|d love|desire|crave|fancy|could use|"
-    r"feel like|am craving|m craving|am desiring|m desiring|m in the mood for|am in the mood for|have to|"
-    r"gotta|really need|m really in need of|am really in need of|m in need of|am in need of)"
+    r"^(?:(?:i|we) (?:want|wanna|need|would like|would love|desire|crave|fancy|could use|feel like|"
+    r"have to|gotta|really need|really want)"
+    r"|(?:im|i am|were|we are) (?:craving|desiring|in the mood for|really in need of|in need of|dying for|"
+    r"hungry for|after)"
+    r"|(?:id|wed) (?:like|love|really like))"
     r"(?: to (?:have|eat|get|buy|grab|do|go)(?: (?:at|in|for))?)?(?: (?:some|a|an|something))?"
     r" (?P<place>.+)$"
 )

@@ -24,6 +24,10 @@ from agents.navigation.understanding import understand_intent
         ("find somewhere to eat near the cathedral", "poi", "find_poi", "somewhere to eat"),
         ("I'm exhausted, find me a place to sleep", "poi", "find_poi", "place to sleep"),
         ("is there a rest stop within 10 miles", "poi", "find_poi", "rest stop"),
+        ("I'm desiring a cup of tea", "poi", "find_poi", "cup of tea"),
+        ("where can I buy groceries", "poi", "find_poi", "buy groceries"),
+        ("navigate to the nearest fast food restaurant", "route", "navigate", "fast food restaurant"),
+        ("give me directions to the nearest Starbucks", "route", "navigate", "starbucks"),
     ],
 )
 def test_requests_for_a_kind_of_place_are_read_whole(text: str, skill: str, intent: str, place: str) -> None:
