@@ -154,7 +154,9 @@ async def test_a_shop_named_with_its_street_is_that_branch(
     result = await ask(agent, "where is the Alepa on Mannerheimintie")
 
     assert result.state == "input_required", result.text
-    (first, *_) = payload(result)["pois"]  # type: ignore[misc]
+    pois = payload(result)["pois"]
+    assert isinstance(pois, list) and pois
+    first = pois[0]
     assert isinstance(first, dict) and first["name"] == "Alepa"
     assert str(first["address"]).startswith("Mannerheimintie ")
 
@@ -172,7 +174,9 @@ async def test_everyday_words_find_the_right_kind_of_place(agent: AgentClient) -
 
     assert mall.state == "input_required" and mall.text.startswith("The nearest shopping centre is ")
     assert pizza.state == "input_required", pizza.text
-    first = payload(pizza)["pois"][0]  # type: ignore[index]
+    pois = payload(pizza)["pois"]
+    assert isinstance(pois, list) and pois
+    first = pois[0]
     assert isinstance(first, dict) and first["category"] in ("restaurant", "fast_food", "cafe")
 
 
