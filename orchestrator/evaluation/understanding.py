@@ -185,12 +185,19 @@ async def run_probes(
     for number, probe in enumerate(chosen, start=1):
         started = time.perf_counter()
         await bench.reset(probes.initial(probe))
-        session: str | None = None
-        for earlier in probe.before:
-            session = (await bench.say(earlier.text, earlier.seat, session)).session_id
         before = bench.snapshot()
-        bench.map.take()
-        turn = await bench.say(probe.text, probe.seat, session)
+        try:
+            session: str | None = None
+            for earlier in probe.before:
+                session = (await bench.say(earlier.text, earlier.seat, session)).session_id
+            before = bench.snapshot()
+            bench.map.take()
+            turn = await bench.say(probe.text, probe.seat, session)
+        except Exception as exc:  # a turn that raises is a miss; the measurement goes on
+            results.append(_failed(probe, before, bench, exc, time.perf_counter() - started))
+            if progress is not None:
+                progress(f"[{number}/{len(chosen)}] FAIL {probe.id}: {probe.text!r} raised {exc!r}")
+            continue
         after = bench.snapshot()
         seen = Observation(
             before=before,
@@ -208,6 +215,26 @@ async def run_probes(
             mark = "ok" if verdict.routed and verdict.acted else "MISS"
             progress(f"[{number}/{len(chosen)}] {mark:4} {probe.id}: {probe.text!r} -> {turn.reply!r}")
     return results
+
+
+def _failed(
+    probe: Probe, before: Mapping[str, Value], bench: Bench, exc: Exception, seconds: float
+) -> dict[str, Any]:
+    after = bench.snapshot()
+    changed = changed_signals(before, after, bench.watched)
+    return {
+        "id": probe.id,
+        "category": probe.category,
+        "text": probe.text,
+        "seat": probe.seat,
+        "routed": False,
+        "acted": False,
+        "agents": [],
+        "changed": {p: [before.get(p), after.get(p)] for p in changed},
+        "problems": [f"the turn raised {exc!r}"],
+        "reply": "",
+        "seconds": round(seconds, 2),
+    }
 
 
 def summarize_probes(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -318,7 +345,11 @@ async def run_kvret(bench: Bench, texts: Sequence[str], progress: Progress | Non
     reached = alone = 0
     for number, text in enumerate(texts, start=1):
         await bench.reset({})
-        turn = await bench.say(text, "driver", None)
+        try:
+            turn = await bench.say(text, "driver", None)
+        except Exception as exc:  # a turn that raises is a miss; the measurement goes on
+            misses.append({"text": text, "agents": [], "reply": f"the turn raised {exc!r}"})
+            continue
         agents = agents_of(turn)
         reached += "navigation" in agents
         alone += agents == {"navigation"}
@@ -363,13 +394,18 @@ async def run_slurp(
 ) -> dict[str, Any]:
     """Each line as the first turn of a session: which lines changed the car, by scenario."""
     actuated: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
     routes: Counter[str] = Counter()
     for number, row in enumerate(rows, start=1):
         await bench.reset({})
         before = bench.snapshot()
-        turn = await bench.say(row["text"], "driver", None)
+        try:
+            reply = (turn := await bench.say(row["text"], "driver", None)).reply
+            routes.update(agents_of(turn))
+        except Exception as exc:  # a turn that raises is counted; the measurement goes on
+            reply = f"the turn raised {exc!r}"
+            failed.append({**row, "reply": reply})
         after = bench.snapshot()
-        routes.update(agents_of(turn))
         changed = changed_signals(before, after, bench.watched)
         if changed:
             actuated.append(
@@ -377,7 +413,7 @@ async def run_slurp(
                     **row,
                     "out_of_domain": row["scenario"] not in SLURP_CAR_SCENARIOS,
                     "changed": {p: [before.get(p), after.get(p)] for p in changed},
-                    "reply": turn.reply,
+                    "reply": reply,
                 }
             )
         if progress is not None and (changed or number % 50 == 0):
@@ -391,6 +427,7 @@ async def run_slurp(
         "car_scenarios": sorted(SLURP_CAR_SCENARIOS),
         "routes": dict(routes),
         "actuated": actuated,
+        "failed": failed,
     }
 
 
