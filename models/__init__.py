@@ -11,7 +11,9 @@ Requests are scheduled by :class:`Priority`; every failure is a :class:`ModelErr
 ...                                priority=Priority.DRIVER, timeout=1.0)  # doctest: +SKIP
 """
 
+import importlib
 import os
+from typing import TYPE_CHECKING, Any
 
 # llama.cpp's CPU threads meet at an OpenMP barrier after every operation of a forward pass. Threads
 # that sleep at once at each barrier (PASSIVE) make a short request twice as slow; threads that spin
@@ -22,47 +24,101 @@ import os
 if "OMP_WAIT_POLICY" not in os.environ:
     os.environ.setdefault("GOMP_SPINCOUNT", "3000")
 
-from models.backend import Embeddings, ModelBackend, Step
-from models.classifier import EmbeddingClassifier, FitReport, Prediction, fit_from_jsonl
-from models.client import ModelHostClient
-from models.config import RuntimeConfig
-from models.errors import (
-    BackendFailure,
-    CapabilityNotSupported,
-    ClassifierMismatch,
-    ContextOverflow,
-    DeadlineExceeded,
-    GrammarError,
-    HostUnavailable,
-    InvalidRequest,
-    ManifestError,
-    ModelCorrupt,
-    ModelError,
-    ModelNotInstalled,
-    OutputTruncated,
-    RequestAborted,
-    RequestCancelled,
-    UnknownModel,
-)
-from models.grammar import choice_grammar
-from models.registry import DEFAULT_MODEL_ID, ModelRegistry, ModelSpec, models_dir
-from models.runtime import CompletionStream, ModelRuntime, Prefix, Runtime, open_runtime
-from models.scripted import ScriptedBackend
-from models.types import (
-    ChatMessage,
-    ChatRequest,
-    Completion,
-    CompletionRequest,
-    EmbedRequest,
-    ImageInput,
-    ModelInfo,
-    OptionScore,
-    Priority,
-    Sampling,
-    ScoreRequest,
-    ScoreResult,
-    Timings,
-)
+if TYPE_CHECKING:
+    from models.backend import Embeddings, ModelBackend, Step
+    from models.classifier import EmbeddingClassifier, FitReport, Prediction, fit_from_jsonl
+    from models.client import ModelHostClient
+    from models.config import RuntimeConfig
+    from models.errors import (
+        BackendFailure,
+        CapabilityNotSupported,
+        ClassifierMismatch,
+        ContextOverflow,
+        DeadlineExceeded,
+        GrammarError,
+        HostUnavailable,
+        InvalidRequest,
+        ManifestError,
+        ModelCorrupt,
+        ModelError,
+        ModelNotInstalled,
+        OutputTruncated,
+        RequestAborted,
+        RequestCancelled,
+        UnknownModel,
+    )
+    from models.grammar import choice_grammar
+    from models.registry import DEFAULT_MODEL_ID, ModelRegistry, ModelSpec, models_dir
+    from models.runtime import CompletionStream, ModelRuntime, Prefix, Runtime, open_runtime
+    from models.scripted import ScriptedBackend
+    from models.types import (
+        ChatMessage,
+        ChatRequest,
+        Completion,
+        CompletionRequest,
+        EmbedRequest,
+        ImageInput,
+        ModelInfo,
+        OptionScore,
+        Priority,
+        Sampling,
+        ScoreRequest,
+        ScoreResult,
+        Timings,
+    )
+
+# Loaded on first use (PEP 562), so importing one light submodule does not import them all.
+_EXPORTS: dict[str, str] = {
+    "Embeddings": "models.backend",
+    "ModelBackend": "models.backend",
+    "Step": "models.backend",
+    "EmbeddingClassifier": "models.classifier",
+    "FitReport": "models.classifier",
+    "Prediction": "models.classifier",
+    "fit_from_jsonl": "models.classifier",
+    "ModelHostClient": "models.client",
+    "RuntimeConfig": "models.config",
+    "BackendFailure": "models.errors",
+    "CapabilityNotSupported": "models.errors",
+    "ClassifierMismatch": "models.errors",
+    "ContextOverflow": "models.errors",
+    "DeadlineExceeded": "models.errors",
+    "GrammarError": "models.errors",
+    "HostUnavailable": "models.errors",
+    "InvalidRequest": "models.errors",
+    "ManifestError": "models.errors",
+    "ModelCorrupt": "models.errors",
+    "ModelError": "models.errors",
+    "ModelNotInstalled": "models.errors",
+    "OutputTruncated": "models.errors",
+    "RequestAborted": "models.errors",
+    "RequestCancelled": "models.errors",
+    "UnknownModel": "models.errors",
+    "choice_grammar": "models.grammar",
+    "DEFAULT_MODEL_ID": "models.registry",
+    "ModelRegistry": "models.registry",
+    "ModelSpec": "models.registry",
+    "models_dir": "models.registry",
+    "CompletionStream": "models.runtime",
+    "ModelRuntime": "models.runtime",
+    "Prefix": "models.runtime",
+    "Runtime": "models.runtime",
+    "open_runtime": "models.runtime",
+    "ScriptedBackend": "models.scripted",
+    "ChatMessage": "models.types",
+    "ChatRequest": "models.types",
+    "Completion": "models.types",
+    "CompletionRequest": "models.types",
+    "EmbedRequest": "models.types",
+    "ImageInput": "models.types",
+    "ModelInfo": "models.types",
+    "OptionScore": "models.types",
+    "Priority": "models.types",
+    "Sampling": "models.types",
+    "ScoreRequest": "models.types",
+    "ScoreResult": "models.types",
+    "Timings": "models.types",
+}
 
 __all__ = [
     "DEFAULT_MODEL_ID",
@@ -115,3 +171,12 @@ __all__ = [
     "models_dir",
     "open_runtime",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value

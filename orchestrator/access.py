@@ -35,16 +35,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import httpx
-from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from agents.hosting.guards import DEFAULT_MAX_BODY_BYTES
 
-from agents.hosting import DEFAULT_MAX_BODY_BYTES
-
-from .models import ErrorBody, LoginLink
 from .supervisor import RUN_DIR
+
+if TYPE_CHECKING:
+    from starlette.datastructures import Headers
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+    from .models import LoginLink
 
 __all__ = [
     "LOGIN_CODE_TTL_S",
@@ -98,6 +100,8 @@ def error_code(status: int) -> str:
 
 
 def error_body(status: int, detail: str, problems: Iterable[tuple[str, str]] = ()) -> bytes:
+    from .models import ErrorBody
+
     body = ErrorBody.model_validate(
         {
             "error": error_code(status),
@@ -269,6 +273,8 @@ class FrontEndGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        from starlette.datastructures import Headers
+
         headers = Headers(scope=scope)
         if not self.access.host_allowed(headers.get("host")):
             await error_response(
@@ -402,6 +408,10 @@ def bearer(token: str | None) -> dict[str, str]:
 
 def login_link(base_url: str, token: str, timeout_s: float = 10.0) -> LoginLink:
     """Ask the orchestrator at ``base_url`` for a one-time cockpit login link. Raises httpx.HTTPError."""
+    import httpx
+
+    from .models import LoginLink
+
     response = httpx.post(f"{base_url.rstrip('/')}/v1/login-codes", headers=bearer(token), timeout=timeout_s)
     response.raise_for_status()
     return LoginLink.model_validate(response.json())

@@ -8,29 +8,32 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mcp import Client
+if TYPE_CHECKING:
+    from .models import TurnResult
+    from .replay.record import Recorder
 
-from mcp_servers.vehicle.guardrails.rules import rules_for
-from mcp_servers.vehicle.server import WRITES, build_server
-
-from . import bench as bench_mod
-from .models import TurnResult
-from .replay.record import Recorder
-from .stack import run_stack
+# Nothing heavy at import time: `cabin --help` must answer at once, so each command imports the SDKs,
+# the model runtime and the servers it needs when it runs (tests/orchestrator/test_cli_imports.py).
 
 SEATS = ("driver", "passenger", "rear_left", "rear_right")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from .stack import run_stack
+
     return run_stack(
         config=args.config, host=args.host, port=args.port, insecure=args.insecure, ui=not args.no_ui
     )
 
 
 async def _list_tools() -> list[dict[str, Any]]:
+    from mcp import Client
+
     from mcp_servers.vehicle.app import VehicleApp
+    from mcp_servers.vehicle.guardrails.rules import rules_for
+    from mcp_servers.vehicle.server import WRITES, build_server
 
     app = VehicleApp.create()
     server = build_server(app.service)
@@ -109,6 +112,7 @@ def _show(turn: TurnResult) -> None:
 
 async def _chat(seat: str, record: str | None) -> Recorder | None:
     from .local import open_local_stack
+    from .replay.record import Recorder
 
     stack = await open_local_stack()
     recorder = Recorder(name=f"recorded session ({seat})") if record else None
@@ -185,6 +189,8 @@ def _cmd_agents(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    from . import bench as bench_mod
+
     if args.ood:
         print(json.dumps(asyncio.run(bench_mod.bench_out_of_domain(args.ood)), indent=2))
         return 0

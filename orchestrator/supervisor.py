@@ -30,8 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-import httpx
-
 RUN_DIR = Path(".cabin") / "run"
 
 
@@ -224,6 +222,8 @@ class Supervisor:
         component.started_at = time.monotonic()
 
     def _wait_healthy(self, component: Component) -> None:
+        import httpx
+
         deadline = time.monotonic() + self.start_timeout_s
         while time.monotonic() < deadline:
             if self._stopping:

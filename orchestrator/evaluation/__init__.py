@@ -6,8 +6,26 @@ real model and scores each turn (:mod:`.understanding`); ``--grammar-size`` coun
 hand-written grammar and word lists (:mod:`.grammar_size`). See docs/evaluation.md.
 """
 
-from .errors import DatasetError, EvaluationError, ProbeFileError
-from .probes import Observation, Probe, ProbeSet, Search, Verdict, load_probes, score
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .errors import DatasetError, EvaluationError, ProbeFileError
+    from .probes import Observation, Probe, ProbeSet, Search, Verdict, load_probes, score
+
+# Loaded on first use (PEP 562), so importing one light submodule does not import them all.
+_EXPORTS: dict[str, str] = {
+    "DatasetError": ".errors",
+    "EvaluationError": ".errors",
+    "ProbeFileError": ".errors",
+    "Observation": ".probes",
+    "Probe": ".probes",
+    "ProbeSet": ".probes",
+    "Search": ".probes",
+    "Verdict": ".probes",
+    "load_probes": ".probes",
+    "score": ".probes",
+}
 
 __all__ = [
     "DatasetError",
@@ -21,3 +39,12 @@ __all__ = [
     "load_probes",
     "score",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value

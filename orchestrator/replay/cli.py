@@ -9,23 +9,18 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
-from mcp_servers.vehicle.catalog import Catalog
-from orchestrator.models import TurnResult
+    from orchestrator.models import TurnResult
 
-from .runner import (
-    ReplayStack,
-    ScenarioResult,
-    describe_failure,
-    in_process_stack,
-    report_json,
-    report_junit,
-    run_scenario,
-)
-from .scenario import Scenario, ScenarioError, discover, load_scenario
+    from .runner import ReplayStack, ScenarioResult
+    from .scenario import Scenario
+
+# The scenario loader, the stack and the HTTP client load when a replay runs, not when `cabin --help`
+# builds this command's parser.
 
 
 class HttpStack:
@@ -33,11 +28,15 @@ class HttpStack:
     simulator's default state (written with ``PUT /v1/vehicle/state``); time passes for real."""
 
     def __init__(self, url: str, token: str | None = None) -> None:
+        import httpx
+
         from orchestrator.access import bearer
 
         self.http = httpx.AsyncClient(base_url=url.rstrip("/"), timeout=60.0, headers=bearer(token))
 
     async def _check(self, response: httpx.Response) -> Any:
+        from .scenario import ScenarioError
+
         if response.status_code >= 400:
             raise ScenarioError(
                 f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
@@ -56,9 +55,13 @@ class HttpStack:
         await asyncio.sleep(seconds)
 
     async def perceive(self, frame: dict[str, Any], base_dir: Path) -> None:
+        from .scenario import ScenarioError
+
         raise ScenarioError("perception steps need the in-process stack (run without --url)")
 
     async def say(self, text: str, seat: str, session_id: str | None) -> TurnResult:
+        from orchestrator.models import TurnResult
+
         body = {"text": text, "seat": seat, "session_id": session_id}
         return TurnResult.model_validate(await self._check(await self.http.post("/v1/utterances", json=body)))
 
@@ -101,6 +104,8 @@ async def replay(
 ) -> list[ScenarioResult]:
     """Run ``scenarios``, each against a fresh stack: in-process ``jobs`` at a time, or one by one
     against the running stack at ``url`` (sending the front-end ``token``)."""
+    from .runner import in_process_stack, run_scenario
+
     factory = _http_factory(url, token) if url else in_process_stack
     limit = asyncio.Semaphore(1 if url else max(1, jobs))
     done = 0
@@ -127,6 +132,10 @@ async def replay(
 
 
 def load_all(paths: list[str]) -> list[Scenario]:
+    from mcp_servers.vehicle.catalog import Catalog
+
+    from .scenario import ScenarioError, discover, load_scenario
+
     catalog = Catalog.load()
     files = discover(list(paths))
     if not files:
@@ -135,6 +144,9 @@ def load_all(paths: list[str]) -> list[Scenario]:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
+    from .runner import describe_failure, report_json, report_junit
+    from .scenario import ScenarioError
+
     try:
         scenarios = load_all(args.paths)
     except ScenarioError as exc:

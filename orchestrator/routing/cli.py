@@ -20,8 +20,8 @@ from typing import Any
 
 from models import ModelError
 
+from .data import data_file
 from .errors import RoutingError
-from .training import data_file
 
 __all__ = ["register"]
 

@@ -25,7 +25,6 @@ import statistics
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
@@ -35,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from models import EmbeddingClassifier, Priority, Runtime
 
+from .data import data_file
 from .errors import ArtefactError, TrainingDataError
 from .labels import AGENTS, LABELS, NONE, agent_skill, label_of
 from .model_stage import ARTEFACT_FORMAT, ModelStage, RouterSettings, model_text
@@ -51,6 +51,7 @@ __all__ = [
     "LabelFigures",
     "SlurpLine",
     "choose_thresholds",
+    "data_file",
     "evaluate",
     "fit_router",
     "read_examples",
@@ -152,11 +153,6 @@ def _read_jsonl(path: Path, model: type[BaseModel]) -> list[Any]:
     if not rows:
         raise TrainingDataError(f"{path} has no lines")
     return rows
-
-
-def data_file(name: str) -> Path:
-    """A file of the packaged routing data (``train.jsonl``, ``probe.jsonl``, ``router.npz``)."""
-    return Path(str(resources.files("orchestrator.routing") / "data" / name))
 
 
 def read_examples(path: str | Path) -> list[Example]:
