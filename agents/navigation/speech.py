@@ -173,9 +173,11 @@ def route_sentence(what: str, route: RouteView) -> str:
 
 
 def brief(sentences: Sequence[str], *, restricted: bool) -> str:
-    """The sentences as one reply. While the car is not parked (GR-12) at most two are kept: the
-    first (the answer) and the last (the question, if any)."""
+    """The sentences as one reply, a question always last. While the car is not parked (GR-12) at
+    most two are kept: the first statement (the answer) and the last question (if any)."""
     kept = [sentence for sentence in sentences if sentence]
-    if restricted and len(kept) > 2:
-        kept = [kept[0], kept[-1]]
-    return " ".join(kept)
+    questions = [sentence for sentence in kept if sentence.rstrip().endswith("?")]
+    statements = [sentence for sentence in kept if not sentence.rstrip().endswith("?")]
+    if restricted:
+        statements, questions = statements[:1], questions[-1:]
+    return " ".join(statements + questions)

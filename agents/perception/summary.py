@@ -750,7 +750,7 @@ def _parking(facts: Facts) -> Answer:
     used = _sign_ids([seen], view.signs)
     described = describe_sign(seen)
     if seen.kind == "parking":
-        text = f"It looks allowed: I saw {described}. Check its times and the road markings."
+        text = f"It looks allowed: I saw {described}, but check its times and the road markings."
     else:
         what = "stopping" if seen.kind == "no_stopping" else "parking"
         text = f"No, {what} isn't allowed here: I saw {described}."

@@ -1,10 +1,14 @@
 """What the agent says: short, spoken-style sentences built only from what the car reported.
 
-Every sentence describes a report (applied targets, a refusal's reason, a failure), never the
-request itself, so nothing is claimed that did not happen (GR-19). A refused driving function is
-said the way a person understands it ("I can't change gear for you; that stays with the driver.").
-While the car is not parked the replies are kept shorter still (GR-12): at most two applied changes
-are named, one refusal reason is given, and no lists of capabilities are read out.
+Each applied change is a clause ("your side's at 20 degrees", "the headlights are on"); the clauses
+of a turn become one sentence through the shared reply composer (`agents.spoken.compose`), with
+what was not done and why joined by "but" in plain words (no VSS paths, tool names, enum values or
+rule ids: those stay in the data part's `actions`). Every sentence describes a report (applied
+targets, a refusal's reason, a failure), never the request itself, so nothing is claimed that did
+not happen (GR-19). A refused driving function is said the way a person understands it ("I can't
+change gear for you; that stays with the driver."). While the car is not parked the replies are
+kept shorter still (GR-12): at most two applied changes are named, one refusal reason is given,
+and no lists of capabilities are read out.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pydantic import JsonValue
 
 from agents.hosting import Seat
+from agents.spoken import Part, compose, join_words, plain
 from agents.vehicle_control.actions import Action, ActionReport
 from agents.vehicle_control.driving import refusal_sentence
 
@@ -101,20 +106,6 @@ def _number(value: JsonValue) -> str:
     return str(value)
 
 
-def _join(items: Sequence[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return f"{', '.join(items[:-1])} and {items[-1]}"
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    if not text:
-        return text
-    text = text[0].upper() + text[1:]
-    return text if text.endswith((".", "?", "!")) else f"{text}."
-
-
 def _on(value: JsonValue) -> str:
     return "on" if value is True else "off"
 
@@ -128,6 +119,12 @@ def _only_value(changes: Mapping[str, JsonValue]) -> JsonValue | None:
 
 def _arg(report: ActionReport, name: str) -> JsonValue:
     return report.arguments.get(name)
+
+
+def _be(subject: str, predicate: str) -> str:
+    """`subject is predicate`, or `are` for a plural subject ("all windows", "the headlights")."""
+    plural = subject.endswith("s") or subject.startswith("all ")
+    return f"{subject} {'are' if plural else 'is'} {predicate}"
 
 
 def _seat_owner(seat: JsonValue, speaker: Seat | None) -> str:
@@ -160,31 +157,36 @@ def _door_name(door: JsonValue, speaker: Seat | None) -> str:
 
 def _temperature(report: ActionReport, speaker: Seat | None) -> str:
     zone = _arg(report, "zone")
-    place = "your side" if zone == speaker else _ZONE_PLACES.get(str(zone), str(zone))
     value = _only_value(report.changes)
     if value is None:
         delta = _arg(report, "delta")
         warmer = isinstance(delta, int | float) and delta > 0
-        return f"{place} {'warmer' if warmer else 'cooler'}"
-    return f"{place} at {_number(value)} degrees"
+        state = "warmer" if warmer else "cooler"
+    else:
+        state = f"at {_number(value)} degrees"
+    if zone == speaker:
+        return f"your side's {state}"
+    if zone == "all":
+        return f"every zone is {state}"
+    return _be(f"the {_ZONE_PLACES.get(str(zone), str(zone))}", state)
 
 
 def _fan(report: ActionReport, speaker: Seat | None) -> str:
     zone = _arg(report, "zone")
-    place = "your" if zone == speaker else _SEAT_OWNERS.get(str(zone), str(zone))
+    owner = "your" if zone == speaker else f"the {_SEAT_OWNERS.get(str(zone), str(zone))}"
     value = _only_value(report.changes)
     if value == 0:
-        return f"{place} fan off"
+        return f"{owner} fan is off"
     if value is None:
-        return f"{place} fan adjusted"
-    return f"{place} fan at {_number(value)} percent"
+        return f"{owner} fan is adjusted"
+    return f"{owner} fan is at {_number(value)} percent"
 
 
 def _seat_level(label: str) -> Callable[[ActionReport, Seat | None], str]:
     def phrase(report: ActionReport, speaker: Seat | None) -> str:
         level = _arg(report, "level")
         state = _LEVELS.get(level, f"at level {level}") if isinstance(level, int) else "changed"
-        return f"{_seat_owner(_arg(report, 'seat'), speaker)} {label} {state}"
+        return f"{_seat_owner(_arg(report, 'seat'), speaker)} {label} is {state}"
 
     return phrase
 
@@ -193,36 +195,36 @@ def _massage(report: ActionReport, speaker: Seat | None) -> str:
     level = _arg(report, "level")
     owner = _seat_owner(_arg(report, "seat"), speaker)
     if level == 0:
-        return f"{owner} massage off"
-    return f"{owner} massage on at {_number(level)} percent"
+        return f"{owner} massage is off"
+    return f"{owner} massage is on at {_number(level)} percent"
 
 
 def _window(report: ActionReport, speaker: Seat | None) -> str:
     name = _window_name(_arg(report, "window"), speaker)
     action = _arg(report, "action")
     if action == "open":
-        return f"opening {name}"
+        return _be(name, "opening")
     if action == "close":
-        return f"closing {name}"
+        return _be(name, "closing")
     if action == "vent":
-        return f"opening {name} a little"
-    return f"{name} to {_number(_arg(report, 'percent'))} percent"
+        return _be(name, "opening a little")
+    return _be(name, f"going to {_number(_arg(report, 'percent'))} percent")
 
 
 def _sunroof(report: ActionReport, _: Seat | None) -> str:
     action = _arg(report, "action")
-    verbs = {"open": "opening the sunroof", "close": "closing the sunroof", "tilt": "tilting the sunroof"}
-    return verbs.get(str(action), "sunroof stopped")
+    states = {"open": "opening", "close": "closing", "tilt": "tilting"}
+    return f"the sunroof is {states.get(str(action), 'stopped')}"
 
 
 def _sunshade(report: ActionReport, _: Seat | None) -> str:
     name = "the rear shade" if _arg(report, "rear") is True else "the sunshade"
     action = _arg(report, "action")
     if action == "open":
-        return f"opening {name}"
+        return f"{name} is opening"
     if action == "close":
-        return f"closing {name}"
-    return f"{name} to {_number(_arg(report, 'percent'))} percent"
+        return f"{name} is closing"
+    return f"{name} is going to {_number(_arg(report, 'percent'))} percent"
 
 
 def _locks(locked: bool) -> Callable[[ActionReport, Seat | None], str]:
@@ -230,8 +232,8 @@ def _locks(locked: bool) -> Callable[[ActionReport, Seat | None], str]:
         doors = _arg(report, "doors")
         state = "locked" if locked else "unlocked"
         if doors == "all":
-            return f"doors {state}"
-        return f"{_door_name(doors, speaker)} {state}"
+            return f"the doors are {state}"
+        return _be(_door_name(doors, speaker), state)
 
     return phrase
 
@@ -240,11 +242,11 @@ def _door(report: ActionReport, speaker: Seat | None) -> str:
     # Opening a locked door includes its unlock, which the person confirmed when it was asked
     # ("Unlock and open the door?"); the door reads unlocked either way, so only the opening is said.
     name = _door_name(_arg(report, "door"), speaker)
-    return f"{'opening' if _arg(report, 'open') is True else 'closing'} {name}"
+    return _be(name, "opening" if _arg(report, "open") is True else "closing")
 
 
 def _trunk(report: ActionReport, _: Seat | None) -> str:
-    return "opening the trunk" if _arg(report, "open") is True else "closing the trunk"
+    return "the trunk is opening" if _arg(report, "open") is True else "the trunk is closing"
 
 
 _BEAMS = {"low_beam": ".Beam.Low.IsOn", "high_beam": ".Beam.High.IsOn"}
@@ -252,8 +254,8 @@ _BEAMS = {"low_beam": ".Beam.Low.IsOn", "high_beam": ".Beam.High.IsOn"}
 
 def _lights(report: ActionReport, _: Seat | None) -> str:
     light = str(_arg(report, "light"))
-    name = _LIGHTS.get(light, light)
-    phrase = f"{name} {_on(_arg(report, 'on'))}"
+    name = _LIGHTS.get(light, light.replace("_", " "))
+    phrase = _be(f"the {name}", _on(_arg(report, "on")))
     # A light that needs the beams set a certain way (fog lights) sets them in the same request.
     with_beams = [
         f"the {_LIGHTS[beam]} {_on(value)}"
@@ -263,38 +265,42 @@ def _lights(report: ActionReport, _: Seat | None) -> str:
         if path.endswith(suffix)
     ]
     if with_beams:
-        phrase += f", with {_join(with_beams)}, as the {name} need"
+        phrase += f", with {join_words(with_beams)}, as the {name} need"
     return phrase
 
 
 def _wipers(report: ActionReport, _: Seat | None) -> str:
-    name = "rear wiper" if _arg(report, "rear") is True else "wipers"
+    name = "the rear wiper is" if _arg(report, "rear") is True else "the wipers are"
     mode = _arg(report, "mode")
     if mode == "off":
         return f"{name} off"
-    return f"{name} on {mode}"
+    return f"{name} on {str(mode).replace('_', ' ')}"
 
 
 def _volume(report: ActionReport, _: Seat | None) -> str:
     value = _only_value(report.changes)
     if value == 0:
-        return "sound muted"
+        return "the sound is muted"
     if value is None:
-        return "volume adjusted"
-    return f"volume {_number(value)}"
+        return "the volume is adjusted"
+    return f"the volume is at {_number(value)}"
 
 
 _PHRASES: dict[str, Callable[[ActionReport, Seat | None], str]] = {
     "set_cabin_temperature": _temperature,
     "set_fan": _fan,
-    "set_air_distribution": lambda r, _: f"air to the {_DIRECTIONS.get(str(_arg(r, 'direction')), 'vents')}",
-    "set_air_conditioning": lambda r, _: f"A/C {_on(_arg(r, 'on'))}",
-    "set_recirculation": lambda r, _: f"recirculation {_on(_arg(r, 'on'))}",
-    "set_defrost": lambda r, _: f"{_DEFROST.get(str(_arg(r, 'where')), 'defrost')} {_on(_arg(r, 'on'))}",
+    "set_air_distribution": lambda r, _: (
+        f"the air goes to the {_DIRECTIONS.get(str(_arg(r, 'direction')), 'vents')}"
+    ),
+    "set_air_conditioning": lambda r, _: f"the A/C is {_on(_arg(r, 'on'))}",
+    "set_recirculation": lambda r, _: f"recirculation is {_on(_arg(r, 'on'))}",
+    "set_defrost": lambda r, _: _be(
+        f"the {_DEFROST.get(str(_arg(r, 'where')), 'defrost')}", _on(_arg(r, "on"))
+    ),
     "set_seat_heating": _seat_level("seat heating"),
     "set_seat_ventilation": _seat_level("seat ventilation"),
     "set_seat_massage": _massage,
-    "set_steering_wheel_heating": lambda r, _: f"steering wheel heating {_on(_arg(r, 'on'))}",
+    "set_steering_wheel_heating": lambda r, _: f"the steering wheel heating is {_on(_arg(r, 'on'))}",
     "set_window": _window,
     "set_sunroof": _sunroof,
     "set_sunshade": _sunshade,
@@ -305,16 +311,48 @@ _PHRASES: dict[str, Callable[[ActionReport, Seat | None], str]] = {
     "set_lights": _lights,
     "set_wipers": _wipers,
     "set_media_volume": _volume,
-    "fold_mirrors": lambda r, _: "mirrors folded" if _arg(r, "folded") is True else "mirrors unfolded",
+    "fold_mirrors": lambda r, _: (
+        "the mirrors are folded" if _arg(r, "folded") is True else "the mirrors are unfolded"
+    ),
 }
 
 
 def describe(report: ActionReport, speaker: Seat | None) -> str:
-    """A few words for an applied report ("driver side at 22 degrees", "opening all windows")."""
+    """A clause for an applied report ("your side's at 22 degrees", "all windows are opening")."""
     phrase = _PHRASES.get(report.tool)
     if phrase is None:
-        return f"{report.tool.removeprefix('set_').replace('_', ' ')} changed"
+        return (
+            f"the {_THINGS.get(report.tool, report.tool.removeprefix('set_').replace('_', ' '))} is changed"
+        )
     return phrase(report, speaker)
+
+
+_RULE_REASONS = {
+    "GR-16": "that isn't something I'm allowed to change",
+    "GR-17": "that's too many changes at once; wait a moment and ask again",
+    "GR-18": "only someone in the car can ask for that",
+}
+"""Refusals whose server reason speaks of internals (a client id, a request origin, a rate), said plainly."""
+
+
+def _not_done(report: ActionReport) -> str:
+    """Why a refused change was not made, in plain words."""
+    driving = refusal_sentence(Action(tool=report.tool, arguments=report.arguments))
+    if driving is not None:
+        return driving
+    plain_reason = _RULE_REASONS.get(report.rule_id or "")
+    if plain_reason is not None:
+        thing = _THINGS.get(report.tool)
+        return (
+            f"I didn't change the {thing}: {plain_reason}" if thing else f"I didn't do that: {plain_reason}"
+        )
+    message = report.message or ""
+    cleaned = plain(message)
+    if cleaned == " ".join(message.split()):
+        return cleaned
+    # The server's reason speaks of internals (a VSS path, an enum value): say what was not done instead.
+    thing = _THINGS.get(report.tool, "that")
+    return f"I didn't change the {thing}: the car's safety rules don't allow it right now"
 
 
 def summarize(
@@ -324,38 +362,37 @@ def summarize(
     moving: bool,
     not_understood: Sequence[str] = (),
 ) -> str:
-    """The reply for a finished turn: what was applied, what was refused and why, what failed."""
-    sentences: list[str] = []
+    """The reply for a finished turn, as one sentence where one will do: what was applied, then what was
+    not done and why ("Your side's at 20 degrees, but the trunk can only be opened when the car is
+    parked and stopped."), what failed, and what was not understood."""
+    parts: list[Part] = []
     applied = [describe(report, speaker) for report in reports if report.outcome == "applied"]
-    if applied:
-        if moving and len(applied) > 2:
-            applied = [*applied[:2], f"{len(applied) - 2} more"]
-        sentences.append(_sentence(f"okay, {_join(applied)}"))
+    if moving and len(applied) > 2:
+        applied = [*applied[:2], f"{len(applied) - 2} more are done"]
+    parts.extend(Part(text=text, kind="done") for text in applied)
     reasons = list(
         dict.fromkeys(
-            refusal_sentence(Action(tool=report.tool, arguments=report.arguments)) or report.message or ""
-            for report in reports
-            if report.outcome == "refused" and report.message
+            _not_done(report) for report in reports if report.outcome == "refused" and report.message
         )
     )
     if moving:
         reasons = reasons[:1]
-    sentences.extend(_sentence(reason) for reason in reasons)
+    parts.extend(Part(text=reason, kind="not_done") for reason in reasons if reason)
     failed = [report for report in reports if report.outcome == "failed"]
     if failed:
         things = list(dict.fromkeys(_THINGS.get(report.tool, report.tool) for report in failed))
-        sentence = f"I couldn't change the {_join(things)}"
+        text = f"I couldn't change the {join_words(things)}"
         details = list(dict.fromkeys(report.message for report in failed if report.message))
         if details and not moving:
-            sentence += f": {'; '.join(details)}"
-        sentences.append(_sentence(sentence))
+            text += f": {'; '.join(details)}"
+        parts.append(Part(text=text, kind="not_done"))
     if not_understood:
         short = len(not_understood) == 1 and len(not_understood[0].split()) <= _QUOTABLE_WORDS
         if moving or not short:
-            sentences.append("I didn't act on the rest.")
+            parts.append(Part(text="I didn't act on the rest", kind="not_done"))
         else:
-            sentences.append(_sentence(f"I can't do anything with “{not_understood[0]}” yet"))
-    return " ".join(sentences) if sentences else cannot_do(moving=moving)
+            parts.append(Part(text=f"I can't do anything with “{not_understood[0]}” yet", kind="not_done"))
+    return compose(parts) if parts else cannot_do(moving=moving)
 
 
 def cannot_do(*, moving: bool) -> str:

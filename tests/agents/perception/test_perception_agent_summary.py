@@ -327,7 +327,7 @@ def test_settings_refuse_inconsistent_thresholds() -> None:
         ([{"kind": "no_stopping"}], "No, stopping isn't allowed here: I saw a no stopping sign."),
         (
             [{"kind": "parking", "value": "2h"}],
-            "It looks allowed: I saw a parking sign showing 2h. Check its times and the road markings.",
+            "It looks allowed: I saw a parking sign showing 2h, but check its times and the road markings.",
         ),
         (
             [{"kind": "speed_limit", "value": 50}],

@@ -83,7 +83,7 @@ async def test_absolute_temperature_changes_the_set_point(
 
     assert result.state == "completed"
     assert await requested(backend, DRIVER_TEMP) == 23
-    assert result.text == "Okay, your side at 23 degrees."
+    assert result.text == "Your side's at 23 degrees."
     assert result.data == {
         "actions": [
             {
@@ -105,7 +105,7 @@ async def test_my_seat_means_the_speakers_seat(agent: AgentClient, backend: Simu
     assert result.state == "completed"
     assert await requested(backend, PASSENGER_SEAT_HEAT) == 66
     assert await requested(backend, DRIVER_SEAT_HEAT) == 0
-    assert result.text == "Okay, your seat heating on medium."
+    assert result.text == "Your seat heating is on medium."
 
 
 async def test_several_actions_in_one_request(agent: AgentClient, backend: SimulatorBackend) -> None:
@@ -116,7 +116,7 @@ async def test_several_actions_in_one_request(agent: AgentClient, backend: Simul
     assert await requested(backend, LOW_BEAM) is True
     assert await requested(backend, WIPERS) == "SLOW"
     assert await requested(backend, DRIVER_TEMP) == 19
-    assert result.text == "Okay, headlights on, wipers on slow and your side at 19 degrees."
+    assert result.text == "The headlights are on, the wipers are on slow and your side's at 19 degrees."
 
 
 async def test_im_cold_warms_the_speakers_zone_and_seat(
@@ -152,7 +152,7 @@ async def test_relative_change_then_a_follow_up_in_the_same_conversation(
     elsewhere = await agent.send_text("a bit more", seat="driver", **OCCUPANT)
 
     assert await requested(backend, DRIVER_TEMP) == 23
-    assert again.text == "Okay, your side at 23 degrees."
+    assert again.text == "Your side's at 23 degrees."
     assert elsewhere.text == "More of what? Say, for example, “warmer” or “louder”."
     assert actions(elsewhere) == []
 
@@ -165,7 +165,7 @@ async def test_relative_volume_is_clamped_by_the_car_and_reported_as_applied(
     result = await agent.send_text("much louder", seat="driver", **OCCUPANT)
 
     assert await requested(backend, VOLUME) == 100
-    assert result.text == "Okay, volume 100."
+    assert result.text == "The volume is at 100."
 
 
 async def test_a_request_nothing_understands_is_answered_honestly(
@@ -184,7 +184,7 @@ async def test_the_part_not_understood_is_named(agent: AgentClient, backend: Sim
     result = await agent.send_text("lights on and make me a sandwich", seat="driver", **OCCUPANT)
 
     assert await requested(backend, LOW_BEAM) is True
-    assert result.text == "Okay, headlights on. I can't do anything with “make me a sandwich” yet."
+    assert result.text == "The headlights are on, but I can't do anything with “make me a sandwich” yet."
 
 
 async def test_a_long_request_acts_on_the_one_clear_ask_and_sums_up_the_rest(
@@ -200,7 +200,7 @@ async def test_a_long_request_acts_on_the_one_clear_ask_and_sums_up_the_rest(
 
     assert await requested(backend, DRIVER_TEMP) == 22
     assert await requested(backend, WINDOWS[0]) == 0
-    assert result.text == "Okay, your side at 22 degrees. I didn't act on the rest."
+    assert result.text == "Your side's at 22 degrees, but I didn't act on the rest."
 
 
 # -- questions about the car -----------------------------------------------------------------------
@@ -235,7 +235,7 @@ async def test_a_request_and_a_question_in_one_sentence(
     result = await agent.send_text("close all windows and did I lock the car", seat="driver", **OCCUPANT)
 
     assert [await requested(backend, path) for path in WINDOWS] == [0, 0, 0, 0]
-    assert result.text == "Okay, closing all windows. Yes, the car is locked."
+    assert result.text == "All windows are closing. Yes, the car is locked."
 
 
 # -- guardrails ------------------------------------------------------------------------------------
@@ -303,7 +303,7 @@ async def test_gr12_replies_stay_short_while_moving(agent: AgentClient) -> None:
     )
     unknown = await agent.send_text("tell me a joke", seat="driver", **OCCUPANT)
 
-    assert many.text == "Okay, headlights on, wipers on fast and 2 more."
+    assert many.text == "The headlights are on, the wipers are on fast and 2 more are done."
     assert len(actions(many)) == 4
     assert unknown.text == "Sorry, I can't do that."
 
@@ -346,6 +346,23 @@ async def test_a_parsed_intent_without_zone_means_the_speakers_seat(
         "", data={"intent": "set_seat_heating", "slots": {"level": 3}}, seat="passenger", **OCCUPANT
     )
 
+    assert await requested(backend, PASSENGER_SEAT_HEAT) == 100
+
+
+async def test_an_intent_of_the_agents_grammar_is_acted_on_without_reading_the_text(
+    agent: AgentClient, backend: SimulatorBackend
+) -> None:
+    # What the orchestrator understood with the agent's own grammar ("heat my seat to high"): "self" is
+    # the speaker, which only the grammar's resolution knows; the words are not read again.
+    result = await agent.send_text(
+        "the words are not read",
+        data={"intent": "set_seat_heating", "slots": {"seat": "self", "level": 3}, "text": "heat my seat"},
+        seat="passenger",
+        **OCCUPANT,
+    )
+
+    assert result.state == "completed"
+    assert result.data is not None and result.data["via"] == "intent"
     assert await requested(backend, PASSENGER_SEAT_HEAT) == 100
 
 
@@ -470,6 +487,8 @@ async def test_gr10_fog_lights_come_on_with_their_precondition_met_and_said(
 
     assert result.state == "completed"
     assert [a["outcome"] for a in actions(result)] == ["applied"]
-    assert result.text == ("Okay, front fog lights on, with the headlights on, as the front fog lights need.")
+    assert result.text == (
+        "The front fog lights are on, with the headlights on, as the front fog lights need."
+    )
     assert await requested(backend, "Vehicle.Body.Lights.Fog.Front.IsOn") is True
     assert await requested(backend, LOW_BEAM) is True

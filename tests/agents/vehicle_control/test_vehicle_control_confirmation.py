@@ -50,7 +50,7 @@ async def test_gr13_unlock_asks_then_yes_on_the_same_task_unlocks(
     done = await agent.send_text(answer, task_id=asked.task_id, seat="driver", **OCCUPANT)
 
     assert done.state == "completed"
-    assert done.text == "Okay, doors unlocked."
+    assert done.text == "The doors are unlocked."
     assert [a["outcome"] for a in actions(done)] == ["applied"]
     assert await locks(backend) == [False, False, False, False]
 
@@ -148,7 +148,7 @@ async def test_gr11_ac_with_a_window_open_asks_while_the_rest_is_done(
     asked = await agent.send_text("lights on and turn on the a/c", seat="driver", **OCCUPANT)
 
     assert asked.state == "input_required"
-    assert asked.text.startswith("Okay, headlights on. ")
+    assert asked.text.startswith("The headlights are on. ")
     assert [(a["tool"], a["outcome"]) for a in actions(asked)] == [
         ("set_lights", "applied"),
         ("set_air_conditioning", "needs_confirmation"),
@@ -157,7 +157,7 @@ async def test_gr11_ac_with_a_window_open_asks_while_the_rest_is_done(
 
     done = await agent.send_text("yes", task_id=asked.task_id, seat="driver", **OCCUPANT)
 
-    assert done.text == "Okay, A/C on."
+    assert done.text == "The A/C is on."
     assert await requested(backend, AC) is True
 
 

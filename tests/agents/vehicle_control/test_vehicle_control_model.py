@@ -94,7 +94,7 @@ async def test_a_grounded_proposal_is_acted_on(
         }
     ]
     assert [await requested(backend, path) for path in REAR_WINDOWS] == [100, 100]
-    assert result.text == "Okay, opening the rear windows."
+    assert result.text == "The rear windows are opening."
 
 
 async def test_generation_is_constrained_to_tool_names_then_that_tools_schema(

@@ -129,7 +129,7 @@ async def test_send_message_over_json_rpc_sets_the_driver_temperature(stack: Sta
     assert answer.status_code == 200
     task = answer.json()["result"]["task"]
     assert task["status"]["state"] == "TASK_STATE_COMPLETED"
-    assert task["status"]["message"]["parts"][0]["text"] == "Okay, your side at 23 degrees."
+    assert task["status"]["message"]["parts"][0]["text"] == "Your side's at 23 degrees."
     assert read.structured_content == {DRIVER_TEMP: 23.0}
     # uvicorn shuts down gracefully (the app's lifespan closes its connections), then re-raises SIGTERM.
     assert _stop(stack.agent) in (0, -signal.SIGTERM)

@@ -1,0 +1,272 @@
+"""One spoken reply from several parts: the reply composer the agents and the orchestrator share.
+
+A turn often has more than one thing to say: two changes made, one refused, a question to confirm.
+Said one after the other they sound like a form ("Okay, your side at 20 degrees. Okay, your seat
+heating on medium."); a person says them in one sentence ("Your side's at 20 degrees and your seat
+heating is on medium."). This module puts parts together the way a person would:
+
+- `compose(parts)`: the things done become one list ("a, b and c"), the first thing *not* done is
+  joined to it with "but", further ones follow as sentences, information follows, and a question
+  always goes last.
+- `join_replies(replies)`: the replies of several agents (each already a sentence or two) as one
+  reply: questions move to the end, and short statements are joined into one sentence where the
+  second one opens with an ordinary word (never a name, whose capital letter must stay).
+- `plain(text)`: a sentence cleaned of internal words a person should never hear: VSS paths,
+  tool names, enum values (`ONE_SHOT_CLOSE`), guardrail rule ids and client ids; rule ids belong in
+  a turn's `actions`, not in its sentence.
+
+Every function is pure and deterministic; none invents a fact: the words come from the parts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Part",
+    "PartKind",
+    "clause",
+    "compose",
+    "join_replies",
+    "join_words",
+    "plain",
+    "sentence",
+    "sentences_of",
+]
+
+PartKind = Literal["done", "not_done", "info", "question"]
+
+
+class Part(BaseModel):
+    """One thing a reply says: a change `done`, a thing `not_done` (with its reason, in plain words),
+    `info` (an answer to a question), or a `question` to the person. `text` is a clause or sentence."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str = Field(min_length=1)
+    kind: PartKind = "info"
+
+
+_LEADS = re.compile(r"^(?:okay|ok|sure|alright|all right|done)\s*[,.!]\s+", re.IGNORECASE)
+"""Acknowledgements that open a reply ("Okay, ..."): said once per turn at most, so dropped when joining."""
+
+_ORDINARY_OPENERS = frozenset(
+    {
+        "a",
+        "all",
+        "an",
+        "another",
+        "any",
+        "as",
+        "at",
+        "both",
+        "closing",
+        "each",
+        "every",
+        "for",
+        "from",
+        "here",
+        "i",
+        "i'd",
+        "i'll",
+        "i'm",
+        "i've",
+        "in",
+        "it",
+        "it's",
+        "its",
+        "locking",
+        "my",
+        "no",
+        "none",
+        "not",
+        "nothing",
+        "now",
+        "on",
+        "one",
+        "only",
+        "opening",
+        "our",
+        "please",
+        "so",
+        "some",
+        "sorry",
+        "that",
+        "that's",
+        "the",
+        "their",
+        "there",
+        "there's",
+        "these",
+        "they",
+        "this",
+        "those",
+        "to",
+        "unlocking",
+        "we",
+        "what",
+        "when",
+        "while",
+        "yes",
+        "you",
+        "you're",
+        "your",
+    }
+)
+"""First words that are ordinary words, so their capital may drop inside a joined sentence."""
+
+_KEEP_CAPITAL = frozenset({"i", "i'd", "i'll", "i'm", "i've"})
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[.!?][\"”’'])\s+(?=\S)")
+
+_JOIN_WORD_LIMIT = 24
+"""Most words of a sentence made by joining statements; longer ones stay separate sentences."""
+
+# Internal words: VSS paths, rule ids, enum values, tool names, quoted client ids.
+_VSS_PATH = re.compile(r"\bVehicle(?:\.[A-Za-z0-9_]+)+\b")
+_RULE_ID = re.compile(r"\s*\(?\bGR-\d{2}\b\)?:?\s*")
+_ENUM = re.compile(r"\b[A-Z]+(?:_[A-Z]+)+\b")
+_TOOL = re.compile(r"\b(?:set|get|lock|unlock|fold|read|push|describe|search|plan)_[a-z_]+\b")
+_ORIGIN = re.compile(r"\s*\((?:request )?origin: [^)]*\)")
+_CLIENT = re.compile(r"\bclient '[^']*'")
+
+
+def _spoken_enum(match: re.Match[str]) -> str:
+    words = match.group(0).lower().split("_")
+    if words[:2] == ["one", "shot"]:
+        words = words[2:]
+    return " ".join(words)
+
+
+def _spoken_tool(match: re.Match[str]) -> str:
+    words = match.group(0).split("_")
+    if words[0] in ("set", "get"):
+        words = words[1:]
+    return " ".join(words)
+
+
+def plain(text: str) -> str:
+    """`text` without internal words: VSS paths become "that setting", rule ids go, enum values and tool
+    names are said as words ("ONE_SHOT_CLOSE" -> "close", "set_seat_heating" -> "seat heating"),
+    a quoted client id becomes "this assistant", a request origin in parentheses goes."""
+    text = _ORIGIN.sub("", text)
+    text = _CLIENT.sub("this assistant", text)
+    text = _VSS_PATH.sub("that setting", text)
+    text = _RULE_ID.sub(" ", text)
+    text = _ENUM.sub(_spoken_enum, text)
+    text = _TOOL.sub(_spoken_tool, text)
+    return " ".join(text.split()).replace(" ,", ",").replace(" .", ".")
+
+
+def join_words(items: Sequence[str], *, last: str = "and") -> str:
+    """'a', 'a and b', 'a, b and c' (`last` may be "or")."""
+    kept = [item for item in items if item]
+    if len(kept) <= 1:
+        return "".join(kept)
+    return f"{', '.join(kept[:-1])} {last} {kept[-1]}"
+
+
+def sentence(text: str) -> str:
+    """`text` as a sentence: trimmed, first letter capital, ending in a full stop unless it ends in
+    other final punctuation."""
+    text = " ".join(text.split())
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "?", "!", '."', ".”", '?"', "?”")) else f"{text}."
+
+
+def clause(text: str) -> str:
+    """A sentence as a clause to join into another: no acknowledgement lead ("Okay, "), no final full
+    stop, and a lower-case first letter when the first word is an ordinary word (names keep theirs).
+    The text is returned unchanged when its first word may be a name."""
+    text = _LEADS.sub("", " ".join(text.split()))
+    text = text[:-1] if text.endswith(".") and not text.endswith("..") else text
+    return _lowered(text) or text
+
+
+def _lowered(text: str) -> str | None:
+    """`text` with its first letter lower-cased, or None when the first word is not an ordinary word."""
+    first = text.split(" ", 1)[0].lower().strip(",;:").replace("’", "'")
+    if first in _KEEP_CAPITAL:
+        return text
+    if first not in _ORDINARY_OPENERS:
+        return None
+    return text[:1].lower() + text[1:]
+
+
+def sentences_of(text: str) -> list[str]:
+    """The sentences of a reply, split after final punctuation (a quoted sentence stays whole)."""
+    return [piece.strip() for piece in _SENTENCE_END.split(text.strip()) if piece.strip()]
+
+
+def compose(parts: Sequence[Part]) -> str:
+    """One reply from `parts`: done things as one list, the first thing not done joined with "but",
+    the rest of what was not done and any information as further sentences, questions last."""
+    done = [clause(part.text) for part in parts if part.kind == "done"]
+    not_done = [part.text for part in parts if part.kind == "not_done"]
+    info = [part.text for part in parts if part.kind == "info"]
+    questions = [part.text for part in parts if part.kind == "question"]
+    said: list[str] = []
+    if done:
+        opening = join_words(done)
+        if not_done:
+            joined = _lowered(clause(not_done[0]))
+            if joined is not None:
+                opening = f"{opening}, but {joined}"
+                not_done = not_done[1:]
+        said.append(sentence(opening))
+    said.extend(sentence(plain(text)) for text in not_done)
+    said.extend(sentence(text) for text in info)
+    said.extend(sentence(text) for text in questions)
+    return " ".join(said)
+
+
+def join_replies(replies: Sequence[str]) -> str:
+    """The replies of several parts of one turn as one reply.
+
+    Questions move to the end (in their order). Statements stay in order; two neighbouring short
+    statements (together at most `_JOIN_WORD_LIMIT` words, neither with a colon, a semicolon or a
+    quotation) are joined with "and" (", and" after a comma or an "and") when the second opens with an
+    ordinary word, and a second acknowledgement ("Okay, ...") is dropped. A single reply is returned as it is.
+    """
+    kept = [" ".join(reply.split()) for reply in replies if reply and reply.strip()]
+    if len(kept) <= 1:
+        return "".join(kept)
+    statements: list[str] = []
+    questions: list[str] = []
+    for reply in kept:
+        for piece in sentences_of(reply):
+            (questions if piece.endswith(("?", '?"', "?”")) else statements).append(piece)
+    joined: list[str] = []
+    for piece in statements:
+        if joined and _joinable(joined[-1], piece):
+            second = _lowered(clause(piece))
+            if second is not None:
+                first = clause(joined[-1])
+                listed = "," in first or " and " in first
+                joined[-1] = sentence(f"{first}{', and' if listed else ' and'} {second}")
+                continue
+        joined.append(piece if not joined else _without_lead(piece))
+    return " ".join(joined + questions)
+
+
+def _plain_end(text: str) -> bool:
+    return text.endswith(".") and not text.endswith("..")
+
+
+def _without_lead(text: str) -> str:
+    rest = _LEADS.sub("", text)
+    return sentence(rest) if rest != text and rest else text
+
+
+def _joinable(first: str, second: str) -> bool:
+    if not (_plain_end(first) and _plain_end(second)):
+        return False
+    if any(mark in text for text in (first, second) for mark in (":", ";", '"', "“", "”")):
+        return False
+    return len(first.split()) + len(second.split()) <= _JOIN_WORD_LIMIT
