@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .models import TurnResult
+    from .progress import Progress
     from .replay.record import Recorder
 
 # Nothing heavy at import time: `cabin --help` must answer at once, so each command imports the SDKs,
@@ -71,14 +72,21 @@ def _cmd_tools(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _ask(text: str, seat: str, state: str | None) -> TurnResult:
+async def _ask(text: str, seat: str, state: str | None, progress: Progress) -> TurnResult:
+    progress.step("loading the stack")
     from mcp_servers.vehicle.state_file import load_state_file
 
-    from .local import open_local_stack, shared_catalog
+    from .local import open_local_stack, shared_catalog, shared_router, shared_runtime
 
     initial = load_state_file(state, shared_catalog()) if state else None
+    progress.step("loading the model")
+    shared_runtime()
+    progress.step("compiling the routing templates")
+    await shared_router()
+    progress.step("starting the agents")
     stack = await open_local_stack(initial)
     try:
+        progress.step("answering")
         return await stack.say(text, seat, None)
     finally:
         await stack.aclose()
@@ -87,8 +95,11 @@ async def _ask(text: str, seat: str, state: str | None) -> TurnResult:
 def _cmd_ask(args: argparse.Namespace) -> int:
     from mcp_servers.vehicle.errors import VehicleError
 
+    from .progress import Progress
+
     try:
-        turn = asyncio.run(_ask(args.text, args.seat, args.state))
+        with Progress() as progress:
+            turn = asyncio.run(_ask(args.text, args.seat, args.state, progress))
     except VehicleError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
