@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pydantic import JsonValue
 
 from agents.hosting import DATA_RULE_ID, DATA_STATE_CHANGES, AgentResult
+from agents.spoken import join_replies, plain
 
 from .dialogue import (
     LastPart,
@@ -534,7 +535,8 @@ class Orchestrator:
         state_changes: dict[str, JsonValue] = {}
         for outcome in outcomes:
             state_changes.update(outcome.state_changes)
-        reply = " ".join(o.reply for o in outcomes if o.reply)
+        # One reply, as a person would say it: short statements joined, questions last (`agents.spoken`).
+        reply = join_replies([o.reply for o in outcomes if o.reply])
         return TurnResult(
             session_id=session.id,
             turn_id=turn_id,
@@ -574,9 +576,22 @@ def _guessed(label: str | None) -> tuple[str | None, str | None]:
 
 
 def action_words(action: Action) -> str:
-    """An action read back from the vehicle server, in words: the tool and its arguments."""
-    arguments = ", ".join(f"{k} {v}" for k, v in action.arguments.items() if v is not None)
-    words = action.tool.replace("_", " ")
+    """An action read back from the vehicle server, in plain words: what changed and its settings
+    ("seat heating (seat driver, level 3)"), never a tool name, enum value or VSS path."""
+
+    def said(value: JsonValue) -> str:
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        if isinstance(value, dict):
+            return ", ".join(said(item) for item in value.values())
+        return str(value).replace("_", " ") if isinstance(value, str) and value.islower() else str(value)
+
+    arguments = ", ".join(
+        plain(f"{key.replace('_', ' ')} {said(value)}")
+        for key, value in action.arguments.items()
+        if value is not None
+    )
+    words = plain(action.tool)
     return f"{words} ({arguments})" if arguments else words
 
 

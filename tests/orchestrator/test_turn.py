@@ -140,7 +140,7 @@ async def test_a_yes_with_another_request_answers_and_routes_the_request(orchest
     done = await orchestrator.handle("yes, and find a charger", session_id=asked.session_id)
     assert [(r.agent, r.text) for r in done.route] == [("car", "yes"), ("map", "find a charger")]
     assert [(a.tool, a.outcome) for a in done.actions] == [("unlock_doors", "applied")]
-    assert done.reply.startswith("Unlocked. The nearest charger")
+    assert done.reply.startswith("Unlocked and the nearest charger")
     assert done.pending_confirmation is None
 
 

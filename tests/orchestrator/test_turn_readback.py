@@ -88,7 +88,7 @@ async def test_a_write_of_an_agent_that_did_not_answer_is_reported(
     assert result.reply.startswith(
         "Sorry, the vehicle-control service stopped responding, but this was done:"
     )
-    assert "set seat heating" in result.reply
+    assert "seat heating" in result.reply and "set_seat_heating" not in result.reply
     # The turn is closed: the agent, still running, can no longer act under it.
     with pytest.raises(TurnClosed):
         await service.write({SEAT_HEATING: 0}, executor.ctx(result.turn_id), tool="set_seat_heating")
