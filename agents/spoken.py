@@ -121,6 +121,15 @@ _ORDINARY_OPENERS = frozenset(
 
 _KEEP_CAPITAL = frozenset({"i", "i'd", "i'll", "i'm", "i've"})
 
+_ACKNOWLEDGEMENTS = frozenset({"okay", "ok", "sure", "alright", "all right", "done"})
+"""A statement that is only one of these says nothing once another statement follows."""
+
+_ELLIPTICAL_ENDS = frozenset(
+    {"won't", "will", "can't", "can", "didn't", "did", "don't", "do", "isn't", "is", "wasn't", "was"}
+)
+"""Last words of a statement that leaves its verb to be understood ("Okay, I won't."): it stays a sentence
+of its own, since "I won't and the doors are unlocked" would say something else."""
+
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[.!?][\"”’'])\s+(?=\S)")
 
 _JOIN_WORD_LIMIT = 24
@@ -231,8 +240,10 @@ def join_replies(replies: Sequence[str]) -> str:
 
     Questions move to the end (in their order). Statements stay in order; two neighbouring short
     statements (together at most `_JOIN_WORD_LIMIT` words, neither with a colon, a semicolon or a
-    quotation) are joined with "and" (", and" after a comma or an "and") when the second opens with an
-    ordinary word, and a second acknowledgement ("Okay, ...") is dropped. A single reply is returned as it is.
+    quotation, the first not ending on an elided verb such as "I won't") are joined with "and" (", and"
+    after a comma or an "and") when the second opens with an ordinary word; a second acknowledgement
+    ("Okay, ...") is dropped, and so is a bare "Okay." beside another statement. A single reply is
+    returned as it is.
     """
     kept = [" ".join(reply.split()) for reply in replies if reply and reply.strip()]
     if len(kept) <= 1:
@@ -242,6 +253,9 @@ def join_replies(replies: Sequence[str]) -> str:
     for reply in kept:
         for piece in sentences_of(reply):
             (questions if piece.endswith(("?", '?"', "?”")) else statements).append(piece)
+    if len(statements) > 1:
+        said = [piece for piece in statements if piece.rstrip(".!").lower() not in _ACKNOWLEDGEMENTS]
+        statements = said or statements[:1]
     joined: list[str] = []
     for piece in statements:
         if joined and _joinable(joined[-1], piece):
@@ -268,5 +282,7 @@ def _joinable(first: str, second: str) -> bool:
     if not (_plain_end(first) and _plain_end(second)):
         return False
     if any(mark in text for text in (first, second) for mark in (":", ";", '"', "“", "”")):
+        return False
+    if first.rstrip(".").rsplit(" ", 1)[-1].lower().replace("’", "'") in _ELLIPTICAL_ENDS:
         return False
     return len(first.split()) + len(second.split()) <= _JOIN_WORD_LIMIT

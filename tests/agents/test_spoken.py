@@ -78,6 +78,14 @@ def test_a_second_acknowledgement_is_dropped_and_the_first_kept_capitalised() ->
     )
 
 
+def test_a_bare_acknowledgement_goes_and_an_elided_verb_keeps_its_sentence() -> None:
+    assert join_replies(["Okay.", "The doors are unlocked."]) == "The doors are unlocked."
+    assert (
+        join_replies(["Okay, I won't.", "The doors are unlocked."])
+        == "Okay, I won't. The doors are unlocked."
+    )
+
+
 def test_a_name_keeps_its_capital_so_its_sentence_stays_apart() -> None:
     reply = join_replies(["The doors are unlocked.", "Kluuvin Apteekki is 360 metres away."])
     assert reply == "The doors are unlocked. Kluuvin Apteekki is 360 metres away."
