@@ -721,6 +721,14 @@ def _signs(facts: Facts, policy: Policy, settings: SummarySettings) -> Answer:
             return Answer(text="I can't reach the car's perception right now, so I can't tell.", failed=True)
         return Answer(text="I haven't seen a sign yet.")
     if not view.signs:
+        passed = _passed(facts)
+        if passed is not None:
+            when, what = how_long_ago(passed.age_s), describe_sign(passed.sign)
+            return Answer(
+                text=f"None right now; the last one, {when}, was {what}.",
+                facts_used=("sign_memory:0",),
+                signs=(passed.sign,),
+            )
         return Answer(text="I haven't seen a sign yet.", facts_used=("perception.signs",))
     named = list(view.signs[: 2 if policy.short else settings.list_limit])
     extra = len(view.signs) - len(named)

@@ -86,6 +86,19 @@ async def test_a_passed_sign_without_text_is_named(
     assert result.text == "The last sign, about 2 minutes ago, was a no overtaking sign."
 
 
+async def test_asked_for_signs_with_none_in_view_the_last_one_is_named(
+    servers: Servers, clock: ManualClock, agent: AgentClient
+) -> None:
+    await servers.push({"signs": [{"kind": "text", "text": "Keskusta"}]})
+    clock.advance(1)
+    await servers.push({"signs": []})
+    clock.advance(30)
+
+    result = await agent.send_text("any signs?")
+
+    assert result.text == 'None right now; the last one, about 30 seconds ago, was a sign saying "Keskusta".'
+
+
 async def test_the_speed_limit_stays_in_force_after_its_sign_has_passed(
     servers: Servers, clock: ManualClock, agent: AgentClient
 ) -> None:
