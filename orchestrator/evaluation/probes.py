@@ -390,8 +390,9 @@ def _search_matches(probe: Probe, search: Search) -> bool:
                 return True
         except NavigationError:
             pass
-    name = _fold(search.name or "")
-    return bool(name) and any(part in name for part in probe.search_names)
+    # A name the probe accepts may also be searched as a category word ("the mall" as category mall).
+    words = [_fold(w) for w in (search.name, search.category) if w]
+    return any(part in word for word in words for part in probe.search_names)
 
 
 def _describe_search(probe: Probe) -> str:

@@ -152,6 +152,7 @@ class ProbeResult:
     verdict: Verdict
     reply: str
     agents: frozenset[str]
+    searches: list[Search]
     seconds: float
 
     def as_json(
@@ -166,6 +167,7 @@ class ProbeResult:
             "acted": self.verdict.acted,
             "agents": sorted(self.agents),
             "changed": {p: [before.get(p), after.get(p)] for p in self.verdict.changed},
+            "searches": [{"category": s.category, "name": s.name} for s in self.searches],
             "problems": self.verdict.problems,
             "reply": self.reply,
             "seconds": round(self.seconds, 2),
@@ -209,7 +211,9 @@ async def run_probes(
             refused=[a.rule_id or a.tool for a in turn.actions if a.outcome == "refused"],
         )
         verdict = score(probes, probe, seen, bench.watched)
-        result = ProbeResult(probe, verdict, turn.reply, seen.agents, time.perf_counter() - started)
+        result = ProbeResult(
+            probe, verdict, turn.reply, seen.agents, seen.searches, time.perf_counter() - started
+        )
         results.append(result.as_json(before, after))
         if progress is not None:
             mark = "ok" if verdict.routed and verdict.acted else "MISS"
@@ -231,6 +235,7 @@ def _failed(
         "acted": False,
         "agents": [],
         "changed": {p: [before.get(p), after.get(p)] for p in changed},
+        "searches": [],
         "problems": [f"the turn raised {exc!r}"],
         "reply": "",
         "seconds": round(seconds, 2),

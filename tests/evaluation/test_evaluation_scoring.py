@@ -208,6 +208,10 @@ def test_a_search_matches_by_category_alias_or_name_and_may_set_the_destination(
     assert not score(probes, coffee, seen(BASE, {}, route), WATCHED).acted
     found = seen(BASE, {DESTINATION: 60.17}, route, searches=[Search(None, "Hotel KÄMP")])
     assert score(probes, kamp, found, WATCHED).acted
+    as_category = seen(BASE, {}, route, searches=[Search("kamp", None)])
+    assert score(probes, kamp, as_category, WATCHED).acted
+    other = seen(BASE, {}, route, searches=[Search("hotel", "Seurahuone")])
+    assert not score(probes, kamp, other, WATCHED).acted
 
 
 @pytest.mark.parametrize(
