@@ -201,7 +201,27 @@ def _cmd_agents(args: argparse.Namespace) -> int:
 
 def _cmd_bench(args: argparse.Namespace) -> int:
     from . import bench as bench_mod
+    from . import bench_load
 
+    try:
+        if args.memory:
+            memory = bench_load.bench_memory(args.turns)
+            print(json.dumps(memory, indent=2) if args.json else bench_load.memory_table(memory))
+            return 0
+        if args.sweep:
+            if not args.url:
+                print("error: --sweep measures a running stack: give its --url", file=sys.stderr)
+                return 2
+            from .access import front_end_token
+
+            levels = bench_load.parse_levels(args.sweep)
+            token = front_end_token(args.token)
+            rows = asyncio.run(bench_load.sweep(args.url, token, levels, args.sweep_s))
+            print(json.dumps(rows, indent=2) if args.json else bench_load.sweep_table(rows))
+            return 0
+    except bench_load.BenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.ood:
         print(json.dumps(asyncio.run(bench_mod.bench_out_of_domain(args.ood)), indent=2))
         return 0
@@ -295,6 +315,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--agent-url", default="http://127.0.0.1:8711", help="the vehicle-control agent of that stack"
     )
     bench.add_argument("--load-s", type=float, default=30.0, help="seconds of the 50-session load run")
+    bench.add_argument(
+        "--memory",
+        action="store_true",
+        help="start a cabin run stack and print each process's PSS, fresh and after --turns turns",
+    )
+    bench.add_argument("--turns", type=int, default=200, help="turns before the second memory reading")
+    bench.add_argument(
+        "--sweep",
+        metavar="N,N,...",
+        help="with --url: concurrent sessions at each level, e.g. 1,5,10,25,50 (turns/s, p50/p95, errors)",
+    )
+    bench.add_argument("--sweep-s", type=float, default=10.0, help="seconds at each --sweep level")
     add_token_option(bench)
     bench.add_argument(
         "--ood",

@@ -1,0 +1,75 @@
+"""The pieces of `cabin bench --memory` and `--sweep` that need no running stack: reading PSS from
+/proc, naming the processes of a tree, the level list, and the tables."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from orchestrator.bench_load import (
+    BenchError,
+    memory_table,
+    parse_levels,
+    process_tree,
+    smaps_rollup,
+    snapshot,
+    sweep_table,
+)
+
+linux_only = pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists(), reason="reads /proc")
+
+
+@linux_only
+def test_smaps_rollup_reads_this_process() -> None:
+    figures = smaps_rollup(os.getpid())
+    assert 0 < figures["Pss"] <= figures["Rss"]
+    assert {"Pss_Anon", "Pss_File"} <= set(figures)
+
+
+@linux_only
+def test_a_missing_process_is_a_clear_error() -> None:
+    with pytest.raises(BenchError, match="smaps_rollup"):
+        smaps_rollup(2**22 + 12345)
+
+
+@linux_only
+def test_the_tree_names_children_by_module() -> None:
+    child = subprocess.Popen([sys.executable, "-m", "http.server", "0", "--bind", "127.0.0.1"])
+    try:
+        tree = process_tree(os.getpid())
+        assert tree[os.getpid()] == "cabin run"
+        assert tree[child.pid] == "http.server"
+        rows = {row["pid"]: row for row in snapshot(os.getpid())}
+        assert rows[child.pid]["Pss"] > 0
+    finally:
+        child.terminate()
+        child.wait(timeout=30)
+
+
+def test_levels_are_parsed_and_bad_ones_named() -> None:
+    assert parse_levels("1, 5,10,25,50") == [1, 5, 10, 25, 50]
+    with pytest.raises(BenchError, match="'five'"):
+        parse_levels("1,five")
+    with pytest.raises(BenchError, match="not 0"):
+        parse_levels("0")
+
+
+def test_tables_show_every_process_and_level() -> None:
+    fresh = [{"pid": 1, "name": "models.host", "Pss": 400.0, "Rss": 420.0}]
+    after = [{"pid": 1, "name": "models.host", "Pss": 410.0, "Rss": 430.0}]
+    report = {
+        "fresh": {"processes": fresh, "total": {"Pss": 400.0, "Rss": 420.0}},
+        "after_turns": {"processes": after, "total": {"Pss": 410.0, "Rss": 430.0}, "turns": {"turns": 7}},
+    }
+    table = memory_table(report).splitlines()
+    assert "after 7 turns" in table[0]
+    assert table[1].split() == ["models.host", "400.0", "410.0", "420.0", "430.0"]
+    assert table[-1].split()[0] == "total"
+    rows = [
+        {"concurrency": 5, "turns": 50, "turns_per_s": 5.0, "p50_ms": 900.0, "p95_ms": 1500.0, "errors": 0}
+    ]
+    assert sweep_table(rows).splitlines()[1].split() == ["5", "50", "5.00", "900.0", "1500.0", "0"]
