@@ -14,7 +14,8 @@ Three sets:
   ``--slurp FILE``): how many lines of a scenario a car does not serve changed anything in the car.
 
 The stack is the one ``cabin ask`` uses (:func:`orchestrator.local.open_local_stack`) with the real
-model, a generous turn budget (understanding is measured here, not latency: ``cabin bench``) and the map
+model, a generous turn budget and agent timeout (understanding is measured here, not latency: ``cabin
+bench``) and the map
 behind a :class:`RecordingMap` that notes the searches the navigation agent makes. Between turns of
 different items the simulated clock moves on (confirmations and rate-limit windows run out), the car
 is put back to its default state and the camera sees nothing.
@@ -44,7 +45,8 @@ from .errors import DatasetError
 from .probes import NO_AGENT, Observation, Probe, ProbeSet, Search, Verdict, changed_signals, score
 
 TURN_BUDGET_S = 20.0
-"""The turn budget of an evaluation turn: every routing stage gets its say on a busy machine."""
+"""The turn budget of an evaluation turn, and each agent's time to answer: every routing stage gets its
+say and no agent answer is abandoned on a busy machine (latency is ``cabin bench``'s to measure)."""
 SLURP_CAR_SCENARIOS = frozenset({"audio", "music", "play", "transport"})
 """SLURP scenarios a car serves (volume, playback, getting somewhere); every other one is out of domain."""
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -111,7 +113,8 @@ class Bench:
         from ..local import open_local_stack, shared_catalog, shared_map
 
         recording = RecordingMap(shared_map())
-        stack = await open_local_stack(budget_s=budget_s, map_provider=recording)
+        # An agent gets as long as the turn: on a busy machine a slow answer is still an answer.
+        stack = await open_local_stack(budget_s=budget_s, agent_timeout_s=budget_s, map_provider=recording)
         return cls(stack, recording, shared_catalog())
 
     async def aclose(self) -> None:
