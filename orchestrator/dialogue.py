@@ -20,91 +20,22 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
+from pydantic import JsonValue
+
 from agents.hosting.spans import data_spans
+from agents.language.clauses import is_filler
+from agents.language.dialogue import ReplyKind, reply_kind, whose
+from agents.language.lexicon import ANSWER_WORDS, PARTICLE_VERBS, PARTICLES, VERBS
 
 from .models import Seat
 
-_YES_HEAD = {
-    "yes",
-    "yeah",
-    "yep",
-    "yup",
-    "sure",
-    "ok",
-    "okay",
-    "confirm",
-    "confirmed",
-    "affirmative",
-    "absolutely",
-    "definitely",
-    "correct",
-    "right",
-    "please",
-}
-_NO_HEAD = {"no", "nope", "nah", "negative"}
-_FILLER = {
-    "please",
-    "go",
-    "ahead",
-    "do",
-    "it",
-    "that",
-    "sure",
-    "thanks",
-    "thank",
-    "you",
-    "ok",
-    "okay",
-    "yes",
-    "yeah",
-    "of",
-    "course",
-    "that's",
-    "right",
-    "fine",
-    "then",
-    "just",
-    "uh",
-    "um",
-    "well",
-    "not",
-    "now",
-    "don't",
-    "dont",
-    "leave",
-    "as",
-    "is",
-}
-CANCEL = re.compile(r"^(cancel( that| it)?|never ?mind|forget (it|that)|scratch that|abort)\b[\s.!]*$", re.I)
-MORE = re.compile(
-    r"^((a (little|bit) |a little bit |even |some )?more|again|once more|(do )?that again)[\s.!]*$", re.I
-)
-TOO = re.compile(
-    r"^(and |also )?(for )?(the )?(?P<who>passenger|driver|rear left|rear right|back|rear|everyone)"
-    r"('s| side| seat)?"
-    r"( one| side)?( too| as well| also)[\s.!]*$",
-    re.I,
-)
-
-Reply = Literal["yes", "no", "cancel", "more", "too", "other"]
+Reply = ReplyKind
 
 
 def classify(text: str) -> Reply:
-    """What kind of answer or follow-up ``text`` is (deterministic, no model)."""
-    cleaned = text.strip().rstrip(".!?").strip()
-    words = re.findall(r"[a-z']+", cleaned.lower())
-    if CANCEL.match(cleaned):
-        return "cancel"
-    if words and all(w in _FILLER | _YES_HEAD | _NO_HEAD for w in words):
-        if words[0] in _NO_HEAD or "don't" in words or "dont" in words or "not" in words:
-            return "no"
-        if words[0] in _YES_HEAD or cleaned.lower().startswith(("do it", "go ahead", "of course")):
-            return "yes"
-    if MORE.match(cleaned):
-        return "more"
-    if TOO.match(cleaned):
-        return "too"
-    return "other"
+    """What kind of answer or follow-up ``text`` is (deterministic, no model):
+    :func:`agents.language.dialogue.reply_kind`."""
+    return reply_kind(text)
 
 
 @dataclass(frozen=True)
@@ -143,14 +74,11 @@ def leading_answer(text: str) -> LeadingAnswer | None:
 
 
 def _courtesy_only(text: str) -> bool:
-    return all(word in _FILLER for word in re.findall(r"[a-z']+", text.lower()))
+    return is_filler(text) or all(word in ANSWER_WORDS for word in re.findall(r"[a-z']+", text.lower()))
 
 
-_ACT = (
-    r"(?:open|close|shut|switch|turn|put|roll|wind|raise|lower|lift|drop|lock|unlock|start|stop|crank|bump|"
-    r"bring|pop|fold|unfold|tilt|vent|crack|dim|flick|flip|set|heat|warm|cool)"
-)
-_PARTICLE = r"(?:on|off|up|down)"
+_ACT = "(?:" + "|".join(sorted(VERBS | PARTICLE_VERBS)) + ")"
+_PARTICLE = "(?:" + "|".join(sorted(PARTICLES)) + ")"
 _REFERENCE = re.compile(
     rf"\b(?P<verb>{_ACT})(?P<before>\s+{_PARTICLE})?\s+(?P<pronoun>it|them|that)"
     rf"(?P<after>(?:\s+(?:back|again|{_PARTICLE}|open|closed|shut))*)"
@@ -230,11 +158,10 @@ def refer_back(text: str, previous: str) -> Reference | None:
 
 
 def zone_words(text: str) -> str | None:
-    match = TOO.match(text.strip().rstrip(".!?").strip())
-    if not match:
-        return None
-    who = match.group("who").lower()
-    return {"back": "rear", "rear": "rear"}.get(who, who)
+    """Who a "... too" follow-up names, in the words :func:`for_zone` takes ("the passenger's too" gives
+    ``passenger``, "the back left too" ``rear left``, "everyone too" ``everyone``), or None."""
+    zone = whose(text, said_too=True)
+    return None if zone is None else {"all": "everyone"}.get(zone, zone.replace("_", " "))
 
 
 _SPEAKER_FEELS = re.compile(r"^(?:i'm|i am|im)\b", re.I)
@@ -276,6 +203,9 @@ class LastPart:
     skill: str | None
     task_id: str | None
     at: float
+    intent: str | None = None
+    """The intent sent with the part (its agent's grammar's), when one was: a follow-up edits its slots."""
+    slots: dict[str, JsonValue] | None = None
 
 
 @dataclass

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pydantic import JsonValue
 
 from agents.hosting import DATA_RULE_ID, DATA_STATE_CHANGES, AgentResult
+from agents.language.dialogue import for_zone as for_slots
+from agents.language.dialogue import whose
 from agents.spoken import join_replies, plain
 
 from .dialogue import (
@@ -153,15 +155,25 @@ class Orchestrator:
             route_ms = 0.0
         else:
             answer = leading_answer(text) if waiting is not None else None
-            routed_text, forced = self._follow_up(session, answer.rest if answer else text, kind)
+            routed_text, forced, edited = self._follow_up(session, answer.rest if answer else text, kind)
             route_started = time.perf_counter()
+            # What was understood of each part, sent to its agent with the words (see _understood).
+            understood: dict[int, dict[str, JsonValue]] = {}
             if forced is not None:
                 parts: list[RouteStep] = [forced]
+                if edited is not None:
+                    understood[id(forced)] = edited
             else:
                 route = await self.router.route(
                     routed_text, available_agents=self.directory.healthy(), budget_s=self.budget_s
                 )
-                parts = [self._step(p) for p in route.parts]
+                parts = []
+                for routed in route.parts:
+                    step = self._step(routed)
+                    parts.append(step)
+                    data = _understood(routed)
+                    if data is not None:
+                        understood[id(step)] = data
                 model_unavailable = route.model_unavailable
                 left_s = self.budget_s - (time.perf_counter() - started)
                 parts = await self._refer_back(session, routed_text, parts, budget_s=left_s)
@@ -195,9 +207,10 @@ class Orchestrator:
                     outcomes.append(PartOutcome(step=step, reply=MODEL_UNAVAILABLE_REPLY, degraded=True))
                     continue
                 remaining = self.budget_s - (time.perf_counter() - started)
-                # The router's template intents name routing classes, not agent tools: each agent
-                # parses its own part, so only the text (with seat and origin) is sent.
-                outcomes.append(await self._run_part(session, step, None, turn_id, seat, remaining))
+                # A part the agent's own grammar read goes with its intent and slots; any other part
+                # with its words alone, which the agent reads itself.
+                data = understood.get(id(step))
+                outcomes.append(await self._run_part(session, step, data, turn_id, seat, remaining))
         if self.readback is not None and any(o.failed for o in outcomes):
             await self._read_back(turn_id, outcomes)
         result = self._assemble(session, turn_id, outcomes, arrived, route_ms)
@@ -210,17 +223,34 @@ class Orchestrator:
 
     # -- dialogue ------------------------------------------------------------------------------------
 
-    def _follow_up(self, session: Session, text: str, kind: str) -> tuple[str, RouteStep | None]:
+    def _follow_up(
+        self, session: Session, text: str, kind: str
+    ) -> tuple[str, RouteStep | None, dict[str, JsonValue] | None]:
+        """A follow-up on the previous part: the text to route, the step it becomes, and what is sent
+        with it. Where the previous part was understood (an intent and slots of its agent's grammar),
+        the follow-up is an edit of those: "a bit more" sends them again, "the passenger's too" with
+        every slot that says where set to the passenger; the words sent are the person's own.
+        Otherwise the previous request is said again, for "too" in words for the one it names."""
         last = self.sessions.recent(session)
-        if last is None:
-            return text, None
+        if last is None or kind not in ("more", "too"):
+            return text, None, None
+        zone = whose(text, said_too=True) if kind == "too" else None
+        if last.intent is not None and last.slots is not None:
+            slots = dict(last.slots) if kind == "more" else for_slots(last.slots, zone or "")
+            if slots is not None:
+                step = RouteStep(
+                    text=text, agent=last.agent, skill=last.skill, via="template", intent=last.intent
+                )
+                return text, step, {"intent": last.intent, "slots": slots, "text": text}
         if kind == "more":
-            return last.text, RouteStep(text=last.text, agent=last.agent, skill=last.skill, via="template")
-        if kind == "too":
-            who = zone_words(text)
-            rewritten = for_zone(last.text, who) if who else last.text
-            return rewritten, RouteStep(text=rewritten, agent=last.agent, skill=last.skill, via="template")
-        return text, None
+            return (
+                last.text,
+                RouteStep(text=last.text, agent=last.agent, skill=last.skill, via="template"),
+                None,
+            )
+        who = zone_words(text)
+        rewritten = for_zone(last.text, who) if who else last.text
+        return rewritten, RouteStep(text=rewritten, agent=last.agent, skill=last.skill, via="template"), None
 
     async def _refer_back(
         self, session: Session, text: str, parts: list[RouteStep], *, budget_s: float
@@ -422,7 +452,15 @@ class Orchestrator:
         assert step.agent is not None
         metadata: dict[str, JsonValue] = {"cabin/turn_id": turn_id, "cabin/session_id": session.id}
         started = time.perf_counter()
-        self.events.publish("agent_call", turn_id, agent=step.agent, text=step.text, skill=step.skill)
+        sent = data if data is not None and isinstance(data.get("intent"), str) else None
+        self.events.publish(
+            "agent_call",
+            turn_id,
+            agent=step.agent,
+            text=step.text,
+            skill=step.skill,
+            **({"intent": sent["intent"], "slots": sent.get("slots")} if sent is not None else {}),
+        )
         if task_id is None and context_id is None:
             context_id = session.contexts.get(step.agent)
         try:
@@ -469,12 +507,19 @@ class Orchestrator:
             )
         if outcome.state_changes:
             self.events.publish("state_change", turn_id, changes=outcome.state_changes)
+        previous = session.last if text is not None else None  # an answer goes on the part it answers
+        slots = sent.get("slots") if sent is not None else None
+        sent_intent = sent.get("intent") if sent is not None else None
         part = LastPart(
-            text=step.text if text is None else (session.last.text if session.last else step.text),
+            text=previous.text if previous is not None else step.text,
             agent=step.agent,
             skill=step.skill,
             task_id=result.task_id,
             at=time.monotonic(),
+            intent=previous.intent
+            if previous is not None
+            else (sent_intent if isinstance(sent_intent, str) else None),
+            slots=previous.slots if previous is not None else (slots if isinstance(slots, dict) else None),
         )
         if session.last_turn_id != turn_id:
             session.last_turn_id, session.last_turn = turn_id, []
@@ -560,6 +605,14 @@ def _action_fields(raw: JsonValue, agent: str | None) -> JsonValue:
         return raw
     fields = {key: value for key, value in raw.items() if key != DATA_RULE_ID}
     return {**fields, "rule_id": raw.get(DATA_RULE_ID), "agent": agent}
+
+
+def _understood(part: RoutedPart) -> dict[str, JsonValue] | None:
+    """The data part for a part that its agent's own grammar read: ``{intent, slots, text}``; None for
+    a part the router's own templates or the model routed (its agent reads the words itself)."""
+    if part.grammar is None or part.grammar != part.agent or part.intent is None or part.via != "template":
+        return None
+    return {"intent": part.intent, "slots": dict(part.slots), "text": part.text}
 
 
 def _complete(step: RouteStep) -> bool:

@@ -92,12 +92,16 @@ _Frozen = ConfigDict(extra="forbid", frozen=True)
 
 
 class ParsedIntent(BaseModel):
-    """An intent the orchestrator has already recognised, sent as the message's `data` part."""
+    """What the sender already understood, sent as the message's `data` part next to its text part:
+    `{"intent": str, "slots": {...}, "text": str}`. `intent` and `slots` are the receiving agent's own
+    grammar's (the orchestrator routes with the agents' grammars) or, from another client, a tool and
+    its arguments; `text` is the words they were read from (the text part says the same)."""
 
     model_config = _Frozen
 
     intent: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     slots: dict[str, JsonValue] = Field(default_factory=dict)
+    text: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
 class FileInput(BaseModel):
@@ -258,7 +262,7 @@ def _read_intent(index: int, part: Part) -> ParsedIntent:
             for error in exc.errors()
         )
         raise InvalidMessageError(
-            f'part {index}: a data part must be {{"intent": str, "slots": {{...}}}} ({problems})'
+            f'part {index}: a data part must be {{"intent": str, "slots": {{...}}, "text": str}} ({problems})'
         ) from exc
 
 

@@ -9,90 +9,23 @@ more" can repeat; it is bounded in size and age and lives only in the agent's pr
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from agents.language.dialogue import Answer, answer
 from agents.vehicle_control.actions import Action
 
 __all__ = ["Answer", "ConversationMemory", "PendingCall", "PendingConfirmation", "classify_answer"]
 
-Answer = Literal["yes", "no", "unclear"]
-
-_YES = (
-    "yes",
-    "yeah",
-    "yep",
-    "yup",
-    "ya",
-    "sure",
-    "ok",
-    "okay",
-    "do it",
-    "go ahead",
-    "go for it",
-    "please do",
-    "confirm",
-    "confirmed",
-    "affirmative",
-    "correct",
-    "right",
-    "absolutely",
-    "of course",
-    "fine",
-    "alright",
-    "all right",
-    "sounds good",
-    "definitely",
-    "certainly",
-    "proceed",
-)
-_NO = (
-    "no",
-    "nope",
-    "nah",
-    "cancel",
-    "never mind",
-    "nevermind",
-    "don't",
-    "do not",
-    "dont",
-    "stop",
-    "abort",
-    "forget it",
-    "not now",
-    "leave it",
-    "negative",
-    "no way",
-    "not really",
-    "skip it",
-)
-_NEGATION = re.compile(r"\b(?:not|never)\b|n't\b")
-
-
-def _phrases(words: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(
-        r"\b(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\b"
-    )
-
-
-_YES_PATTERN = _phrases(_YES)
-_NO_PATTERN = _phrases(_NO)
-
 
 def classify_answer(text: str) -> Answer:
-    """ "yes", "no" or "unclear" for a reply to a yes/no question."""
-    normalized = " ".join(text.lower().replace("’", "'").split())
-    if _NO_PATTERN.search(normalized):
-        return "no"
-    if _YES_PATTERN.search(normalized) and not _NEGATION.search(normalized):
-        return "yes"
-    return "unclear"
+    """ "yes", "no" or "unclear" for a reply to a yes/no question (the language layer's
+    :func:`agents.language.dialogue.answer`)."""
+    return answer(text)
 
 
 class PendingCall(BaseModel):

@@ -2,7 +2,9 @@
 
 `VehicleControlExecutor.handle` (the `CabinExecutor` contract) runs one turn:
 
-1. Understanding, deterministic first. A pre-parsed intent in the message's data part
+1. Understanding, deterministic first. An intent of the agent's own grammar with its slots in the
+   message's data part (`{"intent", "slots", "text"}`: what the orchestrator read with this grammar) is
+   resolved by the grammar and acted on without reading the text again. Otherwise a pre-parsed intent
    (`{"intent": "<tool>", "slots": {...arguments}}`, or `{"intent": "actions", "slots": {"actions":
    [{"tool", "arguments"}, ...]}}`) is used as it is, after validation against the tools' schemas
    (an invalid one rejects the task, naming the problem). An intent with empty slots is a routing
@@ -71,7 +73,7 @@ from agents.vehicle_control.dialogue import (
 from agents.vehicle_control.errors import InvalidActionError, VehicleUnavailableError
 from agents.vehicle_control.interpreter import ModelInterpreter
 from agents.vehicle_control.link import CallMeta, ToolError, VehicleLink
-from agents.vehicle_control.parser import TemplateParser
+from agents.vehicle_control.parser import Parse, TemplateParser
 from mcp_servers.vehicle.guardrails.context import is_moving
 
 __all__ = ["ACTIONS_INTENT", "META_TURN", "SPEED", "VehicleControlExecutor", "call_meta"]
@@ -150,18 +152,25 @@ class VehicleControlExecutor(CabinExecutor):
             return Failure(reason=replies.unavailable(), data=_data([], "fallback"))
         seat: Seat = request.seat or _DEFAULT_SEAT
         intent = request.intent
-        if intent is not None and (intent.slots or not request.text.strip()):
+        previous = self.memory.last(_conversation(request))
+        understood = self._understood(intent, seat, previous, catalog) if intent is not None else None
+        if understood is not None:
+            # An intent of this agent's grammar with its slots (what the orchestrator read in the
+            # person's words): acted on as it is, the text is not read again.
+            parse, via = understood, "intent"
+        elif intent is not None and (intent.slots or not request.text.strip()):
             try:
                 actions = _intent_actions(intent, catalog, seat)
             except InvalidActionError as exc:
                 return Rejection(reason=f"The parsed intent cannot be used: {exc}")
             return await self._act(request, actions, via="intent")
-        # No intent, or only its name (a routing decision without slots): understand the text.
-        asked = question_core(mask(request.text))
-        if asked is not None:
-            # "should I open the sun roof": a question about doing something is answered, never done.
-            return await self._advise(asked, seat)
-        parse = self.parser.parse(request.text, seat=seat, previous=self.memory.last(_conversation(request)))
+        else:
+            # No intent, or only its name (a routing decision without slots): understand the text.
+            asked = question_core(mask(request.text))
+            if asked is not None:
+                # "should I open the sun roof": a question about doing something is answered, never done.
+                return await self._advise(asked, seat)
+            parse, via = self.parser.parse(request.text, seat=seat, previous=previous), "template"
         actions = []
         for action in parse.actions:
             try:
@@ -169,7 +178,6 @@ class VehicleControlExecutor(CabinExecutor):
             except InvalidActionError as exc:
                 # A template produced a call the server's tools do not take (an older server, say).
                 logger.warning("task %s: template action dropped: %s", request.task_id, exc)
-        via = "template"
         not_understood = list(parse.unmatched)
         model_unavailable = False
         if not_understood and self.interpreter is not None:
@@ -201,6 +209,22 @@ class VehicleControlExecutor(CabinExecutor):
         return Reply(text=f"{outcome.text} {answers}", data=data)
 
     # -- understanding -------------------------------------------------------------------------------
+
+    def _understood(
+        self, intent: ParsedIntent, seat: Seat, previous: Action | None, catalog: ToolCatalog
+    ) -> Parse | None:
+        """The parse of an intent of this agent's grammar and its slots; None when the intent is not
+        one of the grammar's, no block of it takes these slots, or a call it gives does not fit its
+        tool (then the message is read as before: a tool call with its arguments, or the text)."""
+        parse = self.parser.parse_intent(intent.intent, intent.slots, seat=seat, previous=previous)
+        if parse is None:
+            return None
+        for action in parse.actions:
+            try:
+                catalog.check(action, seat=seat)
+            except InvalidActionError:
+                return None
+        return parse
 
     async def _ask_model(
         self, clauses: Sequence[str], seat: Seat, catalog: ToolCatalog

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 
 from agents.hosting import Seat
+from agents.language.lexicon import NUMBERS, TENS
 from agents.vehicle_control.actions import ZONE_ARGUMENTS, Action
 
 __all__ = ["grounding_problem", "numbers_in", "tool_problem"]
@@ -173,21 +174,8 @@ _ZONE_WORDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "rear": (("rear",), ("back",), ("kids",), ("children",)),
     "all": (("all",), ("every",), ("both",), ("whole",)),
 }
-_UNITS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "half": 50,
-}  # fmt: skip
-_TENS = {
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-}
+_UNITS = {**NUMBERS, "half": 50}
+"""Number words below twenty (the language layer's), and "half" (50 %)."""
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+")
 
 
@@ -219,8 +207,8 @@ def numbers_in(text: str) -> set[float]:
             found.add(float(token))
         elif token in _UNITS:
             found.add(float(_UNITS[token]))
-        elif token in _TENS:
-            tens = _TENS[token]
+        elif token in TENS:
+            tens = TENS[token]
             found.add(float(tens))
             following = tokens[index + 1] if index + 1 < len(tokens) else ""
             if following in _UNITS and 0 < _UNITS[following] < 10:

@@ -32,11 +32,15 @@ from pydantic import JsonValue
 from agents.hosting import Seat
 from agents.hosting.spans import mask
 from agents.hosting.templates import TemplateIndex
+from agents.language.clauses import ASK, content_words, is_filler, pieces
+from agents.language.dialogue import for_zone, whose
+from agents.language.lexicon import PARTICLE_VERBS, PARTICLES, SKIP_WORDS, VERBS, WHERE_SLOTS
+from agents.language.normalise import normalise
 from agents.vehicle_control.actions import AGENT_TOOLS, RELATIVE_STEPS, ZONE_ARGUMENTS, Action
 from agents.vehicle_control.driving import FUNCTIONS, action_for
 from agents.vehicle_control.errors import SetupError
 
-__all__ = ["SENTENCES", "Parse", "TemplateParser"]
+__all__ = ["SENTENCES", "Parse", "TemplateParser", "Understanding"]
 
 SENTENCES = Path(__file__).resolve().parent / "grammar" / "sentences.yaml"
 """The sentence templates that ship with the agent."""
@@ -52,62 +56,12 @@ _REFERENCE = "$"
 _DRIVING = "driving"
 """Metadata of the templates that name a driving function (see `agents.vehicle_control.driving`)."""
 
-_LEAD_IN = re.compile(
-    r"\b(?:whether you could|whether you can|if you could|if you can|could you|can you|would you|will you)\b",
-    re.IGNORECASE,
-)
 _MIN_CORRECTED = 4
 _MAX_CORRECTED_WORDS = 8
 _PURPOSE = re.compile(r"\s+\b(?:so that|so|because|since|'cause|cause|while|as)\b\s+", re.IGNORECASE)
-_SEPARATOR = re.compile(
-    r"\s*(?:[,;]|(?<=[.?!:])\s|\b(?:and then|and also|and|then|also|plus)\b)\s*", re.IGNORECASE
-)
-_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "´": "'"})
-_WORD = re.compile(r"[a-z0-9/'-]+")
-_SOMEONE_ELSES = re.compile(
-    r"^(?:and |also |then )?(?:for |on )?(?:the )?"
-    r"(?P<who>front passenger|passenger|driver|rear left|rear right|rear|back|everyone|everybody)"
-    r"(?:'s)?(?: one| side| seat| window| too| as well| also)*$",
-    re.IGNORECASE,
-)
-"""A clause that names only whose ("... and the passenger's"): the clause before it, for them."""
-_WHOSE = {"front passenger": "passenger", "back": "rear", "everyone": "all", "everybody": "all"}
-_WHERE_ARGUMENTS = ("zone", "seat", "window")
-_PARTICLE_VERBS = frozenset(
-    {"turn", "switch", "put", "flick", "flip", "roll", "wind", "crank", "bump", "bring"}
-)
-_PARTICLES = frozenset({"on", "off", "up", "down"})
-_VERBS = frozenset(
-    {
-        "open",
-        "close",
-        "shut",
-        "lock",
-        "unlock",
-        "set",
-        "raise",
-        "lower",
-        "start",
-        "stop",
-        "heat",
-        "warm",
-        "cool",
-        "fold",
-        "unfold",
-        "mute",
-        "increase",
-        "decrease",
-        "pop",
-        "crack",
-        "tilt",
-        "vent",
-        "make",
-        "activate",
-        "deactivate",
-        "enable",
-        "disable",
-    }
-)
+
+_SKILLS = "skills"
+"""The grammar's own top-level key: each skill of the agent's card and the intents that belong to it."""
 
 
 @dataclass(frozen=True)
@@ -134,6 +88,19 @@ class Parse:
 
 
 @dataclass(frozen=True)
+class Understanding:
+    """What the grammar read in a text: an intent of the grammar and its slots (JSON values, as
+    captured: `zone` "self" is the speaker, a `fahrenheit` slot is not yet converted)."""
+
+    intent: str
+    slots: Mapping[str, JsonValue]
+
+
+class _MissingSlot(Exception):
+    """An action of a block refers to a slot the intent was not given."""
+
+
+@dataclass(frozen=True)
 class _Match:
     actions: tuple[Action, ...]
     follow_up_sign: int | None = None
@@ -152,13 +119,16 @@ class TemplateParser:
         self._path = path
         data, root = _load_yaml(path)
         _check_grammar(path, data, root)
+        self._skills = _skills_of(path, data)
+        self._blocks = _blocks_of(path, data)
+        data = {key: value for key, value in data.items() if key != _SKILLS}
+        data["skip_words"] = list(SKIP_WORDS)
         try:
             self._intents = Intents.from_dict(data)
         except Exception as exc:
             raise SetupError(f"{path}: the sentence templates do not compile: {exc}") from exc
         # Parses and compiles every template now, so the first request does not pay for it.
         self._index = TemplateIndex(self._intents)
-        self._fillers = _filler_pattern(data)
         self._vocabulary = _vocabulary(data)
         self._known = frozenset(self._vocabulary)
 
@@ -169,13 +139,13 @@ class TemplateParser:
 
     def parse(self, text: str, *, seat: Seat, previous: Action | None = None) -> Parse:
         """Understand `text` spoken from `seat`; `previous` is the conversation's last relative change."""
-        normalized = " ".join(mask(text).translate(_APOSTROPHES).split())
+        normalized = normalise(mask(text), fold_case=False)
         if not normalized:
             return Parse()
         whole = self._recognize(normalized)
         if whole is not None:
             return self._resolve([(normalized, whole)], [], seat, previous, clauses=(normalized,))
-        clauses = [c for c in _SEPARATOR.split(normalized) if c and not self._is_filler(c)]
+        clauses = [c for c in pieces(normalized) if not is_filler(c)]
         if not clauses:
             return Parse(unmatched=(normalized,), clauses=(normalized,))
         matched: list[tuple[str, _Match]] = []
@@ -210,27 +180,79 @@ class TemplateParser:
 
     # -- recognition ---------------------------------------------------------------------------------
 
-    def _recognize(self, text: str) -> _Match | None:
+    def understand(self, text: str) -> Understanding | None:
+        """What the grammar reads in the whole of `text`: its intent and slots (None when no template
+        matches it whole). `parse_intent` acts on the result without reading the text again."""
+        normalized = normalise(mask(text), fold_case=False)
+        return self._understand(normalized) if normalized else None
+
+    def parse_intent(
+        self, intent: str, slots: Mapping[str, JsonValue], *, seat: Seat, previous: Action | None = None
+    ) -> Parse | None:
+        """The calls of an intent of this grammar with its slots (an `understand` result, sent on by the
+        orchestrator, perhaps with a slot edited for a follow-up), resolved for `seat`; None when the
+        intent is not one of this grammar's or no block of it takes these slots."""
+        match = self._match_for(intent, dict(slots))
+        if match is None:
+            return None
+        return self._resolve([(intent, match)], [], seat, previous, clauses=())
+
+    def skill_of(self, intent: str) -> str | None:
+        """The skill (the card's skill id) an intent of this grammar belongs to."""
+        return self._skills.get(intent)
+
+    @property
+    def intents(self) -> frozenset[str]:
+        """The intents of this grammar."""
+        return frozenset(self._blocks)
+
+    def _understand(self, text: str) -> Understanding | None:
         result = self._index.recognize_best(text)
         if result is None:
             return None
         slots: dict[str, JsonValue] = {name: _json(entity.value) for name, entity in result.entities.items()}
+        return Understanding(intent=result.intent.name, slots=slots)
+
+    def _recognize(self, text: str) -> _Match | None:
+        understood = self._understand(text)
+        return None if understood is None else self._match_for(understood.intent, dict(understood.slots))
+
+    def _match_for(self, name: str, slots: dict[str, JsonValue]) -> _Match | None:
+        blocks = self._blocks.get(name)
+        if blocks is None:
+            return None
+        # The block's metadata says what the intent does; where blocks differ in it, the fixed slots
+        # that do not say where tell them apart (checked when the grammar is loaded).
+        fitting = {repr(metadata): metadata for _fixed, metadata in blocks}
+        if len(fitting) > 1:
+            fitting = {
+                repr(metadata): metadata
+                for fixed, metadata in blocks
+                if all(slots.get(key) == value for key, value in fixed.items() if key not in WHERE_SLOTS)
+            }
+        if len(fitting) != 1:
+            return None
+        metadata = next(iter(fitting.values()))
         fahrenheit = slots.pop(_FAHRENHEIT, None)
         if isinstance(fahrenheit, int | float):
             slots[_CELSIUS] = _json(round((fahrenheit - 32) * 5 / 9 * 2) / 2)
-        name = result.intent.name
         if name == FOLLOW_UP:
             return _Match(actions=(), follow_up_sign=_sign(slots))
-        metadata = result.intent_metadata or {}
         if isinstance(metadata.get("query"), str):
             return _Match(actions=(), query=metadata["query"])
         if metadata.get(_DRIVING) is True:
-            return _Match(actions=(action_for(str(slots.get("function")), slots.get("value")),))
+            try:
+                return _Match(actions=(action_for(str(slots.get("function")), slots.get("value")),))
+            except ValueError:
+                return None  # no driving function this grammar knows (only a sent intent can say one)
         templates = metadata.get("actions")
         if templates is None:
             arguments = {slot: value for slot, value in slots.items() if slot != _SIGN}
             templates = [{"tool": name, "arguments": arguments}]
-        actions = tuple(self._action(name, template, slots) for template in templates)
+        try:
+            actions = tuple(self._action(name, template, slots) for template in templates)
+        except _MissingSlot:
+            return None
         return _Match(actions=actions)
 
     def _action(self, intent: str, template: Mapping[str, Any], slots: Mapping[str, JsonValue]) -> Action:
@@ -240,9 +262,7 @@ class TemplateParser:
             if isinstance(raw, str) and raw.startswith(_REFERENCE):
                 reference = raw[len(_REFERENCE) :]
                 if reference not in slots:
-                    raise SetupError(
-                        f"{self._path}: intent {intent}: argument {argument} refers to no slot {raw}"
-                    )
+                    raise _MissingSlot(f"intent {intent}: argument {argument} refers to no slot {raw}")
                 value = slots[reference]
             arguments[str(argument)] = value
         if isinstance(arguments.get("delta"), int | float):
@@ -257,7 +277,7 @@ class TemplateParser:
         head = _PURPOSE.split(clause, maxsplit=1)[0].strip()
         candidates = [head] if head and head != clause else []
         # "what I wanted to ask is whether you could set it to 22": the request after its lead-in.
-        lead_ins = list(_LEAD_IN.finditer(head or clause))
+        lead_ins = list(ASK.finditer(head or clause))
         if lead_ins:
             candidates.append((head or clause)[lead_ins[-1].end() :].strip())
         # "opne my windwo": words the templates do not know, set to the nearest word they do (short
@@ -285,17 +305,13 @@ class TemplateParser:
             fixed.append(_nearest(bare, self._vocabulary) or word)
         return " ".join(fixed)
 
-    def _is_filler(self, clause: str) -> bool:
-        remainder = self._fillers.sub(" ", clause.lower())
-        return not _WORD.findall(remainder)
-
     def _verb(self, clause: str) -> str | None:
-        words = _WORD.findall(self._fillers.sub(" ", clause.lower()))
+        words = content_words(clause)
         if not words:
             return None
-        if words[0] in _PARTICLE_VERBS and len(words) > 1 and words[1] in _PARTICLES:
+        if words[0] in PARTICLE_VERBS and len(words) > 1 and words[1] in PARTICLES:
             return f"{words[0]} {words[1]}"
-        return words[0] if words[0] in _VERBS else None
+        return words[0] if words[0] in VERBS else None
 
     # -- resolution ----------------------------------------------------------------------------------
 
@@ -421,27 +437,16 @@ def _vocabulary(data: Mapping[str, Any]) -> list[str]:
 def _for_someone_else(clause: str, before: _Match) -> _Match | None:
     """The actions of `before` for the seat or zone `clause` names ("turn on my seat heating and the
     passenger's"); None unless `clause` names only that and every action of `before` says where."""
-    found = _SOMEONE_ELSES.match(clause.strip(" ,.!?"))
-    if found is None or not before.actions:
+    where = whose(clause)
+    if where is None or not before.actions:
         return None
-    who = found.group("who").lower()
-    where = _WHOSE.get(who, who).replace(" ", "_")
     actions: list[Action] = []
     for action in before.actions:
-        keys = [key for key in _WHERE_ARGUMENTS if key in action.arguments]
-        if not keys:
+        arguments = for_zone(action.arguments, where)
+        if arguments is None:
             return None
-        actions.append(Action(tool=action.tool, arguments={**action.arguments, **dict.fromkeys(keys, where)}))
+        actions.append(Action(tool=action.tool, arguments=arguments))
     return _Match(actions=tuple(actions))
-
-
-def _filler_pattern(data: Mapping[str, Any]) -> re.Pattern[str]:
-    # Besides the skip words, interjections that make a clause of their own ("help, the windows are
-    # fogging"): such a clause is no request, so it is neither acted on nor reported as not understood.
-    interjections = {"like", "well", "yeah", "help", "hey", "oh dear", "argh", "whoa"}
-    words = sorted({str(w).lower() for w in data.get("skip_words", [])} | interjections, key=len)
-    alternatives = "|".join(re.escape(word) for word in reversed(words))
-    return re.compile(rf"\b(?:{alternatives})\b|[^\w\s/'-]")
 
 
 # -- loading and checking the grammar file ---------------------------------------------------------
@@ -522,3 +527,48 @@ def _check_grammar(path: Path, data: Mapping[str, Any], root: yaml.Node | None) 
                     raise SetupError(
                         f"{where}: intent {name}: argument {bad[0]!r} is not a string (quote on/off keys)"
                     )
+
+
+def _blocks_of(path: Path, data: Mapping[str, Any]) -> dict[str, list[tuple[dict[str, Any], dict[str, Any]]]]:
+    """Per intent, each data block's fixed slots and metadata. Blocks of one intent whose metadata differ
+    must differ in a fixed slot that does not say where, so that an intent and its slots name one
+    meaning (SetupError otherwise)."""
+    blocks: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+    for name, intent in dict(data["intents"]).items():
+        entries = [
+            (dict(block.get("slots") or {}), dict(block.get("metadata") or {})) for block in intent["data"]
+        ]
+        for index, (fixed, metadata) in enumerate(entries):
+            for other, other_metadata in entries[index + 1 :]:
+                if metadata == other_metadata:
+                    continue
+                if not any(
+                    key in other and other[key] != value
+                    for key, value in fixed.items()
+                    if key not in WHERE_SLOTS
+                ):
+                    raise SetupError(
+                        f"{path}: intent {name}: two data blocks do different things but no fixed slot "
+                        "tells them apart; make them intents of their own"
+                    )
+        blocks[str(name)] = entries
+    return blocks
+
+
+def _skills_of(path: Path, data: Mapping[str, Any]) -> dict[str, str]:
+    """Intent -> skill from the grammar's `skills` key; every intent belongs to exactly one skill."""
+    raw = data.get(_SKILLS)
+    if not isinstance(raw, dict):
+        raise SetupError(f"{path}: needs a '{_SKILLS}' mapping of each skill to its intents")
+    skills: dict[str, str] = {}
+    for skill, intents in raw.items():
+        for intent in intents or []:
+            if intent in skills:
+                raise SetupError(f"{path}: intent {intent} is in skills {skills[intent]} and {skill}")
+            if intent not in data["intents"]:
+                raise SetupError(f"{path}: skills.{skill} names {intent}, which is no intent of the grammar")
+            skills[str(intent)] = str(skill)
+    missing = [name for name in data["intents"] if name not in skills]
+    if missing:
+        raise SetupError(f"{path}: intents in no skill: {', '.join(missing)}")
+    return skills

@@ -50,6 +50,7 @@ from agents.hosting.spans import data_spans, mask
 from models import Runtime
 
 from .errors import ArtefactError, ModelUnavailable, RoutingError, StageFailed
+from .grammars import agent_grammars
 from .labels import agent_skill
 from .model_stage import ModelStage
 from .splitter import Chunk, ask_of, is_filler, split_candidates
@@ -127,7 +128,7 @@ class Router:
         runs on templates alone, logs a warning and lists the reason in :attr:`problems` (with
         ``require_model`` it raises :class:`ArtefactError` instead).
         """
-        stages: list[RouterStage] = [TemplateStage(templates)]
+        stages: list[RouterStage] = [TemplateStage(templates, grammars=agent_grammars())]
         problems: list[str] = []
         if runtime is None:
             if require_model:
@@ -341,11 +342,12 @@ class Router:
         agent, skill = agent_skill(decision.label)
         intent = decision.intent
         slots: dict[str, JsonValue] = dict(decision.slots)
+        grammar = decision.grammar
         # A question about doing something ("should I open the sunroof") is no parsed request: the
         # vehicle-control agent reads the words and answers it.
         asks = agent == _ACTING_AGENT and question_core(mask(text)) is not None
         if decision.via == "template" and (piece.joined or asks or data_spans(text)):
-            intent, slots = None, {}
+            intent, slots, grammar = None, {}, None
         if agent is None:
             return RoutedPart(
                 text=text,
@@ -363,6 +365,7 @@ class Router:
                 skill=skill,
                 intent=intent,
                 slots=slots,
+                grammar=grammar,
                 via="fallback",
                 confidence=decision.confidence,
                 note=f"the {agent} agent is not available",
@@ -373,6 +376,7 @@ class Router:
             skill=skill,
             intent=intent,
             slots=slots,
+            grammar=grammar,
             via=decision.via,
             confidence=decision.confidence,
             note=decision.note,
@@ -412,6 +416,7 @@ def _merge(pieces: list[_Piece]) -> list[_Piece]:
                 via="model" if "model" in (a.via, b.via) else "template",
                 intent=a.intent if same else None,
                 slots=a.slots if same else {},
+                grammar=a.grammar if same and a.grammar == b.grammar else None,
                 note=a.note or b.note,
             )
             previous.end = piece.end

@@ -31,6 +31,9 @@ class Decision(BaseModel):
     slots: dict[str, JsonValue] = Field(default_factory=dict)
     guess: str | None = None
     """The best label when it was below the stage's threshold (``label`` is then ``none``)."""
+    grammar: str | None = None
+    """The agent whose own grammar read the part: ``intent`` and ``slots`` are then that grammar's, and
+    the agent acts on them without reading the words again."""
     tentative: bool = False
     """True when a later stage should confirm the label (a template that matched through a wildcard):
     the router keeps this decision only if the next stage that decides agrees on the label."""

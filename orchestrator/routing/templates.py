@@ -2,7 +2,9 @@
 
 Templates live in ``orchestrator/routing/templates/*.yaml``, in hassil's intent file format, with one
 key of our own: ``route``, the label (``agent-domain/skill``) that every intent of the file routes to.
-Shared lists, expansion rules and skip words sit in files without ``route`` (``_common.yaml``). A
+Shared lists and expansion rules sit in files without ``route`` (``_common.yaml``); the skip words are
+the language layer's (:data:`agents.language.lexicon.SKIP_WORDS`), and a text is put in the language
+layer's normal form (:func:`agents.language.normalise.normalise`) before it is matched. A
 template matches the whole utterance (skip words aside), never a part of it, so a sentence that merely
 mentions a window or a temperature does not match.
 
@@ -32,9 +34,12 @@ from hassil import (
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
 
 from agents.hosting.templates import TemplateIndex
+from agents.language.lexicon import SKIP_WORDS
+from agents.language.normalise import normalise
 
 from .errors import TemplateError
-from .labels import LABELS, NONE
+from .grammars import AgentGrammar
+from .labels import LABELS, NONE, agent_skill
 from .stage import Decision, RouterStage
 
 __all__ = ["TemplateMatch", "TemplateSet", "TemplateStage", "default_template_dir"]
@@ -196,7 +201,8 @@ class TemplateSet:
                 if lst.values is not None:
                     merged["lists"][name] = {"values": cls._plain_values(path, name, lst.values)}
             skip_words += spec.skip_words
-        merged["skip_words"] = skip_words
+        # The language layer's skip words, for every grammar alike; a file may add words of its own.
+        merged["skip_words"] = list(dict.fromkeys([*SKIP_WORDS, *skip_words]))
         for path, spec in parsed:
             cls._check_references(path, spec, merged)
         try:
@@ -301,7 +307,8 @@ class TemplateSet:
         text. When the best matches route to different labels, the utterance is ambiguous
         and ``None`` is returned so that a later stage decides.
         """
-        if not text.strip():
+        text = normalise(text, fold_case=False)
+        if not text:
             return None
         best: list[RecognizeResult] = []
         best_key: tuple[int, int, int] | None = None
@@ -338,13 +345,20 @@ class TemplateStage(RouterStage):
 
     name = "template"
 
-    def __init__(self, templates: TemplateSet | None = None) -> None:
+    def __init__(
+        self, templates: TemplateSet | None = None, *, grammars: Sequence[AgentGrammar] = ()
+    ) -> None:
         self.templates = templates if templates is not None else TemplateSet.load()
+        self.grammars = tuple(grammars)
 
     async def decide(self, texts: Sequence[str], *, deadline: float) -> list[Decision | None]:
         out: list[Decision | None] = []
         for text in texts:
             found = self.templates.match(text)
+            own = self._own_reading(text, found)
+            if own is not None:
+                out.append(own)
+                continue
             if found is None:
                 out.append(None)
                 continue
@@ -359,3 +373,24 @@ class TemplateStage(RouterStage):
                 )
             )
         return out
+
+    def _own_reading(self, text: str, found: TemplateMatch | None) -> Decision | None:
+        """The decision of the agent grammar that reads `text` whole, with its intent and slots; None
+        when none does, or the router's templates read it for another agent (the routing stays
+        theirs). Where the router's templates read it for the same agent, their skill is kept."""
+        for grammar in self.grammars:
+            match = grammar.read(text)
+            if match is None:
+                continue
+            if found is not None and agent_skill(found.label)[0] != match.agent:
+                return None
+            label = found.label if found is not None else f"{match.agent}/{match.skill}"
+            return Decision(
+                label=label,
+                confidence=1.0,
+                via="template",
+                intent=match.intent,
+                slots=dict(match.slots),
+                grammar=match.agent,
+            )
+        return None

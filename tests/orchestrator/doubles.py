@@ -25,6 +25,7 @@ class Part:
     intent: str | None = None
     slots: dict[str, JsonValue] = field(default_factory=dict)
     guess: str | None = None
+    grammar: str | None = None
 
 
 @dataclass

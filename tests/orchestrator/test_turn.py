@@ -6,6 +6,7 @@ from collections.abc import Collection
 
 import httpx
 import pytest
+from pydantic import JsonValue
 
 from agents.hosting import build_agent_app
 from orchestrator.dialogue import UnknownSession, classify
@@ -292,3 +293,74 @@ async def test_too_says_the_previous_request_for_the_one_named(
     too = await orchestrator.handle("the passenger's too", session_id=first.session_id)
     assert [(r.agent, r.text) for r in too.route] == [("car", "turn on the passenger's seat heating")]
     assert car.requests[-1].text == "turn on the passenger's seat heating"
+
+
+class GrammarRouter(KeywordRouter):
+    """Routes 'seat' parts as read by the car agent's own grammar (an intent and slots to send)."""
+
+    async def route(
+        self, text: str, *, available_agents: Collection[str] | None = None, budget_s: float = 0.8
+    ) -> Route:
+        self.seen.append(text)
+        if "seat" in text:
+            slots: dict[str, JsonValue] = {"seat": "self", "level": 2}
+            return Route(
+                [Part(text, "car", "seats", "template", 1.0, "set_seat_heating", slots, grammar="car")]
+            )
+        return await super().route(text, available_agents=available_agents, budget_s=budget_s)
+
+
+async def test_what_the_agents_grammar_read_is_sent_with_the_words_and_shown_in_the_trace() -> None:
+    agents, car = directory()
+    await agents.refresh()
+    orchestrator = Orchestrator(GrammarRouter(), agents, budget_s=0.8, agent_timeout_s=1.0)
+    calls: list[dict[str, object]] = []
+    publish = orchestrator.events.publish
+
+    def recording(kind: str, turn_id: str, **fields: object) -> None:
+        if kind == "agent_call":
+            calls.append(fields)
+        publish(kind, turn_id, **fields)
+
+    orchestrator.events.publish = recording  # type: ignore[method-assign]
+
+    result = await orchestrator.handle("turn on my seat heating")
+
+    sent = car.requests[-1]
+    assert sent.text == "turn on my seat heating"
+    assert sent.intent is not None
+    assert (sent.intent.intent, sent.intent.slots, sent.intent.text) == (
+        "set_seat_heating",
+        {"seat": "self", "level": 2},
+        "turn on my seat heating",
+    )
+    assert result.route[0].intent == "set_seat_heating"
+    assert calls[-1]["intent"] == "set_seat_heating"
+
+
+async def test_a_follow_up_for_someone_else_is_a_slot_edit_of_the_intent_sent() -> None:
+    agents, car = directory()
+    await agents.refresh()
+    orchestrator = Orchestrator(GrammarRouter(), agents, budget_s=0.8, agent_timeout_s=1.0)
+    first = await orchestrator.handle("turn on my seat heating")
+
+    await orchestrator.handle("the passenger's too", session_id=first.session_id)
+    sent = car.requests[-1]
+    assert sent.intent is not None
+    assert (sent.intent.intent, sent.intent.slots) == ("set_seat_heating", {"seat": "passenger", "level": 2})
+    assert sent.text == "the passenger's too"
+
+    await orchestrator.handle("a bit more", session_id=first.session_id)
+    again = car.requests[-1]
+    assert again.intent is not None and again.intent.slots == {"seat": "passenger", "level": 2}
+
+
+async def test_a_part_no_agents_grammar_read_goes_as_words_alone() -> None:
+    agents, car = directory()
+    await agents.refresh()
+    orchestrator = Orchestrator(GrammarRouter(), agents, budget_s=0.8, agent_timeout_s=1.0)
+
+    await orchestrator.handle("set the temperature to 20")  # the router's own template: intent car_request
+
+    assert car.requests[-1].text == "set the temperature to 20"
+    assert car.requests[-1].intent is None

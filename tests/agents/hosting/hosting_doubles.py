@@ -101,7 +101,9 @@ class EchoExecutor(CabinExecutor):
                 "seat": request.seat,
                 "origin": request.origin,
                 "from_occupant": request.from_occupant,
-                "intent": request.intent.model_dump(mode="json") if request.intent else None,
+                "intent": request.intent.model_dump(mode="json", exclude_none=True)
+                if request.intent
+                else None,
             },
         )
 

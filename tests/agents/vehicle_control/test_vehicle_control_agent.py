@@ -349,6 +349,23 @@ async def test_a_parsed_intent_without_zone_means_the_speakers_seat(
     assert await requested(backend, PASSENGER_SEAT_HEAT) == 100
 
 
+async def test_an_intent_of_the_agents_grammar_is_acted_on_without_reading_the_text(
+    agent: AgentClient, backend: SimulatorBackend
+) -> None:
+    # What the orchestrator understood with the agent's own grammar ("heat my seat to high"): "self" is
+    # the speaker, which only the grammar's resolution knows; the words are not read again.
+    result = await agent.send_text(
+        "the words are not read",
+        data={"intent": "set_seat_heating", "slots": {"seat": "self", "level": 3}, "text": "heat my seat"},
+        seat="passenger",
+        **OCCUPANT,
+    )
+
+    assert result.state == "completed"
+    assert result.data is not None and result.data["via"] == "intent"
+    assert await requested(backend, PASSENGER_SEAT_HEAT) == 100
+
+
 async def test_an_intent_without_slots_is_a_routing_decision_and_the_text_is_understood(
     agent: AgentClient, backend: SimulatorBackend
 ) -> None:

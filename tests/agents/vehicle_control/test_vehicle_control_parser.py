@@ -243,3 +243,80 @@ def test_whose_alone_repeats_only_an_action_that_says_where(parser: TemplatePars
     parse = parser.parse("turn on the lights and the passenger's", seat="driver")
     assert [action.tool for action in parse.actions] == ["set_lights"]
     assert parse.unmatched == ("the passenger's",)
+
+
+@pytest.mark.parametrize(("sentence", "seat", "expected"), _cases())
+def test_an_intent_and_its_slots_give_the_same_calls_as_the_words(
+    parser: TemplateParser, sentence: str, seat: Seat, expected: list[Action]
+) -> None:
+    """What the grammar understands of a whole sentence (the orchestrator sends it on) is acted on
+    without the words, with the same calls the words give."""
+    understood = parser.understand(sentence)
+    if understood is None:
+        pytest.skip("read clause by clause, not whole")
+    parse = parser.parse_intent(understood.intent, understood.slots, seat=seat)
+
+    assert parse is not None
+    assert list(parse.actions) == expected
+    assert parser.skill_of(understood.intent) in {"climate", "seats", "windows", "doors", "lights", "media"}
+
+
+def test_an_intent_is_edited_for_someone_else_by_its_slots(parser: TemplateParser) -> None:
+    understood = parser.understand("I'm cold")
+    assert understood is not None and understood.slots == {"zone": "self"}
+    parse = parser.parse_intent(understood.intent, {"zone": "passenger"}, seat="driver")
+
+    assert parse is not None
+    assert [a.arguments for a in parse.actions] == [
+        {"zone": "passenger", "delta": 2},
+        {"seat": "passenger", "level": 2},
+    ]
+
+
+def test_an_intent_the_grammar_does_not_have_gives_none(parser: TemplateParser) -> None:
+    assert parser.parse_intent("make_coffee", {}, seat="driver") is None
+    # A driving function the grammar does not know (only a sent intent can name one).
+    assert parser.parse_intent("driving_function", {"function": "warp"}, seat="driver") is None
+
+
+def test_spelled_out_and_decimal_numbers_are_read(parser: TemplateParser) -> None:
+    for said in ("set it to nineteen and a half", "set it to 19.5", "make it nineteen point five 🥶"):
+        assert parser.parse(said, seat="driver").actions == (
+            Action(tool="set_cabin_temperature", arguments={"zone": "driver", "celsius": 19.5}),
+        ), said
+
+
+def test_blocks_that_do_different_things_alike_are_refused(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        """
+language: en
+skills: {climate: [cold]}
+intents:
+  cold:
+    data:
+      - sentences: ["brr"]
+        metadata: {actions: [{tool: set_fan, arguments: {delta: 20}}]}
+      - sentences: ["freezing"]
+        metadata: {actions: [{tool: set_fan, arguments: {delta: -20}}]}
+""",
+    )
+    with pytest.raises(SetupError, match="intent cold: two data blocks do different things"):
+        TemplateParser(path)
+
+
+def test_an_intent_in_no_skill_is_refused(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        """
+language: en
+skills: {climate: []}
+intents:
+  set_fan:
+    data:
+      - sentences: ["fan up"]
+        slots: {delta: 20}
+""",
+    )
+    with pytest.raises(SetupError, match="intents in no skill: set_fan"):
+        TemplateParser(path)

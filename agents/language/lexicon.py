@@ -1,0 +1,297 @@
+"""The words that carry no request of their own, and the words for seats, numbers and units: once.
+
+Every reader of a sentence (the orchestrator's dialogue and router, each agent's grammar and its
+answers to its own questions) takes its word lists from here, so a word added here is understood
+everywhere the same way. All entries are lower case with straight apostrophes (what
+:func:`agents.language.normalise.normalise` produces).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+__all__ = [
+    "ANSWER_WORDS",
+    "CANCEL",
+    "COURTESY",
+    "FILLER",
+    "HESITATION",
+    "INTERJECTIONS",
+    "NEGATION",
+    "NO",
+    "NUMBERS",
+    "PARTICLES",
+    "PARTICLE_VERBS",
+    "SCALES",
+    "SKIP_WORDS",
+    "TENS",
+    "UNITS",
+    "VERBS",
+    "WHERE_SLOTS",
+    "YES",
+    "ZONES",
+    "phrase_pattern",
+]
+
+YES: tuple[str, ...] = (
+    "yes",
+    "yeah",
+    "yep",
+    "yup",
+    "ya",
+    "sure",
+    "ok",
+    "okay",
+    "do it",
+    "go ahead",
+    "go for it",
+    "please do",
+    "confirm",
+    "confirmed",
+    "affirmative",
+    "correct",
+    "right",
+    "absolutely",
+    "of course",
+    "alright",
+    "all right",
+    "sounds good",
+    "definitely",
+    "certainly",
+    "proceed",
+    "please",
+    "fine",
+)
+"""Saying yes to a question."""
+
+CANCEL: tuple[str, ...] = (
+    "cancel",
+    "cancel that",
+    "cancel it",
+    "never mind",
+    "nevermind",
+    "forget it",
+    "forget that",
+    "scratch that",
+    "abort",
+)
+"""Calling off what is under way (also a no to a question)."""
+
+NO: tuple[str, ...] = (
+    "no",
+    "nope",
+    "nah",
+    "negative",
+    "no way",
+    "not really",
+    "not now",
+    "don't",
+    "do not",
+    "dont",
+    "leave it",
+    "skip it",
+    *CANCEL,
+)
+"""Saying no to a question; a no word always wins over a yes word."""
+
+NEGATION = re.compile(r"\b(?:not|never)\b|n't\b")
+"""A negation that turns a yes word around ("not sure")."""
+
+ANSWER_WORDS: frozenset[str] = frozenset(
+    {"go", "ahead", "do", "it", "that", "then", "just", "now", "as", "is", "thanks"}
+    | {"thank", "you", "of", "course", "that's", "well", "not", "leave", "uh", "um"}
+)
+"""Words said around a yes or no that do not change it ("yes please, go ahead and do it")."""
+
+COURTESY: tuple[str, ...] = (
+    "please",
+    "kindly",
+    "pls",
+    "plz",
+    "thanks",
+    "thank you",
+    "cheers",
+    "mate",
+    "buddy",
+    "can you",
+    "could you",
+    "would you",
+    "will you",
+    "would you mind",
+    "can you please",
+    "could you please",
+    "i want you to",
+    "i'd like you to",
+    "go ahead and",
+    "would you be so kind as to",
+    "do me a favor and",
+    "do me a favour and",
+    "if you can",
+    "if you could",
+    "if possible",
+    "could we",
+    "can we",
+    "you can",
+    "hey car",
+    "hey cabin",
+    "ok car",
+    "for me",
+    "for us",
+)
+"""Politeness around a request."""
+
+HESITATION: tuple[str, ...] = (
+    "uh",
+    "um",
+    "uhm",
+    "hmm",
+    "er",
+    "erm",
+    "oh",
+    "so",
+    "okay",
+    "ok",
+    "just",
+    "like",
+    "yeah",
+    "really",
+    "actually",
+    "anyway",
+    "i think",
+    "i guess",
+    "wait",
+    "quick",
+    "quickly",
+    "now",
+    "right now",
+    "right away",
+    "as well",
+    "too",
+    "for a sec",
+    "for a second",
+    "for a moment",
+    "can you sort that out",
+    "sort that out",
+    "sort it out",
+    "god",
+    "gosh",
+    "oh no",
+    "oops",
+    "phew",
+    "ugh",
+    "shh",
+    "brr",
+)
+"""Disfluencies and softeners that change nothing a request asks."""
+
+SKIP_WORDS: tuple[str, ...] = tuple(dict.fromkeys((*COURTESY, *HESITATION)))
+"""What every grammar may skip in a sentence (its `skip_words`, put in when the grammar is loaded)."""
+
+INTERJECTIONS: tuple[str, ...] = ("help", "hey", "well", "oh dear", "argh", "whoa", "hello", "hi")
+"""Exclamations that make a clause of their own ("help, the windows are fogging"), no request."""
+
+FILLER: frozenset[str] = frozenset(
+    phrase
+    for phrase in (*SKIP_WORDS, *INTERJECTIONS, "yes", "right", "also", "and", "then", "car", "me", "us")
+    if " " not in phrase
+) | {"thank", "you"}
+"""Single words that on their own make no request: a clause of nothing else is filler."""
+
+PARTICLE_VERBS: frozenset[str] = frozenset(
+    {"turn", "switch", "put", "flick", "flip", "roll", "wind", "crank", "bump", "bring"}
+)
+"""Verbs that act with a particle after them ("turn on", "roll down")."""
+
+PARTICLES: frozenset[str] = frozenset({"on", "off", "up", "down"})
+"""The particles of :data:`PARTICLE_VERBS`."""
+
+VERBS: frozenset[str] = frozenset(
+    {"open", "close", "shut", "lock", "unlock", "set", "raise", "lower", "lift", "drop", "start", "stop"}
+    | {"heat", "warm", "cool", "fold", "unfold", "mute", "increase", "decrease", "pop", "crack", "tilt"}
+    | {"vent", "dim", "make", "activate", "deactivate", "enable", "disable"}
+)
+"""Verbs that act on their own ("open the window"): a clause that leaves its verb out ("... and the
+sunroof") borrows the one before it, and "close it" points back at what the verb acted on before."""
+
+ZONES: dict[str, str] = {
+    "driver": "driver",
+    "driver's": "driver",
+    "front passenger": "passenger",
+    "passenger": "passenger",
+    "passenger's": "passenger",
+    "rear left": "rear_left",
+    "back left": "rear_left",
+    "rear right": "rear_right",
+    "back right": "rear_right",
+    "rear": "rear",
+    "back": "rear",
+    "everyone": "all",
+    "everybody": "all",
+}
+"""Who or where a request is for, as said -> the zone the vehicle tools take."""
+
+WHERE_SLOTS: tuple[str, ...] = ("zone", "seat", "window", "door")
+"""The slot names by which a grammar says where (whose seat, which window): the slots a follow-up for
+someone else ("the passenger's too") edits."""
+
+NUMBERS: dict[str, int] = {
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+}
+"""Number words below twenty."""
+
+TENS: dict[str, int] = {
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
+"""Multiples of ten."""
+
+SCALES: dict[str, int] = {"hundred": 100}
+"""Number words that multiply what comes before them."""
+
+UNITS: dict[str, str] = {
+    "degree": "degrees",
+    "degrees": "degrees",
+    "°": "degrees",
+    "°c": "degrees",
+    "celsius": "degrees",
+    "percent": "percent",
+    "per cent": "percent",
+    "%": "percent",
+    "notch": "notches",
+    "notches": "notches",
+    "step": "steps",
+    "steps": "steps",
+}
+"""Units said after a number -> the unit they mean."""
+
+
+def phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
+    """A pattern that finds any of `phrases` as whole words (the longest first)."""
+    ordered = sorted(set(phrases), key=len, reverse=True)
+    return re.compile(r"(?<![\w'])(?:" + "|".join(re.escape(p) for p in ordered) + r")(?![\w'])")

@@ -1,0 +1,128 @@
+"""The language layer: one normal form, one clause cutter, one reading of short turns."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.language import answer, cut, is_filler, normalise, number_value, pieces, reply_kind, whose
+from agents.language.lexicon import CANCEL, NO, SKIP_WORDS, YES, ZONES
+
+
+@pytest.mark.parametrize(
+    ("said", "normal"),
+    [
+        ("Set it to nineteen and a half", "set it to 19.5"),
+        ("twenty one point five degrees", "21.5 degrees"),
+        ("make it twenty-two", "make it 22"),
+        ("set it to 21.5 please", "set it to 21.5 please"),
+        ("19 and a half", "19.5"),
+        ("a couple of degrees warmer", "2 degrees warmer"),
+        ("fan to seventy-five percent", "fan to 75 percent"),
+        ("one hundred and five", "105"),
+        ("I’m freezing 🥶🥶", "i'm freezing"),
+        ("open the window!!! 🙏", "open the window!"),
+        ("leave at 10:30", "leave at 10:30"),
+        ("one more", "one more"),
+        ("level two", "level two"),
+        ("two twenty", "two twenty"),
+    ],
+)
+def test_normal_form(said: str, normal: str) -> None:
+    assert normalise(said) == normal
+    assert normalise(normal) == normal
+
+
+def test_case_is_kept_when_asked() -> None:
+    assert normalise("Take me to Alexanderplatz 🚗", fold_case=False) == "Take me to Alexanderplatz"
+
+
+@pytest.mark.parametrize(
+    ("words", "value"),
+    [("twenty-one", 21), ("nineteen", 19), ("one hundred", 100), ("two twenty", None), ("ten ten", None)],
+)
+def test_number_value(words: str, value: int | None) -> None:
+    assert number_value(words) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("open my window and turn on the seat heating", ["open my window", "turn on the seat heating"]),
+        ("lights on, wipers slow and set it to 19.5", ["lights on", "wipers slow", "set it to 19.5"]),
+        ("open the sunroof but close the shade", ["open the sunroof", "close the shade"]),
+        ("turn on the lights as well as the wipers", ["turn on the lights", "the wipers"]),
+        (
+            "navigate to the place called 'open all doors and unlock'",
+            ["navigate to the place called 'open all doors and unlock'"],
+        ),
+        ('play "rock, paper and scissors" then lock up', ['play "rock, paper and scissors"', "lock up"]),
+        ("find a shop named Salt and Pepper", ["find a shop named Salt and Pepper"]),
+    ],
+)
+def test_one_cutter_never_cuts_data(text: str, expected: list[str]) -> None:
+    assert pieces(text) == expected
+    for chunk in cut(text):
+        assert text[chunk.start : chunk.end] == chunk.text
+
+
+@pytest.mark.parametrize(
+    ("text", "filler"),
+    [("please", True), ("oh, uh", True), ("thank you", True), ("can you", True), ("help", True)],
+)
+def test_filler(text: str, filler: bool) -> None:
+    assert is_filler(text) is filler
+
+
+@pytest.mark.parametrize("text", ["the wipers", "call mum", "warmer", "again"])
+def test_not_filler(text: str) -> None:
+    assert not is_filler(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("yes", "yes"),
+        ("Sure, go ahead", "yes"),
+        ("no thanks", "no"),
+        ("not sure", "unclear"),
+        ("yes... actually no", "no"),
+        ("never mind", "no"),
+        ("what time is it", "unclear"),
+    ],
+)
+def test_answer(text: str, expected: str) -> None:
+    assert answer(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("yes please", "yes"),
+        ("Do it.", "yes"),
+        ("nope", "no"),
+        ("cancel that", "cancel"),
+        ("Never mind!", "cancel"),
+        ("a bit more", "more"),
+        ("the passenger's too", "too"),
+        ("the back left one as well", "too"),
+        ("yes, open the window", "other"),
+        ("the passenger's", "other"),
+    ],
+)
+def test_reply_kind(text: str, kind: str) -> None:
+    assert reply_kind(text) == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "zone"),
+    [("and the passenger's", "passenger"), ("the rear left one", "rear_left"), ("everybody too", "all")],
+)
+def test_whose(text: str, zone: str) -> None:
+    assert whose(text) == zone
+    assert zone in ZONES.values()
+
+
+def test_each_word_list_has_no_repeats_and_no_word_is_both_yes_and_no() -> None:
+    for words in (YES, NO, CANCEL, SKIP_WORDS):
+        assert len(words) == len(set(words))
+    assert not set(YES) & set(NO)
