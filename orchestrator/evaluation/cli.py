@@ -77,12 +77,13 @@ def _cmd_understanding(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> dict[str, Any]:
+    from .errors import EvaluationError
     from .understanding import TURN_BUDGET_S, evaluate, format_report
 
     if args.limit is not None and args.limit < 1:
-        from .errors import EvaluationError
-
         raise EvaluationError(f"--limit must be at least 1, got {args.limit}")
+    if args.budget_s is not None and not args.budget_s > 0:
+        raise EvaluationError(f"--budget-s must be more than 0 seconds, got {args.budget_s}")
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)

@@ -53,3 +53,7 @@ def test_an_unknown_probe_or_missing_dataset_is_an_error_naming_it(
     assert "climate-999" in capsys.readouterr().err
     assert main(["eval", "understanding", "--set", "kvret"]) == 2
     assert "--kvret" in capsys.readouterr().err
+    assert main(["eval", "understanding", "--budget-s", "0"]) == 2
+    assert "--budget-s" in capsys.readouterr().err
+    assert main(["eval", "understanding", "--category", "teleport"]) == 2
+    assert "teleport" in capsys.readouterr().err
