@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mcp_servers.navigation.categories import resolve_category
 from mcp_servers.navigation.errors import NavigationError
+from mcp_servers.navigation.names import fold
 from mcp_servers.vehicle.catalog import Catalog, Value
 from mcp_servers.vehicle.errors import VehicleError
 
@@ -286,7 +287,7 @@ def _resolve(spec: ProbeFileSpec, catalog: Catalog, where: str) -> ProbeSet:
                 allow=frozenset(path_of(n, f"{at}.allow") for n in raw.allow),
                 confirm=raw.confirm,
                 search_categories=frozenset(categories),
-                search_names=tuple(_fold(n) for n in (raw.search.name if raw.search else [])),
+                search_names=tuple(fold(n) for n in (raw.search.name if raw.search else [])),
             )
         )
     return ProbeSet(tuple(probes), states, companions)
@@ -391,7 +392,7 @@ def _search_matches(probe: Probe, search: Search) -> bool:
         except NavigationError:
             pass
     # A name the probe accepts may also be searched as a category word ("the mall" as category mall).
-    words = [_fold(w) for w in (search.name, search.category) if w]
+    words = [fold(w) for w in (search.name, search.category) if w]
     return any(part in word for word in words for part in probe.search_names)
 
 
@@ -400,13 +401,6 @@ def _describe_search(probe: Probe) -> str:
     if probe.search_names:
         parts.append(f"a name with {'/'.join(probe.search_names)}")
     return " or ".join(parts)
-
-
-def _fold(text: str) -> str:
-    import unicodedata
-
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
 
 
 def _is_number(value: object) -> bool:
