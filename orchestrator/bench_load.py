@@ -161,9 +161,12 @@ class RunningStack:
             self.process.stdout.close()
 
 
-async def drive_turns(url: str, token: str | None, turns: int) -> dict[str, Any]:
-    """``turns`` turns one after another over the front-end API, cycling ``TURN_MIX`` and the seats;
-    a new session every ten turns, so sessions come and go as in a car."""
+async def drive_turns(
+    url: str, token: str | None, count: int, *, first: int = 0
+) -> tuple[list[float], list[str]]:
+    """``count`` turns one after another over the front-end API, cycling ``TURN_MIX`` and the seats from
+    turn number ``first``; a new session every ten turns, so sessions come and go as in a car. Returns
+    the latencies (ms) of the turns answered and the errors of the others."""
     import httpx
 
     from .access import bearer
@@ -172,7 +175,7 @@ async def drive_turns(url: str, token: str | None, turns: int) -> dict[str, Any]
     errors: list[str] = []
     session: str | None = None
     async with httpx.AsyncClient(base_url=url, timeout=60.0, headers=bearer(token)) as http:
-        for i in range(turns):
+        for i in range(first, first + count):
             if i % 10 == 0:
                 session = None
             body = {"text": TURN_MIX[i % len(TURN_MIX)], "seat": SEATS[i % len(SEATS)], "session_id": session}
@@ -184,30 +187,55 @@ async def drive_turns(url: str, token: str | None, turns: int) -> dict[str, Any]
                 samples.append((time.perf_counter() - start) * 1000)
             except (httpx.HTTPError, KeyError, ValueError) as exc:
                 errors.append(repr(exc))
-    return {"turns": turns, "errors": len(errors), "first_errors": errors[:5], **summarize(samples or [0.0])}
+    return samples, errors
 
 
 def _totals(rows: list[dict[str, Any]]) -> dict[str, float]:
     return {key: round(sum(row.get(key, 0.0) for row in rows), 1) for key in ("Pss", "Rss")}
 
 
-def bench_memory(turns: int = 200) -> dict[str, Any]:
-    """PSS and RSS of every process of a fresh ``cabin run`` stack, and again after ``turns`` turns."""
+def bench_memory(turns: int = 200, readings: int = 4) -> dict[str, Any]:
+    """PSS and RSS of every process of a fresh ``cabin run`` stack, and again after ``turns`` turns;
+    the totals are also read ``readings`` times along the way (``series``), to show whether memory
+    levels off or keeps growing."""
     if not Path("/proc/self/smaps_rollup").exists():
         raise BenchError("cabin bench --memory reads /proc/PID/smaps_rollup (Linux 4.14 or later)")
+    if turns < 0 or readings < 1:
+        raise BenchError(f"--turns must be 0 or more and readings 1 or more (got {turns}, {readings})")
+
+    async def load(stack: RunningStack) -> tuple[list[dict[str, Any]], list[float], list[str]]:
+        series: list[dict[str, Any]] = []
+        samples: list[float] = []
+        errors: list[str] = []
+        done = 0
+        for k in range(1, readings + 1):
+            upto = turns * k // readings
+            more, failed = await drive_turns(stack.url, stack.token(), upto - done, first=done)
+            samples += more
+            errors += failed
+            done = upto
+            series.append({"turns": done, **_totals(snapshot(stack.process.pid))})
+        return series, samples, errors
+
     with tempfile.TemporaryDirectory(prefix="cabin-bench-") as scratch:
         stack = RunningStack(Path(scratch))
         try:
             stack.wait_ready()
             fresh = snapshot(stack.process.pid)
-            load = asyncio.run(drive_turns(stack.url, stack.token(), turns))
+            series, samples, errors = asyncio.run(load(stack))
             after = snapshot(stack.process.pid)
         finally:
             stack.stop()
+    turn_figures = {"turns": turns, "errors": len(errors), "first_errors": errors[:5]}
     return {
         "what": "PSS/RSS in MiB per process of `cabin run` (from /proc/PID/smaps_rollup)",
         "fresh": {"processes": fresh, "total": _totals(fresh)},
-        "after_turns": {"processes": after, "total": _totals(after), "turns": load},
+        "after_turns": {
+            "processes": after,
+            "total": _totals(after),
+            "turns": {**turn_figures, **summarize(samples or [0.0])},
+        },
+        "series": [{"turns": 0, **_totals(fresh)}, *series],
     }
 
 
@@ -226,6 +254,11 @@ def memory_table(report: dict[str, Any]) -> str:
         )
     ft, at = report["fresh"]["total"], report["after_turns"]["total"]
     lines.append(f"{'total':<28} {ft['Pss']:>10.1f} {at['Pss']:>10.1f} {ft['Rss']:>10.1f} {at['Rss']:>10.1f}")
+    series = report.get("series", [])
+    if series:
+        lines.append(
+            "total PSS along the way: " + ", ".join(f"{r['turns']} turns {r['Pss']:.1f}" for r in series)
+        )
     return "\n".join(lines)
 
 

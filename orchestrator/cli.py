@@ -205,7 +205,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
     try:
         if args.memory:
-            memory = bench_load.bench_memory(args.turns)
+            memory = bench_load.bench_memory(args.turns, args.readings)
             print(json.dumps(memory, indent=2) if args.json else bench_load.memory_table(memory))
             return 0
         if args.sweep:
@@ -321,6 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="start a cabin run stack and print each process's PSS, fresh and after --turns turns",
     )
     bench.add_argument("--turns", type=int, default=200, help="turns before the second memory reading")
+    bench.add_argument(
+        "--readings", type=int, default=4, help="memory totals read this many times along the turns"
+    )
     bench.add_argument(
         "--sweep",
         metavar="N,N,...",

@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from orchestrator.bench_load import (
     BenchError,
+    bench_memory,
     memory_table,
     parse_levels,
     process_tree,
@@ -40,6 +42,9 @@ def test_a_missing_process_is_a_clear_error() -> None:
 def test_the_tree_names_children_by_module() -> None:
     child = subprocess.Popen([sys.executable, "-m", "http.server", "0", "--bind", "127.0.0.1"])
     try:
+        deadline = time.monotonic() + 60  # until the child has started the module
+        while process_tree(os.getpid()).get(child.pid) != "http.server" and time.monotonic() < deadline:
+            time.sleep(0.05)
         tree = process_tree(os.getpid())
         assert tree[os.getpid()] == "cabin run"
         assert tree[child.pid] == "http.server"
@@ -48,6 +53,11 @@ def test_the_tree_names_children_by_module() -> None:
     finally:
         child.terminate()
         child.wait(timeout=30)
+
+
+def test_a_negative_turn_count_is_refused_before_anything_starts() -> None:
+    with pytest.raises(BenchError, match="--turns must be 0 or more"):
+        bench_memory(-1)
 
 
 def test_levels_are_parsed_and_bad_ones_named() -> None:
@@ -65,7 +75,10 @@ def test_tables_show_every_process_and_level() -> None:
         "fresh": {"processes": fresh, "total": {"Pss": 400.0, "Rss": 420.0}},
         "after_turns": {"processes": after, "total": {"Pss": 410.0, "Rss": 430.0}, "turns": {"turns": 7}},
     }
+    report["series"] = [{"turns": 0, "Pss": 400.0, "Rss": 420.0}, {"turns": 7, "Pss": 410.0, "Rss": 430.0}]
     table = memory_table(report).splitlines()
+    assert table[-1] == "total PSS along the way: 0 turns 400.0, 7 turns 410.0"
+    table = table[:-1]
     assert "after 7 turns" in table[0]
     assert table[1].split() == ["models.host", "400.0", "410.0", "420.0", "430.0"]
     assert table[-1].split()[0] == "total"
