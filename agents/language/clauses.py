@@ -19,10 +19,10 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from agents.hosting.spans import data_spans
-from agents.language.lexicon import FILLER, INTERJECTIONS, SKIP_WORDS, phrase_pattern
+from agents.hosting.spans import Span, data_spans
+from agents.language.lexicon import FILLER, INTERJECTIONS, SKIP_WORDS, ZONES, phrase_pattern
 
-__all__ = ["ASK", "Chunk", "ask_of", "content_words", "cut", "is_filler", "pieces", "trimmed"]
+__all__ = ["ASK", "Chunk", "ask_of", "content_words", "cut", "is_filler", "pieces", "trimmed", "zones_apart"]
 
 
 class Chunk(NamedTuple):
@@ -45,6 +45,26 @@ _SEPARATOR = re.compile(
     """,
     re.IGNORECASE | re.VERBOSE,
 )
+_ZONE = "|".join(re.escape(zone) for zone in sorted(ZONES, key=len, reverse=True))
+_ZONE_ITEM = rf"(?:{_ZONE})(?:'s)?"
+_ZONE_RUN = re.compile(
+    rf"(?<![\w']){_ZONE_ITEM}(?:(?:,\s*|,?\s+(?:and|&)\s+)(?:the\s+)?{_ZONE_ITEM})+(?![\w'])",
+    re.IGNORECASE,
+)
+"""Seats or zones listed with "and" ("the driver and passenger", "driver, passenger and rear left")."""
+_ZONE_ONE = re.compile(rf"(?<![\w']){_ZONE_ITEM}(?![\w'])", re.IGNORECASE)
+
+
+def _zone_runs(text: str) -> list[re.Match[str]]:
+    spans = data_spans(text)
+    return [
+        run
+        for run in _ZONE_RUN.finditer(text)
+        if re.search(r"\s(?:and|&)\s", run.group(0))
+        and not any(span.start < run.end() and run.start() < span.end for span in spans)
+    ]
+
+
 _EDGE = re.compile(r"^[\s,;.!?:()-]+|[\s,;.!?:()-]+$")
 """Punctuation trimmed from a piece's edges (quotes stay: they mark where a quotation ends)."""
 _FILLER_PHRASES = phrase_pattern(phrase for phrase in (*SKIP_WORDS, *INTERJECTIONS) if " " in phrase)
@@ -69,7 +89,7 @@ def cut(text: str) -> list[Chunk]:
     A separator inside a quotation or a said name is not one."""
     chunks: list[Chunk] = []
     position = 0
-    spans = data_spans(text)
+    spans = [*data_spans(text), *(Span(run.start(), run.end()) for run in _zone_runs(text))]
     for separator in _SEPARATOR.finditer(text):
         if separator.start() == separator.end():
             continue
@@ -79,6 +99,21 @@ def cut(text: str) -> list[Chunk]:
         position = separator.end()
     _append(chunks, text, position, len(text))
     return chunks
+
+
+def zones_apart(text: str) -> list[str]:
+    """One request per seat or zone when `text` names two joined by "and" ("turn on the driver and
+    passenger seat heating" gives "turn on the driver seat heating" and "turn on the passenger seat
+    heating"); `[text]` when it does not (or only inside a quotation or a said name)."""
+    runs = _zone_runs(text)
+    if not runs:
+        return [text]
+    run = runs[0]
+    return [
+        piece
+        for one in _ZONE_ONE.finditer(run.group(0))
+        for piece in zones_apart(text[: run.start()] + one.group(0) + text[run.end() :])
+    ]
 
 
 def pieces(text: str) -> list[str]:

@@ -224,6 +224,7 @@ ZONES: dict[str, str] = {
     "back left": "rear_left",
     "rear right": "rear_right",
     "back right": "rear_right",
+    "front": "front",
     "rear": "rear",
     "back": "rear",
     "everyone": "all",

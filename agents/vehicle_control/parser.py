@@ -32,7 +32,7 @@ from pydantic import JsonValue
 from agents.hosting import Seat
 from agents.hosting.spans import mask
 from agents.hosting.templates import TemplateIndex
-from agents.language.clauses import ASK, content_words, is_filler, pieces
+from agents.language.clauses import ASK, content_words, is_filler, pieces, zones_apart
 from agents.language.dialogue import for_zone, whose
 from agents.language.lexicon import PARTICLE_VERBS, PARTICLES, SKIP_WORDS, VERBS, WHERE_SLOTS
 from agents.language.normalise import normalise
@@ -142,6 +142,10 @@ class TemplateParser:
         normalized = normalise(mask(text), fold_case=False)
         if not normalized:
             return Parse()
+        apart = zones_apart(normalized)
+        if len(apart) > 1 and self._recognize(normalized) is None:
+            # "the driver and passenger seat heating": the same request for each of them.
+            return _joined([self.parse(one, seat=seat, previous=previous) for one in apart])
         whole = self._recognize(normalized)
         if whole is not None:
             return self._resolve([(normalized, whole)], [], seat, previous, clauses=(normalized,))
@@ -354,6 +358,20 @@ class TemplateParser:
             queries=tuple(queries),
             clauses=clauses,
         )
+
+
+def _joined(parses: Sequence[Parse]) -> Parse:
+    """The parses of one request said for several seats or zones, as one."""
+    actions: list[Action] = []
+    for parse in parses:
+        actions.extend(action for action in parse.actions if action not in actions)
+    return Parse(
+        actions=tuple(actions),
+        unmatched=tuple(dict.fromkeys(c for parse in parses for c in parse.unmatched)),
+        needs_context=any(parse.needs_context for parse in parses),
+        queries=tuple(dict.fromkeys(q for parse in parses for q in parse.queries)),
+        clauses=tuple(c for parse in parses for c in parse.clauses),
+    )
 
 
 def _json(value: Any) -> JsonValue:

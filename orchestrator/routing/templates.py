@@ -34,6 +34,7 @@ from hassil import (
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
 
 from agents.hosting.templates import TemplateIndex
+from agents.language.clauses import zones_apart
 from agents.language.lexicon import SKIP_WORDS
 from agents.language.normalise import normalise
 
@@ -393,4 +394,22 @@ class TemplateStage(RouterStage):
                 slots=dict(match.slots),
                 grammar=match.agent,
             )
+        for grammar in self.grammars:
+            each = self._for_each_zone(text, found, grammar)
+            if each is not None:
+                return each
         return None
+
+    @staticmethod
+    def _for_each_zone(text: str, found: TemplateMatch | None, grammar: AgentGrammar) -> Decision | None:
+        """A request said for several seats or zones at once ("turn on the driver and passenger seat
+        heating") that the agent's grammar reads for each of them alike: routed to that agent, without
+        an intent (one intent cannot say both), so the agent reads the words."""
+        apart = zones_apart(text)
+        if found is not None or len(apart) < 2:
+            return None
+        matches = [grammar.read(one) for one in apart]
+        labels = {f"{m.agent}/{m.skill}" for m in matches if m is not None}
+        if None in matches or len(labels) != 1:
+            return None
+        return Decision(label=labels.pop(), confidence=1.0, via="template")

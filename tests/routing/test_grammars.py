@@ -75,3 +75,14 @@ def test_no_agent_grammar_reads_a_line_labelled_for_another_agent(grammars: list
             if not line["label"].startswith(match.agent):
                 wrong.append((line["text"], line["label"], match.intent))
     assert wrong == []
+
+
+async def test_a_request_for_several_zones_at_once_goes_whole_to_the_agent(
+    templates: TemplateSet, grammars: list[AgentGrammar]
+) -> None:
+    route = await Router([TemplateStage(templates, grammars=grammars)]).route(
+        "turn on the driver and passenger seat heating"
+    )
+
+    (part,) = route.parts
+    assert (part.agent, part.skill, part.via, part.intent) == ("vehicle-control", "seats", "template", None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agents.language import answer, cut, is_filler, normalise, number_value, pieces, reply_kind, whose
+from agents.language.clauses import zones_apart
 from agents.language.lexicon import CANCEL, NO, SKIP_WORDS, YES, ZONES
 
 
@@ -126,3 +127,29 @@ def test_each_word_list_has_no_repeats_and_no_word_is_both_yes_and_no() -> None:
     for words in (YES, NO, CANCEL, SKIP_WORDS):
         assert len(words) == len(set(words))
     assert not set(YES) & set(NO)
+
+
+@pytest.mark.parametrize(
+    ("text", "apart"),
+    [
+        (
+            "turn on the driver and passenger seat heating",
+            ["turn on the driver seat heating", "turn on the passenger seat heating"],
+        ),
+        ("set the driver and the passenger to 21", ["set the driver to 21", "set the passenger to 21"]),
+        (
+            "the driver, passenger and rear left windows",
+            ["the driver windows", "the passenger windows", "the rear left windows"],
+        ),
+        ("rock and roll", ["rock and roll"]),
+        ("play 'driver and passenger'", ["play 'driver and passenger'"]),
+    ],
+)
+def test_several_zones_at_once_are_one_request_for_each(text: str, apart: list[str]) -> None:
+    assert zones_apart(text) == apart
+
+
+def test_two_zones_joined_by_and_are_not_cut_apart() -> None:
+    assert pieces("turn on the driver and passenger seat heating") == [
+        "turn on the driver and passenger seat heating"
+    ]

@@ -320,3 +320,18 @@ intents:
     )
     with pytest.raises(SetupError, match="intents in no skill: set_fan"):
         TemplateParser(path)
+
+
+@pytest.mark.parametrize(
+    ("said", "tool", "where"),
+    [
+        ("turn on the driver and passenger seat heating", "set_seat_heating", "seat"),
+        ("open the driver and passenger windows", "set_window", "window"),
+        ("set the driver and the passenger to 21", "set_cabin_temperature", "zone"),
+    ],
+)
+def test_several_zones_at_once(parser: TemplateParser, said: str, tool: str, where: str) -> None:
+    parse = parser.parse(said, seat="driver")
+
+    assert [(a.tool, a.arguments[where]) for a in parse.actions] == [(tool, "driver"), (tool, "passenger")]
+    assert parse.understood_all
