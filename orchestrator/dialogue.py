@@ -25,7 +25,7 @@ from pydantic import JsonValue
 from agents.hosting.spans import data_spans
 from agents.language.clauses import is_filler
 from agents.language.dialogue import ReplyKind, reply_kind, whose
-from agents.language.lexicon import ANSWER_WORDS, PARTICLE_VERBS, PARTICLES, VERBS
+from agents.language.lexicon import ANSWER_WORDS, COURTESY, HESITATION, PARTICLE_VERBS, PARTICLES, VERBS
 
 from .models import Seat
 
@@ -85,11 +85,14 @@ _REFERENCE = re.compile(
     r"(?=\s*(?:$|[,;.!?]|\b(?:please|now|for me|for us|too|and|then|thanks)\b))",
     re.I,
 )
+_ASKS = ("hey", "can i", "could i", "i would like you to")
 _LEAD_IN = re.compile(
-    r"^(?:(?:please|kindly|hey car|hey|ok|okay|uh|um|so|just|now|can you|could you|would you|will you|"
-    r"can i|could i|i want you to|i'd like you to|i would like you to|go ahead and)\b[\s,]*)+",
+    r"^(?:(?:"
+    + "|".join(re.escape(p) for p in sorted({*COURTESY, *HESITATION, *_ASKS}, key=len, reverse=True))
+    + r")\b[\s,]*)+",
     re.I,
 )
+"""Courtesy and hesitation before a request ("please", "uh", "could you", "can I"): not its verb."""
 _VERB_HEAD = re.compile(rf"^{_ACT}(?:\s+{_PARTICLE})?\s+(?P<object>.+)$", re.I)
 _SETTING_TAIL = re.compile(
     rf"(?:\s+(?:to|at|by)\s+.*|(?:\s+(?:{_PARTICLE}|open|closed|shut|please|again|now|for me|for us|"
