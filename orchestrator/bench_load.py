@@ -191,7 +191,7 @@ async def drive_turns(
 
 
 def _totals(rows: list[dict[str, Any]]) -> dict[str, float]:
-    return {key: round(sum(row.get(key, 0.0) for row in rows), 1) for key in ("Pss", "Rss")}
+    return {key: round(sum(row.get(key, 0.0) for row in rows), 1) for key in ("Pss", "Pss_Anon", "Rss")}
 
 
 def bench_memory(turns: int = 200, readings: int = 4) -> dict[str, Any]:
@@ -240,20 +240,26 @@ def bench_memory(turns: int = 200, readings: int = 4) -> dict[str, Any]:
 
 
 def memory_table(report: dict[str, Any]) -> str:
-    """The memory report as a table: one row per process, PSS and RSS fresh and after the turns."""
+    """The memory report as a table: one row per process, PSS, its anonymous part and RSS, fresh and
+    after the turns. Anonymous PSS does not move when another process maps the same files (the model)."""
     fresh = {row["name"]: row for row in report["fresh"]["processes"]}
     after = {row["name"]: row for row in report["after_turns"]["processes"]}
     turns = report["after_turns"]["turns"]["turns"]
-    head = f"{'process':<28} {'PSS fresh':>10} {'PSS after':>10} {'RSS fresh':>10} {'RSS after':>10}"
+    head = f"{'process':<24} {'PSS fresh':>10} {'PSS after':>10} {'anon fresh':>10} {'anon after':>10}"
+    head += f" {'RSS fresh':>10} {'RSS after':>10}"
     lines = [f"{head}   (MiB; after = after {turns} turns)"]
     for name in sorted(set(fresh) | set(after)):
         f, a = fresh.get(name, {}), after.get(name, {})
         lines.append(
-            f"{name:<28} {f.get('Pss', 0):>10.1f} {a.get('Pss', 0):>10.1f} "
+            f"{name:<24} {f.get('Pss', 0):>10.1f} {a.get('Pss', 0):>10.1f} "
+            f"{f.get('Pss_Anon', 0):>10.1f} {a.get('Pss_Anon', 0):>10.1f} "
             f"{f.get('Rss', 0):>10.1f} {a.get('Rss', 0):>10.1f}"
         )
     ft, at = report["fresh"]["total"], report["after_turns"]["total"]
-    lines.append(f"{'total':<28} {ft['Pss']:>10.1f} {at['Pss']:>10.1f} {ft['Rss']:>10.1f} {at['Rss']:>10.1f}")
+    lines.append(
+        f"{'total':<24} {ft['Pss']:>10.1f} {at['Pss']:>10.1f} {ft.get('Pss_Anon', 0):>10.1f} "
+        f"{at.get('Pss_Anon', 0):>10.1f} {ft['Rss']:>10.1f} {at['Rss']:>10.1f}"
+    )
     series = report.get("series", [])
     if series:
         lines.append(

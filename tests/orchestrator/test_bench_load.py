@@ -69,8 +69,8 @@ def test_levels_are_parsed_and_bad_ones_named() -> None:
 
 
 def test_tables_show_every_process_and_level() -> None:
-    fresh = [{"pid": 1, "name": "models.host", "Pss": 400.0, "Rss": 420.0}]
-    after = [{"pid": 1, "name": "models.host", "Pss": 410.0, "Rss": 430.0}]
+    fresh = [{"pid": 1, "name": "models.host", "Pss": 400.0, "Pss_Anon": 120.0, "Rss": 420.0}]
+    after = [{"pid": 1, "name": "models.host", "Pss": 410.0, "Pss_Anon": 125.0, "Rss": 430.0}]
     report = {
         "fresh": {"processes": fresh, "total": {"Pss": 400.0, "Rss": 420.0}},
         "after_turns": {"processes": after, "total": {"Pss": 410.0, "Rss": 430.0}, "turns": {"turns": 7}},
@@ -80,7 +80,7 @@ def test_tables_show_every_process_and_level() -> None:
     assert table[-1] == "total PSS along the way: 0 turns 400.0, 7 turns 410.0"
     table = table[:-1]
     assert "after 7 turns" in table[0]
-    assert table[1].split() == ["models.host", "400.0", "410.0", "420.0", "430.0"]
+    assert table[1].split() == ["models.host", "400.0", "410.0", "120.0", "125.0", "420.0", "430.0"]
     assert table[-1].split()[0] == "total"
     rows = [
         {"concurrency": 5, "turns": 50, "turns_per_s": 5.0, "p50_ms": 900.0, "p95_ms": 1500.0, "errors": 0}
