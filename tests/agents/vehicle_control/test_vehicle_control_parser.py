@@ -245,20 +245,28 @@ def test_whose_alone_repeats_only_an_action_that_says_where(parser: TemplatePars
     assert parse.unmatched == ("the passenger's",)
 
 
-@pytest.mark.parametrize(("sentence", "seat", "expected"), _cases())
-def test_an_intent_and_its_slots_give_the_same_calls_as_the_words(
-    parser: TemplateParser, sentence: str, seat: Seat, expected: list[Action]
-) -> None:
+def test_an_intent_and_its_slots_give_the_same_calls_as_the_words(parser: TemplateParser) -> None:
     """What the grammar understands of a whole sentence (the orchestrator sends it on) is acted on
-    without the words, with the same calls the words give."""
-    understood = parser.understand(sentence)
-    if understood is None:
-        pytest.skip("read clause by clause, not whole")
-    parse = parser.parse_intent(understood.intent, understood.slots, seat=seat)
-
-    assert parse is not None
-    assert list(parse.actions) == expected
-    assert parser.skill_of(understood.intent) in {"climate", "seats", "windows", "doors", "lights", "media"}
+    without the words, with the same calls the words give: for every table sentence read whole."""
+    whole = 0
+    for case in _cases():
+        sentence, seat, expected = case.values
+        understood = parser.understand(sentence)
+        if understood is None:
+            continue  # read clause by clause: the orchestrator sends such a request as words
+        whole += 1
+        parse = parser.parse_intent(understood.intent, understood.slots, seat=seat)
+        assert parse is not None, sentence
+        assert list(parse.actions) == expected, sentence
+        assert parser.skill_of(understood.intent) in {
+            "climate",
+            "seats",
+            "windows",
+            "doors",
+            "lights",
+            "media",
+        }
+    assert whole >= 0.9 * len(_cases())
 
 
 def test_an_intent_is_edited_for_someone_else_by_its_slots(parser: TemplateParser) -> None:
