@@ -15,9 +15,11 @@ from typing import Protocol
 
 from pydantic import JsonValue
 
+from agents.language.clauses import cut
+from agents.navigation.grammar import NavigationGrammar
 from agents.vehicle_control.parser import TemplateParser
 
-__all__ = ["AgentGrammar", "GrammarMatch", "ParserGrammar", "agent_grammars"]
+__all__ = ["AgentGrammar", "GrammarMatch", "NavigationAgentGrammar", "ParserGrammar", "agent_grammars"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,29 @@ class ParserGrammar:
         )
 
 
+class NavigationAgentGrammar:
+    """An :class:`AgentGrammar` over navigation's own grammar (``agents/navigation/grammar.py``).
+
+    Navigation's reading finds a request after other words ("I'm in pain, navigate me to ..."), which
+    suits the agent; the router asks whether the whole text is one request, so a text the clause cutter
+    cuts into several pieces is left to the router's splitting (each piece is read on its own).
+    """
+
+    def __init__(self, grammar: NavigationGrammar | None = None) -> None:
+        self._grammar = grammar or NavigationGrammar()
+        self.agent = self._grammar.agent
+
+    def read(self, text: str) -> GrammarMatch | None:
+        if len(cut(text)) > 1:
+            return None
+        reading = self._grammar.read(text)
+        if reading is None:
+            return None
+        return GrammarMatch(
+            agent=self.agent, skill=reading.skill, intent=reading.intent, slots=dict(reading.slots)
+        )
+
+
 def agent_grammars() -> list[AgentGrammar]:
-    """The grammars the agents of this project ship (loaded from their packages)."""
-    return [ParserGrammar("vehicle-control", TemplateParser())]
+    """The grammars the agents of this project ship (loaded from their packages), in the order read."""
+    return [ParserGrammar("vehicle-control", TemplateParser()), NavigationAgentGrammar()]

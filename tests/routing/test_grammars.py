@@ -32,7 +32,13 @@ async def test_a_part_the_agents_grammar_reads_carries_its_intent_and_slots(
         "vehicle-control",
     )
     assert seats.slots == {"seat": "self", "level": 2}
-    assert (charger.agent, charger.grammar) == ("navigation", None)
+    assert (charger.agent, charger.skill, charger.intent, charger.grammar) == (
+        "navigation",
+        "poi",
+        "find_poi",
+        "navigation",
+    )
+    assert charger.slots == {"place": "charger"}
 
 
 async def test_what_only_the_agents_grammar_reads_is_routed_to_it(
