@@ -1,11 +1,12 @@
 """The orchestrator as its own process (what ``cabin run`` starts on port 8700).
 
 ``python -m orchestrator.server --port 8700 --agent URL [--agent URL ...] --vehicle-mcp-url URL
-[--insecure]``; tokens from the environment: ``CABIN_AGENT_TOKENS`` (a JSON object: agent URL -> the
-token sent to that agent), ``CABIN_AGENT_TOKEN`` (sent to any other agent), ``CABIN_MCP_TOKEN`` (sent
-to the vehicle server), ``CABIN_OPERATOR_TOKEN`` (the front-end token: required on every ``/v1``
-endpoint and by the orchestrator's own A2A endpoint; without it the server starts only with
-``--insecure``).
+[--perception-mcp-url URL] [--insecure]``; tokens from the environment: ``CABIN_AGENT_TOKENS`` (a
+JSON object: agent URL -> the token sent to that agent), ``CABIN_AGENT_TOKEN`` (sent to any other
+agent), ``CABIN_MCP_TOKEN`` (sent to the vehicle server), ``CABIN_PERCEPTION_MCP_TOKEN`` (the
+orchestrator's read-only token at the perception server, whose feed the cockpit's perception panel
+shows), ``CABIN_OPERATOR_TOKEN`` (the front-end token: required on every ``/v1`` endpoint and by the
+orchestrator's own A2A endpoint; without it the server starts only with ``--insecure``).
 
 Nothing a request or a component does ends the server's lifespan: the vehicle connection lives in a
 task of its own and reconnects by itself (:class:`~orchestrator.vehicle.VehicleAccess`).
@@ -28,6 +29,7 @@ from mcp_servers.http import KEEP_ALIVE_S
 from models import ModelError, Runtime
 
 from .api import create_app
+from .cockpit.perception import McpFeed
 from .directory import AgentDirectory
 from .routing import Router, TemplateStage
 from .turn import Orchestrator
@@ -65,10 +67,21 @@ def build(args: argparse.Namespace) -> FastAPI:
     orchestrator = Orchestrator(Router([TemplateStage()]), directory, budget_s=args.budget_ms / 1000)
     vehicle = VehicleAccess(args.vehicle_mcp_url, token=os.environ.get("CABIN_MCP_TOKEN") or None)
     orchestrator.readback = vehicle.turn_writes
+    perception = (
+        McpFeed(args.perception_mcp_url, token=os.environ.get("CABIN_PERCEPTION_MCP_TOKEN") or None)
+        if args.perception_mcp_url
+        else None
+    )
     base_url = f"http://{args.host}:{args.port}"
     token = None if args.insecure else os.environ.get("CABIN_OPERATOR_TOKEN") or None
     app = create_app(
-        orchestrator, vehicle, front_end_token=token, base_url=base_url, a2a_token=token, ui=not args.no_ui
+        orchestrator,
+        vehicle,
+        front_end_token=token,
+        base_url=base_url,
+        a2a_token=token,
+        ui=not args.no_ui,
+        perception=perception,
     )
 
     @contextlib.asynccontextmanager
@@ -90,6 +103,8 @@ def build(args: argparse.Namespace) -> FastAPI:
                 if joining is not None:
                     joining.cancel()
                 await directory.aclose()
+                if perception is not None:
+                    await perception.aclose()
 
     app.router.lifespan_context = lifespan
     return app
@@ -101,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8700)
     parser.add_argument("--agent", action="append", required=True, help="an agent's base URL (repeatable)")
     parser.add_argument("--vehicle-mcp-url", required=True)
+    parser.add_argument(
+        "--perception-mcp-url", default=None, help="the perception MCP server the cockpit's feed reads"
+    )
     parser.add_argument("--budget-ms", type=float, default=800.0, help="per-turn latency budget")
     parser.add_argument("--no-ui", action="store_true")
     parser.add_argument(

@@ -12,7 +12,9 @@ leaks):
 - an agent checks its callers' tokens (the orchestrator's caller token for it, the operator's)
   against their digests (:func:`agents.hosting.token_digest`): it holds neither;
 - the map server accepts a token of the navigation agent's that the vehicle server does not; the
-  perception-feed server accepts the perception agent's token; the model host one token of its own.
+  perception-feed server accepts the perception agent's token and, read-only (only the tools that
+  change nothing), the orchestrator's token for it, which no other server accepts (the cockpit's
+  perception panel); the model host one token of its own.
 """
 
 from __future__ import annotations
@@ -36,7 +38,16 @@ CALLER = "caller:"
 """Prefix of the client name of the token the orchestrator presents to one agent."""
 MAP_CLIENT = "navigation-map"
 """The navigation agent's token at the map server (not valid on the vehicle server)."""
-CLIENTS = (*AGENTS, "orchestrator", "models", MAP_CLIENT, *(CALLER + agent for agent in AGENTS))
+PERCEPTION_READER = "orchestrator-perception"
+"""The orchestrator's read-only token at the perception server (not valid anywhere else)."""
+CLIENTS = (
+    *AGENTS,
+    "orchestrator",
+    "models",
+    MAP_CLIENT,
+    PERCEPTION_READER,
+    *(CALLER + agent for agent in AGENTS),
+)
 
 
 class PortsConfig(BaseModel):
@@ -185,6 +196,7 @@ def components(config: StackConfig, host: str, port: int, tokens: Tokens | None,
     agent_urls = [*own_agents, *config.extra_agents]
     orchestrator = [py, "-m", "orchestrator.server", "--host", host, "--port", str(p.orchestrator)]
     orchestrator += ["--vehicle-mcp-url", url(p.vehicle_mcp, "/mcp"), "--budget-ms", str(config.budget_ms)]
+    orchestrator += ["--perception-mcp-url", url(p.perception_mcp, "/mcp")]
     for agent in agent_urls:
         orchestrator += ["--agent", agent]
     orchestrator += [] if ui else ["--no-ui"]
@@ -197,6 +209,7 @@ def components(config: StackConfig, host: str, port: int, tokens: Tokens | None,
         orchestrator_env.update(
             CABIN_AGENT_TOKENS=json.dumps(callers),
             CABIN_MCP_TOKEN=tokens.clients["orchestrator"],
+            CABIN_PERCEPTION_MCP_TOKEN=tokens.clients[PERCEPTION_READER],
             CABIN_OPERATOR_TOKEN=tokens.operator,
         )
 
@@ -221,7 +234,12 @@ def components(config: StackConfig, host: str, port: int, tokens: Tokens | None,
             perception_mcp,
             p.perception_mcp,
             url_path="/mcp",
-            env=token("perception-summary"),
+            env={}
+            if tokens is None
+            else {
+                "CABIN_MCP_TOKEN": tokens.clients["perception-summary"],
+                "CABIN_MCP_READ_TOKEN": tokens.clients[PERCEPTION_READER],
+            },
         ),
         Component(
             "vehicle-control agent", vehicle_control, p.vehicle_control, env=agent_env("vehicle-control")

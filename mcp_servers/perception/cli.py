@@ -15,7 +15,7 @@ import uvicorn
 from mcp.server import MCPServer
 
 from mcp_servers.http import KEEP_ALIVE_S
-from mcp_servers.perception.auth import TOKEN_ENV, check_token
+from mcp_servers.perception.auth import READ_TOKEN_ENV, TOKEN_ENV, check_token
 from mcp_servers.perception.errors import PerceptionError
 from mcp_servers.perception.server import DEFAULT_PORT, build_server, http_app
 from mcp_servers.perception.sources import InjectedSource, PerceptionSource, SimulatedSource
@@ -44,7 +44,12 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="serve pushed frames (push_frame tool) instead of the simulated scene",
     )
-    cli.add_argument("--token", default=None, help=f"HTTP bearer token (default: ${TOKEN_ENV}, else none)")
+    cli.add_argument(
+        "--token",
+        default=None,
+        help=f"HTTP bearer token (default: ${TOKEN_ENV}, else none); ${READ_TOKEN_ENV}: a second, "
+        "read-only token",
+    )
     cli.add_argument("--seed", type=int, default=0, help="seed of the simulated scene (default 0)")
     cli.add_argument("--ego-speed", type=float, default=30.0, help="simulated car speed, km/h (default 30)")
     cli.add_argument("--image-root", type=Path, default=None, help="pushed image paths must lie inside this")
@@ -62,7 +67,13 @@ def _serve(server: MCPServer[Any], transport: Literal["stdio", "http"], args: ar
         anyio.run(server.run_stdio_async)
         return
     token = args.token if args.token is not None else os.environ.get(TOKEN_ENV) or None
-    app = http_app(server, token=check_token(token) if token is not None else None, host=args.host)
+    read_token = os.environ.get(READ_TOKEN_ENV) or None
+    app = http_app(
+        server,
+        token=check_token(token) if token is not None else None,
+        read_token=check_token(read_token) if read_token is not None else None,
+        host=args.host,
+    )
     uvicorn.run(
         app, host=args.host, port=args.port, log_level=args.log_level, timeout_keep_alive=KEEP_ALIVE_S
     )

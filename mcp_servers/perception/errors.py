@@ -29,6 +29,11 @@ class NoFrameError(PerceptionError):
     """No perception frame is available yet."""
 
 
+NO_FRAME = "no perception frame has been pushed yet"
+"""What a :class:`NoFrameError` of an injected source says, and so its tool error at the MCP edge (how
+a client of the server tells "no frame yet" from a failure)."""
+
+
 class ImageError(PerceptionError):
     """A camera image cannot be used: missing file, undecodable bytes, unsupported format or too large."""
 

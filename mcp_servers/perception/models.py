@@ -451,6 +451,14 @@ class FrameResult(_Model):
     image: ImageInfo | None
 
 
+class FrameImage(_Model):
+    """Result of ``get_frame_image``: the latest frame's camera image itself."""
+
+    timestamp: float
+    media_type: MediaType
+    data: str = Field(description="the image's bytes, base64")
+
+
 class PushResult(_Model):
     """Result of ``push_frame``."""
 

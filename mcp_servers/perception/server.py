@@ -8,7 +8,11 @@ Tools (structured output; every failure is a tool error with a sentence saying w
 - ``read_sign_text()``: on-device OCR of the latest camera image;
 - ``describe_frame(question=None)``: the frame described in words by the configured describer;
 - ``get_frame()``: the whole latest frame (image described, not sent);
+- ``get_frame_image()``: the latest frame's camera image itself (base64, with its media type);
 - ``push_frame(frame)``: only with injection enabled: make ``frame`` the latest frame.
+
+Over HTTP a second, read-only token (``read_token``: the orchestrator's, for the cockpit) may call
+only the tools in ``READ_ONLY_TOOLS``.
 
 Driver monitoring (fatigue, attentiveness, eyes on road) is not served here: it is VSS
 ``Vehicle.Driver.*`` in the vehicle server.
@@ -16,6 +20,7 @@ Driver monitoring (fatigue, attentiveness, eyes on road) is not served here: it 
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from typing import Annotated, Any
@@ -34,6 +39,7 @@ from mcp_servers.perception.images import decode_image, inspect_image, read_imag
 from mcp_servers.perception.memory import SignMemory
 from mcp_servers.perception.models import (
     FrameDescription,
+    FrameImage,
     FrameResult,
     ObjectsResult,
     PerceptionFrame,
@@ -50,6 +56,11 @@ from mcp_servers.protocol import StrictMCPServer
 
 SERVER_NAME = "cabin-perception"
 DEFAULT_PORT = 8703
+
+READ_ONLY_TOOLS = frozenset(
+    {"get_objects", "get_signs", "read_sign_text", "describe_frame", "get_frame", "get_frame_image"}
+)
+"""The tools that change nothing: the only ones the read-only token may call."""
 
 _READ_ONLY = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
@@ -212,6 +223,21 @@ def build_server(
             image=image,
         )
 
+    @server.tool(title="Latest camera image", annotations=_READ_ONLY)
+    async def get_frame_image() -> FrameImage:
+        """The latest frame's camera image itself (base64), with its media type."""
+        frame, stamp, _ = latest()
+
+        def work() -> FrameImage:
+            data = image_bytes(frame, stamp)
+            _, media_type = decode_image(data)
+            return FrameImage(timestamp=stamp, media_type=media_type, data=base64.b64encode(data).decode())
+
+        try:
+            return await anyio.to_thread.run_sync(work)
+        except PerceptionError as exc:
+            raise ToolError(str(exc)) from exc
+
     if isinstance(source, InjectedSource) and inject:
         injected = source
 
@@ -238,7 +264,18 @@ def build_server(
     return server
 
 
-def http_app(server: MCPServer[Any], *, token: str | None = None, host: str = "127.0.0.1") -> ASGIApp:
-    """The server's streamable-HTTP application at ``/mcp``, behind a bearer token when one is given."""
+def http_app(
+    server: MCPServer[Any],
+    *,
+    token: str | None = None,
+    read_token: str | None = None,
+    host: str = "127.0.0.1",
+) -> ASGIApp:
+    """The server's streamable-HTTP application at ``/mcp``, behind a bearer token when one is given;
+    ``read_token`` (only beside ``token``) may call only ``READ_ONLY_TOOLS``."""
     app: ASGIApp = server.streamable_http_app(streamable_http_path="/mcp", host=host)
-    return BearerTokenMiddleware(app, token) if token else app
+    if read_token and not token:
+        raise ConfigError("a read-only token needs the server's own token beside it")
+    if not token:
+        return app
+    return BearerTokenMiddleware(app, token, read_token=read_token, read_only_tools=READ_ONLY_TOOLS)

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from mcp_servers.perception.errors import FrameError, ImageError, NoFrameError
+from mcp_servers.perception.errors import NO_FRAME, FrameError, ImageError, NoFrameError
 from mcp_servers.perception.images import decode_image, read_image_bytes
 from mcp_servers.perception.models import (
     CameraImage,
@@ -90,7 +90,7 @@ class InjectedSource(PerceptionSource):
     def latest(self) -> PerceptionFrame:
         with self._lock:
             if self._latest is None:
-                raise NoFrameError("no perception frame has been pushed yet")
+                raise NoFrameError(NO_FRAME)
             return self._latest
 
     def push(self, frame: PerceptionFrame | Mapping[str, Any]) -> PerceptionFrame:

@@ -5,11 +5,12 @@ destination, and the latest perception frame (see docs/cockpit.md)."""
 from __future__ import annotations
 
 from .mapsketch import MapLayer, MapSketch, RouteLine, default_map_provider, route_line, sketch_map
-from .perception import PerceptionFeed, PerceptionSnapshot, SourceFeed
+from .perception import McpFeed, PerceptionFeed, PerceptionSnapshot, SourceFeed
 
 __all__ = [
     "MapLayer",
     "MapSketch",
+    "McpFeed",
     "PerceptionFeed",
     "PerceptionSnapshot",
     "RouteLine",

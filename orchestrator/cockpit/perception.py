@@ -7,15 +7,31 @@ cockpit reads with the rest of the car.
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import binascii
 import threading
 from abc import ABC, abstractmethod
+from typing import Any, TypeVar
 
 import anyio.to_thread
-from pydantic import BaseModel, Field
+from mcp import Client
+from mcp.server import MCPServer
+from pydantic import BaseModel, Field, ValidationError
 
-from mcp_servers.perception.errors import NoImageError
+from mcp_servers.client import McpLink
+from mcp_servers.perception.errors import NO_FRAME, NoFrameError, NoImageError, PerceptionError
 from mcp_servers.perception.images import decode_image, inspect_image, read_image_bytes
-from mcp_servers.perception.models import ImageInfo, ObjectReport, OcrLine, PerceptionFrame, RecognisedSign
+from mcp_servers.perception.models import (
+    FrameImage,
+    FrameResult,
+    ImageInfo,
+    ObjectReport,
+    OcrLine,
+    PerceptionFrame,
+    RecognisedSign,
+    SignTextResult,
+)
 from mcp_servers.perception.ocr import TextReader, shared_reader
 from mcp_servers.perception.regions import analyse
 from mcp_servers.perception.sources import PerceptionSource
@@ -100,3 +116,90 @@ class SourceFeed(PerceptionFeed):
 
     async def image(self) -> tuple[bytes, str]:
         return await anyio.to_thread.run_sync(self._image)
+
+
+_Result = TypeVar("_Result", bound=BaseModel)
+
+MCP_TIMEOUT_S = 30.0
+"""How long one call to the perception MCP server may take (reading text on a frame is the slow one)."""
+
+
+class McpFeed(PerceptionFeed):
+    """A feed read over MCP from the perception server of another process (``cabin run``): the frame
+    from ``get_frame``, its text from ``read_sign_text`` (once per frame: kept until the frame's
+    timestamp changes), its image from ``get_frame_image``. ``target`` is the server's endpoint URL,
+    reached with ``token`` (the orchestrator's read-only token there), or an in-process server.
+
+    Before the first frame it raises ``NoFrameError`` (the server's tool error says ``NO_FRAME``); a
+    server that cannot be reached, another tool error or an answer of the wrong shape raises
+    :class:`~mcp_servers.perception.errors.PerceptionError` naming it; the next call connects again.
+    """
+
+    def __init__(
+        self, target: str | MCPServer[Any], token: str | None = None, *, timeout_s: float = MCP_TIMEOUT_S
+    ) -> None:
+        self.timeout_s = timeout_s
+        self._link = McpLink(target, name="perception", token=token, timeout_s=timeout_s)
+        self._read_lock = asyncio.Lock()
+        self._read: tuple[float, list[OcrLine], str] | None = None
+
+    async def aclose(self) -> None:
+        await self._link.aclose()
+
+    async def _call(self, tool: str, shape: type[_Result]) -> _Result:
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                client: Client = await self._link.client()
+                result = await client.call_tool(tool, {})
+        except Exception as exc:  # any transport or protocol failure: this connection is done
+            await self._link.drop()
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            raise PerceptionError(f"the perception server is not answering ({reason})") from exc
+        if result.is_error:
+            text = " ".join(getattr(block, "text", "") for block in result.content)
+            if NO_FRAME in text:
+                raise NoFrameError(NO_FRAME)
+            raise PerceptionError(f"{tool}: {text.removeprefix('Error executing tool ')}")
+        try:
+            return shape.model_validate(result.structured_content or {})
+        except ValidationError as exc:
+            raise PerceptionError(
+                f"{tool}: the perception server answered an unexpected shape ({exc})"
+            ) from exc
+
+    async def _lines(self, frame: FrameResult) -> tuple[list[OcrLine], str | None]:
+        if frame.image is None:
+            return [], None
+        async with self._read_lock:
+            if self._read is None or self._read[0] != frame.timestamp:
+                reading = await self._call("read_sign_text", SignTextResult)
+                self._read = (frame.timestamp, list(reading.lines), reading.engine)
+            return self._read[1], self._read[2]
+
+    async def snapshot(self) -> PerceptionSnapshot:
+        frame = await self._call("get_frame", FrameResult)
+        lines, engine = await self._lines(frame)
+        return PerceptionSnapshot(
+            source=frame.source,
+            timestamp=frame.timestamp,
+            age_s=frame.age_s,
+            objects=frame.objects,
+            signs=frame.signs,
+            image=frame.image,
+            lines=lines,
+            ocr_engine=engine,
+        )
+
+    async def image(self) -> tuple[bytes, str]:
+        try:
+            image = await self._call("get_frame_image", FrameImage)
+        except PerceptionError:
+            # A frame without a camera image is a 404, not a failure: ask what the frame is.
+            if (await self._call("get_frame", FrameResult)).image is None:
+                raise NoImageError("the latest perception frame has no camera image") from None
+            raise
+        try:
+            data = base64.b64decode(image.data, validate=True)
+        except binascii.Error as exc:
+            raise PerceptionError(f"get_frame_image: the image is not base64 ({exc})") from exc
+        return data, image.media_type

@@ -11,12 +11,13 @@ import httpx
 import pytest
 
 from mcp_servers.perception.models import PerceptionFrame
+from mcp_servers.perception.server import build_server as build_perception_server
 from mcp_servers.perception.sources import InjectedSource
 from mcp_servers.vehicle.backends.simulator import SimulatorBackend
 from mcp_servers.vehicle.server import build_server
 from mcp_servers.vehicle.service import VehicleService
 from orchestrator.api import COCKPIT_ASSETS, create_app
-from orchestrator.cockpit import MapSketch, PerceptionSnapshot, RouteLine, SourceFeed
+from orchestrator.cockpit import MapSketch, McpFeed, PerceptionFeed, PerceptionSnapshot, RouteLine, SourceFeed
 from orchestrator.local import shared_map
 from orchestrator.models import ErrorBody
 from orchestrator.turn import Orchestrator
@@ -34,8 +35,22 @@ async def source() -> InjectedSource:
     return InjectedSource(image_root=ROOT / "scenarios")
 
 
+@pytest.fixture(params=["in-process", "over-mcp"])
+async def feed(request: pytest.FixtureRequest, source: InjectedSource) -> AsyncIterator[PerceptionFeed]:
+    """The perception feed of the in-process stack, and the one `cabin run` gives the orchestrator: read
+    over MCP from the perception server (here an in-process one over the same source)."""
+    if request.param == "in-process":
+        yield SourceFeed(source)
+        return
+    mcp_feed = McpFeed(build_perception_server(source, inject=True))
+    try:
+        yield mcp_feed
+    finally:
+        await mcp_feed.aclose()
+
+
 @pytest.fixture
-async def client(source: InjectedSource) -> AsyncIterator[httpx.AsyncClient]:
+async def client(feed: PerceptionFeed) -> AsyncIterator[httpx.AsyncClient]:
     agents, _ = directory()
     orchestrator = Orchestrator(KeywordRouter(), agents, agent_timeout_s=1.0)
     async with VehicleAccess(build_server(VehicleService(SimulatorBackend()), client="operator")) as vehicle:
@@ -45,7 +60,7 @@ async def client(source: InjectedSource) -> AsyncIterator[httpx.AsyncClient]:
             front_end_token=TOKEN,
             base_url="http://cabin.test",
             map_provider=shared_map,
-            perception=SourceFeed(source),
+            perception=feed,
         )
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app),

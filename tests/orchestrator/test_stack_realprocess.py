@@ -4,8 +4,8 @@ Checked over the front-end HTTP API, as a front-end would (with the token `cabin
 401, with a foreign Host 421; the printed one-time login link logs a browser in, once): two actions of
 one sentence both applied,
 an unlock that asks first and unlocks on "yes", the trunk refused at 70 km/h (GR-06); the agents
-listed healthy; a killed agent reported and restarted, and turns served again; SIGTERM stopping
-every child.
+listed healthy; the cockpit's perception frame and image read from the perception server's process; a
+killed agent reported and restarted, and turns served again; SIGTERM stopping every child.
 """
 
 from __future__ import annotations
@@ -153,6 +153,18 @@ def test_agents_are_discovered_and_healthy(stack: Stack) -> None:
     by_name = {agent["name"]: agent for agent in agents}
     assert {"vehicle-control", "navigation", "perception-summary"} <= set(by_name)
     assert all(agent["healthy"] for agent in by_name.values()), agents
+
+
+def test_the_cockpit_shows_the_perception_servers_frame(stack: Stack) -> None:
+    # The orchestrator reads the perception MCP server of its own process over MCP (read-only token).
+    response = httpx.get(f"{stack.url}/v1/perception", headers=stack.auth(), timeout=120)
+    assert response.status_code == 200, response.text
+    snapshot = response.json()
+    assert snapshot["source"] == "simulated" and snapshot["objects"], snapshot
+    assert snapshot["image"] is not None and snapshot["ocr_engine"], snapshot
+    image = httpx.get(f"{stack.url}/v1/perception/image", headers=stack.auth(), timeout=60)
+    assert image.status_code == 200 and image.headers["content-type"] == snapshot["image"]["media_type"]
+    assert len(image.content) > 0
 
 
 def test_the_front_end_api_needs_the_token(stack: Stack) -> None:

@@ -55,11 +55,14 @@ async def test_stdio_server_serves_pushed_frames() -> None:
         assert signs.structured_content["speed_limit_kmh"] == 30.0
 
 
+READ_TOKEN = "perception-read-only-test-token"
+
+
 @pytest.fixture
 def http_server() -> Iterator[tuple[str, str]]:
     port = free_port()
     token = "perception-test-token"
-    env = {**os.environ, "CABIN_MCP_TOKEN": token}
+    env = {**os.environ, "CABIN_MCP_TOKEN": token, "CABIN_MCP_READ_TOKEN": READ_TOKEN}
     process = subprocess.Popen(
         [
             sys.executable,
@@ -119,3 +122,20 @@ async def test_http_server_requires_the_bearer_token(http_server: tuple[str, str
             assert frame.structured_content is not None
             assert frame.structured_content["source"] == "simulated"
             assert len(frame.structured_content["objects"]) >= 2
+
+
+async def test_the_read_only_token_reads_the_frame_and_its_image_and_calls_nothing_else(
+    http_server: tuple[str, str],
+) -> None:
+    url, _ = http_server
+    async with create_mcp_http_client({"Authorization": f"Bearer {READ_TOKEN}"}) as reader:
+        async with Client(streamable_http_client(url, http_client=reader), read_timeout_seconds=60) as client:
+            frame = await client.call_tool("get_frame", {})
+            assert not frame.is_error and frame.structured_content is not None
+            image = await client.call_tool("get_frame_image", {})
+            assert not image.is_error and image.structured_content is not None
+            assert image.structured_content["media_type"] == frame.structured_content["image"]["media_type"]
+        call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "push_frame"}}
+        refused = await reader.post(url, json=call)
+    assert refused.status_code == 403
+    assert "push_frame" in refused.json()["detail"]

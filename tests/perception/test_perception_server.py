@@ -23,6 +23,7 @@ from mcp_servers.perception import (
     http_app,
 )
 from mcp_servers.perception.models import MediaType
+from mcp_servers.perception.server import READ_ONLY_TOOLS
 
 from .perception_support import FakeClock
 
@@ -37,7 +38,7 @@ SCENARIO_FRAME: dict[str, Any] = {
         {"kind": "no_parking"},
     ],
 }
-READ_TOOLS = {"get_objects", "get_signs", "read_sign_text", "describe_frame", "get_frame"}
+READ_TOOLS = READ_ONLY_TOOLS
 
 
 def error_text(result: CallToolResult) -> str:
