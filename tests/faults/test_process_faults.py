@@ -275,6 +275,14 @@ async def test_gr16_a_leaked_agent_environment_opens_no_door_and_fakes_no_speed(
                 f"{stack.url}/v1/vehicle/state", params={"prefix": DRIVER_DOOR}, headers=stack.auth()
             )
         ).json()
+        # The orchestrator's read-only token for the perception server opens no other server.
+        reader = {"Authorization": f"Bearer {orchestrator_env['CABIN_PERCEPTION_MCP_TOKEN']}"}
+        listing = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+        for server in ("vehicle_mcp", "navigation_mcp"):
+            elsewhere = await http.post(
+                f"http://127.0.0.1:{stack.ports[server]}/mcp", json=listing, headers=reader
+            )
+            assert elsewhere.status_code == 401, (server, elsewhere.status_code)
     print(f"GR-16: {tried} values from the agents' environments tried; doors {state}")
     assert state[f"{DRIVER_DOOR}.IsLocked"] is True and state[f"{DRIVER_DOOR}.IsOpen"] is False
 
