@@ -49,7 +49,7 @@ from agents.hosting.asking import question_core
 from agents.hosting.spans import data_spans, mask
 from models import Runtime
 
-from .errors import ArtefactError, ModelUnavailable, RoutingError, StageFailed
+from .errors import ArtefactError, BudgetExhausted, ModelUnavailable, RoutingError, StageFailed
 from .grammars import agent_grammars
 from .labels import agent_skill
 from .model_stage import ModelStage
@@ -268,6 +268,9 @@ class Router:
             except StageFailed as exc:
                 if isinstance(exc, ModelUnavailable):
                     turn.model_unavailable = exc.message
+                elif isinstance(exc, BudgetExhausted) and isinstance(stage, ModelStage):
+                    # A model host that hangs looks like a slow one; its health check tells them apart.
+                    turn.model_unavailable = await stage.problem()
                 turn.note(exc.message)
                 for i in pending:
                     notes[i] = notes[i] or exc.message

@@ -160,6 +160,26 @@ async def test_the_router_reports_a_dead_model_host_as_unavailable(scripted: Scr
     assert problem is not None and "unavailable" in problem
 
 
+async def test_the_router_reports_a_hung_model_host_as_unavailable() -> None:
+    """A host that takes connections but never answers (stopped, deadlocked) first looks like a slow
+    one: the model path runs out of budget. Its health check then tells the two apart."""
+    import socket
+
+    from orchestrator.routing import Router
+    from orchestrator.routing.model_stage import ModelStage, default_artefact_path, load_artefact
+
+    classifier, settings = load_artefact(default_artefact_path())
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(8)  # the kernel completes the handshakes; nothing ever reads or answers
+        client = ModelHostClient(f"http://127.0.0.1:{hung.getsockname()[1]}", connect_timeout=1.0)
+        router = Router([ModelStage(client, classifier, settings)])
+        route = await router.route("my feet are like ice blocks", budget_s=0.5)
+        await client.aclose()
+    assert route.model_unavailable is not None and "model host" in route.model_unavailable
+    assert [part.via for part in route.parts] == ["fallback"]
+
+
 class _LateHost(httpx.AsyncBaseTransport):
     """The host's app in memory, refusing every connection until `up` (a host that starts late)."""
 
