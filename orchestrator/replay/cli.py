@@ -1,4 +1,4 @@
-"""``cabin replay PATH... [--report FILE.json] [--junit FILE.xml] [--jobs N]``."""
+"""``cabin replay PATH... [--report F.json] [--junit F.xml] [--jobs N] [--url URL] [--baseline F.json]``."""
 
 from __future__ import annotations
 
@@ -17,15 +17,23 @@ if TYPE_CHECKING:
     from orchestrator.models import TurnResult
 
     from .runner import ReplayStack, ScenarioResult
-    from .scenario import Scenario
+    from .scenario import Matcher, Scenario
 
 # The scenario loader, the stack and the HTTP client load when a replay runs, not when `cabin --help`
 # builds this command's parser.
 
 
+POLL_S = 0.2
+"""How often a running stack's state is read while a step waits for its expected state."""
+
+
 class HttpStack:
     """A running ``cabin run`` stack driven through its front-end API. Each scenario starts from the
-    simulator's default state (written with ``PUT /v1/vehicle/state``); time passes for real."""
+    simulator's default state (written with ``PUT /v1/vehicle/state``); time passes for real.
+
+    It is a :class:`~orchestrator.replay.runner.StateWaiter`: a step's expected state is awaited by
+    reading ``GET /v1/vehicle/state`` until every matcher holds (or the timeout runs out), so a step
+    whose change is already there costs one read, not a fixed settle wait."""
 
     def __init__(self, url: str, token: str | None = None) -> None:
         import httpx
@@ -80,8 +88,23 @@ class HttpStack:
         everything = await self._check(await self.http.get("/v1/vehicle/state"))
         return {p: everything.get(p) for p in paths}
 
+    async def await_state(self, expected: dict[str, Matcher], timeout_s: float) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            current = await self.state(list(expected))
+            if all(m.check(current.get(p)) for p, m in expected.items()) or loop.time() >= deadline:
+                return current
+            await asyncio.sleep(POLL_S)
+
     async def aclose(self) -> None:
         await self.http.aclose()
+
+
+NO_SCRIPTED_FEED = (
+    "perception steps need a scripted perception feed; a running stack's front-end API cannot push "
+    "frames (replay it without --url)"
+)
 
 
 def _http_factory(
@@ -104,7 +127,7 @@ async def replay(
 ) -> list[ScenarioResult]:
     """Run ``scenarios``, each against a fresh stack: in-process ``jobs`` at a time, or one by one
     against the running stack at ``url`` (sending the front-end ``token``)."""
-    from .runner import in_process_stack, run_scenario
+    from .runner import in_process_stack, run_scenario, skipped
 
     factory = _http_factory(url, token) if url else in_process_stack
     limit = asyncio.Semaphore(1 if url else max(1, jobs))
@@ -112,11 +135,14 @@ async def replay(
 
     async def one(scenario: Scenario) -> ScenarioResult:
         nonlocal done
-        async with limit:
-            result = await run_scenario(scenario, factory)
+        if url and scenario.has_perception:
+            result = skipped(scenario, NO_SCRIPTED_FEED)
+        else:
+            async with limit:
+                result = await run_scenario(scenario, factory)
         done += 1
         if progress:
-            mark = "ok" if result.passed else "FAILED"
+            mark = "ok" if result.passed else "skip" if result.skipped else "FAILED"
             print(
                 f"\r[{done}/{len(scenarios)}] {mark:6} {scenario.name[:60]:60}",
                 end="",
@@ -144,11 +170,13 @@ def load_all(paths: list[str]) -> list[Scenario]:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
+    from .compare import Report, compare, describe, load_report
     from .runner import describe_failure, report_json, report_junit
     from .scenario import ScenarioError
 
     try:
         scenarios = load_all(args.paths)
+        baseline = load_report(args.baseline) if args.baseline else None
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -160,12 +188,15 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         replay(scenarios, jobs=args.jobs, progress=sys.stderr.isatty(), url=args.url, token=token)
     )
     for result in results:
-        print(f"{'PASS' if result.passed else 'FAIL'}  {result.file}  {result.name}")
+        verdict = "PASS" if result.passed else "SKIP" if result.skipped else "FAIL"
+        print(
+            f"{verdict}  {result.file}  {result.name}" + (f"  ({result.skipped})" if result.skipped else "")
+        )
         for line in describe_failure(result):
             print(line)
     report = report_json(results)
     print(
-        f"{report['passed']} passed, {report['failed']} failed "
+        f"{report['passed']} passed, {report['failed']} failed, {report['skipped']} skipped "
         f"({report['steps']} steps, p50 {report['latency_ms']['p50']} ms, "
         f"p95 {report['latency_ms']['p95']} ms, "
         f"{time.perf_counter() - started:.1f} s)"
@@ -174,6 +205,11 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         Path(args.report).write_text(json.dumps(report, indent=2), encoding="utf-8")
     if args.junit:
         Path(args.junit).write_bytes(report_junit(results))
+    if baseline is not None:
+        comparison = compare(baseline, Report.model_validate(report))
+        for line in describe(comparison):
+            print(line)
+        return 1 if comparison.regressions else 0
     return 0 if report["failed"] == 0 else 1
 
 
@@ -190,6 +226,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=1,
         help="scenarios run at once in-process (default 1: timings stay honest)",
     )
-    parser.add_argument("--url", help="replay against a running stack (cabin run) at this URL instead")
+    parser.add_argument(
+        "--url",
+        help="replay against a running stack (cabin run) at this URL instead; perception scenarios are "
+        "skipped there (its feed cannot be scripted)",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="FILE.json",
+        help="compare with a previous --report: print regressions and fixes; exit 1 only on a regression",
+    )
     add_token_option(parser)
     parser.set_defaults(func=_cmd_replay)

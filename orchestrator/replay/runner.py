@@ -7,12 +7,12 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 from xml.etree import ElementTree as ET
 
 from orchestrator.models import TurnResult
 
-from .scenario import Expect, Scenario, Step
+from .scenario import Expect, Matcher, Scenario, Step
 
 REPLAY_BUDGET_S = 30.0
 """The latency budget of a turn in in-process replay, instead of the product's 0.8 s.
@@ -38,6 +38,20 @@ class ReplayStack(Protocol):
     async def settle(self) -> None: ...
     async def state(self, paths: list[str]) -> dict[str, Any]: ...
 
+
+@runtime_checkable
+class StateWaiter(Protocol):
+    """A stack whose car changes in its own time (a running stack): instead of ``settle`` then ``state``,
+    the runner asks it for the expected state directly.
+
+    ``await_state`` returns the values of ``expected``'s paths as soon as every matcher holds, or the
+    last values read when ``timeout_s`` runs out (the check then reports them as the actual values)."""
+
+    async def await_state(self, expected: dict[str, Matcher], timeout_s: float) -> dict[str, Any]: ...
+
+
+STATE_TIMEOUT_S = 20.0
+"""How long a running stack is given to reach a step's expected state."""
 
 StackFactory = Callable[[], Awaitable[tuple[ReplayStack, Callable[[], Awaitable[None]]]]]
 
@@ -70,6 +84,13 @@ class ScenarioResult:
     steps: list[StepResult]
     duration_s: float
     error: str | None = None
+    skipped: str | None = None
+    """Why the scenario was not run (then ``passed`` is false and it counts as neither passed nor failed)."""
+
+
+def skipped(scenario: Scenario, reason: str) -> ScenarioResult:
+    """The result of a scenario not run, for ``reason``."""
+    return ScenarioResult(str(scenario.file), scenario.name, scenario.tags, False, [], 0.0, skipped=reason)
 
 
 def check(expect: Expect, turn: TurnResult, state: dict[str, Any]) -> list[str]:
@@ -179,7 +200,9 @@ async def _run_step(stack: ReplayStack, scenario: Scenario, step: Step, session:
     failures: list[str] = []
     if step.expect is not None:
         state: dict[str, Any] = {}
-        if step.expect.state:
+        if step.expect.state and isinstance(stack, StateWaiter):
+            state = await stack.await_state(step.expect.state, STATE_TIMEOUT_S)
+        elif step.expect.state:
             await stack.settle()
             state = await stack.state(list(step.expect.state))
         failures = check(step.expect, turn, state)
@@ -205,7 +228,8 @@ def report_json(results: list[ScenarioResult]) -> dict[str, Any]:
     return {
         "scenarios": len(results),
         "passed": sum(r.passed for r in results),
-        "failed": sum(not r.passed for r in results),
+        "failed": sum(not r.passed and r.skipped is None for r in results),
+        "skipped": sum(r.skipped is not None for r in results),
         "steps": sum(len(r.steps) for r in results),
         "latency_ms": {
             "p50": round(statistics.median(latencies), 2) if latencies else None,
@@ -218,6 +242,7 @@ def report_json(results: list[ScenarioResult]) -> dict[str, Any]:
                 "tags": r.tags,
                 "passed": r.passed,
                 "error": r.error,
+                "skipped": r.skipped,
                 "duration_s": round(r.duration_s, 3),
                 "steps": [
                     {
@@ -240,8 +265,9 @@ def report_junit(results: list[ScenarioResult]) -> bytes:
         "testsuite",
         name="cabin-scenarios",
         tests=str(len(results)),
-        failures=str(sum(not r.passed and r.error is None for r in results)),
+        failures=str(sum(not r.passed and r.error is None and r.skipped is None for r in results)),
         errors=str(sum(r.error is not None for r in results)),
+        skipped=str(sum(r.skipped is not None for r in results)),
         time=f"{sum(r.duration_s for r in results):.3f}",
     )
     for r in results:
@@ -253,7 +279,9 @@ def report_junit(results: list[ScenarioResult]) -> bytes:
             file=r.file,
             time=f"{r.duration_s:.3f}",
         )
-        if r.error is not None:
+        if r.skipped is not None:
+            ET.SubElement(case, "skipped", message=r.skipped)
+        elif r.error is not None:
             ET.SubElement(case, "error", message=r.error).text = r.error
         elif not r.passed:
             text = "\n".join(f"step {s.index}: {f}" for s in r.steps for f in s.failures)
