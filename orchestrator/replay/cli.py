@@ -127,33 +127,26 @@ async def replay(
 ) -> list[ScenarioResult]:
     """Run ``scenarios``, each against a fresh stack: in-process ``jobs`` at a time, or one by one
     against the running stack at ``url`` (sending the front-end ``token``)."""
+    from .progress import Progress
     from .runner import in_process_stack, run_scenario, skipped
 
     factory = _http_factory(url, token) if url else in_process_stack
     limit = asyncio.Semaphore(1 if url else max(1, jobs))
-    done = 0
+    shown = Progress(len(scenarios), sys.stderr, bar=sys.stderr.isatty()) if progress else None
 
     async def one(scenario: Scenario) -> ScenarioResult:
-        nonlocal done
         if url and scenario.has_perception:
             result = skipped(scenario, NO_SCRIPTED_FEED)
         else:
             async with limit:
                 result = await run_scenario(scenario, factory)
-        done += 1
-        if progress:
-            mark = "ok" if result.passed else "skip" if result.skipped else "FAILED"
-            print(
-                f"\r[{done}/{len(scenarios)}] {mark:6} {scenario.name[:60]:60}",
-                end="",
-                file=sys.stderr,
-                flush=True,
-            )
+        if shown is not None:
+            shown.finished(scenario.name, "ok" if result.passed else "skip" if result.skipped else "FAILED")
         return result
 
     results = await asyncio.gather(*(one(s) for s in scenarios))
-    if progress:
-        print(file=sys.stderr)
+    if shown is not None:
+        shown.close()
     return list(results)
 
 
@@ -185,7 +178,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
     token = front_end_token(args.token) if args.url else None
     results = asyncio.run(
-        replay(scenarios, jobs=args.jobs, progress=sys.stderr.isatty(), url=args.url, token=token)
+        replay(scenarios, jobs=args.jobs, progress=not args.quiet, url=args.url, token=token)
     )
     for result in results:
         verdict = "PASS" if result.passed else "SKIP" if result.skipped else "FAIL"
@@ -205,6 +198,10 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         Path(args.report).write_text(json.dumps(report, indent=2), encoding="utf-8")
     if args.junit:
         Path(args.junit).write_bytes(report_junit(results))
+    if args.html:
+        from .html import report_html
+
+        Path(args.html).write_text(report_html(results), encoding="utf-8")
     if baseline is not None:
         comparison = compare(baseline, Report.model_validate(report))
         for line in describe(comparison):
@@ -220,6 +217,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH")
     parser.add_argument("--report", metavar="FILE.json", help="write the JSON report here")
     parser.add_argument("--junit", metavar="FILE.xml", help="write a JUnit XML report here")
+    parser.add_argument(
+        "--html",
+        metavar="FILE.html",
+        help="write a self-contained HTML report here (pass rates by tag, rule, agent; latencies; failures)",
+    )
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress on stderr (by default a bar with ETA on a terminal, a line per scenario otherwise)",
+    )
     parser.add_argument(
         "--jobs",
         type=int,

@@ -40,8 +40,11 @@ def test_baseline_exit_code_follows_regressions(tmp_path: Path, capsys: pytest.C
     assert "now: state Vehicle.Cabin.Door.Row1.PassengerSide.IsOpen: expected True, actual False" in out
 
     fixed = _baseline(tmp_path / "fixed.json", CLOSE, passed=False)
-    assert main(["replay", str(CLOSE), "--baseline", str(fixed)]) == 0
+    html = tmp_path / "report.html"
+    assert main(["replay", str(CLOSE), "--baseline", str(fixed), "--html", str(html)]) == 0
     out = capsys.readouterr().out
+    page = html.read_text(encoding="utf-8")
+    assert "1 passed</span>" in page and "<td>vehicle-control</td><td class=n>1/1</td>" in page
     assert f"FIXED  {CLOSE}  passenger door left open  step 0" in out
     assert "baseline: 0 regression(s), 1 fix(es)" in out
 
