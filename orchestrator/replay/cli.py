@@ -210,7 +210,50 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     return 0 if report["failed"] == 0 else 1
 
 
+def _cmd_expand(args: argparse.Namespace) -> int:
+    from mcp_servers.vehicle.catalog import Catalog
+
+    from .expand import expand_all
+    from .scenario import ScenarioError, load_scenario
+
+    catalog = Catalog.load()
+    try:
+        variants = expand_all(args.paths, catalog)
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    written = 0
+    for variant in variants:
+        target = out / variant.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        text = variant.to_yaml()
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8")
+            written += 1
+        load_scenario(target, catalog)  # every variant is a valid scenario file
+    wanted = {out / v.path for v in variants}
+    stale = [p for p in out.rglob("*.yaml") if p not in wanted] if args.prune else []
+    for path in stale:
+        path.unlink()
+    print(f"{len(variants)} scenarios under {out} ({written} written, {len(stale)} stale removed)")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    scenarios = sub.add_parser("scenarios", help="work with scenario files")
+    scenarios_sub = scenarios.add_subparsers(dest="scenarios_command", required=True)
+    expand = scenarios_sub.add_parser(
+        "expand",
+        help="expand parametrised *.matrix files into scenario files, expectations from the guardrails",
+    )
+    expand.add_argument("paths", nargs="+", metavar="PATH", help="*.matrix files or folders holding them")
+    expand.add_argument("--out", required=True, metavar="DIR", help="write the scenario files under here")
+    expand.add_argument(
+        "--prune", action="store_true", help="remove *.yaml files under DIR that no matrix produces now"
+    )
+    expand.set_defaults(func=_cmd_expand)
+
     from orchestrator.access import add_token_option
 
     parser = sub.add_parser("replay", help="replay scenario files or folders; exit 0 only if all pass")
