@@ -177,9 +177,34 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     from orchestrator.access import front_end_token
 
     token = front_end_token(args.token) if args.url else None
-    results = asyncio.run(
-        replay(scenarios, jobs=args.jobs, progress=not args.quiet, url=args.url, token=token)
-    )
+    if args.ray:
+        if args.url:
+            print(
+                "error: --ray replays in-process stacks on Ray workers; it cannot take --url", file=sys.stderr
+            )
+            return 2
+        from .fleet import FleetError, connect, replay_on_ray
+        from .progress import Progress
+
+        shown = None if args.quiet else Progress(len(scenarios), sys.stderr, bar=sys.stderr.isatty())
+        try:
+            connect(args.ray)
+            results = replay_on_ray(
+                scenarios,
+                args.workers,
+                on_result=None
+                if shown is None
+                else lambda r: shown.finished(r.name, "ok" if r.passed else "FAILED"),
+            )
+        except FleetError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        if shown is not None:
+            shown.close()
+    else:
+        results = asyncio.run(
+            replay(scenarios, jobs=args.jobs, progress=not args.quiet, url=args.url, token=token)
+        )
     for result in results:
         verdict = "PASS" if result.passed else "SKIP" if result.skipped else "FAIL"
         print(
@@ -280,6 +305,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--url",
         help="replay against a running stack (cabin run) at this URL instead; perception scenarios are "
         "skipped there (its feed cannot be scripted)",
+    )
+    parser.add_argument(
+        "--ray",
+        metavar="auto|ADDRESS",
+        help="replay on Ray workers, each with its own in-process stack: 'auto' for a local Ray, or a "
+        "cluster's address (ray start --head); needs the [fleet] extra",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=2, help="Ray workers (actors) to start with --ray (default 2)"
     )
     parser.add_argument(
         "--baseline",
