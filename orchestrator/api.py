@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from importlib import resources
 from typing import Any
@@ -119,25 +121,54 @@ ORCHESTRATOR_SPEC = AgentSpec(
 
 class OrchestratorExecutor(CabinExecutor):
     """Serves the orchestrator as an A2A agent: each message is one turn of a session kept per A2A
-    context. Only messages whose metadata says a person in the car said them may act on the car."""
+    context. Only messages whose metadata says a person in the car said them may act on the car.
+
+    Which session each A2A context continues is kept while the session can still be continued: an
+    entry unused for longer than the session store keeps an idle session (or a pending confirmation,
+    whichever is longer) is dropped, and at most `max_contexts` are kept (least recently used go
+    first; such a context starts a new session on its next message)."""
+
+    max_contexts: int = 4096
 
     def __init__(self, orchestrator: Orchestrator) -> None:
         super().__init__()
         self.orchestrator = orchestrator
-        self._sessions: dict[str, str] = {}
+        self._sessions: OrderedDict[str, tuple[str, float]] = OrderedDict()
 
     async def handle(self, request: AgentRequest) -> Outcome:
         if request.origin != "occupant":
             text = "I only act on requests from the people in the car."
             return Reply(text=text, data={"actions": [], "refused": "GR-18"})
-        session_id = self._sessions.get(request.context_id)
+        self._forget_idle()
+        known = self._sessions.get(request.context_id)
+        session_id = known[0] if known is not None else None
         try:
             result = await self.orchestrator.handle(request.text, request.seat or "driver", session_id)
         except UnknownSession:
             result = await self.orchestrator.handle(request.text, request.seat or "driver", None)
-        self._sessions[request.context_id] = result.session_id
+        self._sessions[request.context_id] = (result.session_id, time.monotonic())
+        self._sessions.move_to_end(request.context_id)
+        while len(self._sessions) > self.max_contexts:
+            self._sessions.popitem(last=False)
         # The TurnResult, named as A2A payloads are (camelCase: turnId, stateChanges, ruleId, ...).
         return Reply(text=result.reply, data=camel_data(result))
+
+    def _forget_idle(self) -> None:
+        """Drop the contexts whose session has expired (kept in order of last use: stop at the first
+        live one)."""
+        store = self.orchestrator.sessions
+        keep_s = max(store.idle_s, store.confirmation_ttl_s)
+        now = time.monotonic()
+        while self._sessions:
+            context_id, (_, used) = next(iter(self._sessions.items()))
+            if now - used <= keep_s:
+                break
+            del self._sessions[context_id]
+
+    @property
+    def contexts(self) -> int:
+        """How many A2A contexts are mapped to a session."""
+        return len(self._sessions)
 
 
 def create_app(

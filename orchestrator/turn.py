@@ -114,7 +114,9 @@ class Orchestrator:
         self.agent_timeout_s = agent_timeout_s
         self.after_turn = after_turn
         self._turns = 0
-        self._session_locks: dict[str, asyncio.Lock] = {}
+        # One lock per session with a turn running or waiting, and how many turns hold or wait for
+        # it; dropped when the last of them is done, so the map holds only sessions in use.
+        self._session_locks: dict[str, tuple[asyncio.Lock, int]] = {}
         if max_concurrent_turns < 1:
             raise ValueError(f"max_concurrent_turns must be at least 1, not {max_concurrent_turns}")
         self._slots = asyncio.Semaphore(max_concurrent_turns)
@@ -128,9 +130,17 @@ class Orchestrator:
         """
         arrived = time.perf_counter()
         session = self.sessions.open(session_id, seat)
-        lock = self._session_locks.setdefault(session.id, asyncio.Lock())
-        async with lock, self._slots:
-            return await self._turn(session, text, seat, arrived)
+        lock, users = self._session_locks.get(session.id, (asyncio.Lock(), 0))
+        self._session_locks[session.id] = (lock, users + 1)
+        try:
+            async with lock, self._slots:
+                return await self._turn(session, text, seat, arrived)
+        finally:
+            lock, users = self._session_locks[session.id]
+            if users <= 1:
+                del self._session_locks[session.id]
+            else:
+                self._session_locks[session.id] = (lock, users - 1)
 
     async def _turn(self, session: Session, text: str, seat: Seat, arrived: float) -> TurnResult:
         started = time.perf_counter()
