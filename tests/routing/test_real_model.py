@@ -7,6 +7,7 @@ import pytest
 
 from models import ModelRuntime
 from orchestrator.routing import Router
+from orchestrator.routing.model_stage import ModelStage, default_artefact_path, load_artefact
 
 PROBE_SENTENCES = [
     ("Set the air so it only comes out the top vents.", "vehicle-control", "climate"),
@@ -28,14 +29,19 @@ PROBE_SENTENCES = [
 
 @pytest.mark.model
 async def test_the_committed_artefact_routes_probe_sentences(real_runtime: ModelRuntime) -> None:
+    """The model path alone routes each probe; the whole cascade (whose grammars may read some of them
+    before the model does) sends each to the same agent and skill."""
+    classifier, settings = load_artefact(default_artefact_path())
+    model_only = Router([ModelStage(real_runtime, classifier, settings)])
     router = await Router.open(real_runtime, require_model=True)
     assert router.model_available and router.problems == ()
     for text, agent, skill in PROBE_SENTENCES:
-        route = await router.route(text, budget_s=5.0)
-        (part,) = route.parts
+        (part,) = (await model_only.route(text, budget_s=5.0)).parts
         expected_via = "model" if agent is not None else "fallback"
         assert (part.agent, part.skill, part.via) == (agent, skill, expected_via), text
         assert 0.5 <= part.confidence <= 1.0
+        (whole,) = (await router.route(text, budget_s=5.0)).parts
+        assert (whole.agent, whole.skill) == (agent, skill), text
 
 
 @pytest.mark.model
