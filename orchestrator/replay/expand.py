@@ -9,7 +9,8 @@ combination of one variant per parameter is one scenario: the fields of the chos
 ``write`` is what the request asks of the car (VSS path -> value). The expectation is **not written by
 hand**: the vehicle server's own guardrails (:class:`mcp_servers.vehicle.guardrails.engine.Guardrails`)
 judge that write against the simulator's default state with the variant's vehicle state, for the seat
-that speaks, as the client named by ``client``. Refused: ``refused: [GR-..]`` and the paths unchanged;
+that speaks, as the client named by ``client``. Refused: ``refused: [GR-..]`` (the first rule that
+refuses, the one a turn names) and the paths unchanged;
 asking for a confirmation: ``pending_confirmation: true`` and the paths unchanged; allowed:
 ``refused: false`` and the paths at the written values.
 
@@ -181,7 +182,9 @@ def _variant(
     verdict = rules.evaluate(write, current, {}, ctx)
     expect: dict[str, Any] = {"agent": matrix.agent}
     if verdict.refusals:
-        expect["refused"] = sorted({v.rule_id for v in verdict.refusals})
+        # The server answers with its refusals in the rules' order and the turn names the first: where
+        # several rules refuse (a rear seat opening the driver's door while moving), that one is expected.
+        expect["refused"] = [verdict.refusals[0].rule_id]
         expect["state"] = {p: current.get(p) for p in write}
     elif verdict.confirmations:
         expect["pending_confirmation"] = True
