@@ -31,6 +31,7 @@ from models import Runtime, open_runtime
 from .directory import AgentDirectory
 from .models import Seat, TurnResult
 from .routing import Router
+from .routing.templates import TemplateSet
 from .turn import AGENT_TIMEOUT_S, Orchestrator
 from .vehicle import VehicleAccess
 
@@ -59,11 +60,14 @@ _routers: dict[int, Router] = {}
 
 
 async def shared_router() -> Router:
-    """The routing cascade over the shared runtime (its templates and artefact are read once)."""
+    """The routing cascade over the shared runtime (its templates and artefact are read once). Its
+    templates are not warmed up: an in-process stack serves a few turns, which compile only the
+    templates they reach."""
     runtime = shared_runtime()
     router = _routers.get(id(runtime))
     if router is None:
-        router = _routers[id(runtime)] = await Router.open(runtime)
+        templates = TemplateSet.load(warm=False)
+        router = _routers[id(runtime)] = await Router.open(runtime, templates=templates)
     return router
 
 

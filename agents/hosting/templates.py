@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import yaml
 from hassil import (
     Alternative,
     Expression,
@@ -45,6 +46,11 @@ from hassil import (
 from hassil.intents import Intent, IntentData
 from hassil.numbers import get_rbnf_engine
 from hassil.util import fold_case, normalize_for_matching
+
+YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""The safe YAML loader for packaged template and grammar files: libyaml's where PyYAML was built
+with it (about ten times faster), else the pure-Python one. Same documents, same errors."""
+
 
 __all__ = ["MAX_INDEXED_CHARS", "TemplateIndex"]
 
@@ -68,8 +74,9 @@ class _Unbounded(Exception):
 class _Block:
     intent: str
     data: IntentData
-    patterns: tuple[re.Pattern[str] | None, ...]
-    """One per template of `data.sentences`, in hassil's order; None: always tried."""
+    patterns: tuple[str | None, ...]
+    """One regular expression per template of `data.sentences`, in hassil's order, compiled when a
+    text first reaches it (`_regex`); None: always tried."""
 
 
 class TemplateIndex:
@@ -77,9 +84,10 @@ class TemplateIndex:
 
     `recognize_all` and `recognize_best` take the arguments of hassil's functions of the same name
     (except `intents`, `slot_lists` and `expansion_rules`, which are the index's) and return what
-    hassil returns for the whole set. Construction compiles every template (about a second for a few
-    hundred, once per process: later indexes of the same templates reuse the compiled expressions);
-    calls are thread-safe and do no I/O.
+    hassil returns for the whole set. Construction writes every template's expression; each is
+    compiled when a text first reaches it (once per process: later indexes of the same templates
+    reuse the compiled expressions), so a short-lived process pays only for the templates its texts
+    try. Calls are thread-safe and do no I/O.
     """
 
     def __init__(self, intents: Intents, *, language: str | None = None) -> None:
@@ -103,7 +111,7 @@ class TemplateIndex:
             for data in intent.data:
                 lists = {**intents.slot_lists, **data.slot_lists}
                 rules = {**intents.expansion_rules, **data.expansion_rules}
-                patterns: list[re.Pattern[str] | None] = []
+                patterns: list[str | None] = []
                 for sentence in data.sentences:
                     where = (len(blocks), len(patterns))
                     pattern = self._compile(sentence, lists, rules)
@@ -147,7 +155,8 @@ class TemplateIndex:
                 tried.update(self._by_first.get(word[:end], ()))
         keep_by_block: dict[int, set[int]] = {}
         for b, i in tried:
-            pattern = self._blocks[b].patterns[i]
+            source = self._blocks[b].patterns[i]
+            pattern = _regex(source) if source is not None else None
             if pattern is None or any(pattern.fullmatch(h) for h in haystacks):
                 keep_by_block.setdefault(b, set()).add(i)
         chosen: dict[str, Intent] = {}
@@ -247,14 +256,16 @@ class TemplateIndex:
 
     def _compile(
         self, sentence: Sentence, lists: Mapping[str, SlotList], rules: Mapping[str, Sentence]
-    ) -> re.Pattern[str] | None:
+    ) -> str | None:
+        """The template's expression as a regular expression's source (compiled on first use: a
+        grammar has hundreds of templates and a text reaches a few of them); None: unbounded."""
         if self.intents.settings.ignore_whitespace:
             return None
         try:
             body = self._expression(sentence.expression, lists, rules, 0)
         except _Unbounded:
             return None
-        return _regex(rf"[\W_]*{body}[\W_]*")
+        return rf"[\W_]*{body}[\W_]*"
 
     def _expression(
         self, expression: Expression, lists: Mapping[str, SlotList], rules: Mapping[str, Sentence], depth: int
@@ -356,15 +367,22 @@ def _slot_list(reference: ListReference, lists: Mapping[str, SlotList]) -> SlotL
     return RangeSlotList(name=reference.list_name, start=bounds[0], stop=bounds[1], step=bounds[2])
 
 
-_COMPILED: dict[str, re.Pattern[str]] = {}
+_COMPILED: dict[str, re.Pattern[str] | None] = {}
 
 
-def _regex(pattern: str) -> re.Pattern[str]:
-    """Compiled once per process: compiling a grammar's expressions takes seconds, and every agent app
-    or router built in the process (tests build many) compiles the same ones."""
-    compiled = _COMPILED.get(pattern)
-    if compiled is None:
-        compiled = _COMPILED[pattern] = re.compile(pattern, re.IGNORECASE)
+def _regex(pattern: str) -> re.Pattern[str] | None:
+    """Compiled once per process, when a text first reaches the template: compiling all of a
+    grammar's expressions takes seconds, a turn needs a few of them, and every agent app or router
+    built in the process (tests build many) shares the same ones. None when `re` cannot compile it
+    (the template is then always handed to hassil, which is still exact)."""
+    if pattern in _COMPILED:
+        return _COMPILED[pattern]
+    compiled: re.Pattern[str] | None
+    try:
+        compiled = re.compile(pattern, re.IGNORECASE)
+    except (re.error, RecursionError, OverflowError):
+        compiled = None
+    _COMPILED[pattern] = compiled
     return compiled
 
 

@@ -17,7 +17,7 @@ from agents.vehicle_control.dialogue import ConversationMemory
 from agents.vehicle_control.executor import VehicleControlExecutor
 from agents.vehicle_control.interpreter import ModelInterpreter, RuntimeSource
 from agents.vehicle_control.link import VehicleLink
-from agents.vehicle_control.parser import TemplateParser
+from agents.vehicle_control.parser import TemplateParser, shared_parser
 from mcp_servers.client import ClientMode
 
 __all__ = ["HEALTH_PATH", "VehicleControlApp", "build_vehicle_control_app"]
@@ -149,7 +149,7 @@ def build_vehicle_control_app(
     Raises `agents.hosting.ConfigurationError` for a bad base URL, token or task-store URL, and
     `SetupError` for an unusable sentence file.
     """
-    parser = parser if parser is not None else TemplateParser()
+    parser = parser if parser is not None else shared_parser()
     link = VehicleLink(mcp_target, token=mcp_token, mode=mcp_mode)
     interpreter = ModelInterpreter(runtime) if runtime is not None else None
     executor = VehicleControlExecutor(link, parser=parser, interpreter=interpreter, memory=memory)

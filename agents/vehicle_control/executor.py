@@ -73,7 +73,7 @@ from agents.vehicle_control.dialogue import (
 from agents.vehicle_control.errors import InvalidActionError, VehicleUnavailableError
 from agents.vehicle_control.interpreter import ModelInterpreter
 from agents.vehicle_control.link import CallMeta, ToolError, VehicleLink
-from agents.vehicle_control.parser import Parse, TemplateParser
+from agents.vehicle_control.parser import Parse, TemplateParser, shared_parser
 from mcp_servers.vehicle.guardrails.context import is_moving
 
 __all__ = ["ACTIONS_INTENT", "META_TURN", "SPEED", "VehicleControlExecutor", "call_meta"]
@@ -130,7 +130,7 @@ class VehicleControlExecutor(CabinExecutor):
     ) -> None:
         super().__init__()
         self.link = link
-        self.parser = parser if parser is not None else TemplateParser()
+        self.parser = parser if parser is not None else shared_parser()
         self.interpreter = interpreter
         self.memory = memory if memory is not None else ConversationMemory()
 

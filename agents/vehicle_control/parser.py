@@ -19,6 +19,7 @@ The parser is pure and thread-safe after construction; one recognition takes a f
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from pydantic import JsonValue
 
 from agents.hosting import Seat
 from agents.hosting.spans import mask
-from agents.hosting.templates import TemplateIndex
+from agents.hosting.templates import YAML_LOADER, TemplateIndex
 from agents.language.clauses import ASK, content_words, is_filler, pieces, zones_apart
 from agents.language.dialogue import for_zone, whose
 from agents.language.lexicon import PARTICLE_VERBS, PARTICLES, SKIP_WORDS, VERBS, WHERE_SLOTS
@@ -40,7 +41,7 @@ from agents.vehicle_control.actions import AGENT_TOOLS, RELATIVE_STEPS, ZONE_ARG
 from agents.vehicle_control.driving import FUNCTIONS, action_for
 from agents.vehicle_control.errors import SetupError
 
-__all__ = ["SENTENCES", "Parse", "TemplateParser", "Understanding"]
+__all__ = ["SENTENCES", "Parse", "TemplateParser", "Understanding", "shared_parser"]
 
 SENTENCES = Path(__file__).resolve().parent / "grammar" / "sentences.yaml"
 """The sentence templates that ship with the agent."""
@@ -467,6 +468,19 @@ def _for_someone_else(clause: str, before: _Match) -> _Match | None:
     return _Match(actions=tuple(actions))
 
 
+def shared_parser(path: Path = SENTENCES) -> TemplateParser:
+    """One `TemplateParser` per grammar file and process, built on first use (about a second) and
+    shared by every caller: the router and the vehicle-control agent of an in-process stack read the
+    same templates. Sharing is safe because the parser is pure after construction. Raises SetupError
+    as `TemplateParser` does (and builds again on the next call)."""
+    return _parser_for(path.resolve())
+
+
+@functools.cache
+def _parser_for(path: Path) -> TemplateParser:
+    return TemplateParser(path)
+
+
 # -- loading and checking the grammar file ---------------------------------------------------------
 
 
@@ -476,8 +490,8 @@ def _load_yaml(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
     except OSError as exc:
         raise SetupError(f"{path}: cannot read the sentence templates ({exc.strerror})") from exc
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=YAML_LOADER)
+        data = yaml.load(text, Loader=YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""

@@ -17,7 +17,7 @@ from pydantic import JsonValue
 
 from agents.language.clauses import cut
 from agents.navigation.grammar import NavigationGrammar
-from agents.vehicle_control.parser import TemplateParser
+from agents.vehicle_control.parser import TemplateParser, shared_parser
 
 __all__ = ["AgentGrammar", "GrammarMatch", "NavigationAgentGrammar", "ParserGrammar", "agent_grammars"]
 
@@ -88,4 +88,4 @@ class NavigationAgentGrammar:
 
 def agent_grammars() -> list[AgentGrammar]:
     """The grammars the agents of this project ship (loaded from their packages), in the order read."""
-    return [ParserGrammar("vehicle-control", TemplateParser()), NavigationAgentGrammar()]
+    return [ParserGrammar("vehicle-control", shared_parser()), NavigationAgentGrammar()]

@@ -33,7 +33,7 @@ from hassil import (
 )
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
 
-from agents.hosting.templates import TemplateIndex
+from agents.hosting.templates import YAML_LOADER, TemplateIndex
 from agents.language.clauses import zones_apart
 from agents.language.lexicon import SKIP_WORDS
 from agents.language.normalise import normalise
@@ -161,8 +161,12 @@ class TemplateSet:
         self.files: tuple[Path, ...] = tuple(files)
 
     @classmethod
-    def load(cls, directory: str | Path | None = None) -> TemplateSet:
+    def load(cls, directory: str | Path | None = None, *, warm: bool = True) -> TemplateSet:
         """Read every ``*.yaml`` file of ``directory`` (default: the shipped templates).
+
+        ``warm`` matches one sentence of every intent now (:meth:`warm_up`), so that a server's first
+        turns do not compile what they use; a short-lived process (``cabin ask``) passes False and
+        compiles only what its turns reach.
 
         Raises :class:`TemplateError` naming the file and key for any problem: unknown keys, an unknown
         route, a sentence that does not parse, a reference to a list or rule that no file defines, an
@@ -211,7 +215,8 @@ class TemplateSet:
         except (KeyError, ValueError, TypeError, AssertionError) as exc:
             raise TemplateError(f"{folder}: the templates do not compile: {exc}") from exc
         templates = cls(intents, routes, paths)
-        templates.warm_up()
+        if warm:
+            templates.warm_up()
         return templates
 
     def warm_up(self) -> None:
@@ -248,7 +253,7 @@ class TemplateSet:
     @staticmethod
     def _read(path: Path) -> _TemplateFile:
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
         except OSError as exc:
             raise TemplateError(f"{path}: cannot read: {exc.strerror or exc}") from exc
         except yaml.YAMLError as exc:
