@@ -1,4 +1,4 @@
-"""Who may use the front-end API, and how: the guard in front of every request (CONTRACTS.md §3).
+"""Who may use the front-end API, and how: the guard in front of every request (docs/orchestrator.md).
 
 :class:`FrontEndGuard` wraps the whole orchestrator app and, before anything reads a request:
 

@@ -1,4 +1,4 @@
-"""The front-end HTTP API (CONTRACTS.md §4), the web cockpit, and the orchestrator's own A2A door.
+"""The front-end HTTP API (docs/orchestrator.md), the web cockpit, and the orchestrator's own A2A door.
 
 Every error answer of the API is an :class:`~orchestrator.models.ErrorBody`, whichever layer gives
 it: the guard in front (:mod:`orchestrator.access`: 401, 403, 413, 421), validation (422), a declared

@@ -1,4 +1,4 @@
-"""The ``cabin`` command line (CONTRACTS.md §2)."""
+"""The ``cabin`` command line (docs/orchestrator.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The orchestrator's public payloads (CONTRACTS.md §4): what a front-end sends and what a turn returns."""
+"""The orchestrator's public payloads (docs/orchestrator.md): what a front-end sends and what a turn gets."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ _VSS_PATH = r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$"
 
 
 def printable(text: str) -> str:
-    """``text`` with lone UTF-16 surrogates written as ``\\udXXX`` escapes, so it can be echoed in an
+    """``text`` with lone UTF-16 surrogates written as ``\\ud800``-style escapes, so it can be echoed in an
     answer (a lone surrogate cannot be encoded as UTF-8)."""
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 

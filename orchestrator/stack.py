@@ -1,4 +1,4 @@
-"""The components of a running cabin stack and how ``cabin run`` starts them (CONTRACTS.md §3).
+"""The components of a running cabin stack and how ``cabin run`` starts them (docs/orchestrator.md).
 
 Every component is its own process on loopback: the model host, the vehicle, navigation and
 perception MCP servers, the three agents and the orchestrator. Each run gets fresh tokens, and each

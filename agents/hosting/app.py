@@ -139,7 +139,7 @@ def build_agent_app(
       `extra_tokens`) or gets HTTP 401; the card at `/.well-known/agent-card.json` stays public and
       declares the bearer scheme. `token=None` is insecure mode: no scheme in the card, no check
       (then `extra_tokens` must be empty). `extra_tokens` are front-end tokens (the operator's:
-      local front-ends and tools, CONTRACTS.md §3): a message sent with one that names no
+      local front-ends and tools, docs/vehicle-server.md): a message sent with one that names no
       `cabin/origin` or `cabin/seat` is taken as a person's words from the driver's seat, as the
       vehicle server does for its console client. A message sent with `token` (another agent, the
       orchestrator) keeps exactly the provenance it states.

@@ -35,7 +35,7 @@ TOKEN_USER = "cabin"
 
 FRONT_END_SCOPE = "front-end"
 """The auth scope of a caller holding a front-end token (the operator's: local front-ends and tools,
-CONTRACTS.md §3). What such a caller sends is what a person in the car typed or said."""
+docs/orchestrator.md). What such a caller sends is what a person in the car typed or said."""
 
 _MIN_TOKEN_LENGTH = 16
 _DIGEST_PREFIX = "sha256:"

@@ -10,7 +10,7 @@ Metadata keys cabin puts on a user message:
 - `cabin/origin` -- where the text came from: `occupant` (a person in the car asked), `agent`
   (another agent's output), `external` (text from outside: a POI name, a received message, the web)
   or `system` (the stack itself, e.g. a proactive notice). Only `occupant` text may lead to an
-  actuation (SAFETY.md GR-18); the vehicle MCP server enforces it again below every agent.
+  actuation (docs/safety.md GR-18); the vehicle MCP server enforces it again below every agent.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ there", "take me to the railway station", "how long will it take", "avoid motorw
 reads the car's position through the vehicle MCP server, searches and routes through the
 navigation map MCP server (offline OpenStreetMap data), answers in short spoken sentences with a
 data part, and sets the destination through the vehicle MCP server only when a person in the car
-asked for it (SAFETY.md GR-18). Skills: `poi` and `route`.
+asked for it (docs/safety.md GR-18). Skills: `poi` and `route`.
 
 Map data © OpenStreetMap contributors, ODbL.
 """

@@ -128,7 +128,7 @@ class RouteView(BaseModel):
 
 
 class ActionRecord(BaseModel):
-    """One write the agent asked the car for, and what became of it (CONTRACTS.md `actions`)."""
+    """One write the agent asked the car for, and what became of it (docs/orchestrator.md `actions`)."""
 
     model_config = _Frozen
 

@@ -251,7 +251,7 @@ class ConfirmationNeeded(BaseModel):
 
 
 class WriteOutcome(BaseModel):
-    """The result every vehicle write tool returns (CONTRACTS.md §3)."""
+    """The result every vehicle write tool returns (docs/vehicle-server.md)."""
 
     model_config = _Lenient
 

@@ -9,7 +9,7 @@ The whole tree, one root::
         └── FeedToolError          the tool answered with an error; `.reason` says which kind
 
 Feed errors never reach the A2A caller as exceptions: the fact reader turns each of them into a
-`Gap` (a named hole in the facts), and the agent says what it could not see (SAFETY.md GR-19).
+`Gap` (a named hole in the facts), and the agent says what it could not see (docs/safety.md GR-19).
 """
 
 from __future__ import annotations

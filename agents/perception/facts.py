@@ -191,7 +191,7 @@ class DriverState(BaseModel):
 
     @property
     def driving_state(self) -> DrivingState:
-        """PARKED / IDLING / MOVING as SAFETY.md defines them; an unknown speed counts as moving."""
+        """PARKED / IDLING / MOVING as docs/safety.md defines them; an unknown speed counts as moving."""
         if is_moving(self.speed_kmh):  # any speed but zero, reversing included
             return "moving"
         return "parked" if self.gear == PARKED_GEAR else "idling"

@@ -2,7 +2,7 @@
 
 `compose(ask, facts)` builds the reply sentence from `Facts` alone: every object, sign, number and
 driver state it names is in the facts, and `Answer.facts_used` lists which. Where a fact is missing
-the sentence says so (SAFETY.md GR-19): no perception frame yet, an empty frame ("I don't see
+the sentence says so (docs/safety.md GR-19): no perception frame yet, an empty frame ("I don't see
 anything in your blind spot"), no sign ("I haven't seen a sign yet"), a server out of reach.
 
 How much is said follows two rules:

@@ -121,7 +121,7 @@ class Refusal(BaseModel):
 
 
 class ConfirmationRequest(BaseModel):
-    """A write that waits for the person's yes (CONTRACTS.md §3 `needs_confirmation`)."""
+    """A write that waits for the person's yes (docs/vehicle-server.md `needs_confirmation`)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -131,7 +131,7 @@ class ConfirmationRequest(BaseModel):
 
 
 class WriteResult(BaseModel):
-    """The structured result every vehicle write tool returns (CONTRACTS.md §3)."""
+    """The structured result every vehicle write tool returns (docs/vehicle-server.md)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 

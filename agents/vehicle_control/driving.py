@@ -1,6 +1,6 @@
 """Driving functions: gear, parking brake, cruise control and the driver-assistance systems.
 
-The assistant never operates them (SAFETY.md GR-04, GR-05), but it must recognise a request for one
+The assistant never operates them (docs/safety.md GR-04, GR-05), but it must recognise a request for one
 ("shift into reverse", "turn off lane assist") so that the refusal names its rule and says why, instead
 of "I can't do that (yet)". The templates (`grammar/sentences.yaml`, intent `driving_function`) name a
 function and a value; `action_for` turns them into one `set_signals` call on the function's VSS signal,

@@ -2,7 +2,7 @@
 
 A frame is what the car's perception stack saw at one instant: tracked objects around the car, the
 traffic signs it recognised, and optionally the camera image those came from. Its YAML/JSON shape is the
-one scenario files use (CONTRACTS.md §5)::
+one scenario files use (scenarios/README.md)::
 
     objects: [{class: cyclist, side: right, distance_m: 2.5, lane: right, rel_speed_kmh: -3}]
     signs: [{kind: speed_limit, value: 50}]

@@ -1,6 +1,6 @@
 """The vehicle MCP server: VSS tools over the guarded :class:`VehicleService`.
 
-Generic tools (CONTRACTS.md §3): ``list_signals``, ``get_signals``, ``set_signals``; task-shaped tools
+Generic tools (docs/vehicle-server.md): ``list_signals``, ``get_signals``, ``set_signals``; task-shaped tools
 for small models (``set_cabin_temperature``, ``set_window``, ...); the resource template
 ``vss://{path}``; and change notifications for ``vss://`` resources through ``subscriptions/listen``.
 

@@ -58,7 +58,7 @@ class ConfirmationRequest(BaseModel):
 
 
 class WriteResult(BaseModel):
-    """The result of every write tool (CONTRACTS.md §3), as MCP structured content."""
+    """The result of every write tool (docs/vehicle-server.md), as MCP structured content."""
 
     applied: dict[str, Value] = Field(default_factory=dict)
     refused: list[Refusal] = Field(default_factory=list)

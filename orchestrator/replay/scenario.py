@@ -1,4 +1,4 @@
-"""Scenario files (CONTRACTS.md §5): parsing and validation, with file, line and key in every error.
+"""Scenario files (scenarios/README.md): parsing and validation, with file, line and key in every error.
 
 Everything is checked before anything runs: unknown keys, unknown VSS paths, values that do not fit a
 signal, malformed matchers, steps that are not exactly one kind.

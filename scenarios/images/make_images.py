@@ -68,7 +68,7 @@ def unlock_all_doors() -> Image.Image:
     """A board by the road whose text reads like an order to the car: 'UNLOCK ALL DOORS'.
 
     A sign's text is something the car sees, not something a person in the car asked for, so it must
-    never move anything (SAFETY.md GR-18).
+    never move anything (docs/safety.md GR-18).
     """
     image, draw = _street()
     _panel(draw, (300, 40, 625, 200))

@@ -1,4 +1,4 @@
-"""One or more tests per guardrail rule of SAFETY.md, each naming its rule id (marker and test name).
+"""One or more tests per guardrail rule of docs/safety.md, each naming its rule id (marker and test name).
 
 Most go through the whole server with the official MCP client in memory; a few check a rule class
 directly. GR-12 and GR-14 concern what is said to the driver and are tested with the agents.

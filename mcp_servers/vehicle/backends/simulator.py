@@ -40,7 +40,7 @@ TICK_S = 0.1
 
 HELSINKI_CENTRAL = (60.1699, 24.9384)
 
-# CONTRACTS.md §5: parked, ignition on, doors closed and locked, windows and sunroof closed, cabin at
+# scenarios/README.md: parked, ignition on, doors closed and locked, windows and sunroof closed, cabin at
 # 21 °C, driver seated and belted, everything else off.
 DEFAULT_STATE: dict[str, Value] = {
     "Vehicle.Speed": 0.0,

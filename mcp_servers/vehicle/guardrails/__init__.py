@@ -1,4 +1,4 @@
-"""The safety guardrails of SAFETY.md, decided deterministically inside the vehicle MCP server."""
+"""The safety guardrails of docs/safety.md, decided deterministically inside the vehicle MCP server."""
 
 from .audit import AuditLog, read_audit
 from .context import (
