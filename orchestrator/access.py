@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from agents.hosting.guards import DEFAULT_MAX_BODY_BYTES
+from agents.hosting.guards import DEFAULT_MAX_BODY_BYTES, is_json_media, replay_body
 
 from .supervisor import RUN_DIR
 
@@ -317,11 +317,11 @@ class FrontEndGuard:
                 break
         body = b"".join(chunks)
         declared_type = headers.get("content-type")
-        if protected and body and (declared_type is None or not _is_json(declared_type)):
+        if protected and body and (declared_type is None or not is_json_media(declared_type)):
             what = repr(declared_type.split(";")[0].strip()) if declared_type else "not declared"
             await error_response(send, 415, f"the body's Content-Type is {what}; send application/json")
             return
-        await self._run(scope, _replay(body, receive), send)
+        await self._run(scope, replay_body(body, receive), send)
 
     async def _run(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
@@ -358,24 +358,6 @@ class FrontEndGuard:
             f"the request body is larger than the {self.max_body_bytes}-byte limit",
             [(b"connection", b"close")],
         )
-
-
-def _is_json(content_type: str) -> bool:
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    return media_type == "application/json" or media_type.endswith("+json")
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()  # after the body: a disconnect (streams need to learn of it)
-
-    return replay
 
 
 # -- the client side: what `cabin login`, `cabin run`, `cabin bench --url` and `cabin replay --url` use --

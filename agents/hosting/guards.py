@@ -23,6 +23,8 @@ __all__ = [
     "ErrorStatusMiddleware",
     "JsonContentTypeMiddleware",
     "JsonMediaTypeMiddleware",
+    "is_json_media",
+    "replay_body",
 ]
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
@@ -124,7 +126,7 @@ class BodySizeLimitMiddleware:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        await self._app(scope, _replay(b"".join(chunks), receive), send)
+        await self._app(scope, replay_body(b"".join(chunks), receive), send)
 
     async def _too_large(self, scope: Scope, send: Send) -> None:
         await _refuse(
@@ -153,7 +155,7 @@ class JsonContentTypeMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("POST", "PUT", "PATCH"):
             declared = Headers(scope=scope).get("content-type")
-            if declared is not None and not _is_json(declared):
+            if declared is not None and not is_json_media(declared):
                 await _refuse(
                     scope,
                     send,
@@ -246,12 +248,14 @@ class JsonMediaTypeMiddleware:
         await self._app(scope, receive, relabel)
 
 
-def _is_json(content_type: str) -> bool:
+def is_json_media(content_type: str) -> bool:
+    """Whether a Content-Type header names JSON (``application/json`` or any ``+json`` type)."""
     media_type = content_type.split(";", 1)[0].strip().lower()
     return media_type == "application/json" or media_type.endswith("+json")
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay_body(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives an app the already-read `body` once, then passes through."""
     sent = False
 
     async def replay() -> Message:
