@@ -20,7 +20,7 @@ import re
 from typing import NamedTuple
 
 from agents.hosting.spans import Span, data_spans
-from agents.language.lexicon import FILLER, INTERJECTIONS, SKIP_WORDS, ZONES, phrase_pattern
+from agents.language.lexicon import FILLER, INTERJECTIONS, SKIP_WORDS, ZONE_WORDS, phrase_pattern
 
 __all__ = ["ASK", "Chunk", "ask_of", "content_words", "cut", "is_filler", "pieces", "trimmed", "zones_apart"]
 
@@ -45,13 +45,14 @@ _SEPARATOR = re.compile(
     """,
     re.IGNORECASE | re.VERBOSE,
 )
-_ZONE = "|".join(re.escape(zone) for zone in sorted(ZONES, key=len, reverse=True))
+_ZONE = "|".join(re.escape(zone) for zone in sorted(ZONE_WORDS, key=len, reverse=True))
 _ZONE_ITEM = rf"(?:{_ZONE})(?:'s)?"
 _ZONE_RUN = re.compile(
     rf"(?<![\w']){_ZONE_ITEM}(?:(?:,\s*|,?\s+(?:and|&)\s+)(?:the\s+)?{_ZONE_ITEM})+(?![\w'])",
     re.IGNORECASE,
 )
-"""Seats or zones listed with "and" ("the driver and passenger", "driver, passenger and rear left")."""
+"""Seats or zones listed with "and" ("the driver and passenger", "driver, passenger and rear left",
+"the passenger and me")."""
 _ZONE_ONE = re.compile(rf"(?<![\w']){_ZONE_ITEM}(?![\w'])", re.IGNORECASE)
 
 
