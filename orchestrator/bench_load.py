@@ -107,7 +107,7 @@ def _free_port() -> int:
 class RunningStack:
     """``cabin run`` in a scratch folder on free ports, its output collected; ``stop()`` ends it."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, profile: str = "default") -> None:
         import yaml
 
         from .stack import PortsConfig
@@ -117,6 +117,7 @@ class RunningStack:
         (root / "cabin.yaml").write_text(yaml.safe_dump({"ports": ports}), encoding="utf-8")
         self.url = f"http://127.0.0.1:{ports['orchestrator']}"
         command = [sys.executable, "-m", "orchestrator.cli", "run", "--config", "cabin.yaml", "--no-ui"]
+        command += ["--profile", profile]
         self.process = subprocess.Popen(
             [*command, "--port", str(ports["orchestrator"])],
             cwd=root,
@@ -194,10 +195,10 @@ def _totals(rows: list[dict[str, Any]]) -> dict[str, float]:
     return {key: round(sum(row.get(key, 0.0) for row in rows), 1) for key in ("Pss", "Pss_Anon", "Rss")}
 
 
-def bench_memory(turns: int = 200, readings: int = 4) -> dict[str, Any]:
-    """PSS and RSS of every process of a fresh ``cabin run`` stack, and again after ``turns`` turns;
-    the totals are also read ``readings`` times along the way (``series``), to show whether memory
-    levels off or keeps growing."""
+def bench_memory(turns: int = 200, readings: int = 4, profile: str = "default") -> dict[str, Any]:
+    """PSS and RSS of every process of a fresh ``cabin run --profile PROFILE`` stack, and again after
+    ``turns`` turns; the totals are also read ``readings`` times along the way (``series``), to show
+    whether memory levels off or keeps growing."""
     if not Path("/proc/self/smaps_rollup").exists():
         raise BenchError("cabin bench --memory reads /proc/PID/smaps_rollup (Linux 4.14 or later)")
     if turns < 0 or readings < 1:
@@ -218,7 +219,7 @@ def bench_memory(turns: int = 200, readings: int = 4) -> dict[str, Any]:
         return series, samples, errors
 
     with tempfile.TemporaryDirectory(prefix="cabin-bench-") as scratch:
-        stack = RunningStack(Path(scratch))
+        stack = RunningStack(Path(scratch), profile)
         try:
             stack.wait_ready()
             fresh = snapshot(stack.process.pid)
@@ -228,7 +229,9 @@ def bench_memory(turns: int = 200, readings: int = 4) -> dict[str, Any]:
             stack.stop()
     turn_figures = {"turns": turns, "errors": len(errors), "first_errors": errors[:5]}
     return {
-        "what": "PSS/RSS in MiB per process of `cabin run` (from /proc/PID/smaps_rollup)",
+        "what": f"PSS/RSS in MiB per process of `cabin run --profile {profile}` "
+        "(from /proc/PID/smaps_rollup)",
+        "profile": profile,
         "fresh": {"processes": fresh, "total": _totals(fresh)},
         "after_turns": {
             "processes": after,

@@ -25,7 +25,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .stack import run_stack
 
     return run_stack(
-        config=args.config, host=args.host, port=args.port, insecure=args.insecure, ui=not args.no_ui
+        config=args.config,
+        host=args.host,
+        port=args.port,
+        insecure=args.insecure,
+        ui=not args.no_ui,
+        profile=args.profile,
     )
 
 
@@ -205,7 +210,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
     try:
         if args.memory:
-            memory = bench_load.bench_memory(args.turns, args.readings)
+            memory = bench_load.bench_memory(args.turns, args.readings, args.profile)
             print(json.dumps(memory, indent=2) if args.json else bench_load.memory_table(memory))
             return 0
         if args.sweep:
@@ -276,6 +281,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=8700)
     run.add_argument("--no-ui", action="store_true", help="do not serve the web cockpit")
     run.add_argument("--insecure", action="store_true", help="no bearer tokens (local experiments only)")
+    run.add_argument(
+        "--profile",
+        choices=("default", "compact"),
+        default="default",
+        help="compact: the agents and the map and perception servers share one process (less memory)",
+    )
     run.set_defaults(func=_cmd_run)
 
     ask = sub.add_parser("ask", help="one turn, in-process (no servers needed)")
@@ -323,6 +334,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--turns", type=int, default=200, help="turns before the second memory reading")
     bench.add_argument(
         "--readings", type=int, default=4, help="memory totals read this many times along the turns"
+    )
+    bench.add_argument(
+        "--profile",
+        choices=("default", "compact"),
+        default="default",
+        help="with --memory: the cabin run profile to measure",
     )
     bench.add_argument(
         "--sweep",

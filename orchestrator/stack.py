@@ -30,7 +30,16 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agents.hosting import token_digest
 
-from .supervisor import RUN_DIR, Component, RunLock, Supervisor, SupervisorError, Tokens, check_ports
+from .supervisor import (
+    RUN_DIR,
+    Component,
+    Endpoint,
+    RunLock,
+    Supervisor,
+    SupervisorError,
+    Tokens,
+    check_ports,
+)
 
 AGENTS = ("vehicle-control", "navigation", "perception-summary")
 """The agents ``cabin run`` starts, by the name the vehicle server's client profiles use."""
@@ -108,7 +117,22 @@ def _vehicle_tokens(tokens: Tokens) -> Path:
     return path
 
 
-def components(config: StackConfig, host: str, port: int, tokens: Tokens | None, ui: bool) -> list[Component]:
+PROFILES = ("default", "compact")
+"""``default``: every component its own process. ``compact``: the three agents and the navigation and
+perception MCP servers share one process (``orchestrator/compact.py``), each still on its own port
+with its own token; the model host, the vehicle MCP server and the orchestrator stay apart."""
+
+
+def components(
+    config: StackConfig,
+    host: str,
+    port: int,
+    tokens: Tokens | None,
+    ui: bool,
+    profile: str = "default",
+) -> list[Component]:
+    if profile not in PROFILES:
+        raise SupervisorError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
     py = sys.executable
     p = config.ports.model_copy(update={"orchestrator": port})
 
@@ -214,14 +238,22 @@ def components(config: StackConfig, host: str, port: int, tokens: Tokens | None,
         )
 
     host_env = {"CABIN_MODEL_TOKEN": tokens.clients["models"]} if tokens else {}
+    model_host = Component(
+        "model host",
+        [py, "-m", "models.host", "--host", host, "--port", str(p.model_host)],
+        p.model_host,
+        env=host_env,
+    )
+    vehicle_server = Component("vehicle MCP server", vehicle, p.vehicle_mcp, url_path="/mcp")
+    orchestrator_component = Component(
+        "orchestrator + cockpit", orchestrator, p.orchestrator, env=orchestrator_env
+    )
+    if profile == "compact":
+        shared = _compact(config, host, p, tokens, url(p.vehicle_mcp, "/mcp"), py, model_env)
+        return [model_host, vehicle_server, shared, orchestrator_component]
     return [
-        Component(
-            "model host",
-            [py, "-m", "models.host", "--host", host, "--port", str(p.model_host)],
-            p.model_host,
-            env=host_env,
-        ),
-        Component("vehicle MCP server", vehicle, p.vehicle_mcp, url_path="/mcp"),
+        model_host,
+        vehicle_server,
         Component(
             "navigation MCP server",
             navigation_mcp,
@@ -246,13 +278,69 @@ def components(config: StackConfig, host: str, port: int, tokens: Tokens | None,
         ),
         Component("navigation agent", navigation, p.navigation, env=agent_env("navigation")),
         Component("perception agent", perception, p.perception, env=agent_env("perception-summary")),
-        Component("orchestrator + cockpit", orchestrator, p.orchestrator, env=orchestrator_env),
+        orchestrator_component,
     ]
 
 
-def run_stack(config: str | None, host: str, port: int, insecure: bool, ui: bool) -> int:
+def _compact(
+    config: StackConfig,
+    host: str,
+    p: PortsConfig,
+    tokens: Tokens | None,
+    vehicle_mcp_url: str,
+    py: str,
+    model_env: dict[str, str],
+) -> Component:
+    """The compact profile's shared process: the five servers it hosts, each with the tokens its own
+    process would get (one JSON variable that only this process receives)."""
+    from .compact import TOKENS_ENV, AgentTokens, CompactTokens, tokens_json
+
+    argv = [py, "-m", "orchestrator.compact", "--host", host, "--vehicle-mcp-url", vehicle_mcp_url]
+    argv += ["--navigation-mcp-port", str(p.navigation_mcp), "--perception-mcp-port", str(p.perception_mcp)]
+    argv += ["--vehicle-control-port", str(p.vehicle_control), "--navigation-port", str(p.navigation)]
+    argv += ["--perception-port", str(p.perception)]
+    argv += ["--pbf", str(config.map_pbf)] if config.map_pbf else []
+    argv += ["--task-store", config.task_store] if config.task_store else []
+    env = dict(model_env)
+    if tokens is None:
+        argv.append("--insecure")
+    else:
+
+        def agent(name: str, map_token: str | None = None) -> AgentTokens:
+            return AgentTokens(
+                caller=token_digest(tokens.clients[CALLER + name]),
+                operator=token_digest(tokens.operator),
+                mcp=tokens.clients[name],
+                map=map_token,
+            )
+
+        env[TOKENS_ENV] = tokens_json(
+            CompactTokens(
+                navigation_mcp=tokens.clients[MAP_CLIENT],
+                perception_mcp=tokens.clients["perception-summary"],
+                perception_mcp_read=tokens.clients[PERCEPTION_READER],
+                vehicle_control=agent("vehicle-control"),
+                navigation=agent("navigation", tokens.clients[MAP_CLIENT]),
+                perception=agent("perception-summary"),
+            )
+        )
+    serves = [
+        Endpoint("navigation MCP server", p.navigation_mcp, url_path="/mcp"),
+        Endpoint("perception MCP server", p.perception_mcp, url_path="/mcp"),
+        Endpoint("vehicle-control agent", p.vehicle_control),
+        Endpoint("navigation agent", p.navigation),
+        Endpoint("perception agent", p.perception),
+    ]
+    return Component("compact", argv, p.navigation_mcp, env=env, serves=serves)
+
+
+def run_stack(
+    config: str | None, host: str, port: int, insecure: bool, ui: bool, profile: str = "default"
+) -> int:
     try:
         stack_config = StackConfig.load(config)
+        if profile not in PROFILES:
+            raise SupervisorError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
     except SupervisorError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -264,17 +352,17 @@ def run_stack(config: str | None, host: str, port: int, insecure: bool, ui: bool
         print(f"error: {exc}", file=sys.stderr)
         return 1
     try:
-        return _run(stack_config, host, port, insecure, ui)
+        return _run(stack_config, host, port, insecure, ui, profile)
     finally:
         lock.release()
 
 
-def _run(stack_config: StackConfig, host: str, port: int, insecure: bool, ui: bool) -> int:
+def _run(stack_config: StackConfig, host: str, port: int, insecure: bool, ui: bool, profile: str) -> int:
     tokens = None if insecure else Tokens.fresh(CLIENTS)
     # A new run starts the simulated car from `state` (or the defaults); only the vehicle server's
     # restarts within this run find the car as it was.
     stack_config.vehicle_state.unlink(missing_ok=True)
-    supervisor = Supervisor(components(stack_config, host, port, tokens, ui))
+    supervisor = Supervisor(components(stack_config, host, port, tokens, ui, profile))
     print("starting cabin (the first start loads the model and the map) ...", flush=True)
     supervisor.handle_signals()
     try:

@@ -92,20 +92,21 @@ def port_holder(port: int) -> str | None:
 
 
 def check_ports(components: Iterable[Component], host: str = "127.0.0.1") -> None:
-    """Raise :class:`PortInUseError` for the first component whose port cannot be bound on ``host``."""
-    for component in components:
+    """Raise :class:`PortInUseError` for the first endpoint of a component (a process may serve
+    several) whose port cannot be bound on ``host``."""
+    for endpoint in (e for component in components for e in component.endpoints):
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         with socket.socket(family, socket.SOCK_STREAM) as probe:
             # As uvicorn binds: a port left in TIME_WAIT by a stopped server is free.
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
-                probe.bind((host, component.port))
+                probe.bind((host, endpoint.port))
             except OSError as exc:
                 if exc.errno != errno.EADDRINUSE:
-                    raise SupervisorError(f"cannot bind {host}:{component.port} ({exc.strerror})") from exc
-                holder = port_holder(component.port) or "another process"
+                    raise SupervisorError(f"cannot bind {host}:{endpoint.port} ({exc.strerror})") from exc
+                holder = port_holder(endpoint.port) or "another process"
                 raise PortInUseError(
-                    f"port {component.port} ({component.name}) is already in use by {holder}; stop it or "
+                    f"port {endpoint.port} ({endpoint.name}) is already in use by {holder}; stop it or "
                     "choose other ports in the configuration (ports: ...)"
                 ) from exc
 
@@ -157,14 +158,37 @@ def _die_with_parent(parent: int) -> Callable[[], None] | None:
     return arm
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """One server a component's process serves: its name, port, URL path and health path."""
+
+    name: str
+    port: int
+    url_path: str = ""
+    health_path: str = "/healthz"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{self.url_path}"
+
+    @property
+    def health_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{self.health_path}"
+
+
 @dataclass
 class Component:
+    """One child process, serving ``port``; a process that hosts several servers (the compact
+    profile) lists them in ``serves`` instead (``port`` is then the first of them): every one must
+    answer its health check before the component counts as started, and each is listed in the table."""
+
     name: str
     argv: list[str]
     port: int
     health_path: str = "/healthz"
     url_path: str = ""
     env: dict[str, str] = field(default_factory=dict)
+    serves: list[Endpoint] = field(default_factory=list)
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     started_at: float = 0.0
@@ -178,6 +202,11 @@ class Component:
     @property
     def health_url(self) -> str:
         return f"http://127.0.0.1:{self.port}{self.health_path}"
+
+    @property
+    def endpoints(self) -> list[Endpoint]:
+        """Every server of this process: ``serves`` when given, else the one on ``port``."""
+        return list(self.serves) or [Endpoint(self.name, self.port, self.url_path, self.health_path)]
 
 
 @dataclass
@@ -225,6 +254,7 @@ class Supervisor:
         import httpx
 
         deadline = time.monotonic() + self.start_timeout_s
+        waiting = list(component.endpoints)
         while time.monotonic() < deadline:
             if self._stopping:
                 raise SupervisorError(f"stopped while {component.name} was starting")
@@ -233,13 +263,15 @@ class Supervisor:
                     f"{component.name} exited with code {component.process.returncode} while starting"
                 )
             try:
-                if httpx.get(component.health_url, timeout=1.0).status_code < 500:
-                    return
+                while waiting and httpx.get(waiting[0].health_url, timeout=1.0).status_code < 500:
+                    waiting.pop(0)
             except httpx.HTTPError:
                 pass
+            if not waiting:
+                return
             time.sleep(0.1)
         raise SupervisorError(
-            f"{component.name} did not answer {component.health_url} within {self.start_timeout_s:g} s"
+            f"{component.name} did not answer {waiting[0].health_url} within {self.start_timeout_s:g} s"
         )
 
     def start(self) -> None:
@@ -252,9 +284,16 @@ class Supervisor:
                 raise
 
     def table(self) -> str:
-        width = max(len(c.name) for c in self.components)
+        """One line per server; the servers one process hosts together name it in brackets."""
+        rows: list[tuple[str, str]] = []
+        for c in self.components:
+            if c.serves:
+                rows += [(f"{e.name} [{c.name}]", e.url) for e in c.endpoints]
+            else:
+                rows.append((c.name, c.url))
+        width = max(len(name) for name, _ in rows)
         lines = [f"{'component'.ljust(width)}  url", f"{'-' * width}  {'-' * 40}"]
-        lines += [f"{c.name.ljust(width)}  {c.url}" for c in self.components]
+        lines += [f"{name.ljust(width)}  {url}" for name, url in rows]
         return "\n".join(lines)
 
     def watch(self, poll_s: float = 0.2) -> None:

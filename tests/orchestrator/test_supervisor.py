@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 
 from agents.hosting import token_digest
+from orchestrator.compact import TOKENS_ENV, CompactTokens
 from orchestrator.stack import AGENTS, CALLER, CLIENTS, StackConfig, components
 from orchestrator.supervisor import (
     AlreadyRunningError,
     Component,
+    Endpoint,
     PortInUseError,
     RunLock,
     Supervisor,
@@ -25,6 +27,7 @@ from orchestrator.supervisor import (
     check_ports,
     is_credential,
 )
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -83,6 +86,50 @@ def test_gr16_each_component_holds_only_its_own_tokens(
     # The callers' tokens open no door on the vehicle server; the map server's token neither.
     assert not set(callers.values()) & set(vehicle_tokens)
     assert tokens.clients["navigation-map"] not in vehicle_tokens
+
+
+@pytest.mark.rule("GR-16")
+def test_gr16_the_compact_process_holds_its_servers_tokens_and_no_privileged_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    tokens = Tokens.fresh(CLIENTS)
+    stack = components(StackConfig(), "127.0.0.1", 8700, tokens, ui=False, profile="compact")
+    assert [c.name for c in stack] == [
+        "model host",
+        "vehicle MCP server",
+        "compact",
+        "orchestrator + cockpit",
+    ]
+    shared = stack[2]
+    assert [e.port for e in shared.endpoints] == [8702, 8703, 8711, 8712, 8713]
+    held = CompactTokens.model_validate_json(shared.env[TOKENS_ENV])
+    privileged = {
+        tokens.operator,
+        tokens.clients["orchestrator"],
+        *(tokens.clients[CALLER + a] for a in AGENTS),
+    }
+    assert not set(shared.env.values()) & privileged
+    assert not [token for token in privileged if token in shared.env[TOKENS_ENV]]
+    vehicle_tokens = json.loads((tmp_path / ".cabin" / "run" / "vehicle-tokens.json").read_text())
+    for agent, own in zip(AGENTS, (held.vehicle_control, held.navigation, held.perception), strict=True):
+        assert own.caller == token_digest(tokens.clients[CALLER + agent])
+        assert own.operator == token_digest(tokens.operator)
+        assert vehicle_tokens[own.mcp] == agent  # each agent keeps its own client profile
+    assert held.navigation.map == held.navigation_mcp == tokens.clients["navigation-map"]
+    assert held.navigation_mcp not in vehicle_tokens
+
+
+def test_a_component_serving_several_ports_checks_each_of_them() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        shared = Component(
+            "shared", ["true"], 1, serves=[Endpoint("first", free_port()), Endpoint("second", port)]
+        )
+        with pytest.raises(PortInUseError, match=rf"port {port} \(second\)"):
+            check_ports([shared])
 
 
 def test_a_child_inherits_no_cabin_credential_from_the_shell(
