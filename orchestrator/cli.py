@@ -38,16 +38,21 @@ async def _list_tools() -> list[dict[str, Any]]:
     from mcp import Client
 
     from mcp_servers.vehicle.app import VehicleApp
+    from mcp_servers.vehicle.declarations import guarded_by
     from mcp_servers.vehicle.guardrails.rules import rules_for
-    from mcp_servers.vehicle.server import WRITES, build_server
+    from mcp_servers.vehicle.plugins import registry_for
+    from mcp_servers.vehicle.server import build_server
 
     app = VehicleApp.create()
-    server = build_server(app.service)
+    registry = registry_for(app.service.catalog)
+    server = build_server(app.service, registry=registry)
     async with Client(server, raise_exceptions=True) as client:
         listed = await client.list_tools()
+    rules = app.service.guardrails.rules
     rows: list[dict[str, Any]] = []
     for tool in listed.tools:
         annotations = tool.annotations
+        declared = registry.get(tool.name)
         rows.append(
             {
                 "server": "vehicle",
@@ -55,8 +60,10 @@ async def _list_tools() -> list[dict[str, Any]]:
                 "description": (tool.description or "").strip().splitlines()[0] if tool.description else "",
                 "read_only": bool(annotations and annotations.read_only_hint),
                 "destructive": bool(annotations and annotations.destructive_hint),
-                "rules": rules_for(WRITES[tool.name], app.service.catalog.paths)
-                if tool.name in WRITES
+                "rules": guarded_by(declared, app.service.catalog, rules)
+                if declared is not None
+                else rules_for(("Vehicle.*",), app.service.catalog.paths, rules)
+                if tool.name == "set_signals"
                 else [],
             }
         )

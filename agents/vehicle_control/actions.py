@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints,
 
 from agents.hosting import DATA_RULE_ID, Seat
 from agents.vehicle_control.errors import InvalidActionError, VehicleUnavailableError
+from mcp_servers.vehicle.declarations import declarations
 
 __all__ = [
     "AGENT_TOOLS",
@@ -36,59 +37,26 @@ __all__ = [
     "state_changes",
 ]
 
-AGENT_TOOLS: tuple[str, ...] = (
-    "set_cabin_temperature",
-    "set_fan",
-    "set_air_distribution",
-    "set_air_conditioning",
-    "set_recirculation",
-    "set_defrost",
-    "set_seat_heating",
-    "set_seat_ventilation",
-    "set_seat_massage",
-    "set_steering_wheel_heating",
-    "set_window",
-    "set_sunroof",
-    "set_sunshade",
-    "lock_doors",
-    "unlock_doors",
-    "set_door",
-    "set_trunk",
-    "set_lights",
-    "set_wipers",
-    "set_media_volume",
-    "fold_mirrors",
-)
-"""The vehicle task tools this agent calls. The generic `set_signals` and navigation's destination
-tool are deliberately absent: the agent acts only through named, narrow tools (least privilege)."""
+_DECLARED = tuple(d for d in declarations() if d.skill is not None)
 
-ZONE_ARGUMENTS: dict[str, str] = {
-    "set_cabin_temperature": "zone",
-    "set_fan": "zone",
-    "set_air_distribution": "zone",
-    "set_seat_heating": "seat",
-    "set_seat_ventilation": "seat",
-    "set_seat_massage": "seat",
-    "set_window": "window",
-    "set_door": "door",
-    "lock_doors": "doors",
-    "unlock_doors": "doors",
-}
+AGENT_TOOLS: tuple[str, ...] = tuple(d.name for d in _DECLARED)
+"""The vehicle task tools this agent calls: every declared tool with a skill of this agent, core and
+installed plugins (mcp_servers/vehicle/task_tools.py, docs/extending.md). The generic `set_signals`
+and navigation's destination tool are deliberately absent: the agent acts only through named, narrow
+tools (least privilege)."""
+
+ZONE_ARGUMENTS: dict[str, str] = {d.name: d.zone for d in _DECLARED if d.zone is not None}
 """The argument of each tool that names a seat zone. Left out, it means the speaker's seat, except for
 the door locks, where it means every door (as the vehicle server defines them)."""
 
-_EVERY_DOOR_BY_DEFAULT = frozenset({"lock_doors", "unlock_doors"})
+_EVERY_DOOR_BY_DEFAULT = frozenset(d.name for d in _DECLARED if d.every_zone_by_default)
 
 EXCLUSIVE_ARGUMENTS: dict[str, tuple[str, str]] = {
-    "set_cabin_temperature": ("celsius", "delta"),
-    "set_fan": ("percent", "delta"),
-    "set_window": ("percent", "action"),
-    "set_sunshade": ("percent", "action"),
-    "set_media_volume": ("percent", "delta"),
+    d.name: d.exclusive for d in _DECLARED if d.exclusive is not None
 }
 """Tools that take exactly one of two arguments (an absolute value or a relative change / action)."""
 
-RELATIVE_STEPS: dict[str, int] = {"set_cabin_temperature": 1, "set_fan": 20, "set_media_volume": 10}
+RELATIVE_STEPS: dict[str, int] = {d.name: d.relative_step for d in _DECLARED if d.relative_step is not None}
 """Tools a follow-up ("a bit more") can repeat, with the size of one step in the tool's unit."""
 
 SEATS: tuple[Seat, ...] = ("driver", "passenger", "rear_left", "rear_right")

@@ -1,10 +1,22 @@
-"""The vehicle-control agent's Agent Card: its six skills, as the orchestrator's router sees them."""
+"""The vehicle-control agent's Agent Card: its six skills, as the orchestrator's router sees them.
+
+A skill's examples are the example sentences its tools declare (mcp_servers/vehicle/task_tools.py and
+installed plugins, docs/extending.md), so a new tool shows on the card without editing it.
+"""
 
 from __future__ import annotations
 
 from agents.hosting import AgentSpec, SkillSpec
+from mcp_servers.vehicle.declarations import declarations
 
-__all__ = ["VEHICLE_CONTROL_SPEC"]
+__all__ = ["VEHICLE_CONTROL_SPEC", "skill_examples"]
+
+
+def skill_examples(skill: str) -> tuple[str, ...]:
+    """The example sentences of every declared tool of ``skill``, in declaration order, once each."""
+    found = (text for d in declarations() if d.skill == skill for text in d.examples)
+    return tuple(dict.fromkeys(found))
+
 
 VEHICLE_CONTROL_SPEC = AgentSpec(
     name="vehicle-control",
@@ -23,29 +35,14 @@ VEHICLE_CONTROL_SPEC = AgentSpec(
                 "recirculation and defrost; also feeling hot or cold, stuffy air and fogged-up glass."
             ),
             tags=("climate", "temperature", "hvac", "fan", "air conditioning", "defrost"),
-            examples=(
-                "set the driver temperature to 22 degrees",
-                "make it a bit warmer on the passenger side",
-                "I'm freezing",
-                "the windshield is fogged up",
-                "turn the fan up",
-                "switch off the A/C",
-                "it's stuffy in here",
-            ),
+            examples=skill_examples("climate"),
         ),
         SkillSpec(
             id="seats",
             name="Seats",
             description="Seat heating, seat ventilation and massage per seat, and steering-wheel heating.",
             tags=("seats", "seat heating", "seat ventilation", "massage", "steering wheel"),
-            examples=(
-                "turn on my seat heating",
-                "set the passenger seat heating to high",
-                "cool my seat",
-                "my back is killing me",
-                "heat the steering wheel",
-                "seat heat off for the rear left",
-            ),
+            examples=skill_examples("seats"),
         ),
         SkillSpec(
             id="windows",
@@ -55,14 +52,7 @@ VEHICLE_CONTROL_SPEC = AgentSpec(
                 "rear shade; also closing up for rain and letting fresh air in."
             ),
             tags=("windows", "sunroof", "sunshade", "rain"),
-            examples=(
-                "open my window halfway",
-                "close all windows",
-                "rear left window down",
-                "crack the window a bit",
-                "open the sunroof",
-                "it's pouring",
-            ),
+            examples=skill_examples("windows"),
         ),
         SkillSpec(
             id="doors",
@@ -72,15 +62,7 @@ VEHICLE_CONTROL_SPEC = AgentSpec(
                 "fold the side mirrors in or out."
             ),
             tags=("doors", "locks", "trunk", "liftgate", "mirrors"),
-            examples=(
-                "lock the car",
-                "unlock the doors",
-                "open the trunk",
-                "pop the boot",
-                "close the passenger door",
-                "lock my door",
-                "fold the mirrors",
-            ),
+            examples=skill_examples("doors"),
         ),
         SkillSpec(
             id="lights",
@@ -90,21 +72,14 @@ VEHICLE_CONTROL_SPEC = AgentSpec(
                 "and the front and rear wipers."
             ),
             tags=("lights", "headlights", "hazard lights", "wipers"),
-            examples=(
-                "lights on",
-                "turn on the hazard lights",
-                "dip the headlights",
-                "wipers on fast",
-                "turn off the interior light",
-                "rear wiper on",
-            ),
+            examples=skill_examples("lights"),
         ),
         SkillSpec(
             id="media",
             name="Media volume",
             description="The media volume only: set it, turn it up or down, mute.",
             tags=("media", "volume", "audio"),
-            examples=("volume 30", "turn it up", "a bit quieter", "mute the sound", "it's way too loud"),
+            examples=skill_examples("media"),
         ),
     ),
 )

@@ -13,7 +13,8 @@ from mcp_types import INVALID_PARAMS, METHOD_NOT_FOUND
 
 from mcp_servers.vehicle.backends.simulator import SimulatorBackend
 from mcp_servers.vehicle.guardrails import DEFAULT_PROFILES, AuditLog, CallContext
-from mcp_servers.vehicle.server import STATUS_URI, WRITES, build_server
+from mcp_servers.vehicle.server import STATUS_URI, build_server
+from mcp_servers.vehicle.task_tools import CORE_TOOLS
 from mcp_servers.vehicle.service import TurnLedger, VehicleService
 
 from .conftest import DRIVER, IDLING, MOVING, call
@@ -25,7 +26,7 @@ async def test_tools_have_schemas_and_annotations(client: Client) -> None:
     not_writes = {"list_signals", "get_signals", "simulate_signals", "turn_writes"}
     task_tools = set(tools) - not_writes - {"set_signals"}
     assert len(task_tools) >= 12
-    assert set(WRITES) == set(tools) - not_writes
+    assert {d.name for d in CORE_TOOLS} | {"set_signals"} == set(tools) - not_writes
     for name, tool in tools.items():
         assert tool.output_schema is not None, name
         assert tool.annotations is not None, name

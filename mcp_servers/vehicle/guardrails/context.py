@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import fnmatch
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, TypeAlias
 
 from ..catalog import Value
@@ -81,9 +81,17 @@ class ClientProfile:
     scopes: tuple[str, ...]
     default_origin: Origin | None = None
     default_seat: Seat | None = None
+    limits: tuple[str, ...] = ()
+    """When set, the call writes only these patterns as well (a task tool's declared signals)."""
 
     def may_write(self, path: str) -> bool:
+        if self.limits and not any(fnmatch.fnmatchcase(path, pattern) for pattern in self.limits):
+            return False
         return any(fnmatch.fnmatchcase(path, pattern) for pattern in self.scopes)
+
+    def within(self, patterns: tuple[str, ...]) -> ClientProfile:
+        """This client, writing only what ``patterns`` match as well (a tool's own scope)."""
+        return replace(self, limits=patterns)
 
 
 # Least privilege by default: each agent writes only what its job needs.
