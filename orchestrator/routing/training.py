@@ -57,6 +57,7 @@ __all__ = [
     "read_examples",
     "read_slurp",
     "stratified_split",
+    "with_declared",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -158,6 +159,16 @@ def _read_jsonl(path: Path, model: type[BaseModel]) -> list[Any]:
 def read_examples(path: str | Path) -> list[Example]:
     """The labelled lines of a JSONL file (:class:`TrainingDataError` names the file and line)."""
     return _read_jsonl(Path(path), Example)
+
+
+def with_declared(examples: list[Example]) -> list[Example]:
+    """``examples`` and the example sentences the vehicle tools declare (core and installed plugins,
+    docs/extending.md) that are not among them, so a new tool is routed without editing the file."""
+    from mcp_servers.vehicle.declarations import examples as declared
+
+    known = {e.text for e in examples}
+    extra = [Example(text=d.text, label=d.label) for d in declared() if d.text not in known]
+    return [*examples, *extra]
 
 
 def read_slurp(path: str | Path) -> list[SlurpLine]:
@@ -359,7 +370,7 @@ async def fit_router(
 ) -> FitReport:
     """Fit the model path on ``data`` with the model ``runtime`` runs, and save the artefact at ``out``."""
     path = Path(data)
-    examples = read_examples(path)
+    examples = with_declared(read_examples(path))
     info = await runtime.model_info()
     if info.sha256 is None:
         raise ArtefactError(f"model {info.id!r} has no pinned sha256; pin it before fitting the router on it")
