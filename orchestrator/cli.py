@@ -71,6 +71,8 @@ async def _list_tools() -> list[dict[str, Any]]:
 
 
 def _cmd_tools(args: argparse.Namespace) -> int:
+    if args.check is not None:
+        return _cmd_tools_check(None if args.check == "" else args.check)
     rows = asyncio.run(_list_tools())
     if args.json:
         print(json.dumps(rows, indent=2))
@@ -81,6 +83,33 @@ def _cmd_tools(args: argparse.Namespace) -> int:
         print(f"{row['server']}/{row['name']:<28} {kind:<5} {row['description']}")
         if row["rules"]:
             print(f"{'':<37}guarded by: {rules}")
+    return 0
+
+
+def _cmd_tools_check(target: str | None) -> int:
+    from .plugins import PluginCheckError, check_target
+
+    try:
+        report = check_target(target)
+    except PluginCheckError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for line in report.lines:
+        print(line)
+    print(f"checked: {', '.join(report.plugins) or 'no plugin installed'}")
+    return 0
+
+
+def _cmd_new(args: argparse.Namespace) -> int:
+    from .scaffold import ScaffoldError, new_agent, new_tool
+
+    make = new_tool if args.kind == "tool" else new_agent
+    try:
+        root = make(args.name, Path(args.dir))
+    except ScaffoldError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"created {root}: run its tests with `make -C {root} test`")
     return 0
 
 
@@ -321,7 +350,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     tools = sub.add_parser("tools", help="MCP tools with the guardrail rules that apply")
     tools.add_argument("--json", action="store_true")
+    tools.add_argument(
+        "--check",
+        nargs="?",
+        const="",
+        metavar="PACKAGE|PATH",
+        help="validate tool plugins (schemas, rules, examples): an installed package, a package "
+        "directory, or every installed plugin",
+    )
     tools.set_defaults(func=_cmd_tools)
+    new = sub.add_parser("new", help="scaffold a tool or agent plugin package (docs/extending.md)")
+    new.add_argument("kind", choices=("tool", "agent"))
+    new.add_argument("name", help="lower-case name, e.g. seat_massage")
+    new.add_argument("--dir", default=".", help="where to create cabin-NAME/ (default: here)")
+    new.set_defaults(func=_cmd_new)
 
     bench = sub.add_parser("bench", help="performance figures")
     bench.add_argument("--json", action="store_true")
