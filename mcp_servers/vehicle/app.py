@@ -20,6 +20,7 @@ from .backends.simulator import SimulatorBackend
 from .catalog import Catalog
 from .errors import StateFileError
 from .guardrails import DEFAULT_PROFILES, AuditLog, ClientProfile, Guardrails, default_rules
+from .plugins import registry_for
 from .server import build_server
 from .service import VehicleService
 from .state_file import Restored, SavedState, StateKeeper, load_state_file
@@ -58,6 +59,7 @@ class VehicleApp:
         """Build the service; a kept state (``persist``) wins over ``state``: it is the later one."""
         config = config or VehicleConfig()
         catalog = Catalog.load(config.catalog)
+        registry_for(catalog)  # an installed plugin that cannot be served stops the start (PluginError)
         initial = load_state_file(config.state, catalog) if config.state is not None else {}
         keeper = StateKeeper(config.persist, catalog) if config.persist is not None else None
         saved = keeper.load() if keeper is not None else None

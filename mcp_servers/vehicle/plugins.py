@@ -161,12 +161,18 @@ def build_registry(
 @functools.cache
 def installed() -> Registry:
     """The registry of the installed plugins on the product's catalog (read once per process)."""
-    return build_registry(load_plugins(), Catalog.load())
+    return build_registry(list(installed_plugins()), Catalog.load())
+
+
+@functools.cache
+def installed_plugins() -> tuple[ToolPlugin, ...]:
+    """The installed plugins, loaded once per process."""
+    return tuple(load_plugins())
 
 
 def registry_for(catalog: Catalog, plugins: Iterable[ToolPlugin] | None = None) -> Registry:
     """The registry on ``catalog`` (a server started with another catalog checks against that one)."""
-    return build_registry(list(plugins) if plugins is not None else load_plugins(), catalog)
+    return build_registry(list(plugins) if plugins is not None else list(installed_plugins()), catalog)
 
 
 PluginFactory = Callable[[], ToolPlugin]
