@@ -342,7 +342,6 @@ INTENSITY: dict[str, str] = {
     "a few": "medium",
     "a couple": "medium",
     "a few notches": "medium",
-    "a couple of notches": "medium",
     "a good bit": "medium",
     "a lot": "large",
     "a lot more": "large",
@@ -353,11 +352,9 @@ INTENSITY: dict[str, str] = {
     "much": "large",
     "way": "large",
     "way more": "large",
+    "right": "large",
     "a few degrees": "large",
-    "right up": "large",
     "all the way": "extreme",
-    "all the way up": "extreme",
-    "all the way down": "extreme",
     "to the max": "extreme",
     "to max": "extreme",
     "to the maximum": "extreme",
@@ -370,15 +367,14 @@ INTENSITY: dict[str, str] = {
     "on full blast": "extreme",
     "on max": "extreme",
     "as far as it goes": "extreme",
-    "as high as it goes": "extreme",
-    "as low as it goes": "extreme",
     "as much as it goes": "extreme",
     "as far as it will go": "extreme",
     "flat out": "extreme",
 }
 """How much a change is, as said -> its grade: ``small``, ``medium``, ``large`` or ``extreme`` (as far
 as the device goes). Each agent turns a grade into its own device's step ("a smidge warmer" is one
-degree, "a smidge louder" five volume points)."""
+degree, "a smidge louder" five volume points). The words say how much, never which way: "all the
+way" is said with "up" or "down"."""
 
 INTENSIFIERS: dict[str, str] = {
     "crank": "large",

@@ -3,7 +3,8 @@
 :func:`normalise` folds case, sets typographic apostrophes straight, drops emoji and symbols that
 carry no words ("🥶", "!!", "…"), keeps decimals ("21.5") and times ("10:30"), and writes spelled-out
 numbers as digits: "nineteen and a half" is "19.5", "twenty one point five" is "21.5", "twenty-two" is
-"22", "a couple of degrees" is "2 degrees". Single number words below eleven stay words ("one more",
+"22", "a couple of degrees" is "2 degrees", "half a degree" is "0.5 degree", "a quarter of the way" is
+"25 percent". Single number words below eleven stay words ("one more",
 "level two", "the second one"): grammars read them as words, and they are as often no quantity at all.
 
 The function is pure and idempotent: ``normalise(normalise(t)) == normalise(t)``.
@@ -36,6 +37,12 @@ _COUPLE = re.compile(
     rf"\ba\s+couple(?:\s+of)?\s+(?=(?:{'|'.join(re.escape(u) for u in UNITS if u.isalpha())})\b)",
     re.IGNORECASE,
 )
+_HALF_UNIT = re.compile(
+    rf"\bhalf\s+an?\s+(?=(?:{'|'.join(re.escape(u) for u in UNITS if u.isalpha())})\b)", re.IGNORECASE
+)
+"""'half a degree' is '0.5 degree'."""
+_WAY = re.compile(r"\b(?P<part>a|one|three)\s+quarters?\s+of\s+the\s+way\b", re.IGNORECASE)
+"""'a quarter of the way' is '25 percent', 'three quarters of the way' '75 percent'."""
 _SPACES = re.compile(r"\s+")
 _SMALL = 10
 """Single number words up to this stay words (see the module docstring)."""
@@ -104,6 +111,8 @@ def normalise(text: str, *, fold_case: bool = True) -> str:
     plain = _symbol_free(plain)
     plain = re.sub(r"([!?.])\1+", r"\1", plain)
     plain = _COUPLE.sub("2 ", plain)
+    plain = _HALF_UNIT.sub("0.5 ", plain)
+    plain = _WAY.sub(lambda m: "75 percent" if m.group("part").lower() == "three" else "25 percent", plain)
     plain = _SPELLED.sub(_spelled, plain)
     plain = _HALF.sub(lambda m: f"{m.group(1)}.5", plain)
     plain = _SPACES.sub(" ", plain).strip()

@@ -37,6 +37,7 @@ from agents.language.clauses import ASK, content_words, is_filler, pieces, zones
 from agents.language.dialogue import for_zone, whose
 from agents.language.lexicon import PARTICLE_VERBS, PARTICLES, SKIP_WORDS, VERBS, WHERE_SLOTS
 from agents.language.normalise import normalise
+from agents.vehicle_control import amounts, seats
 from agents.vehicle_control.actions import AGENT_TOOLS, RELATIVE_STEPS, ZONE_ARGUMENTS, Action
 from agents.vehicle_control.driving import FUNCTIONS, action_for
 from agents.vehicle_control.errors import SetupError
@@ -49,7 +50,6 @@ SENTENCES = Path(__file__).resolve().parent / "grammar" / "sentences.yaml"
 FOLLOW_UP = "follow_up"
 """The intent that repeats the conversation's last relative change ("a bit more", "less")."""
 
-_SELF = "self"
 _FAHRENHEIT = "fahrenheit"
 _CELSIUS = "celsius"
 _SIGN = "sign"
@@ -124,6 +124,9 @@ class TemplateParser:
         self._blocks = _blocks_of(path, data)
         data = {key: value for key, value in data.items() if key != _SKILLS}
         data["skip_words"] = list(SKIP_WORDS)
+        # The words for seats and zones and for how much are the language layer's.
+        data["lists"] = seats.grammar_lists(amounts.grammar_lists(dict(data.get("lists") or {})))
+        data["expansion_rules"] = amounts.grammar_rules(dict(data.get("expansion_rules") or {}))
         try:
             self._intents = Intents.from_dict(data)
         except Exception as exc:
@@ -140,7 +143,7 @@ class TemplateParser:
 
     def parse(self, text: str, *, seat: Seat, previous: Action | None = None) -> Parse:
         """Understand `text` spoken from `seat`; `previous` is the conversation's last relative change."""
-        normalized = normalise(mask(text), fold_case=False)
+        normalized = _normal(text)
         if not normalized:
             return Parse()
         apart = zones_apart(normalized)
@@ -188,7 +191,7 @@ class TemplateParser:
     def understand(self, text: str) -> Understanding | None:
         """What the grammar reads in the whole of `text`: its intent and slots (None when no template
         matches it whole). `parse_intent` acts on the result without reading the text again."""
-        normalized = normalise(mask(text), fold_case=False)
+        normalized = _normal(text)
         return self._understand(normalized) if normalized else None
 
     def parse_intent(
@@ -270,7 +273,15 @@ class TemplateParser:
                     raise _MissingSlot(f"intent {intent}: argument {argument} refers to no slot {raw}")
                 value = slots[reference]
             arguments[str(argument)] = value
-        if isinstance(arguments.get("delta"), int | float):
+        grade = arguments.get("delta")
+        if isinstance(grade, str):
+            # "a smidge", "all the way": a grade of the language layer, this tool's step or its end.
+            said = amounts.amount(str(template["tool"]), grade, _sign(slots))
+            if said is None:
+                raise _MissingSlot(f"intent {intent}: {grade!r} is no amount of {template['tool']}")
+            del arguments["delta"]
+            arguments.update(said)
+        elif isinstance(arguments.get("delta"), int | float):
             delta = arguments["delta"]
             assert isinstance(delta, int | float)
             arguments["delta"] = _json(delta * _sign(slots))
@@ -332,7 +343,7 @@ class TemplateParser:
         actions: list[Action] = []
         queries: list[str] = []
         needs_context = False
-        for _clause, match in matched:
+        for clause, match in matched:
             if match.query is not None:
                 if match.query not in queries:
                     queries.append(match.query)
@@ -345,8 +356,12 @@ class TemplateParser:
                 actions.append(follow)
                 previous = follow
                 continue
-            for action in match.actions:
-                resolved = _for_seat(action, seat)
+            resolved_all = [_for_seat(action, seat) for action in match.actions]
+            if any(resolved is None for resolved in resolved_all):
+                # "the window behind me" said from the back: no such seat, nothing is done for it.
+                unmatched = [*unmatched, clause]
+                continue
+            for resolved in (one for many in resolved_all if many is not None for one in many):
                 # A repeated absolute request is one request; a repeated relative step is two steps.
                 if resolved not in actions or "delta" in resolved.arguments:
                     actions.append(resolved)
@@ -359,6 +374,12 @@ class TemplateParser:
             queries=tuple(queries),
             clauses=clauses,
         )
+
+
+def _normal(text: str) -> str:
+    """`text` in the language layer's normal form (quotations masked), with a relative position said
+    after what it qualifies moved before it ("the seat next to me": "the next to me seat")."""
+    return seats.postposed(normalise(mask(text), fold_case=False))
 
 
 def _joined(parses: Sequence[Parse]) -> Parse:
@@ -387,11 +408,24 @@ def _sign(slots: Mapping[str, JsonValue]) -> int:
     return -1 if slots.get(_SIGN) == -1 else 1
 
 
-def _for_seat(action: Action, seat: Seat) -> Action:
-    if not any(value == _SELF for value in action.arguments.values()):
-        return action
-    arguments = {name: (seat if value == _SELF else value) for name, value in action.arguments.items()}
-    return Action(tool=action.tool, arguments=arguments)
+def _for_seat(action: Action, seat: Seat) -> tuple[Action, ...] | None:
+    """`action` with the zone it names resolved for the speaker in `seat` (see
+    :func:`agents.vehicle_control.seats.resolve`): one action per zone (a side of the car is two
+    seats), None when the speaker's seat has no such neighbour."""
+    actions = [action]
+    for name in (*WHERE_SLOTS, "doors"):
+        value = action.arguments.get(name)
+        if not isinstance(value, str):
+            continue
+        zones = seats.resolve(value, seat)
+        if zones is None:
+            return None
+        actions = [
+            Action(tool=one.tool, arguments={**one.arguments, name: zone})
+            for one in actions
+            for zone in zones
+        ]
+    return tuple(actions)
 
 
 def _follow_up(previous: Action | None, sign: int) -> Action | None:

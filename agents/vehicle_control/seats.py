@@ -1,0 +1,131 @@
+"""Where a request is for: the language layer's zone words as the grammar's lists, and the seats that
+words relative to the speaker name, resolved from the speaker's seat.
+
+The words are the language layer's (:data:`agents.language.lexicon.ZONE_WORDS`), written into three
+lists of the grammar by :func:`grammar_lists`:
+
+- ``zone``: every word for a seat or zone, relative ones included ("the passenger", "my", "the seat
+  next to me", "both rear seats");
+- ``zone_group``: the words for several seats at once (``front``, ``rear``, ``all``), for what is
+  said in the plural ("the rear windows");
+- ``side``: the words that say a side, said of what is in the plural: that side of the car ("the left
+  windows", "the passenger side windows", "the windows on my side"), captured as ``side:<zone>``;
+- ``zone_seat``: the words for one seat that say no side ("the driver and passenger windows": the
+  driver's and the passenger's).
+
+:func:`resolve` turns a captured value into the zones the vehicle tools take, for the speaker's seat:
+``self`` is the speaker's seat, ``beside`` the other seat of the row, ``behind`` / ``ahead`` the seat on
+the same side in the other row, ``row`` the speaker's row, and ``side:<zone>`` both seats on that
+zone's side. :func:`postposed` moves a relative position said after what it qualifies ("the window
+behind me") before it ("the behind me window"), where the grammar reads every zone word. All pure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+from agents.hosting import Seat
+from agents.language.lexicon import SPEAKER_ZONES, ZONE_MODIFIERS, ZONE_WORDS
+
+__all__ = ["SIDE", "grammar_lists", "postposed", "resolve"]
+
+SIDE: Final = "side:"
+"""The prefix of a ``side`` value: ``side:driver`` is the driver's side of the car."""
+
+_GROUPS: Final = frozenset({"front", "rear", "all"})
+_ONE_SEAT: Final = frozenset({"driver", "passenger", "rear_left", "rear_right", "self", "beside"})
+_BESIDE: Final[dict[str, Seat]] = {
+    "driver": "passenger",
+    "passenger": "driver",
+    "rear_left": "rear_right",
+    "rear_right": "rear_left",
+}
+_BEHIND: Final[dict[str, Seat]] = {"driver": "rear_left", "passenger": "rear_right"}
+_AHEAD: Final[dict[str, Seat]] = {"rear_left": "driver", "rear_right": "passenger"}
+_ROW: Final[dict[str, str]] = {
+    "driver": "front",
+    "passenger": "front",
+    "rear_left": "rear",
+    "rear_right": "rear",
+}
+_SIDES: Final[dict[str, tuple[Seat, Seat]]] = {
+    "driver": ("driver", "rear_left"),
+    "rear_left": ("driver", "rear_left"),
+    "passenger": ("passenger", "rear_right"),
+    "rear_right": ("passenger", "rear_right"),
+}
+_RELATIVE: Final[dict[str, Mapping[str, str]]] = {
+    "self": {seat: seat for seat in _BESIDE},
+    "beside": _BESIDE,
+    "behind": _BEHIND,
+    "ahead": _AHEAD,
+    "row": _ROW,
+}
+
+_AFTER_NOUN: Final = [
+    word
+    for word, where in SPEAKER_ZONES.items()
+    if where in ("beside", "behind", "ahead") and word.endswith(" me")
+]
+_POSTPOSED: Final = re.compile(
+    r"\b(?!(?:the|a|an|for|to|on|in|at|of|and|or|is|are|me|it)\b)(?P<noun>[a-z']+)\s+(?P<where>"
+    + "|".join(re.escape(word) for word in sorted(_AFTER_NOUN, key=len, reverse=True))
+    + r")(?![\w'])",
+    re.IGNORECASE,
+)
+_BOTH: Final = ("both", "both the")
+"""Said before a zone of several seats ("both rear seats", "both the front windows")."""
+
+
+def resolve(value: str, seat: Seat) -> tuple[str, ...] | None:
+    """The zones `value` (a captured zone) names for a speaker in `seat`: `(value,)` for a zone that
+    does not depend on the speaker, None when the speaker's seat has no such neighbour (nobody sits
+    behind the rear seats)."""
+    if value.startswith(SIDE):
+        one = resolve(value[len(SIDE) :], seat)
+        if one is None or len(one) != 1 or one[0] not in _SIDES:
+            return None
+        return _SIDES[one[0]]
+    relative = _RELATIVE.get(value)
+    if relative is None:
+        return (value,)
+    found = relative.get(seat)
+    return None if found is None else (found,)
+
+
+def postposed(text: str) -> str:
+    """`text` with a relative position said after a noun moved before it ("open the window behind me"
+    -> "open the behind me window")."""
+    return _POSTPOSED.sub(lambda m: f"{m.group('where')} {m.group('noun')}", text)
+
+
+def grammar_lists(lists: dict[str, Any]) -> dict[str, Any]:
+    """The grammar's `lists` with ``zone``, ``zone_group`` and ``side`` written from the language
+    layer's zone words (see the module docstring)."""
+    words = dict(ZONE_WORDS)
+    for word, zone in ZONE_WORDS.items():
+        if zone in _GROUPS and zone != "all":
+            words.update({f"{both} {word}": zone for both in _BOTH})
+    lists = dict(lists)
+    lists["zone"] = {"values": [{"in": word, "out": zone} for word, zone in words.items()]}
+    lists["zone_group"] = {
+        "values": [{"in": word, "out": zone} for word, zone in words.items() if zone in _GROUPS]
+    }
+    sides = {word: zone for word, zone in words.items() if zone in _ONE_SEAT and _says_a_side(word)}
+    lists["side"] = {"values": [{"in": word, "out": f"{SIDE}{zone}"} for word, zone in sides.items()]}
+    lists["zone_seat"] = {
+        "values": [
+            {"in": word, "out": zone}
+            for word, zone in words.items()
+            if zone in _ONE_SEAT and word not in sides and zone not in _RELATIVE
+        ]
+    }
+    return lists
+
+
+def _says_a_side(word: str) -> bool:
+    """True for a zone word that names a side of the car ("left", "passenger side", "my", "the other
+    side"), not only a seat ("driver", "rear left")."""
+    return word in ZONE_MODIFIERS or "side" in word.split() or SPEAKER_ZONES.get(word) in ("self", "beside")
