@@ -38,13 +38,23 @@ class CheckReport:
 
 
 @contextlib.contextmanager
-def _importable(path: Path) -> Iterator[None]:
+def _importable(path: Path, modules: list[str]) -> Iterator[None]:
+    """``path`` importable, and ``modules`` (top-level names) read afresh from it, not from a module
+    of the same name imported earlier."""
+
+    def forget() -> None:
+        for name in list(sys.modules):
+            if name.partition(".")[0] in modules:
+                del sys.modules[name]
+
+    forget()
     sys.path.insert(0, str(path))
     try:
         yield
     finally:
         with contextlib.suppress(ValueError):
             sys.path.remove(str(path))
+        forget()
 
 
 def _entry_values_of_path(path: Path, group: str) -> dict[str, str]:
@@ -87,7 +97,8 @@ def _tool_plugins(target: str | None) -> list[Any]:
     if path.is_dir():
         values = _entry_values_of_path(path, TOOL_GROUP)
         plugins = []
-        with _importable(path):
+        tops = [value.partition(":")[0].strip().partition(".")[0] for value in values.values()]
+        with _importable(path, tops):
             for name, value in values.items():
                 loaded = _load_value(name, value)
                 if callable(loaded) and not isinstance(loaded, ToolPlugin):
