@@ -14,8 +14,8 @@ from mcp_types import INVALID_PARAMS, METHOD_NOT_FOUND
 from mcp_servers.vehicle.backends.simulator import SimulatorBackend
 from mcp_servers.vehicle.guardrails import DEFAULT_PROFILES, AuditLog, CallContext
 from mcp_servers.vehicle.server import STATUS_URI, build_server
-from mcp_servers.vehicle.task_tools import CORE_TOOLS
 from mcp_servers.vehicle.service import TurnLedger, VehicleService
+from mcp_servers.vehicle.task_tools import CORE_TOOLS
 
 from .conftest import DRIVER, IDLING, MOVING, call
 
