@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from models.client import ModelHostClient
     from models.config import RuntimeConfig
     from models.errors import (
+        AdapterMismatch,
         BackendFailure,
         CapabilityNotSupported,
         ClassifierMismatch,
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from models.runtime import CompletionStream, ModelRuntime, Prefix, Runtime, open_runtime
     from models.scripted import ScriptedBackend
     from models.types import (
+        AdapterInfo,
         ChatMessage,
         ChatRequest,
         Completion,
@@ -81,6 +83,8 @@ _EXPORTS: dict[str, str] = {
     "BackendFailure": "models.errors",
     "CapabilityNotSupported": "models.errors",
     "ClassifierMismatch": "models.errors",
+    "AdapterMismatch": "models.errors",
+    "AdapterInfo": "models.types",
     "ContextOverflow": "models.errors",
     "DeadlineExceeded": "models.errors",
     "GrammarError": "models.errors",
@@ -122,6 +126,8 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "DEFAULT_MODEL_ID",
+    "AdapterInfo",
+    "AdapterMismatch",
     "BackendFailure",
     "CapabilityNotSupported",
     "ChatMessage",

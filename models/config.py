@@ -18,7 +18,8 @@ class RuntimeConfig(BaseModel):
     Environment variables (read by :meth:`from_env`): ``CABIN_MODEL_HOST`` (URL of a running model
     host: use it instead of loading a model in this process), ``CABIN_MODEL_TOKEN`` (bearer token for
     that host), ``CABIN_MODELS`` (YAML file with extra models), ``CABIN_MODEL`` (model id),
-    ``CABIN_MODEL_THREADS`` (CPU threads; default: all cores).
+    ``CABIN_MODEL_THREADS`` (CPU threads; default: all cores), ``CABIN_ADAPTER`` (the LoRA adapter to
+    load with the model, ``<id>[@<version>]``, or ``none``; default: the active one, docs/models.md).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -28,6 +29,7 @@ class RuntimeConfig(BaseModel):
     host_url: str | None = None
     token: str | None = None
     threads: int | None = Field(default=None, ge=1, le=256)
+    adapter: str | None = Field(default=None, min_length=1, max_length=100)
     # The generation context's KV cache, shared by the prefix slots, the running requests and the score
     # lanes. Replaying every scenario in scenarios/ uses at most 1444 cells (the sum of all sequence
     # lengths, an upper bound); when it fills, cached prefixes are evicted and recomputed. 4096 cost
@@ -62,6 +64,8 @@ class RuntimeConfig(BaseModel):
             data["model"] = env["CABIN_MODEL"]
         if env.get("CABIN_MODEL_THREADS"):
             data["threads"] = env["CABIN_MODEL_THREADS"]
+        if env.get("CABIN_ADAPTER"):
+            data["adapter"] = env["CABIN_ADAPTER"]
         data.update({k: v for k, v in overrides.items() if v is not None})
         try:
             return cls.model_validate(data)

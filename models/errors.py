@@ -8,6 +8,7 @@
     ├── ModelNotInstalled           the model file is missing (says how to install it)
     ├── ModelCorrupt                the model file fails its sha256 check or cannot be loaded
     ├── ClassifierMismatch          a classifier artefact was fitted on another model, or is unreadable
+    ├── AdapterMismatch             a LoRA adapter was trained on another base model, or fails its sha256
     ├── InvalidRequest              the request itself is malformed (bad option, empty input, ...)
     │   ├── ContextOverflow         the prompt does not fit into the model's context window
     │   ├── GrammarError            a GBNF grammar or JSON schema does not compile
@@ -29,6 +30,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 __all__ = [
+    "AdapterMismatch",
     "BackendFailure",
     "CapabilityNotSupported",
     "ClassifierMismatch",
@@ -92,6 +94,14 @@ class ClassifierMismatch(ModelError):
     """A classifier artefact cannot be used with the loaded model."""
 
     code = "classifier_mismatch"
+    status = 409
+
+
+class AdapterMismatch(ModelError):
+    """A LoRA adapter cannot be used with this base model: it was trained on another one (its manifest
+    names another base sha256), or its file does not match its manifest."""
+
+    code = "adapter_mismatch"
     status = 409
 
 
@@ -174,6 +184,7 @@ _BY_CODE: dict[str, type[ModelError]] = {
         ModelNotInstalled,
         ModelCorrupt,
         ClassifierMismatch,
+        AdapterMismatch,
         InvalidRequest,
         ContextOverflow,
         GrammarError,

@@ -40,6 +40,7 @@ import numpy.typing as npt
 from models.backend import Embeddings, ModelBackend, Step
 from models.config import RuntimeConfig
 from models.errors import (
+    AdapterMismatch,
     BackendFailure,
     CapabilityNotSupported,
     ContextOverflow,
@@ -53,6 +54,7 @@ from models.grammar import literal_choices, schema_to_grammar
 from models.prompts import ChatFormat, Segment, chat_format
 from models.registry import ModelSpec
 from models.types import (
+    AdapterInfo,
     ChatRequest,
     Completion,
     CompletionRequest,
@@ -385,7 +387,13 @@ def _log_softmax_at(logits: npt.NDArray[np.float32], token: int) -> float:
 class LlamaCppBackend(ModelBackend):
     """Text models through llama.cpp (see the module docstring for the memory layout)."""
 
-    def __init__(self, spec: ModelSpec, path: str, config: RuntimeConfig) -> None:
+    def __init__(
+        self,
+        spec: ModelSpec,
+        path: str,
+        config: RuntimeConfig,
+        adapters: Sequence[tuple[AdapterInfo, str]] = (),
+    ) -> None:
         _init_engine()
         if not os.path.isfile(path):
             raise ModelNotInstalled(f"model {spec.id!r} is not installed at {path}: {spec.how_to_install()}")
@@ -421,11 +429,30 @@ class LlamaCppBackend(ModelBackend):
         self._free_work = list(range(n_slots, n_slots + n_work))
         self._lanes = list(range(n_slots + n_work, n_slots + n_work + n_lanes))
         self._n_seq_max = n_slots + n_work + n_lanes
-        self._slots: OrderedDict[tuple[int, ...], _Slot] = OrderedDict()
+        self._slots: OrderedDict[tuple[str | None, tuple[int, ...]], _Slot] = OrderedDict()
+        # LoRA adapters: loaded once over the weights, applied to the generation context only for the
+        # sequences of requests that name one (never to the embedding context).
+        self._adapters: dict[str, Any] = {}
+        self._seq_adapter: dict[int, str | None] = {}
+        self._applied: str | None = None
+        for adapter, adapter_path in adapters:
+            _RECENT_ERRORS.clear()
+            handle = llama_cpp.llama_adapter_lora_init(model, adapter_path.encode("utf-8"))
+            if not handle:
+                for loaded in self._adapters.values():
+                    llama_cpp.llama_adapter_lora_free(loaded)
+                llama_cpp.llama_model_free(model)
+                raise AdapterMismatch(
+                    f"llama.cpp cannot apply adapter {adapter.id} ({adapter_path}) to {spec.id}: "
+                    f"{_recent_errors() or 'not a LoRA adapter of this architecture'}"
+                )
+            self._adapters[adapter.id] = handle
 
         cparams = self._context_params(self._n_ctx, self._n_batch, self._n_seq_max)
         ctx = llama_cpp.llama_init_from_model(model, cparams)
         if not ctx:
+            for handle in self._adapters.values():
+                llama_cpp.llama_adapter_lora_free(handle)
             llama_cpp.llama_model_free(model)
             raise BackendFailure(
                 f"llama.cpp could not create a context ({_recent_errors() or 'out of memory?'})"
@@ -465,6 +492,7 @@ class LlamaCppBackend(ModelBackend):
             n_vocab=self._n_vocab,
             threads=self._threads,
             capabilities=("generate", "chat", "score", "embed", "grammar", "json_schema", "prefix_cache"),
+            adapters=tuple(adapter for adapter, _ in adapters),
         )
         self._owner: tuple[int, int] | None = None
         self._closed = False
@@ -556,8 +584,11 @@ class LlamaCppBackend(ModelBackend):
     def _decode(
         self, batch: _Batch, *, keep: int | None = None, owner: tuple[int, int] | None = None
     ) -> None:
-        """Run a batch. ``owner`` = (seq, n_past) names whose logits the context now holds."""
+        """Run a batch. ``owner`` = (seq, n_past) names whose logits the context now holds. The
+        adapter of the batch's sequence (all tokens of a batch belong to one request) is applied."""
         self._owner = None
+        if batch.n:
+            self._apply_adapter(self._seq_adapter.get(int(batch.raw.seq_id[0][0])))
         rc = llama_cpp.llama_decode(self._ctx, batch.raw)
         if rc == 1:
             # No free cells: drop cached prefixes (not the one this request is copying) and retry once.
@@ -571,6 +602,26 @@ class LlamaCppBackend(ModelBackend):
         if rc != 0:
             raise BackendFailure(f"llama_decode failed with code {rc} ({_recent_errors() or 'no detail'})")
         self._owner = owner
+
+    def _apply_adapter(self, name: str | None) -> None:
+        if name == self._applied:
+            return
+        if name is None:
+            rc = llama_cpp.llama_set_adapters_lora(self._ctx, None, 0, None)
+        else:
+            handles = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(self._adapters[name])
+            scales = (ctypes.c_float * 1)(1.0)
+            rc = llama_cpp.llama_set_adapters_lora(self._ctx, handles, 1, scales)
+        if rc != 0:
+            raise BackendFailure(f"llama.cpp could not switch to adapter {name!r} (code {rc})")
+        self._applied = name
+
+    def _check_adapter(self, name: str | None) -> None:
+        if name is not None and name not in self._adapters:
+            loaded = ", ".join(sorted(self._adapters)) or "none"
+            raise InvalidRequest(
+                f"adapter {name!r} is not loaded for model {self._spec.id!r}; loaded: {loaded}"
+            )
 
     def _ensure_logits(self, seq: int, n_past: int, last_token: int) -> None:
         """Make the context's logits those of ``seq`` at ``n_past`` again (after another request ran)."""
@@ -610,9 +661,10 @@ class LlamaCppBackend(ModelBackend):
             if not last:
                 yield ""
 
-    def _slot_for(self, prefix: list[int]) -> Iterator[str]:
-        """Make sure ``prefix`` is evaluated in a prefix slot (generator; the slot is in ``_slots``)."""
-        key = tuple(prefix)
+    def _slot_for(self, prefix: list[int], adapter: str | None = None) -> Iterator[str]:
+        """Make sure ``prefix`` is evaluated in a prefix slot (generator; the slot is in ``_slots``),
+        under ``adapter`` (a prefix's cached state differs with the adapter)."""
+        key = (adapter, tuple(prefix))
         if key in self._slots:
             self._slots.move_to_end(key)
             return
@@ -621,6 +673,7 @@ class LlamaCppBackend(ModelBackend):
             self._seq_rm(old.seq)
             self._free_slot_seqs.append(old.seq)
         seq = self._free_slot_seqs.pop()
+        self._seq_adapter[seq] = adapter
         done = False
         try:
             self._seq_rm(seq)
@@ -649,15 +702,17 @@ class LlamaCppBackend(ModelBackend):
                 "(including at least one generated token); shorten the prompt or prefix, or raise n_ctx"
             )
 
-    def _start(self, seq: int, prefix: list[int], body: list[int]) -> Step[int]:
-        """Evaluate prefix (reused from a slot) and body into ``seq``; returns the reused token count."""
+    def _start(self, seq: int, prefix: list[int], body: list[int], adapter: str | None = None) -> Step[int]:
+        """Evaluate prefix (reused from a slot) and body into ``seq`` under ``adapter``; returns the
+        reused token count."""
         self._check_fits(len(prefix) + len(body))
+        self._seq_adapter[seq] = adapter
         self._seq_rm(seq)
         cached = 0
         rest = body
         if prefix:
-            yield from self._slot_for(prefix)
-            slot = self._slots[tuple(prefix)]
+            yield from self._slot_for(prefix, adapter)
+            slot = self._slots[(adapter, tuple(prefix))]
             cached = len(prefix) if body else len(prefix) - 1
             if cached > 0:
                 llama_cpp.llama_memory_seq_cp(self._mem, slot.seq, seq, 0, cached)
@@ -670,9 +725,12 @@ class LlamaCppBackend(ModelBackend):
     # -- generation -------------------------------------------------------------------------------
 
     def complete(self, request: CompletionRequest) -> Step[Completion]:
+        self._check_adapter(request.adapter)
         pre, body = self._split_prompt(request.prefix, request.prompt, request.special)
         return (
-            yield from self._generate(pre, body, request.sampling, request.grammar, request.json_schema, ())
+            yield from self._generate(
+                pre, body, request.sampling, request.grammar, request.json_schema, (), request.adapter
+            )
         )
 
     def chat(self, request: ChatRequest) -> Step[Completion]:
@@ -709,6 +767,7 @@ class LlamaCppBackend(ModelBackend):
         grammar: str | None,
         json_schema: dict[str, Any] | None,
         extra_stops: tuple[str, ...],
+        adapter: str | None = None,
     ) -> Step[Completion]:
         started = time.perf_counter()
         choices = literal_choices(grammar) if grammar is not None else None
@@ -721,7 +780,7 @@ class LlamaCppBackend(ModelBackend):
         )
         seq = self._free_work.pop()
         try:
-            cached = yield from self._start(seq, pre, body)
+            cached = yield from self._start(seq, pre, body, adapter)
             prefill_done = time.perf_counter()
             n_past = len(pre) + len(body)
             last_token = (pre + body)[-1]
@@ -1109,4 +1168,7 @@ class LlamaCppBackend(ModelBackend):
         self._batch.close()
         self._free_embed_context()
         llama_cpp.llama_free(self._ctx)
+        for handle in self._adapters.values():
+            llama_cpp.llama_adapter_lora_free(handle)
+        self._adapters.clear()
         llama_cpp.llama_model_free(self._model)

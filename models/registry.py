@@ -41,7 +41,19 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from models.errors import ManifestError, ModelCorrupt, ModelNotInstalled, UnknownModel
+from models.errors import AdapterMismatch, ManifestError, ModelCorrupt, ModelNotInstalled, UnknownModel
+from models.lora import (
+    BUILTIN_ADAPTERS,
+    NO_ADAPTER,
+    ActiveChoice,
+    AdapterManifest,
+    adapter_dirs,
+    check_base,
+    load_manifest,
+    parse_key,
+    read_choices,
+    write_choices,
+)
 
 __all__ = [
     "DEFAULT_MODEL_ID",
@@ -233,6 +245,7 @@ class ModelRegistry:
             raise ManifestError(f"the default model {default!r} is not registered")
         self.default_id = default
         self.directory = directory if directory is not None else models_dir()
+        self._adapter_dirs: dict[str, Path] = {}
 
     @classmethod
     def load(cls, config: str | Path | None = None, *, directory: Path | None = None) -> ModelRegistry:
@@ -383,6 +396,135 @@ class ModelRegistry:
                 tmp.unlink()
         self._remember_digest(target, actual)
         return target
+
+    # -- LoRA adapters (models.lora) ---------------------------------------------------------
+
+    def adapters(self, model_id: str | None = None) -> list[AdapterManifest]:
+        """Every adapter found (built in, then installed), optionally only those for ``model_id``;
+        sorted by id and version. A directory with an invalid manifest raises ManifestError."""
+        found: dict[str, tuple[AdapterManifest, Path]] = {}
+        for root in adapter_dirs(self.directory):
+            if not root.is_dir():
+                continue
+            for directory in sorted(p for p in root.iterdir() if (p / "manifest.json").is_file()):
+                manifest = load_manifest(directory)
+                found.setdefault(manifest.key, (manifest, directory))
+        self._adapter_dirs = {key: directory for key, (_, directory) in found.items()}
+        wanted = None if model_id is None else self.get(model_id).id
+        return sorted(
+            (m for m, _ in found.values() if wanted is None or m.base_model == wanted),
+            key=lambda m: (m.id, m.version),
+        )
+
+    def adapter(self, key: str) -> AdapterManifest:
+        """The adapter named ``<id>@<version>``, or the newest version of ``<id>``."""
+        adapter_id, version = parse_key(key)
+        versions = [m for m in self.adapters() if m.id == adapter_id]
+        if version is not None:
+            versions = [m for m in versions if m.version == version]
+        if not versions:
+            known = ", ".join(m.key for m in self.adapters()) or "none"
+            raise UnknownModel(f"no adapter {key!r} is installed; known adapters: {known}")
+        return versions[-1]
+
+    def adapter_path(self, key: str) -> Path:
+        """Where the adapter's GGUF file is."""
+        manifest = self.adapter(key)
+        return self._adapter_dirs[manifest.key] / manifest.file
+
+    def resolve_adapter(self, key: str, model_id: str | None = None) -> tuple[AdapterManifest, Path]:
+        """The manifest and path of an intact adapter trained on ``model_id``'s exact file.
+
+        Raises AdapterMismatch when the manifest names another base model sha256 or the file does
+        not match the manifest's sha256 (remembered per size and mtime, like model files).
+        """
+        spec = self.get(model_id)
+        manifest = self.adapter(key)
+        check_base(manifest, spec.id, spec.sha256)
+        path = self.adapter_path(manifest.key)
+        if not path.is_file():
+            raise ModelNotInstalled(f"adapter {manifest.key} has no file at {path}; reinstall it")
+        actual = self._known_digest(path)
+        if actual is None:
+            actual = sha256_file(path)
+            self._remember_digest(path, actual)
+        if actual != manifest.sha256:
+            raise AdapterMismatch(
+                f"adapter {manifest.key} at {path} has sha256 {actual}, but its manifest says "
+                f"{manifest.sha256}; restore the file or retrain it with `cabin models tune`"
+            )
+        return manifest, path
+
+    def verify_adapter(self, key: str, progress: ProgressCallback | None = None) -> VerifyResult:
+        """Hash the adapter file now and check it and its base model's pin against its manifest."""
+        manifest = self.adapter(key)
+        path = self.adapter_path(manifest.key)
+        label = f"adapter {manifest.key}"
+        if not path.is_file():
+            return VerifyResult(
+                id=label,
+                path=str(path),
+                installed=False,
+                expected=manifest.sha256,
+                actual=None,
+                ok=False,
+                message="the adapter file is missing",
+            )
+        actual = sha256_file(path, progress)
+        self._remember_digest(path, actual)
+        base = self._specs.get(manifest.base_model)
+        problems = []
+        if actual != manifest.sha256:
+            problems.append("sha256 mismatch: restore the file or retrain it")
+        if base is None:
+            problems.append(f"its base model {manifest.base_model!r} is not registered")
+        elif base.sha256 != manifest.base_sha256:
+            problems.append(
+                f"it was trained on base sha256 {manifest.base_sha256[:12]}..., "
+                f"{base.id} is {str(base.sha256)[:12]}..."
+            )
+        return VerifyResult(
+            id=label,
+            path=str(path),
+            installed=True,
+            expected=manifest.sha256,
+            actual=actual,
+            ok=not problems,
+            message="; ".join(problems)
+            if problems
+            else f"sha256 verified, base {manifest.base_model} matches",
+        )
+
+    def _choices_file(self) -> Path:
+        return self.directory / "adapters.json"
+
+    def active_adapter(self, model_id: str | None = None, *, override: str | None = None) -> str | None:
+        """The key of the adapter ``model_id`` runs with, or None for the base model alone:
+        ``override`` (an adapter key or ``none``; `RuntimeConfig.adapter`, ``$CABIN_ADAPTER``) when
+        given, else the recorded choice (`cabin models use`), else the newest built-in adapter
+        trained on this model."""
+        spec = self.get(model_id)
+        if override:
+            return None if override == NO_ADAPTER else self.adapter(override).key
+        choice = read_choices(self._choices_file()).get(spec.id)
+        if choice is not None:
+            return None if choice.adapter == NO_ADAPTER else choice.adapter
+        builtin = [m for m in self.adapters(spec.id) if m.base_sha256 == spec.sha256]
+        builtin = [m for m in builtin if self._adapter_dirs[m.key].parent == BUILTIN_ADAPTERS]
+        return builtin[-1].key if builtin else None
+
+    def choose_adapter(self, key: str, model_id: str | None = None) -> ActiveChoice:
+        """Record ``key`` (or ``none``) as the active adapter of ``model_id``; the one it replaces is
+        kept as ``previous`` (what a rollback restores). An adapter must resolve first."""
+        spec = self.get(model_id)
+        if key != NO_ADAPTER:
+            key = self.resolve_adapter(key, spec.id)[0].key
+        choices = read_choices(self._choices_file())
+        current = self.active_adapter(spec.id)
+        choice = ActiveChoice(adapter=key, previous=current or NO_ADAPTER)
+        choices[spec.id] = choice
+        write_choices(self._choices_file(), choices)
+        return choice
 
     # -- remembered digests -----------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from models.errors import DeadlineExceeded, HostUnavailable, InvalidRequest, Req
 from models.registry import ModelRegistry, ModelSpec
 from models.scheduler import Scheduler, Ticket
 from models.types import (
+    AdapterInfo,
     ChatMessage,
     ChatRequest,
     Completion,
@@ -201,11 +202,13 @@ class Runtime(ABC):
         grammar: str | None = None,
         json_schema: dict[str, Any] | None = None,
         special: bool = False,
+        adapter: str | None = None,
         priority: int = Priority.INTERACTIVE,
         timeout: float | None = None,  # noqa: ASYNC109 - enforced by the scheduler, queue time included
         deadline: float | None = None,
     ) -> Completion:
-        """Continue ``prefix + prompt``; constrain it with a GBNF ``grammar`` or a ``json_schema``."""
+        """Continue ``prefix + prompt``; constrain it with a GBNF ``grammar`` or a ``json_schema``;
+        generate with a loaded LoRA ``adapter`` (``ModelInfo.adapters``) instead of the base model."""
         request = _completion_request(
             prompt,
             prefix,
@@ -220,6 +223,7 @@ class Runtime(ABC):
             grammar,
             json_schema,
             special,
+            adapter,
         )
         return await self.complete(request, priority=priority, deadline=_deadline(timeout, deadline))
 
@@ -239,6 +243,7 @@ class Runtime(ABC):
         grammar: str | None = None,
         json_schema: dict[str, Any] | None = None,
         special: bool = False,
+        adapter: str | None = None,
         priority: int = Priority.INTERACTIVE,
         timeout: float | None = None,
         deadline: float | None = None,
@@ -258,6 +263,7 @@ class Runtime(ABC):
             grammar,
             json_schema,
             special,
+            adapter,
         )
         return self.stream_request(request, priority=priority, deadline=_deadline(timeout, deadline))
 
@@ -421,6 +427,7 @@ def _completion_request(
     grammar: str | None,
     json_schema: dict[str, Any] | None,
     special: bool,
+    adapter: str | None = None,
 ) -> CompletionRequest:
     sampling = _sampling(max_tokens, temperature, top_k, top_p, min_p, repeat_penalty, seed, stop)
     return _validated(
@@ -431,6 +438,7 @@ def _completion_request(
         grammar=grammar,
         json_schema=json_schema,
         special=special,
+        adapter=adapter,
     )
 
 
@@ -487,7 +495,7 @@ class ModelRuntime(Runtime):
         registry = registry or ModelRegistry.load(config.models_config)
         spec = registry.get(config.model)
         path = registry.resolve(spec.id)
-        backend = load_backend(spec, str(path), config)
+        backend = load_backend(spec, str(path), config, adapters=_adapters_for(registry, spec, config))
         return cls(backend, embed_cache_size=config.embed_cache_size)
 
     @property
@@ -677,15 +685,38 @@ class ModelRuntime(Runtime):
         self._backend.close()
 
 
-def load_backend(spec: ModelSpec, path: str, config: RuntimeConfig) -> ModelBackend:
-    """The backend for a model: llama.cpp for text models, llama.cpp multimodal for vision models."""
+def _adapters_for(
+    registry: ModelRegistry, spec: ModelSpec, config: RuntimeConfig
+) -> list[tuple[AdapterInfo, str]]:
+    """The active adapter of a text model (checked against its manifest and the base's sha256)."""
+    if spec.kind != "text":
+        return []
+    key = registry.active_adapter(spec.id, override=config.adapter)
+    if key is None:
+        return []
+    manifest, path = registry.resolve_adapter(key, spec.id)
+    info = AdapterInfo(
+        id=manifest.id,
+        version=manifest.version,
+        task=manifest.task,
+        prompt_format=manifest.prompt_format,
+        sha256=manifest.sha256,
+    )
+    return [(info, str(path))]
+
+
+def load_backend(
+    spec: ModelSpec, path: str, config: RuntimeConfig, adapters: Sequence[tuple[AdapterInfo, str]] = ()
+) -> ModelBackend:
+    """The backend for a model: llama.cpp for text models (with its LoRA ``adapters``), llama.cpp
+    multimodal for vision models."""
     if spec.kind == "vision":
         from models.vision import LlamaVisionBackend
 
         return LlamaVisionBackend(spec, path, config)
     from models.llama import LlamaCppBackend
 
-    return LlamaCppBackend(spec, path, config)
+    return LlamaCppBackend(spec, path, config, adapters)
 
 
 _SHARED: dict[tuple[Any, ...], ModelRuntime] = {}

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "AdapterInfo",
     "ChatMessage",
     "ChatRequest",
     "Completion",
@@ -88,6 +89,9 @@ class CompletionRequest(_Frozen):
     grammar: str | None = None
     json_schema: dict[str, Any] | None = None
     special: bool = False
+    adapter: str | None = Field(default=None, min_length=1, max_length=100)
+    """A LoRA adapter loaded with the model (`ModelInfo.adapters`) to generate with; None: the base
+    model. Only this request's tokens see it (embeddings and other requests never do)."""
 
     @model_validator(mode="after")
     def _one_constraint(self) -> CompletionRequest:
@@ -242,6 +246,16 @@ class ScoreResult(_Frozen):
     timings: Timings = Timings()
 
 
+class AdapterInfo(_Frozen):
+    """A LoRA adapter loaded over the model: requests name it by ``id``."""
+
+    id: str
+    version: int
+    task: str
+    prompt_format: str
+    sha256: str
+
+
 class ModelInfo(_Frozen):
     """What a runtime has loaded."""
 
@@ -254,3 +268,4 @@ class ModelInfo(_Frozen):
     n_vocab: int
     threads: int
     capabilities: tuple[str, ...]
+    adapters: tuple[AdapterInfo, ...] = ()

@@ -210,6 +210,10 @@ class LlamaVisionBackend(ModelBackend):
         return InvalidRequest(f"the vision model rejected the request: {text}")
 
     def complete(self, request: CompletionRequest) -> Step[Completion]:
+        if request.adapter is not None:
+            raise CapabilityNotSupported(
+                f"model {self._spec.id!r} is a vision model; LoRA adapters are loaded for text models only"
+            )
         started = time.perf_counter()
         grammar = self._grammar(request.grammar, request.json_schema)
         prompt = request.prefix + request.prompt

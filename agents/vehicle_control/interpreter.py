@@ -3,8 +3,14 @@
 Generation is constrained in two steps that together always yield `{"tool": <name>, "arguments":
 {...}}` for one of the agent's tools, or `{"tool": "none"}`, so the call cannot fail to parse: the tool
 name is decoded over the closed list of names (a literal-choice grammar, cheap to decode), then the
-arguments under the JSON schema of that one tool as `tools/list` gives it. A short few-shot prompt is
-the static prefix the runtime evaluates once and reuses for every request.
+arguments under the JSON schema of that one tool as `tools/list` gives it.
+
+Two prompt formats: when the runtime has loaded a LoRA adapter tuned for vehicle tool calls
+(`ModelInfo.adapters`, task `vehicle-tool-call`; `cabin models tune`, docs/models.md), the request is
+asked in that adapter's format (`models.tuning.format`: the speaker's seat, the request, the call) and
+generated with the adapter; only these requests see it, the router's embeddings never do. Without
+one, the base model gets a short few-shot prompt (`PROMPT_PREFIX`), the static prefix the runtime
+evaluates once and reuses for every request.
 
 A proposal is acted on only when its arguments validate against the tool's schema
 (`ToolCatalog.check`) and the request's own words support every part of it (`grounding`); otherwise
@@ -26,6 +32,7 @@ from agents.vehicle_control.actions import EXCLUSIVE_ARGUMENTS, Action, ToolCata
 from agents.vehicle_control.errors import InvalidActionError
 from agents.vehicle_control.grounding import grounding_problem, tool_problem
 from models import HostUnavailable, ModelError, Prefix, Priority, Runtime, choice_grammar
+from models.tuning import format as tuned_format
 
 __all__ = [
     "NO_TOOL",
@@ -164,8 +171,19 @@ class ModelInterpreter:
     action; nothing is raised to the caller.
     """
 
-    def __init__(self, runtime: RuntimeSource, *, timeout_s: float = 8.0, max_tokens: int = 96) -> None:
+    def __init__(
+        self,
+        runtime: RuntimeSource,
+        *,
+        timeout_s: float = 8.0,
+        max_tokens: int = 96,
+        use_adapter: bool = True,
+    ) -> None:
+        """`use_adapter`: generate with a vehicle tool-call adapter when the runtime has one loaded
+        (False: always ask the base model with the few-shot prompt, as evaluation's baseline does)."""
         self._source = runtime
+        self._use_adapter = use_adapter
+        self._adapter: str | None = None
         self._runtime: Runtime | None = runtime if isinstance(runtime, Runtime) else None
         self._owns_runtime = not isinstance(runtime, Runtime)
         self._timeout_s = timeout_s
@@ -175,13 +193,27 @@ class ModelInterpreter:
         self._unavailable: str | None = None
         self._preparing: asyncio.Future[None] | None = None
 
-    async def interpret(self, text: str, *, seat: Seat, catalog: ToolCatalog) -> Interpretation:
-        """One checked action for `text`, or None with the reason."""
+    @property
+    def adapter(self) -> str | None:
+        """The LoRA adapter the model path generates with (None: the base model), once prepared."""
+        return self._adapter
+
+    async def interpret(
+        self, text: str, *, seat: Seat, catalog: ToolCatalog, ground_first: bool = True
+    ) -> Interpretation:
+        """One checked action for `text`, or None with the reason. `ground_first=False` asks for the
+        arguments even when the request cannot ground the chosen tool (evaluation compares them)."""
         runtime = await self._ready()
         if runtime is None:
             return Interpretation(None, f"no model: {self._unavailable}", unavailable=True)
         names = [*catalog.names, NO_TOOL]
-        opening = f'Request: {" ".join(text.split())}\nCall: {{"tool": "'
+        adapter = self._adapter
+        if adapter is not None:
+            opening = tuned_format.opening(text, seat)
+            arguments_opening = tuned_format.arguments_opening(text, seat, "{tool}")
+        else:
+            opening = f'Request: {" ".join(text.split())}\nCall: {{"tool": "'
+            arguments_opening = f'{opening}{{tool}}", "arguments": '
         prefix = self._prefix or PROMPT_PREFIX
         try:
             chosen = await runtime.generate(
@@ -189,6 +221,7 @@ class ModelInterpreter:
                 prefix=prefix,
                 grammar=choice_grammar([f'{name}"' for name in names]),
                 max_tokens=24,
+                adapter=adapter,
                 priority=Priority.AGENT,
                 timeout=self._timeout_s,
             )
@@ -196,14 +229,15 @@ class ModelInterpreter:
             if tool not in catalog.names:
                 return Interpretation(None, "the model found no tool for this", {"tool": tool})
             unsupported = tool_problem(text, tool)
-            if unsupported is not None:
+            if unsupported is not None and ground_first:
                 # No arguments could make this call grounded: do not spend the model on them.
                 return Interpretation(None, f"not grounded in the request: {unsupported}", {"tool": tool})
             filled = await runtime.generate(
-                f'{opening}{tool}", "arguments": ',
+                arguments_opening.replace("{tool}", tool),
                 prefix=prefix,
                 json_schema=arguments_schema(catalog, tool),
                 max_tokens=self._max_tokens,
+                adapter=adapter,
                 priority=Priority.AGENT,
                 timeout=self._timeout_s,
             )
@@ -261,6 +295,22 @@ class ModelInterpreter:
                     logger.warning("the on-device model is unavailable; templates only: %s", exc)
             if self._runtime is not None and self._prefix is None:
                 try:
-                    self._prefix = await self._runtime.prefix(PROMPT_PREFIX, timeout=timeout_s)
+                    await self._declare(self._runtime, timeout_s)
                 except ModelError as exc:
                     logger.warning("the prompt prefix was not evaluated: %s", exc)
+
+    async def _declare(self, runtime: Runtime, timeout_s: float) -> None:
+        """Pick the prompt format (the tuned adapter's when loaded) and evaluate its static prefix."""
+        if self._use_adapter:
+            info = await runtime.model_info()
+            found = [
+                a.id
+                for a in info.adapters
+                if a.task == tuned_format.TASK and a.prompt_format == tuned_format.PROMPT_FORMAT
+            ]
+            if found:
+                self._adapter = found[0]
+                # A few tokens: evaluated with the first request, under the adapter.
+                self._prefix = Prefix(text=tuned_format.TUNED_PREFIX, tokens=0)
+                return
+        self._prefix = await runtime.prefix(PROMPT_PREFIX, timeout=timeout_s)

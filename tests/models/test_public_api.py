@@ -6,6 +6,8 @@ import models
 
 EXPECTED = [
     "DEFAULT_MODEL_ID",
+    "AdapterInfo",
+    "AdapterMismatch",
     "BackendFailure",
     "CapabilityNotSupported",
     "ChatMessage",

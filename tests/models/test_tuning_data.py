@@ -1,0 +1,104 @@
+"""The tool-call training data: generated from the vehicle tools' schemas and the agent's grammar,
+deterministic for a seed, never containing a held-out request; the held-out split itself is valid."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+
+from models.tuning import DataError
+from models.tuning.data import HELDOUT, ToolSchemas, generate, load_examples, tool_schemas
+from models.tuning.format import NO_TOOL, arguments_opening, completion, opening
+
+
+@pytest.fixture(scope="module")
+def tools() -> ToolSchemas:
+    return tool_schemas()
+
+
+def test_the_tools_are_those_the_vehicle_server_lists(tools: ToolSchemas) -> None:
+    from agents.vehicle_control.actions import AGENT_TOOLS
+
+    assert set(tools.schemas) == set(AGENT_TOOLS)
+    # Declared defaults come from the server's schemas ("rear": false for the wipers).
+    assert tools.defaults["set_wipers"].get("rear") is False
+
+
+def test_generation_is_deterministic_for_a_seed(tools: ToolSchemas) -> None:
+    first, report = generate(120, seed=3, tools=tools)
+    again, _ = generate(120, seed=3, tools=tools)
+    other, other_report = generate(120, seed=4, tools=tools)
+
+    assert [e.model_dump() for e in first] == [e.model_dump() for e in again]
+    assert report.sha256 != other_report.sha256
+    assert report.examples == len(first) and len(other) == other_report.examples
+
+
+def test_every_call_fits_its_tool_schema_and_every_source_contributes(tools: ToolSchemas) -> None:
+    examples, report = generate(400, seed=0, tools=tools)
+
+    assert set(report.by_source) == {"grammar", "grammar-none", "needs", "negatives"}
+    assert report.by_tool[NO_TOOL] >= 80
+    assert len([t for t in report.by_tool if t != NO_TOOL]) >= 18
+    for example in examples:
+        if example.call.tool == NO_TOOL:
+            assert example.call.arguments == {}
+            continue
+        schema = tools.schemas[example.call.tool]
+        assert Draft202012Validator(schema).is_valid(example.call.arguments), example
+        # A zone equal to the speaker's own is left out (the tools' default), except for door locks.
+        zone = example.call.arguments.get("zone") or example.call.arguments.get("seat")
+        assert zone != example.seat, example
+
+
+def test_driving_functions_and_questions_from_the_grammar_call_no_tool(tools: ToolSchemas) -> None:
+    examples, _ = generate(400, seed=0, tools=tools)
+    refused = [e for e in examples if e.source == "grammar-none"]
+
+    assert refused and all(e.call.tool == NO_TOOL for e in refused)
+
+
+def test_no_held_out_request_is_ever_generated(tools: ToolSchemas) -> None:
+    held = {" ".join(e.text.lower().split()) for e in load_examples(HELDOUT)}
+    examples, _ = generate(2000, seed=0, tools=tools)
+
+    assert not held & {" ".join(e.text.lower().split()) for e in examples}
+
+
+def test_the_held_out_split_is_valid(tools: ToolSchemas) -> None:
+    examples = load_examples(HELDOUT)
+    texts = [e.text for e in examples]
+
+    assert len(examples) >= 150 and len(set(texts)) == len(texts)
+    assert sum(e.call.tool == NO_TOOL for e in examples) >= 40
+    for example in examples:
+        if example.call.tool != NO_TOOL:
+            assert Draft202012Validator(tools.schemas[example.call.tool]).is_valid(example.call.arguments)
+
+
+def test_a_bad_line_names_its_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "split.jsonl"
+    good = {
+        "text": "open the boot",
+        "seat": "driver",
+        "call": {"tool": "set_trunk", "arguments": {"open": True}},
+    }
+    path.write_text(json.dumps(good) + "\n" + json.dumps({**good, "seat": "roof"}) + "\n", encoding="utf-8")
+
+    with pytest.raises(DataError, match=r"split\.jsonl:2"):
+        load_examples(path)
+
+
+def test_the_prompt_format_is_what_the_decoder_continues(tools: ToolSchemas) -> None:
+    schema = tools.schemas["set_window"]
+    text = opening("open  my window", "passenger")
+    answer = completion("set_window", {"action": "open", "window": "rear"}, schema)
+
+    assert text.endswith('Call: {"tool": "') and "Request: open my window" in text
+    # Required arguments first, as llama.cpp's JSON-schema grammar writes them.
+    assert answer == 'set_window", "arguments": {"action": "open", "window": "rear"}}'
+    assert arguments_opening("x", "driver", "set_fan").endswith('set_fan", "arguments": ')
+    assert completion(NO_TOOL, None, None) == 'none"}'
