@@ -37,7 +37,7 @@ from agents.language.clauses import ASK, content_words, is_filler, pieces, zones
 from agents.language.dialogue import for_zone, whose
 from agents.language.lexicon import PARTICLE_VERBS, PARTICLES, SKIP_WORDS, VERBS, WHERE_SLOTS
 from agents.language.normalise import normalise
-from agents.vehicle_control import amounts, seats
+from agents.vehicle_control import amounts, needs, seats
 from agents.vehicle_control.actions import AGENT_TOOLS, RELATIVE_STEPS, ZONE_ARGUMENTS, Action
 from agents.vehicle_control.driving import FUNCTIONS, action_for
 from agents.vehicle_control.errors import SetupError
@@ -55,6 +55,8 @@ _CELSIUS = "celsius"
 _SIGN = "sign"
 _REFERENCE = "$"
 _DRIVING = "driving"
+_NEED = "need"
+"""Metadata of the templates that say a need indirectly (see `agents.vehicle_control.needs`)."""
 """Metadata of the templates that name a driving function (see `agents.vehicle_control.driving`)."""
 
 _MIN_CORRECTED = 4
@@ -254,6 +256,13 @@ class TemplateParser:
             except ValueError:
                 return None  # no driving function this grammar knows (only a sent intent can say one)
         templates = metadata.get("actions")
+        need = metadata.get(_NEED)
+        if isinstance(need, str):
+            # "it's stuffy": what meets the need is the needs table's, felt where the sentence says.
+            slots.setdefault("zone", "self")
+            templates = [
+                {"tool": tool, "arguments": arguments} for tool, arguments in needs.calls_for(need) or ()
+            ]
         if templates is None:
             arguments = {slot: value for slot, value in slots.items() if slot != _SIGN}
             templates = [{"tool": name, "arguments": arguments}]
@@ -567,6 +576,14 @@ def _check_grammar(path: Path, data: Mapping[str, Any], root: yaml.Node | None) 
                 )
             metadata = block.get("metadata") or {}
             if isinstance(metadata.get("query"), str):
+                continue
+            need = metadata.get(_NEED)
+            if need is not None:
+                if not isinstance(need, str) or needs.calls_for(need) is None:
+                    known = ", ".join(needs.NEEDS)
+                    raise SetupError(
+                        f"{where}: intent {name}: {need!r} is no need of the needs table ({known})"
+                    )
                 continue
             if metadata.get(_DRIVING) is True:
                 function = slots.get("function")

@@ -188,3 +188,52 @@ def test_parts_of_the_way_are_percentages(part: tuple[str, int]) -> None:
     word, percent = part
     quarters = "quarter" if percent == 25 else "quarters"
     assert normalise(f"open it {word} {quarters} of the way") == f"open it {percent} percent"
+
+
+# -- indirect needs --------------------------------------------------------------------------------
+
+
+def test_every_need_is_met_by_tools_of_this_agent_and_said_in_the_grammar(parser: TemplateParser) -> None:
+    import yaml
+
+    from agents.vehicle_control.actions import AGENT_TOOLS
+    from agents.vehicle_control.needs import NEEDS
+    from agents.vehicle_control.parser import SENTENCES
+
+    said = {
+        block["metadata"]["need"]
+        for intent in yaml.safe_load(SENTENCES.read_text(encoding="utf-8"))["intents"].values()
+        for block in intent["data"]
+        if isinstance(block.get("metadata"), dict) and "need" in block["metadata"]
+    }
+    assert said == set(NEEDS)
+    assert {tool for calls in NEEDS.values() for tool, _arguments in calls} <= set(AGENT_TOOLS)
+
+
+@given(seat=_SEATS)
+@settings(deadline=None)
+def test_a_need_is_met_where_it_is_felt(parser: TemplateParser, seat: Seat) -> None:
+    from agents.vehicle_control.needs import NEEDS, ZONE
+
+    parse = parser.parse("it's stuffy in here", seat=seat)
+    expected = [
+        Action(tool=tool, arguments={k: (seat if v == ZONE else v) for k, v in arguments.items()})
+        for tool, arguments in NEEDS["stuffy"]
+    ]
+    assert list(parse.actions) == expected
+
+
+def test_a_need_the_table_does_not_have_is_refused_at_load(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from agents.vehicle_control import SetupError
+
+    assert isinstance(tmp_path, Path)
+    path = tmp_path / "sentences.yaml"
+    path.write_text(
+        "language: en\nskills: {climate: [need]}\nintents:\n  need:\n    data:\n"
+        "      - sentences: ['it is gloomy']\n        metadata: {need: gloom}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SetupError, match="'gloom' is no need"):
+        TemplateParser(path)
