@@ -28,6 +28,8 @@ from mcp_servers.vehicle.service import VehicleService
 
 from .conftest import DRIVER, IDLING, MOVING, PASSENGER, call
 
+pytestmark = pytest.mark.anyio  # its MCP Client fixture is entered and left in one task (docs/testing.md)
+
 TEMP = "Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature"
 TRUNK = "Vehicle.Body.Trunk.Rear.IsOpen"
 TRUNK_LOCK = "Vehicle.Body.Trunk.Rear.IsLocked"
