@@ -19,6 +19,8 @@ from mcp_servers.vehicle.task_tools import CORE_TOOLS
 
 from .conftest import DRIVER, IDLING, MOVING, call
 
+pytestmark = pytest.mark.anyio  # its MCP Client fixture is entered and left in one task (docs/testing.md)
+
 
 async def test_tools_have_schemas_and_annotations(client: Client) -> None:
     tools = {t.name: t for t in (await client.list_tools()).tools}
