@@ -27,6 +27,8 @@ from mcp_servers.perception.server import READ_ONLY_TOOLS
 
 from .perception_support import FakeClock
 
+pytestmark = pytest.mark.anyio  # its MCP Client fixture is entered and left in one task (docs/testing.md)
+
 SCENARIO_FRAME: dict[str, Any] = {
     "objects": [
         {"class": "cyclist", "side": "right", "distance_m": 2.5, "lane": "right", "rel_speed_kmh": -3},
