@@ -21,6 +21,8 @@ import yaml
 from mcp_servers.vehicle.catalog import Catalog, Value
 from orchestrator.models import TurnResult
 
+pytestmark = pytest.mark.anyio  # one stack for the module, on one event loop (docs/testing.md)
+
 CASES_FILE = Path(__file__).with_name("cases.yaml")
 TURN_BUDGET_S = 20.0
 SEATS = ("driver", "passenger", "rear_left", "rear_right")
