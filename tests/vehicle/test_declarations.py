@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mcp import Client
@@ -15,6 +16,8 @@ from mcp_servers.vehicle.catalog import Catalog
 from mcp_servers.vehicle.declarations import ToolDeclaration, examples, written_paths
 from mcp_servers.vehicle.task_tools import CORE_TOOLS
 from mcp_servers.vehicle.tools import ToolArgumentError
+
+pytestmark = pytest.mark.anyio  # its MCP Client fixture is entered and left in one task (docs/testing.md)
 
 CATALOG = Catalog.load()
 
