@@ -519,7 +519,8 @@ async def evaluate(
     template_set = templates if templates is not None else TemplateSet.load()
     router = Router([TemplateStage(template_set), stage])
 
-    examples = read_examples(data)
+    # The lines the artefact was fitted on (see fit_router), so that the split holds out the same ones.
+    examples = with_declared(read_examples(data))
     labels = [e.label for e in examples]
     _, held = stratified_split(labels, settings.holdout, settings.seed)
     truth = [labels[i] for i in held]
