@@ -313,7 +313,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         log=lambda line: print(line, file=sys.stderr),
     )
     print(
-        f"{manifest.key} written to {args.out}; evaluate it with `cabin models eval --adapter-dir {args.out}`"
+        f"{manifest.key} written to {args.out}; evaluate it with `cabin models eval --adapter {manifest.key}`"
     )
     return 0
 
@@ -338,10 +338,15 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from models.tuning.evaluate import evaluate, table
 
     registry = _registry(args)
-    adapter = args.adapter or registry.active_adapter(args.model, override=_env_adapter())
+    adapter = registry.active_adapter(args.model, override=args.adapter or _env_adapter())
     variants = [v for v in args.variants.split(",") if v]
+    unknown = sorted(set(variants) - {"base", "tuned"})
+    if unknown or not variants:
+        raise _usage(f"--variants takes base and/or tuned, got {args.variants!r}")
     if "tuned" in variants and adapter is None:
         raise _no_adapter()
+    if args.write and (adapter is None or args.limit is not None):
+        raise _usage("--write records figures of a full run of an adapter: give no --limit")
     config = RuntimeConfig.from_env(
         model=args.model, models_config=getattr(args, "config", None), adapter=adapter or "none"
     )
@@ -351,13 +356,13 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         limit=args.limit,
         variants=variants,
         progress=_eval_progress(args.quiet),
+        bench=args.bench,
+        repeats=args.repeats,
     )
     if args.json:
         Path(args.json).write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
     print(table(report))
-    if args.write:
-        if adapter is None or args.limit is not None:
-            raise _usage("--write records figures of a full run of an adapter: give no --limit")
+    if args.write and adapter is not None:
         _write_evaluation(registry, adapter, report, " ".join(["cabin models eval", *sys.argv[3:]]))
     return 0
 
@@ -378,7 +383,11 @@ def _write_evaluation(registry: Any, key: str, report: Any, command: str) -> Non
     from models.lora import AdapterEvaluation
 
     manifest = registry.adapter(key)
-    figures = {v.variant: v.figures for v in report.variants}
+    figures = {v.variant: dict(v.figures) for v in report.variants}
+    for variant, timing in report.latency.items():
+        figures.setdefault(variant, {}).update(
+            bench_median_ms=timing["median_ms"], bench_p90_ms=timing["p90_ms"]
+        )
     evaluation = AdapterEvaluation(
         split=report.split,
         split_sha256=report.split_sha256,
@@ -515,6 +524,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--json", default=None, metavar="FILE", help="write the full report (every request) as JSON"
     )
     p.add_argument("--write", action="store_true", help="record the figures in the adapter's manifest")
+    p.add_argument("--bench", type=int, default=0, metavar="N", help="also time the first N requests")
+    p.add_argument("--repeats", type=int, default=3, help="timed rounds of --bench (after a warm-up)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=_guard(_cmd_eval))
 

@@ -210,10 +210,8 @@ class ModelInterpreter:
         adapter = self._adapter
         if adapter is not None:
             opening = tuned_format.opening(text, seat)
-            arguments_opening = tuned_format.arguments_opening(text, seat, "{tool}")
         else:
             opening = f'Request: {" ".join(text.split())}\nCall: {{"tool": "'
-            arguments_opening = f'{opening}{{tool}}", "arguments": '
         prefix = self._prefix or PROMPT_PREFIX
         try:
             chosen = await runtime.generate(
@@ -233,7 +231,9 @@ class ModelInterpreter:
                 # No arguments could make this call grounded: do not spend the model on them.
                 return Interpretation(None, f"not grounded in the request: {unsupported}", {"tool": tool})
             filled = await runtime.generate(
-                arguments_opening.replace("{tool}", tool),
+                tuned_format.arguments_opening(text, seat, tool)
+                if adapter is not None
+                else f'{opening}{tool}", "arguments": ',
                 prefix=prefix,
                 json_schema=arguments_schema(catalog, tool),
                 max_tokens=self._max_tokens,

@@ -9,7 +9,15 @@ Three sources, each labelled by something other than the model being trained:
   question about the car is a negative (`none`);
 * hand-written paraphrases of indirect needs (`data/needs.yaml`), with numbers drawn from the ranges
   of the tools' input schemas and zones from their enums;
-* hand-written requests no vehicle tool serves (`data/needs.yaml`, `negatives`) -> `none`.
+* hand-written requests no vehicle tool serves (`data/needs.yaml`, `negatives`) -> `none`;
+* the example sentences every declared vehicle tool carries (`mcp_servers.vehicle.declarations`,
+  core tools and installed plugins), said from each seat and labelled by the template parser where
+  it reads them as that tool, else with no arguments where the tool's schema accepts none (the tool's
+  defaults): a tool added by a plugin is in the data without editing a grammar or this package.
+
+Grammar sentences and declared examples are also said the way people wrap requests: with the
+language layer's courtesy and hesitation words (`agents.language.lexicon`) before or after them,
+which the parser skips and which do not change the call.
 
 Every call is checked against the tool's input schema as the vehicle MCP server lists it
 (`tools/list` of the in-process server, not a copy), and its arguments are written in the order the
@@ -290,6 +298,60 @@ def _negatives(needs: Mapping[str, Any], rng: random.Random, count: int) -> list
     return out
 
 
+# -- the tools' declared example sentences --------------------------------------------------------
+
+
+def _wrapped(text: str, rng: random.Random) -> str:
+    """`text` as said with politeness or hesitation around it (sometimes), from the language layer's
+    words that change nothing a request asks."""
+    from agents.language.lexicon import COURTESY, HESITATION
+
+    # Said after a request: thanks, please, a form of address, "for me", "if possible"; the rest before.
+    after = [
+        w for w in COURTESY if w.startswith(("please", "thank", "cheers", "mate", "buddy", "for ", "if "))
+    ]
+    before = [w for w in (*COURTESY, *HESITATION) if w not in after and w not in ("too", "as well")]
+    draw = rng.random()
+    if draw < 0.2:
+        return f"{rng.choice(before)} {text}"
+    if draw < 0.35:
+        return f"{text} {rng.choice(after)}"
+    if draw < 0.42:
+        return f"{rng.choice(before)} {text} {rng.choice(after)}"
+    return text
+
+
+def _declared_examples(tools: ToolSchemas, rng: random.Random, count: int) -> list[Example]:
+    """`count` examples from the declared tools' example sentences (every sentence in turn, each
+    time from a seat drawn anew, sometimes wrapped in courtesy words)."""
+    from agents.vehicle_control.parser import shared_parser
+    from mcp_servers.vehicle.declarations import examples as declared
+
+    parser = shared_parser()
+    sentences = [s for s in declared() if s.tool in tools.schemas]
+    out: list[Example] = []
+    if not sentences or count <= 0:
+        return out
+    attempts = 0
+    while len(out) < count and attempts < count * 4:
+        sentence = sentences[attempts % len(sentences)]
+        attempts += 1
+        seat = rng.choices(SEATS, _SEAT_WEIGHTS)[0]
+        parse = parser.parse(sentence.text, seat=seat)  # type: ignore[arg-type]
+        mine = [a for a in parse.actions if a.tool == sentence.tool]
+        if parse.understood_all and len(mine) == 1:
+            arguments: dict[str, JsonValue] = dict(mine[0].arguments)
+        elif not parse.actions and _valid(tools.schemas[sentence.tool], {}):
+            arguments = {}
+        else:
+            continue
+        if not _valid(tools.schemas[sentence.tool], arguments):
+            continue
+        text = _wrapped(sentence.text, rng)
+        out.append(_example(text, seat, sentence.tool, arguments, tools, f"declared:{sentence.source}"))
+    return out
+
+
 # -- the agent's grammar ----------------------------------------------------------------------------
 
 
@@ -378,7 +440,7 @@ def _grammar_examples(
                 pool[attempts % len(pool)] if attempts <= len(pool) else rng.choice(pool)
             )
             drawn = _draw(sentence.expression, slot_lists, rule_map, rng)
-            text = _CONTRACTION.sub(r"'\1", " ".join(drawn.split()))
+            text = _wrapped(_CONTRACTION.sub(r"'\1", " ".join(drawn.split())), rng)
             if not text or text in seen:
                 continue
             seat = rng.choices(SEATS, _SEAT_WEIGHTS)[0]
@@ -463,8 +525,9 @@ def generate(
     needs_path: Path = NEEDS,
     heldout_path: Path = HELDOUT,
 ) -> tuple[list[Example], GenerationReport]:
-    """`size` examples: about 40 % from the grammar, 35 % paraphrases, 25 % `none` (half from the
-    grammar's driving-function and query templates, half hand-written), shuffled; deterministic."""
+    """`size` examples: about 35 % from the grammar, 10 % from the tools' declared examples, 30 %
+    paraphrases, 25 % `none` (half from the grammar's driving-function and query templates, half
+    hand-written), shuffled; deterministic."""
     if size < 20:
         raise DataError(f"size must be at least 20 examples, got {size}")
     rng = random.Random(seed)
@@ -473,11 +536,13 @@ def generate(
         needs = yaml.safe_load(needs_path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise DataError(f"cannot read {needs_path}: {exc}") from exc
-    n_grammar = size * 40 // 100
-    n_needs = size * 35 // 100
-    n_none = size - n_grammar - n_needs
+    n_grammar = size * 35 // 100
+    n_declared = size * 10 // 100
+    n_needs = size * 30 // 100
+    n_none = size - n_grammar - n_declared - n_needs
     examples = [
         *_grammar_examples(tools, rng, n_grammar, n_none // 2),
+        *_declared_examples(tools, rng, n_declared),
         *_paraphrases(needs, tools, rng, n_needs),
         *_negatives(needs, rng, n_none - n_none // 2),
     ]

@@ -67,6 +67,9 @@ class EvalReport(BaseModel):
     split_sha256: str
     examples: int
     variants: list[VariantReport]
+    latency: dict[str, dict[str, float]] = {}
+    """`bench`: per variant, the median and 90th percentile of one model-path call (ms) over the same
+    requests, the variants alternating request by request, after one warm-up pass."""
 
 
 def split_sha256(path: Path) -> str:
@@ -198,6 +201,36 @@ async def _catalog() -> Any:
         await link.aclose()
 
 
+async def _bench(
+    runtime: Any, catalog: Any, examples: Sequence[Example], variants: Sequence[str], repeats: int
+) -> dict[str, dict[str, float]]:
+    from agents.vehicle_control.interpreter import ModelInterpreter
+
+    interpreters = {v: ModelInterpreter(runtime, timeout_s=60.0, use_adapter=v == "tuned") for v in variants}
+    for interpreter in interpreters.values():
+        await interpreter.prepare()
+    times: dict[str, list[float]] = {v: [] for v in variants}
+    for round_ in range(repeats + 1):
+        for example in examples:
+            for variant, interpreter in interpreters.items():
+                seat: Any = example.seat
+                started = time.perf_counter()
+                await interpreter.interpret(example.text, seat=seat, catalog=catalog, ground_first=False)
+                if round_:  # the first round warms the prefixes and caches
+                    times[variant].append((time.perf_counter() - started) * 1000.0)
+    for interpreter in interpreters.values():
+        await interpreter.aclose()
+    out = {}
+    for variant, samples in times.items():
+        ordered = sorted(samples)
+        out[variant] = {
+            "median_ms": round(statistics.median(ordered), 1),
+            "p90_ms": round(ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))], 1),
+            "calls": float(len(ordered)),
+        }
+    return out
+
+
 def evaluate(
     runtime_factory: Callable[[], Any],
     *,
@@ -205,8 +238,11 @@ def evaluate(
     limit: int | None = None,
     variants: Sequence[str] = ("base", "tuned"),
     progress: Callable[[str, int, int], None] | None = None,
+    bench: int = 0,
+    repeats: int = 3,
 ) -> EvalReport:
-    """Evaluate each variant (`base`, `tuned`) on `split` (its first `limit` lines) with one runtime."""
+    """Evaluate each variant (`base`, `tuned`) on `split` (its first `limit` lines) with one runtime;
+    `bench` > 0 also times the first `bench` requests `repeats` times, the variants alternating."""
     examples = load_examples(split)
     if limit is not None:
         examples = examples[:limit]
@@ -224,10 +260,15 @@ def evaluate(
                 )
                 for v in variants
             ]
+            latency = await _bench(runtime, catalog, examples[:bench], variants, repeats) if bench else {}
         finally:
             await runtime.aclose()
         return EvalReport(
-            split=str(split.name), split_sha256=split_sha256(split), examples=len(examples), variants=reports
+            split=str(split.name),
+            split_sha256=split_sha256(split),
+            examples=len(examples),
+            variants=reports,
+            latency=latency,
         )
 
     return asyncio.run(run())
@@ -240,4 +281,9 @@ def table(report: EvalReport) -> str:
     lines = [f"held-out split {report.split} ({report.examples} requests)", head]
     for name in names:
         lines.append(f"{name:<20}" + "".join(f"{v.figures[name]:>12g}" for v in report.variants))
+    for variant, figures in report.latency.items():
+        lines.append(
+            f"bench {variant}: median {figures['median_ms']:g} ms, p90 {figures['p90_ms']:g} ms "
+            f"over {figures['calls']:g} calls"
+        )
     return "\n".join(lines)

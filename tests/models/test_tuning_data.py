@@ -40,7 +40,7 @@ def test_generation_is_deterministic_for_a_seed(tools: ToolSchemas) -> None:
 def test_every_call_fits_its_tool_schema_and_every_source_contributes(tools: ToolSchemas) -> None:
     examples, report = generate(400, seed=0, tools=tools)
 
-    assert set(report.by_source) == {"grammar", "grammar-none", "needs", "negatives"}
+    assert set(report.by_source) == {"grammar", "grammar-none", "needs", "negatives", "declared:cabin"}
     assert report.by_tool[NO_TOOL] >= 80
     assert len([t for t in report.by_tool if t != NO_TOOL]) >= 18
     for example in examples:
@@ -52,6 +52,20 @@ def test_every_call_fits_its_tool_schema_and_every_source_contributes(tools: Too
         # A zone equal to the speaker's own is left out (the tools' default), except for door locks.
         zone = example.call.arguments.get("zone") or example.call.arguments.get("seat")
         assert zone != example.seat, example
+
+
+def test_the_tools_declared_example_sentences_are_in_the_data(tools: ToolSchemas) -> None:
+    from mcp_servers.vehicle.declarations import examples as declared
+
+    examples, _ = generate(400, seed=0, tools=tools)
+    from_declarations = [e for e in examples if e.source.startswith("declared:")]
+    sentences = {s.text: s.tool for s in declared()}
+
+    # Each said as declared (perhaps with courtesy words around it), labelled with its own tool.
+    for example in from_declarations:
+        said = [text for text in sentences if text in example.text]
+        assert said and example.call.tool in {sentences[text] for text in said}, example
+    assert len({e.call.tool for e in from_declarations}) >= 18
 
 
 def test_driving_functions_and_questions_from_the_grammar_call_no_tool(tools: ToolSchemas) -> None:
