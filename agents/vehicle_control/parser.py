@@ -166,6 +166,13 @@ class TemplateParser:
             clause = clauses[index]
             index += 1
             match = self._recognize(clause)
+            acting = self._only_verb(clauses[index]) if index < len(clauses) else None
+            if match is None and acting is not None:
+                # "rear right door, close": a topic, then only the verb that acts on it.
+                match = self._recognize(f"{acting} {clause}")
+                if match is not None:
+                    clause = f"{acting} {clause}"
+                    index += 1
             if match is None and verb is not None:
                 match = self._recognize(f"{verb} {clause}")
             if match is None and index < len(clauses):
@@ -329,6 +336,11 @@ class TemplateParser:
                 continue
             fixed.append(_nearest(bare, self._vocabulary) or word)
         return " ".join(fixed)
+
+    def _only_verb(self, clause: str) -> str | None:
+        """The verb of a clause that says nothing else ("close", "turn on"); None for any other."""
+        verb = self._verb(clause)
+        return verb if verb is not None and " ".join(content_words(clause)) == verb else None
 
     def _verb(self, clause: str) -> str | None:
         words = content_words(clause)
