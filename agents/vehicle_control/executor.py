@@ -14,7 +14,9 @@
    the agent can do). Questions about the car ("did I lock the car?") are answered from `get_signals`
    and act on nothing; their values travel in `data.readings`. A question about doing something
    ("should I open the sun roof", "can I open the trunk while driving?") is answered from the state
-   of what it is about and never executed (`data.advice`). A quotation or a said name is data: no
+   of what it is about and never executed (`data.advice`). A request for what this car has no tool for
+   ("child locks on", "open the frunk") is answered with what was not done and why, in plain words
+   (`agents.vehicle_control.lacking`), and calls nothing. A quotation or a said name is data: no
    request is read from its words (`agents.hosting.spans`).
 2. Acting: each action is one MCP tool call with `_meta` `cabin/seat` (the speaker), `cabin/origin`
    (passed through from the message; a message without one sends none, the least-privileged case)
@@ -187,6 +189,9 @@ class VehicleControlExecutor(CabinExecutor):
             if from_model:
                 actions.extend(from_model)
                 via = "model"
+        if parse.lacking and not actions and not parse.queries and not not_understood:
+            # "child locks on": for this agent, but nothing this car has a tool for; said plainly.
+            return Reply(text=replies.lacking(parse.lacking), data=_data([], "template"))
         if not actions and not parse.queries and model_unavailable:
             # Not "I can't do that": the request may be fine, the model to read it is not there.
             return Failure(reason=replies.model_unavailable(), data=_data([], "fallback"))
@@ -198,7 +203,9 @@ class VehicleControlExecutor(CabinExecutor):
             return Reply(text=text, data=_data([], "fallback"))
         outcome: Outcome | None = None
         if actions:
-            outcome = await self._act(request, actions, via=via, not_understood=not_understood)
+            outcome = await self._act(
+                request, actions, via=via, not_understood=not_understood, lacking=parse.lacking
+            )
         if not parse.queries or isinstance(outcome, Question):
             assert outcome is not None
             return outcome
@@ -303,6 +310,7 @@ class VehicleControlExecutor(CabinExecutor):
         *,
         via: str,
         not_understood: Sequence[str] = (),
+        lacking: Sequence[str] = (),
     ) -> Outcome:
         meta = call_meta(request)
         reports = [await self._call(action, meta) for action in actions]
@@ -334,7 +342,9 @@ class VehicleControlExecutor(CabinExecutor):
                 state=pending.model_dump(mode="json"),
                 data=_data(reports, via),
             )
-        text = replies.summarize(reports, speaker=request.seat, moving=moving, not_understood=not_understood)
+        text = replies.summarize(
+            reports, speaker=request.seat, moving=moving, not_understood=not_understood, lacking=lacking
+        )
         return Reply(text=text, data=_data(reports, via))
 
     async def _call(

@@ -37,7 +37,7 @@ from agents.language.clauses import ASK, content_words, is_filler, pieces, zones
 from agents.language.dialogue import for_zone, whose
 from agents.language.lexicon import PARTICLE_VERBS, PARTICLES, SKIP_WORDS, VERBS, WHERE_SLOTS
 from agents.language.normalise import normalise
-from agents.vehicle_control import amounts, needs, seats
+from agents.vehicle_control import amounts, devices, lacking, needs, seats
 from agents.vehicle_control.actions import AGENT_TOOLS, RELATIVE_STEPS, ZONE_ARGUMENTS, Action
 from agents.vehicle_control.driving import FUNCTIONS, action_for
 from agents.vehicle_control.errors import SetupError
@@ -55,6 +55,8 @@ _CELSIUS = "celsius"
 _SIGN = "sign"
 _REFERENCE = "$"
 _DRIVING = "driving"
+_LACKING = "lacking"
+"""Metadata of the templates that ask for what this car cannot do (see `agents.vehicle_control.lacking`)."""
 _NEED = "need"
 """Metadata of the templates that say a need indirectly (see `agents.vehicle_control.needs`)."""
 """Metadata of the templates that name a driving function (see `agents.vehicle_control.driving`)."""
@@ -72,7 +74,8 @@ class Parse:
     """What the templates understood of one request.
 
     `actions` are tool calls with every zone written out for the speaker's seat. `queries` name what
-    the request asks about the car (`locks`, `windows`, `temperature`), in order. `unmatched` holds
+    the request asks about the car (`locks`, `windows`, `temperature`), in order. `lacking` names what
+    it asks that this car cannot do (`agents.vehicle_control.lacking`), in order. `unmatched` holds
     the clauses no template matched, in order (the whole text when nothing matched). `needs_context`
     is True when a follow-up ("a bit more") came with no earlier change in the conversation.
     `clauses` are the parts the text was split into (for tracing; not compared).
@@ -82,6 +85,7 @@ class Parse:
     unmatched: tuple[str, ...] = ()
     needs_context: bool = False
     queries: tuple[str, ...] = ()
+    lacking: tuple[str, ...] = ()
     clauses: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -108,6 +112,7 @@ class _Match:
     actions: tuple[Action, ...]
     follow_up_sign: int | None = None
     query: str | None = None
+    lacking: str | None = None
 
 
 class TemplateParser:
@@ -121,6 +126,10 @@ class TemplateParser:
     def __init__(self, path: Path = SENTENCES) -> None:
         self._path = path
         data, root = _load_yaml(path)
+        # Each kind of request ("switch it on", "turn it up a bit") is written once for every device.
+        data["intents"] = devices.grammar_intents(
+            dict(data["intents"]), dict(data.get("expansion_rules") or {}), dict(data.get("lists") or {})
+        )
         _check_grammar(path, data, root)
         self._skills = _skills_of(path, data)
         self._blocks = _blocks_of(path, data)
@@ -128,7 +137,9 @@ class TemplateParser:
         data["skip_words"] = list(SKIP_WORDS)
         # The words for seats and zones and for how much are the language layer's.
         data["lists"] = seats.grammar_lists(amounts.grammar_lists(dict(data.get("lists") or {})))
-        data["expansion_rules"] = amounts.grammar_rules(dict(data.get("expansion_rules") or {}))
+        data["expansion_rules"] = devices.grammar_rules(
+            amounts.grammar_rules(dict(data.get("expansion_rules") or {}))
+        )
         try:
             self._intents = Intents.from_dict(data)
         except Exception as exc:
@@ -257,6 +268,8 @@ class TemplateParser:
             return _Match(actions=(), follow_up_sign=_sign(slots))
         if isinstance(metadata.get("query"), str):
             return _Match(actions=(), query=metadata["query"])
+        if isinstance(metadata.get(_LACKING), str):
+            return _Match(actions=(), lacking=metadata[_LACKING])
         if metadata.get(_DRIVING) is True:
             try:
                 return _Match(actions=(action_for(str(slots.get("function")), slots.get("value")),))
@@ -363,8 +376,13 @@ class TemplateParser:
     ) -> Parse:
         actions: list[Action] = []
         queries: list[str] = []
+        lacking: list[str] = []
         needs_context = False
         for clause, match in matched:
+            if match.lacking is not None:
+                if match.lacking not in lacking:
+                    lacking.append(match.lacking)
+                continue
             if match.query is not None:
                 if match.query not in queries:
                     queries.append(match.query)
@@ -393,6 +411,7 @@ class TemplateParser:
             unmatched=tuple(unmatched),
             needs_context=needs_context,
             queries=tuple(queries),
+            lacking=tuple(lacking),
             clauses=clauses,
         )
 
@@ -413,6 +432,7 @@ def _joined(parses: Sequence[Parse]) -> Parse:
         unmatched=tuple(dict.fromkeys(c for parse in parses for c in parse.unmatched)),
         needs_context=any(parse.needs_context for parse in parses),
         queries=tuple(dict.fromkeys(q for parse in parses for q in parse.queries)),
+        lacking=tuple(dict.fromkeys(f for parse in parses for f in parse.lacking)),
         clauses=tuple(c for parse in parses for c in parse.clauses),
     )
 
@@ -588,6 +608,13 @@ def _check_grammar(path: Path, data: Mapping[str, Any], root: yaml.Node | None) 
                 )
             metadata = block.get("metadata") or {}
             if isinstance(metadata.get("query"), str):
+                continue
+            if _LACKING in metadata:
+                if metadata[_LACKING] not in lacking.FEATURES:
+                    known = ", ".join(lacking.FEATURES)
+                    raise SetupError(
+                        f"{where}: intent {name}: {metadata[_LACKING]!r} is no lacking feature ({known})"
+                    )
                 continue
             need = metadata.get(_NEED)
             if need is not None:

@@ -36,8 +36,9 @@ _WINDOWS = {seat: f"Vehicle.Cabin.Door.{side}.Window.Position" for seat, (side, 
 _SUNROOF = "Vehicle.Cabin.Sunroof.Position"
 _CABIN_AIR = "Vehicle.Cabin.HVAC.AmbientAirTemperature"
 _TRUNK = "Vehicle.Body.Trunk.Rear.IsOpen"
+_VOLUME = "Vehicle.Cabin.Infotainment.Media.Volume"
 
-QUERIES = ("locks", "windows", "temperature", "trunk", "sunroof")
+QUERIES = ("locks", "windows", "temperature", "trunk", "sunroof", "volume")
 """What the agent can be asked about."""
 
 _TOPICS = {
@@ -51,6 +52,7 @@ _TOPICS = {
     "set_cabin_temperature": "temperature",
     "set_fan": "temperature",
     "set_air_conditioning": "temperature",
+    "set_media_volume": "volume",
 }
 
 
@@ -83,6 +85,8 @@ def paths_for(query: str, speaker: Seat) -> list[str]:
         return [_TRUNK]
     if query == "sunroof":
         return [_SUNROOF]
+    if query == "volume":
+        return [_VOLUME]
     raise ValueError(f"unknown query {query!r}; known: {', '.join(QUERIES)}")
 
 
@@ -156,4 +160,9 @@ def answer(query: str, values: Mapping[str, JsonValue], speaker: Seat) -> str:
         return (
             "The sunroof is open." if position >= 100 else f"The sunroof is {_number(position)} percent open."
         )
+    if query == "volume":
+        volume = values.get(_VOLUME)
+        if not isinstance(volume, int | float) or isinstance(volume, bool):
+            return "I can't tell how loud it's set."
+        return "The sound is off." if volume == 0 else f"The volume is at {_number(volume)}."
     raise ValueError(f"unknown query {query!r}; known: {', '.join(QUERIES)}")

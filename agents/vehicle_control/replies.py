@@ -21,6 +21,7 @@ from agents.hosting import Seat
 from agents.spoken import Part, compose, join_words, plain
 from agents.vehicle_control.actions import Action, ActionReport
 from agents.vehicle_control.driving import refusal_sentence
+from agents.vehicle_control.lacking import sentence as sentence_for
 
 __all__ = [
     "CAPABILITIES",
@@ -29,6 +30,7 @@ __all__ = [
     "describe",
     "expired",
     "gave_up",
+    "lacking",
     "needs_context",
     "summarize",
     "unavailable",
@@ -361,10 +363,12 @@ def summarize(
     speaker: Seat | None,
     moving: bool,
     not_understood: Sequence[str] = (),
+    lacking: Sequence[str] = (),
 ) -> str:
     """The reply for a finished turn, as one sentence where one will do: what was applied, then what was
     not done and why ("Your side's at 20 degrees, but the trunk can only be opened when the car is
-    parked and stopped."), what failed, and what was not understood."""
+    parked and stopped."), what failed, what this car cannot do (`lacking`: features of
+    `agents.vehicle_control.lacking`), and what was not understood."""
     parts: list[Part] = []
     applied = [describe(report, speaker) for report in reports if report.outcome == "applied"]
     if moving and len(applied) > 2:
@@ -386,6 +390,7 @@ def summarize(
         if details and not moving:
             text += f": {'; '.join(details)}"
         parts.append(Part(text=text, kind="not_done"))
+    parts.extend(Part(text=sentence_for(feature), kind="not_done") for feature in lacking)
     if not_understood:
         short = len(not_understood) == 1 and len(not_understood[0].split()) <= _QUOTABLE_WORDS
         if moving or not short:
@@ -393,6 +398,11 @@ def summarize(
         else:
             parts.append(Part(text=f"I can't do anything with “{not_understood[0]}” yet", kind="not_done"))
     return compose(parts) if parts else cannot_do(moving=moving)
+
+
+def lacking(features: Sequence[str]) -> str:
+    """The answer to requests for what this car cannot do ("child locks on"): what, and why, plainly."""
+    return compose([Part(text=sentence_for(feature), kind="not_done") for feature in features])
 
 
 def cannot_do(*, moving: bool) -> str:

@@ -1,0 +1,403 @@
+"""The car's devices and the ways people work one: templates written once per kind of request, for
+every device.
+
+A person says the same few things of any device: switch it on or off ("put our blower on", "seat
+heating off for the rear left"), turn it up or down, perhaps by how much ("bump the air flow up a
+bit", "lower the temperature a tad on my side"), or set it to a value ("set my fan at maximum", "the
+passenger's seat heat to high"). Rather than writing those sentences for each device, this module
+holds one table, :data:`DEVICES`, of what each device is called (an expansion rule of the grammar),
+which argument says where (a seat or zone) and what each kind of request sets; and one set of frames
+per kind of request (:data:`FRAMES`). :func:`grammar_intents` writes every frame for every device
+into the grammar's intents at load, as data blocks of the device's tool (no block for a kind the
+device does not take: a temperature is not switched on).
+
+Words are the grammar's and the language layer's: the device names are expansion rules of
+``grammar/sentences.yaml``; the zone words (``{zone}``) and how much (``{intensity}``) come from
+:mod:`agents.vehicle_control.seats` and :mod:`agents.vehicle_control.amounts`. Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from agents.language.lexicon import INTENSITY
+
+__all__ = ["DEVICES", "FRAMES", "Device", "Kind", "grammar_intents", "grammar_rules", "templates_of"]
+
+Kind = Literal["on", "off", "up", "down", "value", "open", "close", "ajar"]
+
+
+class Device(BaseModel):
+    """One device of the car as the grammar's frames work it.
+
+    `tool` is the vehicle tool (and grammar intent) that works it; `names` the expansion rule of the
+    grammar that says its name (without brackets); `where` the tool's argument that says whose seat or
+    zone, None when the device is one for the whole car. `slots` gives per kind of request the
+    arguments it sets (a kind left out is one the device does not take); an ``up`` or ``down`` slot
+    ``delta`` that is a grade name ("small") is a step of :mod:`~agents.vehicle_control.amounts` and a
+    word of how much said with it replaces it. `values` are the grammar fragments of a value it is set
+    to (``{seat_level:level}``); `more` and `less` the words that say up and down of it ("warmer");
+    `opens` and `closes` its verbs of opening and closing besides "open" and "close" ("roll down"),
+    `opened` and `closed` the words said after it ("down": "the window down", "over": "pull the blind
+    over"). `stepped` is True when how much is said as a step (the tool takes ``delta``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tool: str = Field(min_length=1)
+    names: str = Field(min_length=1)
+    where: str | None = None
+    slots: dict[Kind, dict[str, JsonValue]] = Field(default_factory=dict)
+    values: tuple[str, ...] = ()
+    more: tuple[str, ...] = ()
+    less: tuple[str, ...] = ()
+    opens: tuple[str, ...] = ()
+    opened: tuple[str, ...] = ()
+    closes: tuple[str, ...] = ()
+    closed: tuple[str, ...] = ()
+    stepped: bool = False
+
+
+_LEVELLED: Final[dict[Kind, dict[str, JsonValue]]] = {
+    "on": {"level": 2},
+    "off": {"level": 0},
+    "up": {"level": 3},
+    "down": {"level": 1},
+    "value": {},
+}
+"""A device of levels 0-3: on is medium, up is high, down is low."""
+_ON: Final = {"on": True}
+_OFF: Final = {"on": False}
+
+DEVICES: Final[tuple[Device, ...]] = (
+    Device(
+        tool="set_cabin_temperature",
+        names="temperature_name",
+        where="zone",
+        slots={"up": {"delta": "small"}, "down": {"delta": "small", "sign": -1}, "value": {}},
+        values=("{celsius} [<degrees>]", "{fahrenheit} [<degrees>] <fahrenheit>"),
+        more=("warmer", "hotter"),
+        less=("cooler", "colder"),
+        stepped=True,
+    ),
+    Device(
+        tool="set_fan",
+        names="fan_name",
+        where="zone",
+        slots={
+            "on": {"percent": 50},
+            "off": {"percent": 0},
+            "up": {"delta": "medium"},
+            "down": {"delta": "medium", "sign": -1},
+            "value": {},
+        },
+        values=("{fan_level:percent}", "{percent} <percent>", "[level|speed|step] {fan_number:percent}"),
+        more=("faster", "stronger"),
+        less=("slower", "weaker", "softer", "quieter"),
+        stepped=True,
+    ),
+    Device(tool="set_air_conditioning", names="ac", slots={"on": _ON, "off": _OFF}),
+    Device(tool="set_recirculation", names="recirculation_name", slots={"on": _ON, "off": _OFF}),
+    Device(
+        tool="set_defrost",
+        names="defrost_name",
+        slots={"on": {**_ON, "where": "front"}, "off": {**_OFF, "where": "front"}},
+    ),
+    Device(
+        tool="set_seat_heating",
+        names="seat_heat",
+        where="seat",
+        slots=_LEVELLED,
+        values=("[level] {seat_level:level} [setting|level]",),
+        more=("hotter", "warmer"),
+        less=("cooler", "lower"),
+    ),
+    Device(
+        tool="set_seat_ventilation",
+        names="seat_vent",
+        where="seat",
+        slots=_LEVELLED,
+        values=("[level] {seat_level:level} [setting|level]",),
+        more=("cooler", "colder", "stronger"),
+        less=("weaker",),
+    ),
+    Device(
+        tool="set_seat_massage",
+        names="seat_massage",
+        where="seat",
+        slots={
+            "on": {"level": 50},
+            "off": {"level": 0},
+            "up": {"level": 100},
+            "down": {"level": 33},
+            "value": {},
+        },
+        values=("{massage_level:level} [setting|level|intensity]", "{percent:level} <percent>"),
+        more=("stronger", "harder", "firmer"),
+        less=("gentler", "softer", "weaker", "lighter"),
+    ),
+    Device(tool="set_steering_wheel_heating", names="wheel_heat", slots={"on": _ON, "off": _OFF}),
+    Device(tool="set_lights", names="{light}", slots={"on": _ON, "off": _OFF}),
+    Device(
+        tool="set_wipers",
+        names="wipers",
+        slots={
+            "on": {"mode": "slow", "rear": False},
+            "off": {"mode": "off", "rear": False},
+            "up": {"mode": "fast", "rear": False},
+            "down": {"mode": "slow", "rear": False},
+            "value": {"rear": False},
+        },
+        values=("{wiper_mode:mode} [speed|mode|setting]",),
+        more=("faster", "quicker"),
+        less=("slower",),
+    ),
+    Device(
+        tool="set_wipers",
+        names="rear_wiper",
+        slots={
+            "on": {"mode": "slow", "rear": True},
+            "off": {"mode": "off", "rear": True},
+            "value": {"rear": True},
+        },
+        values=("{wiper_mode:mode} [speed|mode|setting]",),
+    ),
+    Device(
+        tool="set_media_volume",
+        names="volume",
+        slots={
+            "off": {"percent": 0},
+            "up": {"delta": "medium"},
+            "down": {"delta": "medium", "sign": -1},
+            "value": {},
+        },
+        values=("{percent} [<percent>]", "{half:percent}"),
+        more=("louder",),
+        less=("quieter", "softer"),
+        stepped=True,
+    ),
+    Device(
+        tool="set_window",
+        names="window_name",
+        where="window",
+        slots={
+            "open": {"action": "open"},
+            "close": {"action": "close"},
+            "ajar": {"action": "vent"},
+            "value": {},
+        },
+        values=("{percent} <percent> [open]", "{half:percent} [open|down|way]"),
+        opens=("lower", "roll down", "wind down", "put down", "drop"),
+        opened=("down",),
+        closes=("raise", "roll up", "wind up", "put up"),
+        closed=("up",),
+    ),
+    Device(
+        tool="set_sunroof",
+        names="sunroof",
+        # Opening the sunroof opens its shade too: the grammar's own intent `sunroof_open`.
+        slots={"close": {"action": "close"}, "ajar": {"action": "tilt"}},
+        closes=("slide shut",),
+    ),
+    Device(
+        tool="set_sunshade",
+        names="shade",
+        slots={"open": {"action": "open", "rear": False}, "close": {"action": "close", "rear": False}},
+        opens=("retract", "roll back", "slide back", "pull back", "raise"),
+        opened=("back", "up"),
+        closes=("extend", "pull", "draw", "roll out", "drop", "lower"),
+        closed=("over", "across", "down"),
+    ),
+    Device(
+        tool="set_sunshade",
+        names="rear_shade",
+        slots={"open": {"action": "open", "rear": True}, "close": {"action": "close", "rear": True}},
+        opens=("retract", "roll down", "lower", "put down"),
+        opened=("down",),
+        closes=("raise", "put up", "pull up", "extend", "draw"),
+        closed=("up",),
+    ),
+    Device(
+        tool="set_trunk",
+        names="trunk",
+        slots={"open": {"open": True}, "close": {"open": False}},
+        opens=("pop", "raise", "lift", "release", "unlatch"),
+        opened=("up",),
+        closes=("lower", "pull down", "bring down"),
+        closed=("down",),
+    ),
+    Device(
+        tool="set_door",
+        names="door_name",
+        where="door",
+        slots={"open": {"open": True}, "close": {"open": False}},
+        opens=("pop",),
+    ),
+)
+"""Every device the frames work (a device may appear twice under other names with other arguments:
+the front and the rear wiper)."""
+
+_AMOUNT: Final = "AMOUNT"
+_NAME: Final = "<NAME>"
+_ZONE: Final = "[{zone:WHERE}]"
+_FOR: Final = "[<for_WHERE>]"
+_AJAR: Final = "(<how_much>|a crack|an inch|a few inches)"
+
+FRAMES: Final[dict[Kind, tuple[str, ...]]] = {
+    "on": (
+        f"<on_verb> [<the>] {_ZONE} {_NAME} {_FOR} [please]",
+        f"(turn|switch|put|flick|flip|click|pop|have|leave) [<the>] {_ZONE} {_NAME} on {_FOR} [please]",
+        f"[<the>] {_ZONE} {_NAME} on {_FOR} [please]",
+        f"(start|enable|activate|engage) [up] [<the>] {_ZONE} {_NAME} {_FOR} [please]",
+        f"(i want|i need|i'd like|i would like|give me) [<the>] {_ZONE} {_NAME} on {_FOR}",
+    ),
+    "off": (
+        f"<off_verb> [<the>] {_ZONE} {_NAME} {_FOR} [please]",
+        f"(turn|switch|put|flick|flip|click|shut|knock) [<the>] {_ZONE} {_NAME} off {_FOR} [please]",
+        f"[<the>] {_ZONE} {_NAME} off {_FOR} [please]",
+        f"(stop|kill|cut|disable|deactivate) [<the>] {_ZONE} {_NAME} {_FOR} [please]",
+        f"no more {_NAME} {_FOR}",
+    ),
+    "up": (
+        f"(turn|push|put|kick|dial|notch|BY) up [<the>] {_ZONE} {_NAME} [{_AMOUNT}] {_FOR}",
+        f"(turn|push|put|kick|dial|notch|BY) [<the>] {_ZONE} {_NAME} up [{_AMOUNT}] {_FOR}",
+        f"(turn|push|put|BY) [<the>] {_ZONE} {_NAME} {_AMOUNT} up {_FOR}",
+        f"(increase|raise|up|BY) [<the>] {_ZONE} {_NAME} [{_AMOUNT}] {_FOR}",
+        f"[<the>] {_ZONE} {_NAME} (up|higher|MORE) [{_AMOUNT}] {_FOR} [please]",
+        f"(more|stronger) {_NAME} [please]",
+        f"(make|get) [<the>] {_ZONE} {_NAME} [{_AMOUNT}] (higher|MORE) {_FOR}",
+    ),
+    "down": (
+        f"(turn|bring|knock|put|take|dial|notch|BY) down [<the>] {_ZONE} {_NAME} [{_AMOUNT}] {_FOR}",
+        f"(turn|bring|knock|put|take|dial|notch|BY) [<the>] {_ZONE} {_NAME} down [{_AMOUNT}] {_FOR}",
+        f"(turn|bring|knock|put|BY) [<the>] {_ZONE} {_NAME} {_AMOUNT} down {_FOR}",
+        f"(decrease|lower|reduce|drop|cut|slow down) [<the>] {_ZONE} {_NAME} [{_AMOUNT}] {_FOR}",
+        f"[<the>] {_ZONE} {_NAME} (down|lower|LESS) [{_AMOUNT}] {_FOR} [please]",
+        f"(less|weaker) {_NAME} [please]",
+        f"(make|get) [<the>] {_ZONE} {_NAME} [{_AMOUNT}] (lower|LESS) {_FOR}",
+    ),
+    "value": (
+        "(set|put|turn|change|adjust|switch|bring|make|have) "
+        f"[<the>] {_ZONE} {_NAME} {_FOR} (to|at|on) VALUE {_FOR} [please]",
+        f"[<the>] {_ZONE} {_NAME} {_FOR} [to|at|on] VALUE {_FOR} [please]",
+        f"(i want|i'd like|i would like|give me) [<the>] {_ZONE} {_NAME} (at|on) VALUE {_FOR}",
+        f"[<the>] VALUE {_ZONE} {_NAME} {_FOR} [please]",
+    ),
+    "open": (
+        f"(open|open up|OPENS) [<the>] {_ZONE} {_NAME} {_FOR} [<fully>] {_FOR} [please]",
+        "(roll|wind|put|let|bring|get|slide|pull|push) "
+        f"[<the>] {_ZONE} {_NAME} OPENED [<fully>] {_FOR} [please]",
+        f"[<the>] {_ZONE} {_NAME} (open|opened|OPENED) [<fully>] {_FOR} [please]",
+    ),
+    "close": (
+        f"(close|shut|close up|CLOSES) [<the>] {_ZONE} {_NAME} {_FOR} [<fully>] {_FOR} [please]",
+        "(roll|wind|put|bring|get|slide|pull|draw|push) "
+        f"[<the>] {_ZONE} {_NAME} CLOSED [<fully>] {_FOR} [please]",
+        f"[<the>] {_ZONE} {_NAME} (closed|shut|CLOSED) [<fully>] {_FOR} [please]",
+    ),
+    "ajar": (
+        f"(open|crack|crack open|OPENS) [<the>] {_ZONE} {_NAME} [open|OPENED] {_AJAR} {_FOR}",
+        f"(roll|wind|put|let|bring) [<the>] {_ZONE} {_NAME} OPENED {_AJAR} {_FOR}",
+        f"crack [<the>] {_ZONE} {_NAME} [open] {_FOR}",
+    ),
+}
+"""The templates of each kind of request: ``<NAME>`` is the device's name, ``{zone:WHERE}`` and
+``<for_WHERE>`` say whose (left out for a device of the whole car), ``AMOUNT`` how much, ``BY`` a
+verb that says how much ("crank", "bump": captured as the step where the device is changed by steps),
+``MORE`` /
+``LESS`` the device's words for up and down, ``OPENS`` / ``CLOSES`` its verbs of opening and closing,
+``OPENED`` / ``CLOSED`` the words said after it, ``VALUE`` one of its values. A frame whose only word
+for a place the device lacks is left out for it."""
+
+_PLACES: Final = ("MORE", "LESS", "OPENS", "OPENED", "CLOSES", "CLOSED")
+
+_FULLY: Final = "fully"
+_PART: Final = "part"
+"""The words said after a device's name that name a part or a setting of it ("the wiper speed", "the
+volume level", "the window glass"): the device itself is meant."""
+_HOW_MUCH: Final = "how_much"
+"""The rule of every word of how much, for a device that is not changed by steps (said, not used)."""
+
+
+def grammar_rules(rules: Mapping[str, Any]) -> dict[str, Any]:
+    """The grammar's `expansion_rules` with the rules the frames use: ``<for_seat>``, ``<for_zone>``
+    (and one per other `where` argument): "for the rear left", "on my side", "in the back seats";
+    ``<how_much>``: any word of how much; ``<fully>``; ``<part>``: a part or setting of a device."""
+    written = dict(rules)
+    for where in sorted({device.where for device in DEVICES if device.where is not None}):
+        written[f"for_{where}"] = f"(for|on|in|at) [<the>] {{zone:{where}}} [side|seat|seats|zone|area]"
+    words = sorted(INTENSITY, key=len, reverse=True)
+    written[_HOW_MUCH] = "(" + "|".join(words) + ")"
+    written[_FULLY] = "(all the way|fully|completely|the whole way|right down|right up|wide|wide open)"
+    written[_PART] = "(speed|level|setting|settings|mode|function|system|glass|switch|control|controls)"
+    return written
+
+
+def grammar_intents(
+    intents: Mapping[str, Any], rules: Mapping[str, Any], lists: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The grammar's `intents` with every frame written for every device: one data block per device
+    and kind of request it takes, added to the device tool's intent. A device whose tool is no intent
+    of the grammar, or whose name is none of its `rules` or `lists`, is left out."""
+    written: dict[str, Any] = {name: dict(intent) for name, intent in intents.items()}
+    named = set(rules) | set(lists)
+    for device in DEVICES:
+        intent = written.get(device.tool)
+        if intent is None or _name_of(device) not in named:
+            continue  # a grammar without the device (a plugin's, a test's) gets no frames for it
+        blocks = list(intent.get("data") or [])
+        for kind, slots in device.slots.items():
+            sentences = templates_of(device, kind)
+            if not sentences:
+                continue
+            fixed = dict(slots)
+            if device.where is not None:
+                fixed.setdefault(device.where, "self")
+            blocks.append({"sentences": sentences, "slots": fixed})
+        intent["data"] = blocks
+    return written
+
+
+def _name_of(device: Device) -> str:
+    """The rule or list that says the device's name."""
+    return device.names.strip("{}").split(":")[0]
+
+
+def templates_of(device: Device, kind: Kind) -> list[str]:
+    """The grammar templates of every frame of `kind` for `device` (empty for a kind it does not take)."""
+    if kind not in device.slots:
+        return []
+    name = device.names if device.names.startswith("{") else f"<{device.names}>"
+    words = {
+        "MORE": device.more,
+        "LESS": device.less,
+        "OPENS": device.opens,
+        "OPENED": device.opened,
+        "CLOSES": device.closes,
+        "CLOSED": device.closed,
+    }
+    amount = "{intensity:delta}" if device.stepped else f"<{_HOW_MUCH}>"
+    by = "{intensifier:delta}" if device.stepped else "<intensify>"
+    sentences: list[str] = []
+    for frame in FRAMES[kind]:
+        text = frame
+        for place in _PLACES:
+            if words[place]:
+                text = text.replace(place, "|".join(words[place]))
+            else:
+                text = text.replace(f"|{place}", "")
+        if any(place in text for place in _PLACES):
+            continue
+        text = text.replace(_NAME, f"{name} [<{_PART}>]").replace(_AMOUNT, amount).replace("|BY)", f"|{by})")
+        if device.where is None:
+            text = text.replace(f" {_ZONE}", "").replace(f" {_FOR}", "")
+        else:
+            text = text.replace("WHERE", device.where)
+        if "VALUE" in text:
+            values = (*device.values, "{intensity:delta}") if device.stepped else device.values
+            sentences.extend(text.replace("VALUE", f"({value})") for value in values)
+        else:
+            sentences.append(text)
+    return sentences
