@@ -1,0 +1,308 @@
+"""Replay throughput and the multi-node check (``python -m orchestrator.replay.benchmark``).
+
+The committed matrix (``scenarios/matrix``) is expanded and an evenly spaced sample of it taken
+(``--sample N``: every k-th file in path order; ``--sample 0`` is all of it). ``cabin replay`` is then
+timed on the sample as a person runs it, the whole command (start-up, model load, and Ray's start where
+there is one): in-process (``--jobs 1``), on Ray with one worker and with two (``--ray auto``). There
+are ``--repeats`` rounds, each running the three in turn, and the medians are reported, with the load
+average of the machine before each run (the figures are only comparable on an otherwise quiet
+machine). ``--two-nodes`` then starts two Ray nodes on this machine, ``ray start --head`` and ``ray
+start --address`` with one CPU each (so the two workers sit one per node), replays the sample on that
+cluster with ``--ray ADDRESS --workers 2``, and compares its verdicts with every other run's: the same
+scenarios pass and fail, at the same steps, for the same expectations.
+
+Ray's files (its address file, sessions, sockets) go to a temporary folder (``RAY_TMPDIR``), so these
+runs never join, nor are joined by, another Ray on the machine; the nodes are stopped by their process
+ids, never with ``ray stop`` (which stops every Ray of the machine). Exit status: 0 when every run gave
+the same verdicts, 1 when one differs, 2 on bad arguments or a run that could not be made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from mcp_servers.vehicle.catalog import Catalog
+
+from .expand import expand_all
+
+ROOT = Path(__file__).resolve().parents[2]
+MATRIX = ROOT / "scenarios" / "matrix"
+RUNS: dict[str, list[str]] = {
+    "in-process": ["--jobs", "1"],
+    "ray, 1 worker": ["--ray", "auto", "--workers", "1"],
+    "ray, 2 workers": ["--ray", "auto", "--workers", "2"],
+}
+"""The ways of running the sample, with their ``cabin replay`` options."""
+TWO_NODES = "ray, 2 nodes"
+NODE_START_S = 180.0
+"""How long a node may take to join on a busy machine."""
+
+
+class BenchmarkError(Exception):
+    """A run could not be made (a command failed, a node did not start)."""
+
+
+def write_sample(out: Path, size: int) -> list[Path]:
+    """Expand the matrix and write every k-th variant (``size`` of them; 0: all) under ``out``."""
+    variants = expand_all([MATRIX], Catalog.load())
+    step = 1 if size <= 0 or size >= len(variants) else len(variants) // size
+    chosen = variants[::step][: size if size > 0 else None]
+    files = []
+    for variant in chosen:
+        path = out / variant.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(variant.to_yaml(), encoding="utf-8")
+        files.append(path)
+    return files
+
+
+def verdicts(report: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """What a report says passed and failed, without timings or the turn's trace: per scenario its
+    file, whether it passed, was skipped or crashed, and per step whether it passed and the
+    expectations it missed."""
+    return [
+        (
+            result["file"],
+            result["passed"],
+            result["skipped"],
+            result["error"] is not None,
+            tuple(
+                (
+                    step["index"],
+                    step["passed"],
+                    tuple(f for f in step["failures"] if not f.startswith("(said")),
+                )
+                for step in result["steps"]
+            ),
+        )
+        for result in report["results"]
+    ]
+
+
+def _cabin() -> str:
+    return str(Path(sys.executable).with_name("cabin"))
+
+
+def replay(sample: Path, options: Sequence[str], report: Path, env: dict[str, str]) -> float:
+    """Run ``cabin replay`` on ``sample``; its wall time in seconds (the report is written)."""
+    command = [_cabin(), "replay", str(sample), "--quiet", "--report", str(report), *options]
+    started = time.monotonic()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.monotonic() - started
+    if done.returncode not in (0, 1) or not report.is_file():
+        raise BenchmarkError(f"{' '.join(command)} exited {done.returncode}: {done.stderr[-2000:]}")
+    return elapsed
+
+
+def ray_env(ray_dir: Path) -> dict[str, str]:
+    """The environment of every command of a run: Ray's files in ``ray_dir``; token authentication
+    (Ray's own token, ``ray get-auth-token --generate``) said explicitly, since a node joining with
+    ``--address`` does not turn it on by itself."""
+    return {**os.environ, "RAY_TMPDIR": str(ray_dir), "RAY_AUTH_MODE": "token"}
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _ray_processes(ray_dir: Path) -> list[int]:
+    """The processes started with ``ray_dir`` as their Ray folder (nodes, their workers)."""
+    mine: list[int] = []
+    marker = f"RAY_TMPDIR={ray_dir}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environment = (entry / "environ").read_bytes()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if marker in environment.split(b"\0") or str(ray_dir).encode() in command:
+            mine.append(int(entry.name))
+    return mine
+
+
+def stop_ray(nodes: Sequence[subprocess.Popen[bytes]], ray_dir: Path) -> None:
+    """Stop the nodes started here and every process that runs in their Ray folder, by process id."""
+    for node in nodes:
+        if node.poll() is None:
+            node.terminate()
+    for node in nodes:
+        try:
+            node.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            node.kill()
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        left = _ray_processes(ray_dir)
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + 20
+        while left and time.monotonic() < deadline:
+            time.sleep(0.5)
+            left = _ray_processes(ray_dir)
+        if not left:
+            return
+
+
+def start_two_nodes(ray_dir: Path, env: dict[str, str]) -> tuple[str, list[subprocess.Popen[bytes]]]:
+    """``ray start --head`` and ``ray start --address`` on this machine, one CPU each; the head's
+    address once both nodes are up."""
+    ray = str(Path(sys.executable).with_name("ray"))
+    log = open(ray_dir / "nodes.log", "ab")  # noqa: SIM115 - kept open while the nodes run
+    common = ["--block", "--num-cpus", "1", "--disable-usage-stats"]
+    ports = ["--port", str(_free_port()), "--ray-client-server-port", str(_free_port())]
+    head = subprocess.Popen(
+        [ray, "start", "--head", *ports, "--include-dashboard", "false", *common],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    nodes = [head]
+    address_file = ray_dir / "ray" / "ray_current_cluster"
+    deadline = time.monotonic() + NODE_START_S
+    while not address_file.is_file():
+        if head.poll() is not None or time.monotonic() > deadline:
+            raise BenchmarkError(f"the head node did not start (see {ray_dir / 'nodes.log'})")
+        time.sleep(1)
+    address = address_file.read_text(encoding="utf-8").strip()
+    nodes.append(
+        subprocess.Popen(
+            [ray, "start", "--address", address, *common], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    )
+    waiting = subprocess.run(
+        [sys.executable, "-c", _WAIT_FOR_NODES, address, "2", str(NODE_START_S)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if waiting.returncode != 0:
+        raise BenchmarkError(f"the second node did not join: {waiting.stdout}{waiting.stderr[-2000:]}")
+    return address, nodes
+
+
+_WAIT_FOR_NODES = """
+import sys, time, ray
+address, wanted, limit = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+ray.init(address=address, log_to_driver=False, configure_logging=False)
+deadline = time.monotonic() + limit
+while True:
+    alive = [n for n in ray.nodes() if n["Alive"]]
+    if len(alive) >= wanted:
+        print(len(alive), "nodes,", sum(n["Resources"].get("CPU", 0) for n in alive), "CPUs")
+        break
+    if time.monotonic() > deadline:
+        print(len(alive), "nodes after", limit, "s")
+        sys.exit(1)
+    time.sleep(1)
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m orchestrator.replay.benchmark", description=__doc__)
+    parser.add_argument("--sample", type=int, default=24, help="scenarios of the matrix (0: all)")
+    parser.add_argument("--repeats", type=int, default=3, help="rounds of the three runs")
+    parser.add_argument("--only", action="append", choices=list(RUNS), help="only these runs")
+    parser.add_argument("--two-nodes", action="store_true", help="also replay on two Ray nodes")
+    parser.add_argument("--out", type=Path, help="write the figures here as JSON")
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    if shutil.which(_cabin()) is None:
+        parser.error(f"{_cabin()} is not installed (pip install -e '.[fleet]')")
+    work = Path(tempfile.mkdtemp(prefix="cabin-replay-bench-"))
+    ray_dir = work / "r"
+    ray_dir.mkdir()
+    env = ray_env(ray_dir)
+    try:
+        files = write_sample(work / "sample", args.sample)
+        sample = work / "sample"
+        print(f"{len(files)} scenarios of {MATRIX.relative_to(ROOT)} under {sample}", flush=True)
+        runs = {name: RUNS[name] for name in (args.only or RUNS)}
+        times: dict[str, list[float]] = {name: [] for name in runs}
+        loads: dict[str, list[float]] = {name: [] for name in runs}
+        reports: dict[str, dict[str, Any]] = {}
+        for round_ in range(args.repeats):
+            for name, options in runs.items():
+                load = os.getloadavg()[0]
+                report = work / f"{name.replace(' ', '').replace(',', '-')}-{round_}.json"
+                elapsed = replay(sample, options, report, env)
+                times[name].append(elapsed)
+                loads[name].append(load)
+                reports[name] = json.loads(report.read_text(encoding="utf-8"))
+                print(
+                    f"round {round_ + 1}: {name}: {elapsed:.1f} s, {len(files) / elapsed:.3f} scenarios/s, "
+                    f"{reports[name]['passed']} passed, {reports[name]['failed']} failed "
+                    f"(load average {load:.1f} before)",
+                    flush=True,
+                )
+        figures: dict[str, Any] = {"scenarios": len(files), "repeats": args.repeats, "runs": {}}
+        for name in runs:
+            median = statistics.median(times[name])
+            figures["runs"][name] = {
+                "median_s": round(median, 1),
+                "scenarios_per_s": round(len(files) / median, 3),
+                "times_s": [round(t, 1) for t in times[name]],
+                "load_average_before": [round(v, 1) for v in loads[name]],
+                "passed": reports[name]["passed"],
+                "failed": reports[name]["failed"],
+            }
+        if "in-process" in runs and "ray, 1 worker" in runs:
+            base = figures["runs"]["in-process"]["median_s"]
+            figures["ray_overhead_1_worker"] = round(
+                figures["runs"]["ray, 1 worker"]["median_s"] / base - 1, 3
+            )
+        if args.two_nodes:
+            nodes: list[subprocess.Popen[bytes]] = []
+            try:
+                started = time.monotonic()
+                address, nodes = start_two_nodes(ray_dir, env)
+                print(f"two nodes up at {address} in {time.monotonic() - started:.1f} s", flush=True)
+                report = work / "two-nodes.json"
+                elapsed = replay(sample, ["--ray", address, "--workers", "2"], report, env)
+                reports[TWO_NODES] = json.loads(report.read_text(encoding="utf-8"))
+                figures["runs"][TWO_NODES] = {
+                    "median_s": round(elapsed, 1),
+                    "scenarios_per_s": round(len(files) / elapsed, 3),
+                    "passed": reports[TWO_NODES]["passed"],
+                    "failed": reports[TWO_NODES]["failed"],
+                }
+                print(f"{TWO_NODES}: {elapsed:.1f} s", flush=True)
+            finally:
+                stop_ray(nodes, ray_dir)
+        first = next(iter(reports))
+        same = {name: verdicts(report) == verdicts(reports[first]) for name, report in reports.items()}
+        figures["same_verdicts_as"] = {"run": first, **same}
+    except BenchmarkError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    text = json.dumps(figures, indent=2)
+    print(text)
+    if args.out is not None:
+        args.out.write_text(text + "\n", encoding="utf-8")
+    return 0 if all(same.values()) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,64 @@
+"""The replay benchmark's own parts (``orchestrator/replay/benchmark.py``): its sample of the matrix and
+the comparison of two runs' verdicts. The benchmark itself (timings, two Ray nodes) is run by hand."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from mcp_servers.vehicle.catalog import Catalog
+from orchestrator.replay import load_scenario
+from orchestrator.replay.benchmark import verdicts, write_sample
+
+
+def test_the_sample_is_evenly_spread_over_the_matrix_and_every_file_loads(tmp_path: Path) -> None:
+    files = write_sample(tmp_path / "a", 12)
+    assert len(files) == 12
+    assert len({f.parent.name for f in files}) >= 3  # several matrices, not the first one's head
+    catalog = Catalog.load()
+    assert all(load_scenario(f, catalog).steps for f in files)
+    again = write_sample(tmp_path / "b", 12)
+    assert [f.relative_to(tmp_path / "b") for f in again] == [f.relative_to(tmp_path / "a") for f in files]
+
+
+def _report() -> dict[str, Any]:
+    return {
+        "results": [
+            {
+                "file": "doors/close.yaml",
+                "passed": False,
+                "skipped": None,
+                "error": None,
+                "duration_s": 3.2,
+                "steps": [
+                    {
+                        "index": 0,
+                        "passed": False,
+                        "latency_ms": 812.0,
+                        "failures": [
+                            "state Vehicle.Cabin.Door.Row1.DriverSide.IsOpen: expected False, actual True",
+                            "(said 'close it'; reply 'Done.'; route [vehicle-control via template]; actions [none])",
+                        ],
+                    }
+                ],
+            }
+        ]
+    }
+
+
+def test_verdicts_leave_out_timings_and_the_turns_trace_but_not_what_failed() -> None:
+    first, slower = _report(), _report()
+    slower["results"][0]["duration_s"] = 9.9
+    slower["results"][0]["steps"][0]["latency_ms"] = 5000.0
+    slower["results"][0]["steps"][0]["failures"][1] = (
+        "(said 'close it'; reply 'OK.'; route []; actions [none])"
+    )
+    assert verdicts(slower) == verdicts(first)
+    fixed = copy.deepcopy(first)
+    fixed["results"][0]["passed"] = True
+    fixed["results"][0]["steps"][0] |= {"passed": True, "failures": []}
+    assert verdicts(fixed) != verdicts(first)
+    other = copy.deepcopy(first)
+    other["results"][0]["steps"][0]["failures"][0] = "refused: expected false, actual [GR-07]"
+    assert verdicts(other) != verdicts(first)
