@@ -32,17 +32,33 @@ from agents.hosting.messages import read_user_message
 from agents.hosting.spec import JSONRPC_PATH, REST_PATH, AgentSpec, build_agent_card
 from agents.hosting.store import DEFAULT_MAX_TASKS, MEMORY_URL, OpenedTaskStore, open_task_store
 
-__all__ = ["AgentApplication", "build_agent_app"]
+__all__ = ["PARKED_TASK_RELEASE_S", "AgentApplication", "build_agent_app"]
+
+PARKED_TASK_RELEASE_S = 60.0
+"""How long the SDK keeps the in-memory machinery of a task that waits for an answer (input- or
+auth-required: its event queues and their dispatcher coroutine) before releasing it; the task itself
+stays in the store, and an answer that comes later recreates that machinery from it. Without a
+release every such task would keep its queues for the life of the process."""
 
 
 class _CabinRequestHandler(DefaultRequestHandlerV2):
     """The SDK's request handler, plus cabin's message checks before any task is created."""
 
     def __init__(
-        self, *, executor: CabinExecutor, task_store: TaskStore, card: AgentCard, accepts_files: bool
+        self,
+        *,
+        executor: CabinExecutor,
+        task_store: TaskStore,
+        card: AgentCard,
+        accepts_files: bool,
+        parked_task_release_s: float,
     ) -> None:
         super().__init__(
-            agent_executor=executor, task_store=task_store, agent_card=card, validate_input_modes=True
+            agent_executor=executor,
+            task_store=task_store,
+            agent_card=card,
+            validate_input_modes=True,
+            interrupted_task_timeout=parked_task_release_s,
         )
         self._accepts_files = accepts_files
 
@@ -130,6 +146,7 @@ def build_agent_app(
     task_store: TaskStore | str | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_tasks: int = DEFAULT_MAX_TASKS,
+    parked_task_release_s: float = PARKED_TASK_RELEASE_S,
 ) -> AgentApplication:
     """Build the A2A app of one agent.
 
@@ -147,8 +164,10 @@ def build_agent_app(
       (tasks survive a restart), or a `TaskStore` the caller owns. A store opened from a URL holds
       at most `max_tasks` tasks and drops finished ones after a while (`agents.hosting.store`).
     - `max_body_bytes` caps request bodies (default 64 KiB).
+    - `parked_task_release_s`: a task waiting for an answer keeps its in-memory machinery this long
+      (`PARKED_TASK_RELEASE_S`); the answer may still come later, from the store.
 
-    Raises ConfigurationError for a bad base URL, token or task-store URL.
+    Raises ConfigurationError for a bad base URL, token, task-store URL or release time.
     """
     extra = tuple(check_token(extra_token) for extra_token in extra_tokens)
     if token is None and extra:
@@ -156,6 +175,8 @@ def build_agent_app(
     tokens = (check_token(token), *extra) if token is not None else ()
     if max_body_bytes < MIN_BODY_BYTES:
         raise ConfigurationError(f"max_body_bytes must be at least {MIN_BODY_BYTES}, not {max_body_bytes}")
+    if not parked_task_release_s > 0:
+        raise ConfigurationError(f"parked_task_release_s must be positive, not {parked_task_release_s}")
     card = build_agent_card(spec, base_url=base_url, secured=token is not None)
 
     opened: OpenedTaskStore | None
@@ -166,7 +187,11 @@ def build_agent_app(
         opened, store = None, task_store
 
     handler = _CabinRequestHandler(
-        executor=executor, task_store=store, card=card, accepts_files=spec.accepts_files
+        executor=executor,
+        task_store=store,
+        card=card,
+        accepts_files=spec.accepts_files,
+        parked_task_release_s=parked_task_release_s,
     )
     routes: list[BaseRoute] = [
         *create_agent_card_routes(card),
