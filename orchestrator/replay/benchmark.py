@@ -3,13 +3,15 @@
 The committed matrix (``scenarios/matrix``) is expanded and an evenly spaced sample of it taken
 (``--sample N``: every k-th file in path order; ``--sample 0`` is all of it). ``cabin replay`` is then
 timed on the sample as a person runs it, the whole command (start-up, model load, and Ray's start where
-there is one): in-process (``--jobs 1``), on Ray with one worker and with two (``--ray auto``). There
-are ``--repeats`` rounds, each running the three in turn, and the medians are reported, with the load
-average of the machine before each run (the figures are only comparable on an otherwise quiet
-machine). ``--two-nodes`` then starts two Ray nodes on this machine, ``ray start --head`` and ``ray
-start --address`` with one CPU each (so the two workers sit one per node), replays the sample on that
-cluster with ``--ray ADDRESS --workers 2``, and compares its verdicts with every other run's: the same
-scenarios pass and fail, at the same steps, for the same expectations.
+there is one): in-process (``--jobs 1``), on Ray with one worker and with two (``--ray auto``). Each
+run's wall time is split at its first result (read from the progress lines): the time to it is
+start-up (model load; Ray and its workers), the scenarios per second after it are the steady rate that
+decides a long run. There are ``--repeats`` rounds, each running the three in turn, and the medians are
+reported, with the load average of the machine before each run (the figures are only comparable on an
+otherwise quiet machine). ``--two-nodes`` then starts two Ray nodes on this machine, ``ray start
+--head`` and ``ray start --address`` with one CPU each (so the two workers sit one per node), replays
+the sample on that cluster with ``--ray ADDRESS --workers 2``, and compares its verdicts with every
+other run's: the same scenarios pass and fail, at the same steps, for the same expectations.
 
 Ray's files (its address file, sessions, sockets) go to a temporary folder (``RAY_TMPDIR``), so these
 runs never join, nor are joined by, another Ray on the machine; the nodes are stopped by their process
@@ -23,6 +25,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -32,6 +35,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -97,15 +101,68 @@ def _cabin() -> str:
     return str(Path(sys.executable).with_name("cabin"))
 
 
-def replay(sample: Path, options: Sequence[str], report: Path, env: dict[str, str]) -> float:
-    """Run ``cabin replay`` on ``sample``; its wall time in seconds (the report is written)."""
-    command = [_cabin(), "replay", str(sample), "--quiet", "--report", str(report), *options]
+@dataclass(frozen=True)
+class Timing:
+    """One ``cabin replay`` run: its wall time, and when its first and last results arrived (seconds
+    from its start; the progress lines on stderr). ``steady_rate`` is the scenarios per second between
+    the first result and the last, once start-up (model load, Ray, workers) is behind it."""
+
+    wall_s: float
+    first_s: float
+    last_s: float
+    results: int
+
+    @property
+    def steady_rate(self) -> float | None:
+        span = self.last_s - self.first_s
+        return (self.results - 1) / span if self.results > 1 and span > 0 else None
+
+
+_RESULT_LINE = re.compile(r"^\[(\d+)/(\d+)\] ")
+
+
+def replay(sample: Path, options: Sequence[str], report: Path, env: dict[str, str]) -> Timing:
+    """Run ``cabin replay`` on ``sample`` (the report is written) and time it."""
+    command = [_cabin(), "replay", str(sample), "--report", str(report), *options]
     started = time.monotonic()
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    elapsed = time.monotonic() - started
-    if done.returncode not in (0, 1) or not report.is_file():
-        raise BenchmarkError(f"{' '.join(command)} exited {done.returncode}: {done.stderr[-2000:]}")
-    return elapsed
+    arrived: list[float] = []
+    tail: list[str] = []
+    with subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if _RESULT_LINE.match(line):
+                arrived.append(time.monotonic() - started)
+            else:
+                tail = [*tail[-40:], line]
+        returncode = process.wait()
+    wall = time.monotonic() - started
+    if returncode not in (0, 1) or not report.is_file() or not arrived:
+        raise BenchmarkError(f"{' '.join(command)} exited {returncode}: {''.join(tail)[-2000:]}")
+    return Timing(wall, arrived[0], arrived[-1], len(arrived))
+
+
+def _describe(timing: Timing) -> str:
+    steady = timing.steady_rate
+    return (
+        f"{timing.wall_s:.1f} s, first result at {timing.first_s:.1f} s, "
+        f"{'-' if steady is None else f'{steady:.3f}'} scenarios/s after it"
+    )
+
+
+def _figures(timings: Sequence[Timing], scenarios: int) -> dict[str, Any]:
+    """Medians of a run's rounds: wall time and scenarios per second over it, the time to the first
+    result (start-up), and the steady rate after it."""
+    wall = statistics.median(t.wall_s for t in timings)
+    steady = [rate for t in timings if (rate := t.steady_rate) is not None]
+    return {
+        "wall_s": round(wall, 1),
+        "scenarios_per_s": round(scenarios / wall, 3),
+        "first_result_s": round(statistics.median(t.first_s for t in timings), 1),
+        "steady_scenarios_per_s": round(statistics.median(steady), 3) if steady else None,
+        "wall_s_each": [round(t.wall_s, 1) for t in timings],
+    }
 
 
 def ray_env(ray_dir: Path) -> dict[str, str]:
@@ -238,39 +295,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         sample = work / "sample"
         print(f"{len(files)} scenarios of {MATRIX.relative_to(ROOT)} under {sample}", flush=True)
         runs = {name: RUNS[name] for name in (args.only or RUNS)}
-        times: dict[str, list[float]] = {name: [] for name in runs}
+        times: dict[str, list[Timing]] = {name: [] for name in runs}
         loads: dict[str, list[float]] = {name: [] for name in runs}
         reports: dict[str, dict[str, Any]] = {}
         for round_ in range(args.repeats):
             for name, options in runs.items():
                 load = os.getloadavg()[0]
                 report = work / f"{name.replace(' ', '').replace(',', '-')}-{round_}.json"
-                elapsed = replay(sample, options, report, env)
-                times[name].append(elapsed)
+                timing = replay(sample, options, report, env)
+                times[name].append(timing)
                 loads[name].append(load)
                 reports[name] = json.loads(report.read_text(encoding="utf-8"))
                 print(
-                    f"round {round_ + 1}: {name}: {elapsed:.1f} s, {len(files) / elapsed:.3f} scenarios/s, "
-                    f"{reports[name]['passed']} passed, {reports[name]['failed']} failed "
-                    f"(load average {load:.1f} before)",
+                    f"round {round_ + 1}: {name}: {_describe(timing)}, {reports[name]['passed']} passed, "
+                    f"{reports[name]['failed']} failed (load average {load:.1f} before)",
                     flush=True,
                 )
         figures: dict[str, Any] = {"scenarios": len(files), "repeats": args.repeats, "runs": {}}
         for name in runs:
-            median = statistics.median(times[name])
             figures["runs"][name] = {
-                "median_s": round(median, 1),
-                "scenarios_per_s": round(len(files) / median, 3),
-                "times_s": [round(t, 1) for t in times[name]],
+                **_figures(times[name], len(files)),
                 "load_average_before": [round(v, 1) for v in loads[name]],
                 "passed": reports[name]["passed"],
                 "failed": reports[name]["failed"],
             }
         if "in-process" in runs and "ray, 1 worker" in runs:
-            base = figures["runs"]["in-process"]["median_s"]
-            figures["ray_overhead_1_worker"] = round(
-                figures["runs"]["ray, 1 worker"]["median_s"] / base - 1, 3
-            )
+            base, ray_1 = figures["runs"]["in-process"], figures["runs"]["ray, 1 worker"]
+            figures["ray_overhead_1_worker"] = {
+                "wall": round(ray_1["wall_s"] / base["wall_s"] - 1, 3),
+                "start_up_s": round(ray_1["first_result_s"] - base["first_result_s"], 1),
+                "steady": round(base["steady_scenarios_per_s"] / ray_1["steady_scenarios_per_s"] - 1, 3)
+                if base["steady_scenarios_per_s"] and ray_1["steady_scenarios_per_s"]
+                else None,
+            }
         if args.two_nodes:
             nodes: list[subprocess.Popen[bytes]] = []
             try:
@@ -278,15 +335,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 address, nodes = start_two_nodes(ray_dir, env)
                 print(f"two nodes up at {address} in {time.monotonic() - started:.1f} s", flush=True)
                 report = work / "two-nodes.json"
-                elapsed = replay(sample, ["--ray", address, "--workers", "2"], report, env)
+                timing = replay(sample, ["--ray", address, "--workers", "2"], report, env)
                 reports[TWO_NODES] = json.loads(report.read_text(encoding="utf-8"))
                 figures["runs"][TWO_NODES] = {
-                    "median_s": round(elapsed, 1),
-                    "scenarios_per_s": round(len(files) / elapsed, 3),
+                    **_figures([timing], len(files)),
+                    "load_average_before": [round(os.getloadavg()[0], 1)],
                     "passed": reports[TWO_NODES]["passed"],
                     "failed": reports[TWO_NODES]["failed"],
                 }
-                print(f"{TWO_NODES}: {elapsed:.1f} s", flush=True)
+                print(f"{TWO_NODES}: {_describe(timing)}", flush=True)
             finally:
                 stop_ray(nodes, ray_dir)
         first = next(iter(reports))
