@@ -195,6 +195,37 @@ def _totals(rows: list[dict[str, Any]]) -> dict[str, float]:
     return {key: round(sum(row.get(key, 0.0) for row in rows), 1) for key in ("Pss", "Pss_Anon", "Rss")}
 
 
+def _reading(turns: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """One point of the series: the totals and each process's PSS (summed per name) after ``turns``."""
+    per_process: dict[str, float] = {}
+    for row in rows:
+        per_process[row["name"]] = round(per_process.get(row["name"], 0.0) + row.get("Pss", 0.0), 1)
+    return {"turns": turns, **_totals(rows), "pss": per_process}
+
+
+def growth(series: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """How much each process's PSS and the total grew (percent) from the first reading after turns
+    began (once lazily loaded parts, the model's embedding context and the like, are in) to the
+    last; None with fewer than two such readings."""
+    warm = [point for point in series if point["turns"] > 0]
+    if len(warm) < 2:
+        return None
+    first, last = warm[0], warm[-1]
+
+    def percent(before: float, after: float) -> float:
+        return round((after - before) / before * 100, 1) if before else 0.0
+
+    processes = {
+        name: percent(pss, last.get("pss", {}).get(name, pss)) for name, pss in first.get("pss", {}).items()
+    }
+    return {
+        "from_turns": first["turns"],
+        "to_turns": last["turns"],
+        "total_percent": percent(first["Pss"], last["Pss"]),
+        "processes_percent": processes,
+    }
+
+
 def bench_memory(turns: int = 200, readings: int = 4, profile: str = "default") -> dict[str, Any]:
     """PSS and RSS of every process of a fresh ``cabin run --profile PROFILE`` stack, and again after
     ``turns`` turns; the totals are also read ``readings`` times along the way (``series``), to show
@@ -215,7 +246,7 @@ def bench_memory(turns: int = 200, readings: int = 4, profile: str = "default") 
             samples += more
             errors += failed
             done = upto
-            series.append({"turns": done, **_totals(snapshot(stack.process.pid))})
+            series.append(_reading(done, snapshot(stack.process.pid)))
         return series, samples, errors
 
     with tempfile.TemporaryDirectory(prefix="cabin-bench-") as scratch:
@@ -238,7 +269,8 @@ def bench_memory(turns: int = 200, readings: int = 4, profile: str = "default") 
             "total": _totals(after),
             "turns": {**turn_figures, **summarize(samples or [0.0])},
         },
-        "series": [{"turns": 0, **_totals(fresh)}, *series],
+        "series": [_reading(0, fresh), *series],
+        "growth": growth([_reading(0, fresh), *series]),
     }
 
 
@@ -267,6 +299,13 @@ def memory_table(report: dict[str, Any]) -> str:
     if series:
         lines.append(
             "total PSS along the way: " + ", ".join(f"{r['turns']} turns {r['Pss']:.1f}" for r in series)
+        )
+    grew = report.get("growth")
+    if grew:
+        lines.append(
+            f"PSS growth from {grew['from_turns']} to {grew['to_turns']} turns: total "
+            f"{grew['total_percent']:+.1f} %; "
+            + ", ".join(f"{name} {pct:+.1f} %" for name, pct in sorted(grew["processes_percent"].items()))
         )
     return "\n".join(lines)
 

@@ -8,12 +8,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from orchestrator.bench_load import (
     BenchError,
     bench_memory,
+    growth,
     memory_table,
     parse_levels,
     process_tree,
@@ -71,7 +73,7 @@ def test_levels_are_parsed_and_bad_ones_named() -> None:
 def test_tables_show_every_process_and_level() -> None:
     fresh = [{"pid": 1, "name": "models.host", "Pss": 400.0, "Pss_Anon": 120.0, "Rss": 420.0}]
     after = [{"pid": 1, "name": "models.host", "Pss": 410.0, "Pss_Anon": 125.0, "Rss": 430.0}]
-    report = {
+    report: dict[str, Any] = {
         "fresh": {"processes": fresh, "total": {"Pss": 400.0, "Rss": 420.0}},
         "after_turns": {"processes": after, "total": {"Pss": 410.0, "Rss": 430.0}, "turns": {"turns": 7}},
     }
@@ -86,3 +88,19 @@ def test_tables_show_every_process_and_level() -> None:
         {"concurrency": 5, "turns": 50, "turns_per_s": 5.0, "p50_ms": 900.0, "p95_ms": 1500.0, "errors": 0}
     ]
     assert sweep_table(rows).splitlines()[1].split() == ["5", "50", "5.00", "900.0", "1500.0", "0"]
+
+
+def test_growth_is_measured_from_the_first_reading_after_turns_began() -> None:
+    series = [
+        {"turns": 0, "Pss": 800.0, "pss": {"models.host": 300.0, "agents.navigation": 90.0}},
+        {"turns": 100, "Pss": 900.0, "pss": {"models.host": 400.0, "agents.navigation": 100.0}},
+        {"turns": 1000, "Pss": 909.0, "pss": {"models.host": 400.0, "agents.navigation": 111.0}},
+    ]
+    grew = growth(series)
+    assert grew == {
+        "from_turns": 100,
+        "to_turns": 1000,
+        "total_percent": 1.0,
+        "processes_percent": {"models.host": 0.0, "agents.navigation": 11.0},
+    }
+    assert growth(series[:2]) is None  # one reading after turns began: nothing to compare
