@@ -14,13 +14,16 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from a2a.server.context import ServerCallContext
-from a2a.server.tasks import DatabaseTaskStore, InMemoryTaskStore, TaskStore
+from a2a.server.tasks import InMemoryTaskStore, TaskStore
 from a2a.types import ListTasksRequest, ListTasksResponse, Task, TaskState
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from agents.hosting.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = [
     "DEFAULT_FINISHED_TTL_S",
@@ -35,12 +38,15 @@ __all__ = [
 MEMORY_URL = "memory://"
 """Task-store URL for the in-memory store: tasks live as long as the process (or their TTL)."""
 
-DEFAULT_MAX_TASKS = 1000
-"""Most tasks an agent keeps at once."""
-DEFAULT_FINISHED_TTL_S = 600.0
-"""How long a finished (completed, failed, canceled, rejected) task stays readable."""
-DEFAULT_IDLE_TTL_S = 3600.0
-"""How long a task waiting for input (or authorisation) is kept without being touched."""
+DEFAULT_MAX_TASKS = 256
+"""Most tasks an agent keeps at once. A task holds its history and results (a navigation task its
+places, some 25 KiB), so this bounds what a long-running agent keeps: a few MiB."""
+DEFAULT_FINISHED_TTL_S = 120.0
+"""How long a finished (completed, failed, canceled, rejected) task stays readable (``GetTask``); the
+caller has its result from the call itself."""
+DEFAULT_IDLE_TTL_S = 600.0
+"""How long a task waiting for input (or authorisation) is kept without being touched: the
+orchestrator forgets a question it asked after 30 s (``orchestrator/dialogue.py``)."""
 
 _FINISHED = frozenset(
     {
@@ -191,8 +197,13 @@ def _open(url: str) -> OpenedTaskStore:
         path = Path(path_text)
         if not path.parent.is_dir():
             raise ConfigurationError(f"task store URL {url!r}: folder {str(path.parent)!r} does not exist")
+        # SQLAlchemy (about 20 MiB) is imported only for a SQLite store (agents.hosting.optional).
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        from agents.hosting.optional import sql_task_store_class
+
         engine = create_async_engine(f"sqlite+aiosqlite:///{path_text}")
-        return OpenedTaskStore(store=DatabaseTaskStore(engine), engine=engine)
+        return OpenedTaskStore(store=sql_task_store_class()(engine), engine=engine)
     raise ConfigurationError(
         f"task store URL {url!r} is not supported; use {MEMORY_URL!r} or 'sqlite:///path/to/tasks.db'"
     )

@@ -4,11 +4,13 @@ store an agent opens stays bounded (finished tasks evicted by age and beyond a c
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
 import pytest
-from a2a.server.tasks import DatabaseTaskStore, InMemoryTaskStore
+from a2a.server.tasks import InMemoryTaskStore
 
 from agents.hosting import (
     AgentClient,
@@ -17,6 +19,7 @@ from agents.hosting import (
     build_agent_app,
     open_task_store,
 )
+from agents.hosting.optional import sql_task_store_class
 from agents.hosting.store import BoundedTaskStore
 
 from .hosting_doubles import BASE_URL, ECHO_SPEC, TOKEN, EchoExecutor
@@ -63,12 +66,35 @@ def _inner(opened_store: object) -> object:
     return opened_store.inner
 
 
+_SQL_ONLY_WHEN_ASKED = """
+import sys
+from pathlib import Path
+from agents.hosting import build_agent_app  # an agent's app, in-memory store
+import agents.navigation.app, agents.perception.app, agents.vehicle_control.app
+assert not [m for m in sys.modules if m.startswith("sqlalchemy")], "SQLAlchemy loaded for memory://"
+from agents.hosting import open_task_store
+opened = open_task_store("sqlite:///" + str(Path(sys.argv[1]) / "t.db"))
+assert type(opened.store.inner).__module__ == "a2a.server.tasks.database_task_store"
+assert "sqlalchemy" in sys.modules
+"""
+
+
+def test_sqlalchemy_is_imported_only_for_a_sqlite_store(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _SQL_ONLY_WHEN_ASKED, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
 async def test_store_urls_select_the_store(tmp_path: Path) -> None:
     assert isinstance(_inner(open_task_store("memory://").store), InMemoryTaskStore)
     assert isinstance(_inner(open_task_store("").store), InMemoryTaskStore)
     opened = open_task_store(f"sqlite:///{tmp_path / 'a.db'}")
     try:
-        assert isinstance(_inner(opened.store), DatabaseTaskStore)
+        assert isinstance(_inner(opened.store), sql_task_store_class())
         assert opened.engine is not None
         assert opened.engine.url.drivername == "sqlite+aiosqlite"
     finally:
