@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pydantic import JsonValue
 
 from agents.hosting import DATA_RULE_ID, DATA_STATE_CHANGES, AgentResult
+from agents.language.dialogue import SmallTalk, small_talk, whose
 from agents.language.dialogue import for_zone as for_slots
-from agents.language.dialogue import whose
 from agents.spoken import join_replies, plain
 
 from .dialogue import (
@@ -163,6 +163,13 @@ class Orchestrator:
                 PartOutcome(step=RouteStep(text=text, agent=None, skill=None, via="template"), reply=reply)
             ]
             route_ms = 0.0
+        elif waiting is None and (talk := small_talk(text)) is not None:
+            # "hello", "thanks", "what can you do?": answered briefly, no agent is asked.
+            reply = self._small_talk_reply(talk)
+            outcomes = [
+                PartOutcome(step=RouteStep(text=text, agent=None, skill=None, via="template"), reply=reply)
+            ]
+            route_ms = 0.0
         else:
             answer = leading_answer(text) if waiting is not None else None
             routed_text, forced, edited = self._follow_up(session, answer.rest if answer else text, kind)
@@ -232,6 +239,13 @@ class Orchestrator:
         return result
 
     # -- dialogue ------------------------------------------------------------------------------------
+
+    def _small_talk_reply(self, talk: SmallTalk) -> str:
+        if talk == "thanks":
+            return "You're welcome."
+        if talk == "greeting":
+            return "Hi! What can I do for you?"
+        return capabilities_sentence(self.directory.healthy())
 
     def _follow_up(
         self, session: Session, text: str, kind: str
@@ -619,7 +633,7 @@ def _action_fields(raw: JsonValue, agent: str | None) -> JsonValue:
 
 def _understood(part: RoutedPart) -> dict[str, JsonValue] | None:
     """The data part for a part that its agent's own grammar read: ``{intent, slots, text}``; None for
-    a part the router's own templates or the model routed (its agent reads the words itself)."""
+    a part the model routed or a grammar's reading only routed (its agent reads the words itself)."""
     if part.grammar is None or part.grammar != part.agent or part.intent is None or part.via != "template":
         return None
     return {"intent": part.intent, "slots": dict(part.slots), "text": part.text}

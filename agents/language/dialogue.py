@@ -6,7 +6,9 @@
   (the orchestrator reads every turn with it before routing): ``yes``, ``no``, ``cancel``, ``more``,
   ``too`` or ``other``;
 - :func:`whose`: the seat or zone a follow-up names ("and the passenger's", "the rear too"), and
-  :func:`for_zone` the slot edit that makes the previous request one for them.
+  :func:`for_zone` the slot edit that makes the previous request one for them;
+- :func:`small_talk`: a whole utterance that greets, thanks or asks what the assistant can do
+  (``greeting``, ``thanks``, ``capabilities``), answered briefly without any agent.
 
 The words come from :mod:`agents.language.lexicon`; the functions are pure.
 """
@@ -22,18 +24,24 @@ from pydantic import JsonValue
 from agents.language.lexicon import (
     ANSWER_WORDS,
     CANCEL,
+    CAPABILITY_QUESTIONS,
+    FILLER,
+    GREETINGS,
     NEGATION,
     NO,
+    PRAISE,
+    THANKS,
     WHERE_SLOTS,
     YES,
     ZONES,
     phrase_pattern,
 )
 
-__all__ = ["Answer", "ReplyKind", "answer", "for_zone", "reply_kind", "whose"]
+__all__ = ["Answer", "ReplyKind", "SmallTalk", "answer", "for_zone", "reply_kind", "small_talk", "whose"]
 
 Answer = Literal["yes", "no", "unclear"]
 ReplyKind = Literal["yes", "no", "cancel", "more", "too", "other"]
+SmallTalk = Literal["greeting", "thanks", "capabilities"]
 
 _YES = phrase_pattern(YES)
 _NO = phrase_pattern(NO)
@@ -45,6 +53,16 @@ _WHOSE = re.compile(
     r"(?P<where>(?: one| side| seat| window)*)(?P<too>(?: too| as well| also)*)$"
 )
 _EDGES = " ,.!?;:"
+_GREETING = phrase_pattern(GREETINGS)
+_THANKS = phrase_pattern(THANKS)
+_ASKS_WHAT = phrase_pattern(CAPABILITY_QUESTIONS)
+_AROUND_TALK = (
+    FILLER
+    | set(PRAISE)
+    | {"so", "much", "very", "a", "lot", "for", "that", "that's", "it", "it's", "is", "was", "there", "all"}
+    | {"cabin"}
+)
+"""Words said around a greeting, thanks or question about what the assistant does that ask nothing."""
 
 
 def _plain(text: str) -> str:
@@ -97,3 +115,23 @@ def whose(text: str, *, said_too: bool = False) -> str | None:
     if found is None or (said_too and not found.group("too")):
         return None
     return ZONES[found.group("who")]
+
+
+def small_talk(text: str) -> SmallTalk | None:
+    """What small talk the whole of `text` is: ``capabilities`` ("what can you do?"), ``thanks``
+    ("great, thanks!"), ``greeting`` ("hello there"); None when it asks for anything else ("hey, open my
+    window") or is no small talk."""
+    plain = re.sub(r"[^\w' ]+", " ", _plain(text))
+    found: list[SmallTalk] = []
+    readings: tuple[tuple[SmallTalk, re.Pattern[str]], ...] = (
+        ("capabilities", _ASKS_WHAT),
+        ("thanks", _THANKS),
+        ("greeting", _GREETING),
+    )
+    for kind, pattern in readings:
+        plain, said = pattern.subn(" ", plain)
+        if said:
+            found.append(kind)
+    if not found or not all(word in _AROUND_TALK for word in plain.split()):
+        return None
+    return found[0]

@@ -14,8 +14,10 @@ from collections.abc import Iterable
 __all__ = [
     "ANSWER_WORDS",
     "CANCEL",
+    "CAPABILITY_QUESTIONS",
     "COURTESY",
     "FILLER",
+    "GREETINGS",
     "HESITATION",
     "INTENSIFIERS",
     "INTENSITY",
@@ -25,10 +27,12 @@ __all__ = [
     "NUMBERS",
     "PARTICLES",
     "PARTICLE_VERBS",
+    "PRAISE",
     "SCALES",
     "SKIP_WORDS",
     "SPEAKER_ZONES",
     "TENS",
+    "THANKS",
     "UNITS",
     "VERBS",
     "WHERE_SLOTS",
@@ -62,6 +66,8 @@ YES: tuple[str, ...] = (
     "alright",
     "all right",
     "sounds good",
+    "let's go",
+    "lets go",
     "definitely",
     "certainly",
     "proceed",
@@ -195,6 +201,75 @@ SKIP_WORDS: tuple[str, ...] = tuple(dict.fromkeys((*COURTESY, *HESITATION)))
 
 INTERJECTIONS: tuple[str, ...] = ("help", "hey", "well", "oh dear", "argh", "whoa", "hello", "hi")
 """Exclamations that make a clause of their own ("help, the windows are fogging"), no request."""
+
+GREETINGS: tuple[str, ...] = (
+    "hello",
+    "hello there",
+    "hi",
+    "hi there",
+    "hiya",
+    "hey",
+    "hey there",
+    "howdy",
+    "good morning",
+    "good afternoon",
+    "good evening",
+    "morning",
+    "evening",
+    "how are you",
+    "how are you doing",
+    "how's it going",
+)
+"""Greeting the assistant (small talk, answered briefly)."""
+
+THANKS: tuple[str, ...] = (
+    "thanks",
+    "thank you",
+    "thanks a lot",
+    "thanks a bunch",
+    "thanks so much",
+    "thank you so much",
+    "thank you very much",
+    "many thanks",
+    "much appreciated",
+    "appreciate it",
+    "i appreciate it",
+    "cheers",
+    "ta",
+)
+"""Thanking the assistant (small talk, answered briefly)."""
+
+CAPABILITY_QUESTIONS: tuple[str, ...] = (
+    "what can you do",
+    "what else can you do",
+    "what do you do",
+    "what are you able to do",
+    "what can i ask",
+    "what can i ask you",
+    "what can i say",
+    "what can you help with",
+    "what can you help me with",
+    "how can you help",
+    "how can you help me",
+    "what are you for",
+    "what do you know how to do",
+    "help",
+    "help me",
+)
+"""Asking what the assistant can do (answered with what the car's agents offer)."""
+
+PRAISE: tuple[str, ...] = (
+    "great",
+    "perfect",
+    "awesome",
+    "nice",
+    "lovely",
+    "good",
+    "brilliant",
+    "cool",
+    "super",
+)
+"""Words said with thanks ("great, thanks") that ask for nothing."""
 
 FILLER: frozenset[str] = frozenset(
     phrase

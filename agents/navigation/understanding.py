@@ -22,8 +22,9 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, JsonValue, Vali
 
 from agents.hosting import ParsedIntent
 from agents.hosting.spans import data_spans, mask, unquote
+from agents.language.dialogue import reply_kind
 from agents.navigation.errors import UnderstandingError
-from agents.navigation.vocabulary import AVOID_WORDS, NO_WORDS, ORDINALS, YES_WORDS, normalize, singular
+from agents.navigation.vocabulary import AVOID_WORDS, ORDINALS, normalize, singular
 
 __all__ = [
     "FILLER_WORDS",
@@ -223,8 +224,16 @@ _COURTESY_HEAD = re.compile(
     r"i want to|i wanna|id like to|i would like to|i need you to|lets|let us|"
     r"car|cabin|navigation|nav)\b\s*"
 )
-_ANSWER_HEADS = frozenset({"yes", "yeah", "yep", "yup", "sure", "no", "nope", "nah"})
-"""Words that answer a question before the words that say what is meant ("yes take me there")."""
+_ANSWERS: dict[str, IntentKind] = {"yes": "confirm", "no": "deny", "cancel": "deny"}
+"""The language layer's readings of a whole short answer (`agents.language.dialogue.reply_kind`) and
+what they are here: calling off what was offered ("never mind") is declining it."""
+
+
+def _answer(text: str) -> IntentKind | None:
+    """ "confirm" or "deny" when the whole of `text` is a yes or a no (the language layer's words)."""
+    return _ANSWERS.get(reply_kind(text))
+
+
 _COURTESY_TAIL = re.compile(
     r"\s*\b(?:please|thanks|thank you|now|right now|for me|for us|then|ok|okay"
     # when, not what: "a hotel for tonight", "parking for a few hours"
@@ -557,21 +566,19 @@ def _asks_for_place(read: Understanding) -> bool:
 
 def _read(text: str) -> Understanding:
     normalized = normalize(text)
-    if normalized in YES_WORDS:
-        return Understanding(kind="confirm")
-    if normalized in NO_WORDS:
-        return Understanding(kind="deny")
+    reply = _answer(normalized)
+    if reply is not None:
+        return Understanding(kind=reply)
     plain = _strip_courtesy(normalized)
     if not plain:
         return Understanding(kind="unknown")
-    if plain in YES_WORDS:
-        return Understanding(kind="confirm")
-    if plain in NO_WORDS:
-        return Understanding(kind="deny")
+    reply = _answer(plain)
+    if reply is not None:
+        return Understanding(kind=reply)
     if _CANCEL.match(plain):
         return Understanding(kind="cancel")
     head, _, following = plain.partition(" ")
-    if head in _ANSWER_HEADS and following:
+    if following and _answer(head) is not None:
         # "yes, take me there" / "no, the second one": the answer's own words say what is meant.
         after = understand_text(following)
         if after.kind != "unknown":
@@ -648,7 +655,7 @@ def _read(text: str) -> Understanding:
         return Understanding(kind="avoid", avoid=avoid)
     if avoid:
         return Understanding(kind="avoid", avoid=avoid)
-    if rest in YES_WORDS:
+    if _answer(rest) == "confirm":
         return Understanding(kind="confirm")
     inside = _FIND_INSIDE.search(rest)
     if inside is not None:

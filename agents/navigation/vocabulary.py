@@ -19,11 +19,9 @@ __all__ = [
     "CUISINES",
     "EXTRA_CATEGORY_PHRASES",
     "NOT_LABELS",
-    "NO_WORDS",
     "ORDINALS",
     "SPOKEN_AVOID",
     "SPOKEN_LABELS",
-    "YES_WORDS",
     "CategoryMatch",
     "CategoryVocabulary",
     "is_label",
@@ -337,63 +335,6 @@ ORDINALS: Mapping[str, int] = {
     "last": -1,
 }
 """Ordinal words; -1 stands for the last place of a list."""
-
-YES_WORDS: frozenset[str] = frozenset(
-    {
-        "yes",
-        "yeah",
-        "yep",
-        "yup",
-        "sure",
-        "ok",
-        "okay",
-        "please",
-        "yes please",
-        "ok please",
-        "do it",
-        "go ahead",
-        "go for it",
-        "lets go",
-        "sounds good",
-        "correct",
-        "right",
-        "absolutely",
-        "of course",
-        "alright",
-        "all right",
-        "go",
-        "affirmative",
-        "please do",
-        "yes do it",
-        "yes go ahead",
-        "yes lets go",
-        "that one",
-        "that one please",
-    }
-)
-
-NO_WORDS: frozenset[str] = frozenset(
-    {
-        "no",
-        "nope",
-        "nah",
-        "no thanks",
-        "no thank you",
-        "dont",
-        "do not",
-        "not now",
-        "never mind",
-        "nevermind",
-        "forget it",
-        "cancel",
-        "cancel that",
-        "stop",
-        "no dont",
-        "not that one",
-        "negative",
-        "leave it",
-    }
-)
 
 
 def is_label(phrase: str) -> bool:

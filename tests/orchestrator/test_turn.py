@@ -364,3 +364,33 @@ async def test_a_part_no_agents_grammar_read_goes_as_words_alone() -> None:
 
     assert car.requests[-1].text == "set the temperature to 20"
     assert car.requests[-1].intent is None
+
+
+@pytest.mark.parametrize(
+    ("said", "reply"),
+    [
+        ("hello", "Hi! What can I do for you?"),
+        ("Good morning!", "Hi! What can I do for you?"),
+        ("great, thanks!", "You're welcome."),
+        ("never mind", "Okay. There was nothing in progress to cancel."),
+    ],
+)
+async def test_small_talk_is_answered_briefly_and_asks_no_agent(said: str, reply: str) -> None:
+    agents, car = directory()
+    await agents.refresh()
+    router = KeywordRouter()
+    orchestrator = Orchestrator(router, agents, budget_s=0.8, agent_timeout_s=1.0)
+    result = await orchestrator.handle(said)
+    assert result.reply == reply
+    assert [(r.agent, r.via) for r in result.route] == [(None, "template")]
+    assert result.actions == [] and car.requests == [] and router.seen == []
+
+
+async def test_what_can_you_do_names_what_the_agents_offer() -> None:
+    url = "http://vehicle.test"
+    app = build_agent_app(spec("vehicle-control"), CarExecutor(), base_url=url, token=None)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=url)
+    agents = AgentDirectory.from_urls([url], http_clients={url: client})
+    await agents.refresh()
+    result = await Orchestrator(KeywordRouter(), agents, budget_s=0.8).handle("what can you do?")
+    assert result.reply == "I can help with climate, seats, windows, doors, lights and volume."

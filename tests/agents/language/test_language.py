@@ -6,6 +6,7 @@ import pytest
 
 from agents.language import answer, cut, is_filler, normalise, number_value, pieces, reply_kind, whose
 from agents.language.clauses import zones_apart
+from agents.language.dialogue import small_talk
 from agents.language.lexicon import CANCEL, NO, SKIP_WORDS, YES, ZONES
 
 
@@ -153,3 +154,34 @@ def test_two_zones_joined_by_and_are_not_cut_apart() -> None:
     assert pieces("turn on the driver and passenger seat heating") == [
         "turn on the driver and passenger seat heating"
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("hello", "greeting"),
+        ("Hi there!", "greeting"),
+        ("good morning", "greeting"),
+        ("thanks", "thanks"),
+        ("cheers, that's perfect", "thanks"),
+        ("what can you do?", "capabilities"),
+        ("so what else can you do", "capabilities"),
+    ],
+)
+def test_small_talk(text: str, kind: str) -> None:
+    assert small_talk(text) == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hey, open my window",
+        "thanks, and turn on the seat heating",
+        "help, the windows are fogging",
+        "what can you do about the fog",
+        "never mind",
+        "yes",
+    ],
+)
+def test_a_request_is_no_small_talk(text: str) -> None:
+    assert small_talk(text) is None
