@@ -30,6 +30,13 @@ them. What is taken is routed as ``find_poi`` (skill ``poi``) or ``navigate`` (s
 with the slots the agent accepts in a parsed intent (`understanding.IntentSlots`): ``place`` (the
 words naming the place, read again by the agent's vocabulary), ``street``, ``near``,
 ``existence``. The function is pure and never raises.
+
+:class:`NavigationGrammar` reads that first, then the agent's sentence templates
+(``agents/navigation/sentences/*.yaml``, hassil's format: the arrival time, traffic, route
+preferences, stopping guidance, waypoints, a trip home or to work, "take me to {destination}"). A
+sentence only the templates read is the agent's to read again from its words (``acts`` is False):
+their intents and slots route it, and a destination said as free text (a wildcard) is tentative,
+for the router's next stage to confirm.
 """
 
 from __future__ import annotations
@@ -38,17 +45,21 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import JsonValue
 
+from agents.language.grammar import SentenceGrammar
 from agents.navigation.understanding import FILLER_WORDS, PlaceRef, understand_text
 from agents.navigation.vocabulary import CategoryVocabulary, is_label, normalize
 from mcp_servers.navigation.categories import CATEGORIES
 
-__all__ = ["NavigationGrammar", "NavigationReading", "read_navigation"]
+__all__ = ["SENTENCES", "NavigationGrammar", "NavigationReading", "read_navigation"]
 
 AGENT = "navigation"
+SENTENCES = Path(__file__).resolve().parent / "sentences"
+"""The sentence templates that ship with the agent."""
 
 
 @dataclass(frozen=True)
@@ -56,9 +67,14 @@ class NavigationReading:
     """A sentence navigation's grammar read whole: the skill, intent and slots it asks for."""
 
     skill: Literal["poi", "route"]
-    intent: Literal["find_poi", "navigate"]
+    intent: str
     slots: Mapping[str, JsonValue] = field(default_factory=dict)
     agent: str = AGENT
+    acts: bool = True
+    """True when the agent acts on this intent and these slots as they are (`understanding.
+    understand_intent` takes them); False when they only say where the sentence goes."""
+    wildcard: bool = False
+    """True when a slot holds free text the templates did not check (a destination)."""
 
 
 _ABOUT_SOMETHING_ELSE = re.compile(
@@ -136,12 +152,41 @@ def read_navigation(text: str) -> NavigationReading | None:
     return NavigationReading(skill="poi", intent="find_poi", slots=slots)
 
 
+@cache
+def _sentences() -> SentenceGrammar:
+    return SentenceGrammar.load(SENTENCES, skills=("poi", "route"), warm=False)
+
+
 class NavigationGrammar:
     """Navigation's grammar as the router reads one: ``agent`` and ``read(text)`` (pure, fast,
-    thread-safe, never raises)."""
+    thread-safe, never raises). One compiled set of sentence templates per process; ``warm``
+    compiles every template now rather than when a text first reaches it."""
 
     agent = AGENT
 
+    def __init__(self, *, warm: bool = True) -> None:
+        self._sentences = _sentences()
+        if warm:
+            self._sentences.warm_up()
+
+    @property
+    def sentences(self) -> SentenceGrammar:
+        """The compiled sentence templates."""
+        return self._sentences
+
     def read(self, text: str) -> NavigationReading | None:
         """The request `text` is as a whole, or None."""
-        return read_navigation(text)
+        reading = read_navigation(text)
+        if reading is not None:
+            return reading
+        return self.read_templates(text)
+
+    def read_templates(self, text: str) -> NavigationReading | None:
+        """What the sentence templates alone read in the whole of `text`, or None."""
+        found = self._sentences.match(text)
+        if found is None:
+            return None
+        skill: Literal["poi", "route"] = "poi" if found.skill == "poi" else "route"
+        return NavigationReading(
+            skill=skill, intent=found.intent, slots=dict(found.slots), acts=False, wildcard=found.wildcard
+        )

@@ -4,8 +4,9 @@ Counted by what the lines are, not by a list of files, so that a grammar or word
 another module is still counted:
 
 - **grammar**: every YAML or text file under ``orchestrator/`` or ``agents/`` that sits in a folder
-  named ``templates``, ``grammar``, ``grammars`` or ``lexicon``, or is named ``sentences``, ``lexicon``,
-  ``vocabulary`` or ``words``; its lines that are neither blank nor comments;
+  named ``templates``, ``grammar``, ``grammars``, ``sentences`` or ``lexicon``, or is named
+  ``sentences``, ``lexicon``, ``vocabulary`` or ``words``; its lines that are neither blank nor
+  comments;
 - **word lists**: in every Python module under ``orchestrator/`` or ``agents/``, each outermost literal
   set, frozenset, list, tuple or dict (keys) of at least :data:`MIN_WORDS` strings that are all plain
   words or phrases (lower case letters, apostrophes, spaces, hyphens), and each string literal of a
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 ROOTS = ("orchestrator", "agents")
-GRAMMAR_FOLDERS = frozenset({"templates", "grammar", "grammars", "lexicon"})
+GRAMMAR_FOLDERS = frozenset({"templates", "grammar", "grammars", "lexicon", "sentences"})
 GRAMMAR_NAMES = frozenset({"sentences", "lexicon", "vocabulary", "words"})
 GRAMMAR_SUFFIXES = frozenset({".yaml", ".yml", ".txt"})
 MIN_WORDS = 4

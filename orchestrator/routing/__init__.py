@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .router import DEFAULT_BUDGET_S, Router
     from .splitter import Chunk, ask_of, split_candidates
     from .stage import Decision, RouterStage
-    from .templates import TemplateMatch, TemplateSet, TemplateStage, default_template_dir
+    from .templates import TemplateMatch, TemplateSet, TemplateStage
     from .types import Route, RoutedPart, Via
 
 # Loaded on first use (PEP 562), so importing one light submodule does not import them all.
@@ -57,7 +57,6 @@ _EXPORTS: dict[str, str] = {
     "TemplateMatch": ".templates",
     "TemplateSet": ".templates",
     "TemplateStage": ".templates",
-    "default_template_dir": ".templates",
     "Route": ".types",
     "RoutedPart": ".types",
     "Via": ".types",
@@ -89,7 +88,6 @@ __all__ = [
     "agent_skill",
     "ask_of",
     "default_artefact_path",
-    "default_template_dir",
     "label_of",
     "model_text",
     "split_candidates",

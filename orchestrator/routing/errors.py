@@ -3,7 +3,7 @@
 ::
 
     RoutingError                root: catch this to handle any routing failure
-    ├── TemplateError           a template file is invalid (names the file and the key)
+    ├── TemplateError           an agent's grammar cannot be loaded (names the file and the key)
     ├── ArtefactError           the fitted router artefact is missing, unreadable or fitted on another model
     ├── TrainingDataError       a training or evaluation file is invalid (names the file and the line)
     └── StageFailed             a stage could not decide within this turn (the router falls back)

@@ -1,10 +1,16 @@
-"""The agents' own grammars, read by the router's template stage.
+"""The agents' own grammars: the router's template stage is their union.
 
-An agent that understands sentences with a grammar of its own (vehicle-control:
-``agents/vehicle_control/grammar/sentences.yaml``) lends it to the router: a part that grammar reads
-whole is routed to that agent with the grammar's intent and slots, and the orchestrator sends them
-to the agent in the message's data part (``{intent, slots, text}``), so the agent acts on what was
-understood without parsing the words a second time.
+Each agent owns its grammar and the router reads it from the agent's package:
+
+- vehicle-control: ``agents/vehicle_control/grammar/sentences.yaml`` through the agent's parser;
+- navigation: ``agents/navigation/grammar.py`` (its reading of place requests, then its sentence
+  templates ``agents/navigation/sentences/*.yaml``);
+- perception-summary: ``agents/perception/grammar.py`` (``agents/perception/sentences/*.yaml``).
+
+A part a grammar reads whole is routed to that agent with the grammar's intent and slots; where the
+agent acts on them as they are (``acts``), the orchestrator sends them in the message's data part
+(``{intent, slots, text}``), so the agent acts on what was understood without parsing the words a
+second time.
 """
 
 from __future__ import annotations
@@ -16,10 +22,19 @@ from typing import Protocol
 from pydantic import JsonValue
 
 from agents.language.clauses import cut
+from agents.language.grammar import SentenceMatch
 from agents.navigation.grammar import NavigationGrammar
+from agents.perception.grammar import PerceptionGrammar
 from agents.vehicle_control.parser import TemplateParser, shared_parser
 
-__all__ = ["AgentGrammar", "GrammarMatch", "NavigationAgentGrammar", "ParserGrammar", "agent_grammars"]
+__all__ = [
+    "AgentGrammar",
+    "GrammarMatch",
+    "NavigationAgentGrammar",
+    "ParserGrammar",
+    "PerceptionAgentGrammar",
+    "agent_grammars",
+]
 
 
 @dataclass(frozen=True)
@@ -30,6 +45,12 @@ class GrammarMatch:
     skill: str
     intent: str
     slots: Mapping[str, JsonValue]
+    acts: bool = True
+    """True when the agent acts on `intent` and `slots` as they are (the orchestrator sends them);
+    False when they only route the text, which the agent reads itself."""
+    wildcard: bool = False
+    """True when a slot holds free text the grammar did not check (a destination): the match is
+    tentative, for the router's next stage to confirm."""
 
 
 class AgentGrammar(Protocol):
@@ -42,6 +63,30 @@ class AgentGrammar(Protocol):
     agent: str
 
     def read(self, text: str) -> GrammarMatch | None: ...
+
+
+class _Reading(Protocol):
+    """What a grammar of sentence templates or navigation's reading gives for a whole text."""
+
+    @property
+    def skill(self) -> str: ...
+    @property
+    def intent(self) -> str: ...
+    @property
+    def slots(self) -> Mapping[str, JsonValue]: ...
+    @property
+    def wildcard(self) -> bool: ...
+
+
+def _from_reading(agent: str, reading: _Reading, *, acts: bool) -> GrammarMatch:
+    return GrammarMatch(
+        agent=agent,
+        skill=reading.skill,
+        intent=reading.intent,
+        slots=dict(reading.slots),
+        acts=acts,
+        wildcard=reading.wildcard,
+    )
 
 
 class ParserGrammar:
@@ -67,25 +112,43 @@ class NavigationAgentGrammar:
     """An :class:`AgentGrammar` over navigation's own grammar (``agents/navigation/grammar.py``).
 
     Navigation's reading finds a request after other words ("I'm in pain, navigate me to ..."), which
-    suits the agent; the router asks whether the whole text is one request, so a text the clause cutter
-    cuts into several pieces is left to the router's splitting (each piece is read on its own).
+    suits the agent; the router asks whether the whole text is one request, so of a text the clause
+    cutter cuts into several pieces only the sentence templates' reading counts (they match whole
+    texts), and the router's splitting reads each piece on its own.
     """
 
-    def __init__(self, grammar: NavigationGrammar | None = None) -> None:
-        self._grammar = grammar or NavigationGrammar()
+    def __init__(self, grammar: NavigationGrammar | None = None, *, warm: bool = True) -> None:
+        self._grammar = grammar or NavigationGrammar(warm=warm)
         self.agent = self._grammar.agent
 
     def read(self, text: str) -> GrammarMatch | None:
-        if len(cut(text)) > 1:
-            return None
-        reading = self._grammar.read(text)
+        whole = len(cut(text)) == 1
+        reading = self._grammar.read(text) if whole else self._grammar.read_templates(text)
         if reading is None:
             return None
-        return GrammarMatch(
-            agent=self.agent, skill=reading.skill, intent=reading.intent, slots=dict(reading.slots)
-        )
+        return _from_reading(self.agent, reading, acts=reading.acts)
 
 
-def agent_grammars() -> list[AgentGrammar]:
-    """The grammars the agents of this project ship (loaded from their packages), in the order read."""
-    return [ParserGrammar("vehicle-control", shared_parser()), NavigationAgentGrammar()]
+class PerceptionAgentGrammar:
+    """An :class:`AgentGrammar` over perception's sentence templates (``agents/perception/grammar.py``).
+
+    The perception agent reads the region, side and kind of a question from its words, so its
+    grammar's readings route (``acts`` is False)."""
+
+    def __init__(self, grammar: PerceptionGrammar | None = None, *, warm: bool = True) -> None:
+        self._grammar = grammar or PerceptionGrammar(warm=warm)
+        self.agent = self._grammar.agent
+
+    def read(self, text: str) -> GrammarMatch | None:
+        found: SentenceMatch | None = self._grammar.read(text)
+        return None if found is None else _from_reading(self.agent, found, acts=False)
+
+
+def agent_grammars(*, warm: bool = True) -> list[AgentGrammar]:
+    """The grammars the agents of this project ship (loaded from their packages), in the order read;
+    ``warm`` compiles their templates now rather than when a text first reaches them."""
+    return [
+        ParserGrammar("vehicle-control", shared_parser()),
+        NavigationAgentGrammar(warm=warm),
+        PerceptionAgentGrammar(warm=warm),
+    ]

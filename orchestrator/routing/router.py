@@ -50,7 +50,6 @@ from agents.hosting.spans import data_spans, mask
 from models import Runtime
 
 from .errors import ArtefactError, BudgetExhausted, ModelUnavailable, RoutingError, StageFailed
-from .grammars import agent_grammars
 from .labels import agent_skill
 from .model_stage import ModelStage
 from .splitter import Chunk, ask_of, is_filler, split_candidates
@@ -128,7 +127,7 @@ class Router:
         runs on templates alone, logs a warning and lists the reason in :attr:`problems` (with
         ``require_model`` it raises :class:`ArtefactError` instead).
         """
-        stages: list[RouterStage] = [TemplateStage(templates, grammars=agent_grammars())]
+        stages: list[RouterStage] = [TemplateStage(templates)]
         problems: list[str] = []
         if runtime is None:
             if require_model:

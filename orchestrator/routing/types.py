@@ -28,8 +28,9 @@ class RoutedPart(BaseModel):
     intent: str | None = None
     slots: dict[str, JsonValue] = Field(default_factory=dict)
     grammar: str | None = None
-    """The agent whose own grammar read this part (``intent`` and ``slots`` are that grammar's: the
-    orchestrator sends them to the agent); None when the router's own templates or the model did."""
+    """The agent whose own grammar read this part, when that agent acts on ``intent`` and ``slots`` as
+    read (the orchestrator sends them to it); None when the model routed the part or the grammar's
+    reading only routes it (the agent reads the words itself)."""
     via: Via
     confidence: float = Field(ge=0.0, le=1.0)
     """1.0 for a template; the calibrated probability of the model's best label otherwise (also for a

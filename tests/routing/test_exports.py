@@ -30,7 +30,6 @@ EXPORTED = {
     "agent_skill",
     "ask_of",
     "default_artefact_path",
-    "default_template_dir",
     "label_of",
     "model_text",
     "split_candidates",

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from orchestrator.routing import Router, TemplateSet, TemplateStage
+from orchestrator.routing import Router, TemplateSet, TemplateStage, agent_skill
 from orchestrator.routing.grammars import AgentGrammar, agent_grammars
 
 from .conftest import DATA
@@ -21,7 +21,7 @@ def grammars() -> list[AgentGrammar]:
 async def test_a_part_the_agents_grammar_reads_carries_its_intent_and_slots(
     templates: TemplateSet, grammars: list[AgentGrammar]
 ) -> None:
-    router = Router([TemplateStage(templates, grammars=grammars)])
+    router = Router([TemplateStage(TemplateSet(grammars))])
     route = await router.route("turn on my seat heating and find a charger")
 
     seats, charger = route.parts
@@ -45,8 +45,7 @@ async def test_what_only_the_agents_grammar_reads_is_routed_to_it(
     templates: TemplateSet, grammars: list[AgentGrammar]
 ) -> None:
     said = "the rain's really coming down"
-    assert templates.match(said) is None
-    route = await Router([TemplateStage(templates, grammars=grammars)]).route(said)
+    route = await Router([TemplateStage(TemplateSet(grammars))]).route(said)
 
     (part,) = route.parts
     assert (part.agent, part.skill, part.intent, part.via) == (
@@ -60,7 +59,7 @@ async def test_what_only_the_agents_grammar_reads_is_routed_to_it(
 async def test_a_quotation_leaves_no_intent_to_send(
     templates: TemplateSet, grammars: list[AgentGrammar]
 ) -> None:
-    route = await Router([TemplateStage(templates, grammars=grammars)]).route(
+    route = await Router([TemplateStage(TemplateSet(grammars))]).route(
         "navigate to the place called 'turn on my seat heating'"
     )
     assert all(part.grammar is None for part in route.parts)
@@ -78,7 +77,7 @@ def test_no_agent_grammar_reads_a_line_labelled_for_another_agent(grammars: list
                 continue
             if line["label"] == "none" and match.intent == "driving_function":
                 continue
-            if not line["label"].startswith(match.agent):
+            if agent_skill(line["label"])[0] != match.agent:
                 wrong.append((line["text"], line["label"], match.intent))
     assert wrong == []
 
@@ -86,7 +85,7 @@ def test_no_agent_grammar_reads_a_line_labelled_for_another_agent(grammars: list
 async def test_a_request_for_several_zones_at_once_goes_whole_to_the_agent(
     templates: TemplateSet, grammars: list[AgentGrammar]
 ) -> None:
-    route = await Router([TemplateStage(templates, grammars=grammars)]).route(
+    route = await Router([TemplateStage(TemplateSet(grammars))]).route(
         "turn on the driver and passenger seat heating"
     )
 

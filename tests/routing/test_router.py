@@ -16,6 +16,7 @@ from orchestrator.routing import (
     TemplateSet,
     TemplateStage,
 )
+from orchestrator.routing.grammars import GrammarMatch
 
 from .conftest import TableStage, model_decision
 
@@ -56,17 +57,19 @@ async def test_two_requests_become_two_ordered_parts(templates: TemplateSet) -> 
         ("open my window", "vehicle-control", "windows", "template"),
         ("turn on the seat heating", "vehicle-control", "seats", "template"),
     ]
-    assert route.parts[0].slots == {"action": "open", "zone": "self"}
+    assert route.parts[0].intent == "set_window"
+    assert route.parts[0].slots == {"action": "open", "window": "self"}
 
 
 async def test_three_requests_keep_their_own_intents(templates: TemplateSet) -> None:
     router, _ = router_with(templates)
     route = await router.route("lights on, wipers slow and set it to 19")
-    assert [(p.text, p.intent, p.slots) for p in route.parts] == [
-        ("lights on", "set_lights", {"active": True}),
-        ("wipers slow", "set_wipers", {"mode": "slow"}),
-        ("set it to 19", "set_cabin_temperature", {"celsius": 19}),
+    assert [(p.text, p.intent) for p in route.parts] == [
+        ("lights on", "set_lights"),
+        ("wipers slow", "set_wipers"),
+        ("set it to 19", "set_cabin_temperature"),
     ]
+    assert route.parts[2].slots["celsius"] == 19
 
 
 async def test_requests_for_different_agents_keep_their_order(templates: TemplateSet) -> None:
@@ -132,24 +135,31 @@ async def test_no_cut_when_no_piece_is_a_request_to_the_car(templates: TemplateS
     assert second.calls[-1] == ["play rock and roll"]
 
 
-async def test_a_whole_utterance_template_wins_over_cutting(tmp_path_factory: pytest.TempPathFactory) -> None:
-    folder = tmp_path_factory.mktemp("templates")
-    (folder / "t.yaml").write_text(
-        "language: en\nroute: vehicle-control/media\nintents:\n  rock:\n    data:\n"
-        "      - sentences: ['rock and roll']\n",
-        encoding="utf-8",
-    )
-    router, second = router_with(TemplateSet.load(folder))
+async def test_a_whole_utterance_template_wins_over_cutting() -> None:
+    rock = GrammarMatch(agent="vehicle-control", skill="media", intent="rock", slots={})
+    router, second = router_with(TemplateSet([_TableGrammar({"rock and roll": rock})]))
     route = await router.route("rock and roll")
     assert summary(route) == [("rock and roll", "vehicle-control", "media", "template")]
     assert second.calls == []
 
 
+class _TableGrammar:
+    """A double grammar of the vehicle-control agent: reads exactly the texts of its table."""
+
+    agent = "vehicle-control"
+
+    def __init__(self, table: dict[str, GrammarMatch]) -> None:
+        self.table = table
+
+    def read(self, text: str) -> GrammarMatch | None:
+        return self.table.get(text)
+
+
 async def test_the_second_stage_routes_what_templates_miss(templates: TemplateSet) -> None:
     router, second = router_with(
-        templates, {"my feet are freezing": model_decision("vehicle-control/climate", 0.93)}
+        templates, {"the cabin feels like a fridge": model_decision("vehicle-control/climate", 0.93)}
     )
-    route = await router.route("my feet are freezing")
+    route = await router.route("the cabin feels like a fridge")
     (part,) = route.parts
     assert (part.agent, part.skill, part.via, part.confidence) == (
         "vehicle-control",
@@ -157,7 +167,7 @@ async def test_the_second_stage_routes_what_templates_miss(templates: TemplateSe
         "model",
         0.93,
     )
-    assert second.calls == [["my feet are freezing"]]
+    assert second.calls == [["the cabin feels like a fridge"]]
 
 
 async def test_nothing_routes_it_falls_back_honestly(templates: TemplateSet) -> None:
@@ -214,16 +224,18 @@ async def test_a_wildcard_match_stands_when_no_later_stage_runs(templates: Templ
 
 async def test_the_model_path_is_skipped_when_the_budget_is_nearly_spent(templates: TemplateSet) -> None:
     router, second = router_with(
-        templates, {"my feet are freezing": model_decision("vehicle-control/climate")}, expected_latency_s=0.2
+        templates,
+        {"the cabin feels like a fridge": model_decision("vehicle-control/climate")},
+        expected_latency_s=0.2,
     )
-    route = await router.route("my feet are freezing", budget_s=0.05)
+    route = await router.route("the cabin feels like a fridge", budget_s=0.05)
     (part,) = route.parts
     assert (part.agent, part.via) == (None, "fallback")
     assert part.note is not None and "skipped" in part.note
     assert route.notes and "table path skipped" in route.notes[0]
     assert second.calls == []
     # with budget to spare, the same request is routed
-    assert (await router.route("my feet are freezing")).parts[0].via == "model"
+    assert (await router.route("the cabin feels like a fridge")).parts[0].via == "model"
 
 
 async def test_templates_still_answer_when_the_budget_is_spent(templates: TemplateSet) -> None:
@@ -283,10 +295,10 @@ class MiscountingStage(RouterStage):
 @pytest.mark.parametrize("stage", [FailingStage(), MiscountingStage()])
 async def test_a_failing_stage_only_fails_its_parts(templates: TemplateSet, stage: RouterStage) -> None:
     router = Router([TemplateStage(templates), stage])
-    route = await router.route("open the boot and my feet are freezing")
+    route = await router.route("open the boot and the cabin feels like a fridge")
     assert summary(route) == [
         ("open the boot", "vehicle-control", "doors", "template"),
-        ("my feet are freezing", None, None, "fallback"),
+        ("the cabin feels like a fridge", None, None, "fallback"),
     ]
     assert route.notes and route.parts[1].note == route.notes[0]
 

@@ -8,8 +8,10 @@ from hassil import Intents, recognize_best
 
 from agents.hosting import templates as hosting_templates
 from agents.hosting.templates import YAML_LOADER, TemplateIndex
+from agents.navigation.grammar import SENTENCES as NAVIGATION_SENTENCES
+from agents.perception.grammar import SENTENCES as PERCEPTION_SENTENCES
 from agents.vehicle_control.parser import SENTENCES, shared_parser
-from orchestrator.routing.templates import TemplateSet, default_template_dir
+from orchestrator.routing.templates import TemplateSet
 
 
 def test_one_parser_per_grammar_file_and_process() -> None:
@@ -21,7 +23,8 @@ def test_one_parser_per_grammar_file_and_process() -> None:
 def test_the_fast_loader_reads_the_packaged_files_as_the_pure_one_does() -> None:
     if yaml.__with_libyaml__:
         assert YAML_LOADER is yaml.CSafeLoader
-    paths = [SENTENCES, *sorted(default_template_dir().glob("*.yaml"))]
+    folders = (NAVIGATION_SENTENCES, PERCEPTION_SENTENCES)
+    paths = [SENTENCES, *sorted(path for folder in folders for path in folder.glob("*.yaml"))]
     for path in paths:
         text = path.read_text(encoding="utf-8")
         assert yaml.load(text, Loader=YAML_LOADER) == yaml.safe_load(text), path
