@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import yaml
@@ -107,10 +107,18 @@ class TemplateIndex:
         self._by_first: dict[str, list[tuple[int, int]]] = {}
         self._by_digit: list[tuple[int, int]] = []
         self._always: list[tuple[int, int]] = []
+        # A list or rule is written once per place it can be reached from (the mappings it resolves
+        # names through and its depth), not once per template that refers to it.
+        self._written: dict[tuple[str, int, int, int, int], str | None] = {}
+        self._scope: tuple[int, int] = (0, 0)
         for name, intent in intents.intents.items():
             for data in intent.data:
                 lists = {**intents.slot_lists, **data.slot_lists}
                 rules = {**intents.expansion_rules, **data.expansion_rules}
+                self._scope = (
+                    id(data.slot_lists) if data.slot_lists else 0,
+                    id(data.expansion_rules) if data.expansion_rules else 0,
+                )
                 patterns: list[str | None] = []
                 for sentence in data.sentences:
                     where = (len(blocks), len(patterns))
@@ -127,6 +135,7 @@ class TemplateIndex:
                             self._by_first.setdefault(word, []).append(where)
                 blocks.append(_Block(name, data, tuple(patterns)))
         self._blocks = tuple(blocks)
+        self._written.clear()
 
     @property
     def indexed(self) -> int:
@@ -286,10 +295,30 @@ class TemplateIndex:
             items = [self._expression(item, lists, rules, depth + 1) for item in expression.items]
             return "(?:" + _GAP.join(items) + ")"
         if isinstance(expression, RuleReference):
-            return self._expression(_rule(expression, rules), lists, rules, depth + 1)
+            rule = _rule(expression, rules)
+            return self._once(
+                ("rule", id(rule), depth), lambda: self._expression(rule, lists, rules, depth + 1)
+            )
         if isinstance(expression, ListReference):
             return self._list(expression, lists, rules, depth)
         raise _Unbounded
+
+    def _once(self, what: tuple[str, int, int], write: Callable[[], str]) -> str:
+        """`write()`, or what it returned (or raised) before for the same list or rule, reached at the
+        same depth through the same mappings. Lists and rules live as long as the intents, so their
+        ids stay theirs while the index is built."""
+        key = (what[0], what[1], what[2], self._scope[0], self._scope[1])
+        if key in self._written:
+            written = self._written[key]
+            if written is None:
+                raise _Unbounded
+            return written
+        try:
+            self._written[key] = write()
+        except _Unbounded:
+            self._written[key] = None
+            raise
+        return self._written[key] or ""
 
     def _list(
         self,
@@ -300,12 +329,17 @@ class TemplateIndex:
     ) -> str:
         slot_list = _slot_list(reference, lists)
         if isinstance(slot_list, TextSlotList):
-            values = [
-                self._expression(value.text_in, lists, rules, depth + 1)
-                for value in slot_list.values
-                if not (isinstance(value.text_in, TextChunk) and not value.text_in.text.strip())
-            ]
-            return "(?:" + "|".join(values) + ")" if values else "(?!)"
+            text_list = slot_list
+
+            def write() -> str:
+                values = [
+                    self._expression(value.text_in, lists, rules, depth + 1)
+                    for value in text_list.values
+                    if not (isinstance(value.text_in, TextChunk) and not value.text_in.text.strip())
+                ]
+                return "(?:" + "|".join(values) + ")" if values else "(?!)"
+
+            return self._once(("list", id(slot_list), depth), write)
         if isinstance(slot_list, RangeSlotList):
             return self._range(slot_list)
         raise _Unbounded  # a wildcard, or a kind of list this index does not know
