@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,14 +33,32 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> None:
-    """Run every ``async def`` test with anyio. The MCP and A2A SDKs are anyio-based: an async fixture's
-    setup and teardown must run in the same task, which anyio's runner guarantees."""
-    import inspect
-
-    if inspect.iscoroutinefunction(obj) and name.startswith("test"):
-        pytest.mark.anyio(obj)
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> Iterator[None]:
+    """Async tests run on pytest-asyncio (``asyncio_mode = "auto"``), except in a module that names anyio
+    (``pytestmark = pytest.mark.anyio``): there the test goes back to a plain item, so that anyio's runner
+    runs it and its async fixtures, a fixture's setup and teardown in one task (docs/testing.md)."""
+    outcome = yield
+    result = outcome.get_result()
+    if not result or collector.get_closest_marker("anyio") is None:
+        return
+    items = result if isinstance(result, list) else [result]
+    plain: list[Any] = []
+    for item in items:
+        if isinstance(item, pytest.Function) and type(item) is not pytest.Function:
+            function = pytest.Function.from_parent(
+                item.parent,
+                name=item.name,
+                callspec=getattr(item, "callspec", None),
+                callobj=item.obj,
+                fixtureinfo=item._fixtureinfo,
+                keywords=item.keywords,
+                originalname=item.originalname,
+            )
+            function.own_markers = [m for m in item.own_markers if m.name != "asyncio"]
+            item = function
+        plain.append(item)
+    outcome.force_result(plain if isinstance(result, list) else plain[0])
 
 
 def pytest_configure(config: pytest.Config) -> None:

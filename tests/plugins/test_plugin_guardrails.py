@@ -29,6 +29,8 @@ from mcp_servers.vehicle.task_tools import CORE_TOOLS
 
 from .support import DRIVER, MOVING, massage_plugin
 
+pytestmark = pytest.mark.anyio  # its MCP Client fixture is entered and left in one task (docs/testing.md)
+
 DRIVER_MASSAGE = "Vehicle.Cabin.Seat.Row1.DriverSide.Massage.Level"
 
 
