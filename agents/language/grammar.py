@@ -20,8 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import yaml
 from hassil import (
@@ -40,7 +41,7 @@ from agents.hosting.templates import YAML_LOADER, TemplateIndex
 from agents.language.lexicon import SKIP_WORDS
 from agents.language.normalise import normalise
 
-__all__ = ["GrammarError", "SentenceGrammar", "SentenceMatch"]
+__all__ = ["GrammarError", "PackagedGrammar", "SentenceGrammar", "SentenceMatch", "packaged"]
 
 
 class GrammarError(Exception):
@@ -337,3 +338,30 @@ class SentenceGrammar:
             sentence=sentence,
             wildcard=best_key[0] == 0,
         )
+
+
+@cache
+def packaged(folder: Path, skills: tuple[str, ...]) -> SentenceGrammar:
+    """The sentence templates an agent ships in ``folder``, loaded once per process (each template is
+    compiled when a text first reaches it, or by :meth:`SentenceGrammar.warm_up`)."""
+    return SentenceGrammar.load(folder, skills=skills, warm=False)
+
+
+class PackagedGrammar:
+    """The base of an agent's grammar over the sentence templates of its package (``folder``, whose
+    files name one of ``skills``). One compiled set per process; ``warm`` compiles every template now
+    rather than when a text first reaches it. Raises :class:`GrammarError` when the files are bad."""
+
+    agent: ClassVar[str]
+    folder: ClassVar[Path]
+    skills: ClassVar[tuple[str, ...]]
+
+    def __init__(self, *, warm: bool = True) -> None:
+        self._sentences = packaged(self.folder, self.skills)
+        if warm:
+            self._sentences.warm_up()
+
+    @property
+    def sentences(self) -> SentenceGrammar:
+        """The compiled sentence templates."""
+        return self._sentences

@@ -50,7 +50,7 @@ from typing import Literal
 
 from pydantic import JsonValue
 
-from agents.language.grammar import SentenceGrammar
+from agents.language.grammar import PackagedGrammar
 from agents.navigation.understanding import FILLER_WORDS, PlaceRef, understand_text
 from agents.navigation.vocabulary import CategoryVocabulary, is_label, normalize
 from mcp_servers.navigation.categories import CATEGORIES
@@ -152,27 +152,13 @@ def read_navigation(text: str) -> NavigationReading | None:
     return NavigationReading(skill="poi", intent="find_poi", slots=slots)
 
 
-@cache
-def _sentences() -> SentenceGrammar:
-    return SentenceGrammar.load(SENTENCES, skills=("poi", "route"), warm=False)
-
-
-class NavigationGrammar:
+class NavigationGrammar(PackagedGrammar):
     """Navigation's grammar as the router reads one: ``agent`` and ``read(text)`` (pure, fast,
-    thread-safe, never raises). One compiled set of sentence templates per process; ``warm``
-    compiles every template now rather than when a text first reaches it."""
+    thread-safe, never raises), over the sentence templates of ``SENTENCES``."""
 
     agent = AGENT
-
-    def __init__(self, *, warm: bool = True) -> None:
-        self._sentences = _sentences()
-        if warm:
-            self._sentences.warm_up()
-
-    @property
-    def sentences(self) -> SentenceGrammar:
-        """The compiled sentence templates."""
-        return self._sentences
+    folder = SENTENCES
+    skills = ("poi", "route")
 
     def read(self, text: str) -> NavigationReading | None:
         """The request `text` is as a whole, or None."""

@@ -10,11 +10,10 @@ reads the region, side and kind of the question), so what is sent is the text an
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 from typing import get_args
 
-from agents.language.grammar import SentenceGrammar, SentenceMatch
+from agents.language.grammar import PackagedGrammar, SentenceMatch
 from agents.perception.understanding import SkillId
 
 __all__ = ["AGENT", "SENTENCES", "PerceptionGrammar"]
@@ -24,28 +23,14 @@ SENTENCES = Path(__file__).resolve().parent / "sentences"
 """The sentence templates that ship with the agent."""
 
 
-@cache
-def _shared() -> SentenceGrammar:
-    return SentenceGrammar.load(SENTENCES, skills=get_args(SkillId), warm=False)
-
-
-class PerceptionGrammar:
+class PerceptionGrammar(PackagedGrammar):
     """Perception's grammar as the router reads one: ``agent`` and ``read(text)`` (pure, fast,
-    thread-safe, never raises). One compiled grammar per process; ``warm`` compiles every template now
-    rather than when a text first reaches it."""
+    thread-safe, never raises), over the sentence templates of ``SENTENCES``."""
 
     agent = AGENT
-
-    def __init__(self, *, warm: bool = True) -> None:
-        self._grammar = _shared()
-        if warm:
-            self._grammar.warm_up()
-
-    @property
-    def sentences(self) -> SentenceGrammar:
-        """The compiled sentence templates."""
-        return self._grammar
+    folder = SENTENCES
+    skills = get_args(SkillId)
 
     def read(self, text: str) -> SentenceMatch | None:
         """The question `text` is as a whole, or None."""
-        return self._grammar.match(text)
+        return self._sentences.match(text)
