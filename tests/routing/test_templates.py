@@ -121,14 +121,16 @@ def test_templates_agree_with_the_training_labels_on_the_agent(
 
 
 # SLURP (Bastianelli et al., 2020, CC BY 4.0): real requests to home assistants. These intents can be
-# meant for a car ("turn the volume up", "how is traffic", "i would like coffee now": a place that has
-# it); every other SLURP line must match nothing. Each names the agents that may read it.
+# meant for a car ("turn the volume up", "how is traffic", "lower lights": the dipped beam, "i would
+# like coffee now": a place that has it); every other SLURP line must match nothing. Each names the
+# agents that may read it.
 IN_CAR_INTENTS = {
     "audio_volume_up": {"vehicle-control"},
     "audio_volume_down": {"vehicle-control"},
     "audio_volume_mute": {"vehicle-control"},
     "iot_hue_lighton": {"vehicle-control"},
     "iot_hue_lightoff": {"vehicle-control"},
+    "iot_hue_lightdim": {"vehicle-control"},
     "hue_lightoff": {"vehicle-control"},
     "transport_traffic": {"navigation"},
     "transport_query": {"navigation"},
