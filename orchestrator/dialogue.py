@@ -241,10 +241,19 @@ class UnknownSession(KeyError):
 
 
 class SessionStore:
+    """The open sessions: one is forgotten after `idle_s` without a turn, and beyond `max_sessions`
+    the least recently used go first (each keeps up to 20 turns of history: a front-end that opens a
+    session per request must not grow the orchestrator for half an hour)."""
+
     def __init__(
-        self, idle_s: float = 1800.0, confirmation_ttl_s: float = 30.0, follow_up_s: float = 120.0
+        self,
+        idle_s: float = 1800.0,
+        confirmation_ttl_s: float = 30.0,
+        follow_up_s: float = 120.0,
+        max_sessions: int = 512,
     ) -> None:
         self._sessions: dict[str, Session] = {}
+        self.max_sessions = max(1, max_sessions)
         self.idle_s = idle_s
         self.confirmation_ttl_s = confirmation_ttl_s
         self.follow_up_s = follow_up_s
@@ -253,6 +262,8 @@ class SessionStore:
         self._sweep()
         if session_id is None:
             session = Session(id="s-" + secrets.token_hex(6), seat=seat)
+            while len(self._sessions) >= self.max_sessions:  # least recently used first
+                del self._sessions[next(iter(self._sessions))]
             self._sessions[session.id] = session
             return session
         known = self._sessions.get(session_id)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from agents.hosting.messages import AgentRequest
 from orchestrator.api import OrchestratorExecutor
 from orchestrator.turn import Orchestrator
@@ -90,3 +92,19 @@ async def test_a_context_is_kept_as_long_as_a_pending_confirmation() -> None:
     await asyncio.sleep(0.05)
     await executor.handle(_request("ctx-b"))
     assert "ctx-a" in executor._sessions
+
+
+def test_sessions_beyond_the_cap_go_least_recently_used_first() -> None:
+    from orchestrator.dialogue import SessionStore, UnknownSession
+
+    store = SessionStore(max_sessions=3)
+    first, second, third = (store.open(None, "driver") for _ in range(3))
+    store.open(first.id, "driver")  # used again: now the most recent
+    fourth = store.open(None, "passenger")
+
+    assert len(store) == 3
+    assert store.open(first.id, "driver") is first
+    assert store.open(third.id, "driver") is third
+    assert store.open(fourth.id, "passenger") is fourth
+    with pytest.raises(UnknownSession):
+        store.open(second.id, "driver")  # the least recently used, dropped for the fourth
