@@ -280,6 +280,8 @@ def _tune_command(args: argparse.Namespace) -> str:
     ]
     if args.max_steps is not None:
         parts.append(f"--max-steps {args.max_steps}")
+    if args.threads is not None:
+        parts.append(f"--threads {args.threads}")
     return " ".join(parts)
 
 

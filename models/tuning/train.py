@@ -32,7 +32,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models.tuning.data import Example
 from models.tuning.errors import TuneError, TuningUnavailable
-from models.tuning.format import TUNED_PREFIX, completion, opening
+from models.tuning.format import (
+    NO_TOOL,
+    TUNED_PREFIX,
+    arguments_opening,
+    completion,
+    opening,
+    render_arguments,
+)
 
 __all__ = ["TrainConfig", "TrainResult", "encode", "load_base", "train"]
 
@@ -95,15 +102,31 @@ def load_base(gguf_path: Path) -> tuple[Any, Any]:
 
 
 def encode(tokenizer: Any, example: Example, schemas: dict[str, dict[str, Any]]) -> tuple[list[int], int]:
-    """The token ids of one example and where its answer starts, tokenised as inference does: the
-    prefix (with BOS), the prompt up to the tool name, then the answer."""
+    """The token ids of one example and where its answer starts, tokenised as inference sees them:
+    the prefix (with BOS); the prompt up to the tool name; for a tool, the tokens of the second
+    step's prompt from there on (the name, then `", "arguments": ` up to its trailing space, which
+    inference tokenises whole), then the arguments object as the constrained decoder writes it
+    after that space, then end of sequence (where the decoder's grammar is complete). Tokenising the
+    whole call in one piece would teach `": {"` where inference continues a lone space with `{`."""
     prefix = tokenizer(TUNED_PREFIX, add_special_tokens=True)["input_ids"]
-    prompt = tokenizer(opening(example.text, example.seat), add_special_tokens=False)["input_ids"]
-    call = example.call
-    answer_text = completion(call.tool, call.arguments, schemas.get(call.tool))
-    answer = tokenizer(answer_text, add_special_tokens=False)["input_ids"]
     if tokenizer.bos_token_id is not None and (not prefix or prefix[0] != tokenizer.bos_token_id):
         prefix = [tokenizer.bos_token_id, *prefix]
+    prompt = tokenizer(opening(example.text, example.seat), add_special_tokens=False)["input_ids"]
+    call = example.call
+
+    def ids(text: str) -> list[int]:
+        return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    if call.tool == NO_TOOL:
+        answer = ids(completion(NO_TOOL, None, None))
+    else:
+        second = ids(arguments_opening(example.text, example.seat, call.tool))
+        if second[: len(prompt)] == list(prompt):
+            arguments = render_arguments(schemas.get(call.tool) or {}, call.arguments)
+            end = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
+            answer = [*second[len(prompt) :], *ids(arguments), *end]
+        else:  # the name merged with the prompt's last token: keep the call in one piece
+            answer = ids(completion(call.tool, call.arguments, schemas.get(call.tool)))
     return [*prefix, *prompt, *answer], len(prefix) + len(prompt)
 
 
