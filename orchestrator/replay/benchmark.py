@@ -42,6 +42,7 @@ from typing import Any
 from mcp_servers.vehicle.catalog import Catalog
 
 from .expand import expand_all
+from .fleet import WORKER_NICENESS
 
 ROOT = Path(__file__).resolve().parents[2]
 MATRIX = ROOT / "scenarios" / "matrix"
@@ -168,8 +169,8 @@ def _figures(timings: Sequence[Timing], scenarios: int) -> dict[str, Any]:
 def ray_env(ray_dir: Path) -> dict[str, str]:
     """The environment of every command of a run: Ray's files in ``ray_dir``; token authentication
     (Ray's own token, ``ray get-auth-token --generate``) said explicitly, since a node joining with
-    ``--address`` does not turn it on by itself."""
-    return {**os.environ, "RAY_TMPDIR": str(ray_dir), "RAY_AUTH_MODE": "token"}
+    ``--address`` does not turn it on by itself; workers at niceness 0, as in-process replay runs."""
+    return {**os.environ, "RAY_TMPDIR": str(ray_dir), "RAY_AUTH_MODE": "token", WORKER_NICENESS: "0"}
 
 
 def _free_port() -> int:

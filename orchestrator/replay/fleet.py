@@ -14,6 +14,7 @@ Workers read scenario files by path: on several machines, each node needs the sa
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,8 @@ from .scenario import Scenario
 
 MAX_TRIES = 3
 """How many workers a scenario is given before it is reported as an error."""
+WORKER_NICENESS = "RAY_worker_niceness"
+"""Ray's setting of its workers' niceness (read by a node when it starts)."""
 
 
 class FleetError(Exception):
@@ -66,6 +69,11 @@ def connect(address: str) -> None:
         return
     try:
         if address == "auto":
+            # Ray starts its workers at niceness 15 so that they never starve its own processes; a
+            # replay worker is the model work the run is for, and at 15 it gets a fraction of a busy
+            # machine's CPU (scenarios/README.md). A Ray started here runs them at 0; a cluster from
+            # `ray start` decides for itself (RAY_worker_niceness=0 there too).
+            os.environ.setdefault(WORKER_NICENESS, "0")
             ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
         else:
             ray.init(address=address, log_to_driver=False, configure_logging=False)
