@@ -137,6 +137,15 @@ class TemplateIndex:
         self._blocks = tuple(blocks)
         self._written.clear()
 
+    def warm_up(self) -> None:
+        """Compile every template's expression now (seconds for a large grammar) rather than when a
+        text first reaches it: a server calls this before it listens, so that its first turns are as
+        fast as the later ones; in-process tools (`cabin ask`) leave it to the first use."""
+        for block in self._blocks:
+            for pattern in block.patterns:
+                if pattern is not None:
+                    _regex(pattern)
+
     @property
     def indexed(self) -> int:
         """How many templates have an expression (the others are always handed to hassil)."""

@@ -208,6 +208,11 @@ class TemplateParser:
 
     # -- recognition ---------------------------------------------------------------------------------
 
+    def warm_up(self) -> None:
+        """Compile every template now, so that a server's first requests are not slower than the
+        rest (see :meth:`agents.hosting.templates.TemplateIndex.warm_up`)."""
+        self._index.warm_up()
+
     def understand(self, text: str) -> Understanding | None:
         """What the grammar reads in the whole of `text`: its intent and slots (None when no template
         matches it whole). `parse_intent` acts on the result without reading the text again."""

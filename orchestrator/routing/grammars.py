@@ -147,8 +147,11 @@ class PerceptionAgentGrammar:
 def agent_grammars(*, warm: bool = True) -> list[AgentGrammar]:
     """The grammars the agents of this project ship (loaded from their packages), in the order read;
     ``warm`` compiles their templates now rather than when a text first reaches them."""
+    parser = shared_parser()
+    if warm:
+        parser.warm_up()
     return [
-        ParserGrammar("vehicle-control", shared_parser()),
+        ParserGrammar("vehicle-control", parser),
         NavigationAgentGrammar(warm=warm),
         PerceptionAgentGrammar(warm=warm),
     ]
