@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -169,7 +170,11 @@ async def test_the_agent_process_answers_from_the_server_processes_and_stops_on_
     assert blind.state == "completed"
     assert blind.text == "There's a cyclist in your right blind spot."
     assert blind.data is not None and blind.data["rules"] == ["GR-12", "GR-14"]
-    assert sign.text == 'The sign says "Main Street".'
+    # The frame was pushed once: within SummarySettings.sign_in_view_s the sign is still in view; on a
+    # machine slow enough to take longer, the agent rightly speaks of it as passed, with its age.
+    assert sign.text == 'The sign says "Main Street".' or re.fullmatch(
+        r'The last sign, about \d+ seconds ago, said "Main Street"\.', sign.text or ""
+    ), sign.text
     assert tired.text == "Yes, you seem tired: please take a break at the next safe place to stop."
     assert limit_answer.text == "The speed limit is 50 km/h."
 
