@@ -99,6 +99,9 @@ class AdapterManifest(BaseModel):
     training: AdapterTraining
     evaluation: AdapterEvaluation | None = None
     description: str = ""
+    default: bool = True
+    """Shipped built in, whether it is active with no choice recorded; False: only when chosen
+    (`cabin models use`, ``CABIN_ADAPTER``), for a version that must not yet change what the car does."""
 
     @property
     def key(self) -> str:

@@ -502,7 +502,7 @@ class ModelRegistry:
         """The key of the adapter ``model_id`` runs with, or None for the base model alone:
         ``override`` (an adapter key or ``none``; `RuntimeConfig.adapter`, ``$CABIN_ADAPTER``) when
         given, else the recorded choice (`cabin models use`), else the newest built-in adapter
-        trained on this model."""
+        trained on this model whose manifest does not say ``default: false``."""
         spec = self.get(model_id)
         if override:
             return None if override == NO_ADAPTER else self.adapter(override).key
@@ -510,7 +510,7 @@ class ModelRegistry:
         if choice is not None:
             return None if choice.adapter == NO_ADAPTER else choice.adapter
         builtin = [m for m in self.adapters(spec.id) if m.base_sha256 == spec.sha256]
-        builtin = [m for m in builtin if self._adapter_dirs[m.key].parent == BUILTIN_ADAPTERS]
+        builtin = [m for m in builtin if self._adapter_dirs[m.key].parent == BUILTIN_ADAPTERS and m.default]
         return builtin[-1].key if builtin else None
 
     def choose_adapter(self, key: str, model_id: str | None = None) -> ActiveChoice:

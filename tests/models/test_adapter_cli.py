@@ -17,11 +17,16 @@ from .test_cli import run
 
 @pytest.fixture
 def shipped() -> tuple[ModelRegistry, str]:
+    """The newest adapter that ships for the default model (active by default or not)."""
     registry = ModelRegistry.load(None)
-    key = registry.active_adapter(override=None)
-    if key is None:
+    keys = [
+        m.key
+        for m in registry.adapters(registry.default_id)
+        if registry.adapter_path(m.key).parent.parent == BUILTIN_ADAPTERS
+    ]
+    if not keys:
         pytest.skip("no adapter ships in models/adapters/")
-    return registry, key
+    return registry, keys[-1]
 
 
 @pytest.fixture
@@ -49,10 +54,18 @@ def _install_copy(cache: Path, key: str, version: int, gate: dict[str, float]) -
     return f"{manifest['id']}@{version}"
 
 
-def test_list_shows_the_shipped_adapter_as_active(
-    shipped: tuple[ModelRegistry, str], capsys: pytest.CaptureFixture[str]
+def test_list_shows_the_shipped_adapter_and_which_is_active(
+    shipped: tuple[ModelRegistry, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, key = shipped
+    registry, key = shipped
+    default_active = registry.adapter(key).default
+    monkeypatch.delenv("CABIN_ADAPTER", raising=False)
+    assert run(["models", "list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    listed = next(r for r in rows if r["default"])["adapters"]
+    assert [a["active"] for a in listed if a["key"] == key] == [default_active]
+
+    monkeypatch.setenv("CABIN_ADAPTER", key)
     assert run(["models", "list", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     default = next(r for r in rows if r["default"])
@@ -70,7 +83,7 @@ def test_verify_checks_the_model_and_its_adapter(
     cache: Path, shipped: tuple[ModelRegistry, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     _, key = shipped
-    assert run(["models", "verify", "--quiet"]) == 0
+    assert run(["models", "verify", "--all", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "OK gemma-3-270m-q4_k_m" in out and f"OK adapter {key}" in out
 
@@ -105,6 +118,7 @@ def test_an_adapter_for_another_base_cannot_be_used(
     cache: Path, shipped: tuple[ModelRegistry, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     _, key = shipped
+    before = ModelRegistry.load(None).active_adapter()
     other = _install_copy(cache, key, 70, {})
     path = cache / "adapters" / "copy-v70" / "manifest.json"
     manifest = json.loads(path.read_text(encoding="utf-8"))
@@ -113,4 +127,4 @@ def test_an_adapter_for_another_base_cannot_be_used(
 
     assert run(["models", "use", other]) == 2
     assert "was trained on base model" in capsys.readouterr().err
-    assert ModelRegistry.load(None).active_adapter() == key
+    assert ModelRegistry.load(None).active_adapter() == before

@@ -120,13 +120,16 @@ def test_a_mismatched_adapter_cannot_be_chosen(registry: ModelRegistry, tmp_path
     assert registry.active_adapter() == before
 
 
-def test_the_shipped_adapter_is_active_by_default(registry: ModelRegistry) -> None:
+def test_the_newest_shipped_adapter_is_active_unless_its_manifest_says_otherwise(
+    registry: ModelRegistry,
+) -> None:
     shipped = [m for m in registry.adapters() if (BUILTIN_ADAPTERS / f"{m.id}-v{m.version}").is_dir()]
     if not shipped:
         pytest.skip("no adapter ships in models/adapters/")
     newest = max(shipped, key=lambda m: m.version)
+    by_default = [m for m in shipped if m.default]
 
-    assert registry.active_adapter() == newest.key
+    assert registry.active_adapter() == (max(by_default, key=lambda m: m.version).key if by_default else None)
     manifest, path = registry.resolve_adapter(newest.key)
     assert path.stat().st_size == manifest.size_bytes <= 20_000_000
     assert manifest.base_sha256 == BASE_SHA and manifest.evaluation is not None
