@@ -5,7 +5,8 @@ Said one after the other they sound like a form ("Okay, your side at 20 degrees.
 heating on medium."); a person says them in one sentence ("Your side's at 20 degrees and your seat
 heating is on medium."). This module puts parts together the way a person would:
 
-- `compose(parts)`: the things done become one list ("a, b and c"), the first thing *not* done is
+- `compose(parts)`: the things done become one list ("a, b and c"; things that are said the same
+  thing of share it: "the sunshade and the sunroof are opening"), the first thing *not* done is
   joined to it with "but", further ones follow as sentences, information follows, and a question
   always goes last.
 - `join_replies(replies)`: the replies of several agents (each already a sentence or two) as one
@@ -216,7 +217,7 @@ def sentences_of(text: str) -> list[str]:
 def compose(parts: Sequence[Part]) -> str:
     """One reply from `parts`: done things as one list, the first thing not done joined with "but",
     the rest of what was not done and any information as further sentences, questions last."""
-    done = [clause(part.text) for part in parts if part.kind == "done"]
+    done = _shared_predicates([clause(part.text) for part in parts if part.kind == "done"])
     not_done = [part.text for part in parts if part.kind == "not_done"]
     info = [part.text for part in parts if part.kind == "info"]
     questions = [part.text for part in parts if part.kind == "question"]
@@ -224,7 +225,10 @@ def compose(parts: Sequence[Part]) -> str:
     if done:
         opening = join_words(done)
         if not_done:
-            joined = _lowered(clause(not_done[0]))
+            reason = clause(plain(not_done[0]))
+            # A reason that opens with no capital ("40 °C is ...", one written in lower case) has no
+            # name's capital to lose.
+            joined = _lowered(reason) if reason[:1].isupper() else reason
             if joined is not None:
                 opening = f"{opening}, but {joined}"
                 not_done = not_done[1:]
@@ -233,6 +237,30 @@ def compose(parts: Sequence[Part]) -> str:
     said.extend(sentence(text) for text in info)
     said.extend(sentence(text) for text in questions)
     return " ".join(said)
+
+
+_PREDICATE = re.compile(r"^(?P<subject>.+?) (?:is|are) (?P<rest>.+)$")
+
+
+def _shared_predicates(done: Sequence[str]) -> list[str]:
+    """Things done that say the same of different things as one clause: "the sunshade is opening" and
+    "the sunroof is opening" become "the sunshade and the sunroof are opening" (at the first one's place)."""
+    subjects: dict[str, list[str]] = {}
+    for text in done:
+        found = _PREDICATE.match(text)
+        if found is not None:
+            subjects.setdefault(found.group("rest"), []).append(found.group("subject"))
+    said: list[str] = []
+    merged: set[str] = set()
+    for text in done:
+        found = _PREDICATE.match(text)
+        rest = found.group("rest") if found is not None else None
+        if rest is None or len(subjects[rest]) < 2:
+            said.append(text)
+        elif rest not in merged:
+            merged.add(rest)
+            said.append(f"{join_words(subjects[rest])} are {rest}")
+    return said
 
 
 def join_replies(replies: Sequence[str]) -> str:

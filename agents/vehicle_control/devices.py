@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from agents.language.lexicon import INTENSITY
 
-__all__ = ["DEVICES", "FRAMES", "Device", "Kind", "grammar_intents", "grammar_rules", "templates_of"]
+__all__ = ["DEVICES", "FRAMES", "NOUNS", "Device", "Kind", "grammar_intents", "grammar_rules", "templates_of"]
 
 Kind = Literal["on", "off", "up", "down", "value", "open", "close", "ajar"]
 
@@ -42,7 +42,10 @@ class Device(BaseModel):
     to (``{seat_level:level}``); `more` and `less` the words that say up and down of it ("warmer");
     `opens` and `closes` its verbs of opening and closing besides "open" and "close" ("roll down"),
     `opened` and `closed` the words said after it ("down": "the window down", "over": "pull the blind
-    over"). `stepped` is True when how much is said as a step (the tool takes ``delta``)."""
+    over"). `before` and `after` say how whose is said before and after its name (a word of the zone
+    list and "for the rear left" unless given: the plural "windows" takes the words for several seats or
+    a side), `default` whose it is when not said (the speaker's seat unless given). `stepped` is True
+    when how much is said as a step (the tool takes ``delta``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -53,6 +56,9 @@ class Device(BaseModel):
     values: tuple[str, ...] = ()
     more: tuple[str, ...] = ()
     less: tuple[str, ...] = ()
+    before: str = "{zone:WHERE} [side]"
+    after: str = "<for_WHERE>"
+    default: str = "self"
     opens: tuple[str, ...] = ()
     opened: tuple[str, ...] = ()
     closes: tuple[str, ...] = ()
@@ -195,6 +201,25 @@ DEVICES: Final[tuple[Device, ...]] = (
         closed=("up",),
     ),
     Device(
+        tool="set_window",
+        names="windows_name",
+        where="window",
+        before="{zone_group:WHERE}|{side:WHERE} [side]|{zone_seat:WHERE}",
+        after="on [<the>] {side:WHERE} side",
+        default="all",
+        slots={
+            "open": {"action": "open"},
+            "close": {"action": "close"},
+            "ajar": {"action": "vent"},
+            "value": {},
+        },
+        values=("{percent} <percent> [open]", "{half:percent} [open|down|way]"),
+        opens=("lower", "roll down", "wind down", "put down", "drop"),
+        opened=("down",),
+        closes=("raise", "roll up", "wind up", "put up"),
+        closed=("up",),
+    ),
+    Device(
         tool="set_sunroof",
         names="sunroof",
         # Opening the sunroof opens its shade too: the grammar's own intent `sunroof_open`.
@@ -235,67 +260,79 @@ DEVICES: Final[tuple[Device, ...]] = (
         slots={"open": {"open": True}, "close": {"open": False}},
         opens=("pop",),
     ),
+    Device(
+        tool="set_door",
+        names="doors_name",
+        where="door",
+        before="{zone_group:WHERE}|{side:WHERE} [side]|{zone_seat:WHERE}",
+        after="on [<the>] {side:WHERE} side",
+        default="all",
+        slots={"open": {"open": True}, "close": {"open": False}},
+        opens=("pop",),
+    ),
 )
 """Every device the frames work (a device may appear twice under other names with other arguments:
 the front and the rear wiper)."""
+
+NOUNS: Final[dict[str, str]] = {
+    "set_cabin_temperature": "temperature",
+    "set_fan": "fan",
+    "set_seat_heating": "seat heating",
+    "set_seat_ventilation": "seat ventilation",
+    "set_seat_massage": "massage",
+    "set_media_volume": "volume",
+    "set_window": "window",
+}
+"""Per device tool that is set to a value, the plain name of the device: a clause that says only a
+value and whose ("and nineteen for the passenger") is read as said of it."""
 
 _AMOUNT: Final = "AMOUNT"
 _NAME: Final = "<NAME>"
 _ZONE: Final = "[{zone:WHERE}]"
 _FOR: Final = "[<for_WHERE>]"
+_SET: Final = (
+    "(set|put|turn|change|adjust|switch|bring|take|get|make|have|raise|lower|increase|decrease|drop|reduce)"
+)
+_SWITCH: Final = "(turn|switch|put|flick|flip|click|pop|have|leave)"
+_DOWN: Final = "(turn|bring|knock|put|take|dial|notch|BY)"
+_LOWER: Final = "(decrease|lower|reduce|drop|cut|slow down|less|weaker)"
+_WANT: Final = "(i want|i need|i'd like|i would like|give me|can i have|can i get)"
+_MOVE: Final = "(roll|wind|put|let|bring|get|slide|pull|push|draw)"
 _AJAR: Final = "(<how_much>|a crack|an inch|a few inches)"
 
 FRAMES: Final[dict[Kind, tuple[str, ...]]] = {
     "on": (
-        f"<on_verb> [<the>] {_ZONE} {_NAME} {_FOR} [please]",
-        f"(turn|switch|put|flick|flip|click|pop|have|leave) [<the>] {_ZONE} {_NAME} on {_FOR} [please]",
-        f"[<the>] {_ZONE} {_NAME} on {_FOR} [please]",
-        f"(start|enable|activate|engage) [up] [<the>] {_ZONE} {_NAME} {_FOR} [please]",
-        f"(i want|i need|i'd like|i would like|give me) [<the>] {_ZONE} {_NAME} on {_FOR}",
+        f"(<on_verb>|start|start up) [<the>] {_ZONE} {_NAME} {_FOR} [please]",
+        f"[{_SWITCH}|{_WANT}] [<the>] {_ZONE} {_NAME} on {_FOR} [please]",
     ),
     "off": (
-        f"<off_verb> [<the>] {_ZONE} {_NAME} {_FOR} [please]",
-        f"(turn|switch|put|flick|flip|click|shut|knock) [<the>] {_ZONE} {_NAME} off {_FOR} [please]",
-        f"[<the>] {_ZONE} {_NAME} off {_FOR} [please]",
-        f"(stop|kill|cut|disable|deactivate) [<the>] {_ZONE} {_NAME} {_FOR} [please]",
-        f"no more {_NAME} {_FOR}",
+        f"(<off_verb>|stop|kill|cut|no more) [<the>] {_ZONE} {_NAME} {_FOR} [please]",
+        f"[turn|switch|put|flick|flip|click|shut|knock] [<the>] {_ZONE} {_NAME} off {_FOR} [please]",
     ),
     "up": (
         f"(turn|push|put|kick|dial|notch|BY) up [<the>] {_ZONE} {_NAME} [{_AMOUNT}] {_FOR}",
-        f"(turn|push|put|kick|dial|notch|BY) [<the>] {_ZONE} {_NAME} up [{_AMOUNT}] {_FOR}",
-        f"(turn|push|put|BY) [<the>] {_ZONE} {_NAME} {_AMOUNT} up {_FOR}",
-        f"(increase|raise|up|BY) [<the>] {_ZONE} {_NAME} [{_AMOUNT}] {_FOR}",
-        f"[<the>] {_ZONE} {_NAME} (up|higher|MORE) [{_AMOUNT}] {_FOR} [please]",
-        f"(more|stronger) {_NAME} [please]",
-        f"(make|get) [<the>] {_ZONE} {_NAME} [{_AMOUNT}] (higher|MORE) {_FOR}",
+        f"(turn|push|put|kick|dial|notch|BY) [<the>] {_ZONE} {_NAME} [{_AMOUNT}] up [{_AMOUNT}] {_FOR}",
+        f"(increase|raise|up|BY|more|stronger) [<the>] {_ZONE} {_NAME} [{_AMOUNT}] {_FOR} [please]",
+        f"[make|get] [<the>] {_ZONE} {_NAME} (up|higher|MORE) [{_AMOUNT}] {_FOR} [please]",
     ),
     "down": (
         f"(turn|bring|knock|put|take|dial|notch|BY) down [<the>] {_ZONE} {_NAME} [{_AMOUNT}] {_FOR}",
-        f"(turn|bring|knock|put|take|dial|notch|BY) [<the>] {_ZONE} {_NAME} down [{_AMOUNT}] {_FOR}",
-        f"(turn|bring|knock|put|BY) [<the>] {_ZONE} {_NAME} {_AMOUNT} down {_FOR}",
-        f"(decrease|lower|reduce|drop|cut|slow down) [<the>] {_ZONE} {_NAME} [{_AMOUNT}] {_FOR}",
-        f"[<the>] {_ZONE} {_NAME} (down|lower|LESS) [{_AMOUNT}] {_FOR} [please]",
-        f"(less|weaker) {_NAME} [please]",
-        f"(make|get) [<the>] {_ZONE} {_NAME} [{_AMOUNT}] (lower|LESS) {_FOR}",
+        f"{_DOWN} [<the>] {_ZONE} {_NAME} [{_AMOUNT}] down [{_AMOUNT}] {_FOR}",
+        f"{_LOWER} [<the>] {_ZONE} {_NAME} [{_AMOUNT}] {_FOR} [please]",
+        f"[make|get] [<the>] {_ZONE} {_NAME} (down|lower|LESS) [{_AMOUNT}] {_FOR} [please]",
     ),
     "value": (
-        "(set|put|turn|change|adjust|switch|bring|make|have) "
-        f"[<the>] {_ZONE} {_NAME} {_FOR} (to|at|on) VALUE {_FOR} [please]",
-        f"[<the>] {_ZONE} {_NAME} {_FOR} [to|at|on] VALUE {_FOR} [please]",
-        f"(i want|i'd like|i would like|give me) [<the>] {_ZONE} {_NAME} (at|on) VALUE {_FOR}",
+        f"{_SET} [<the>] {_ZONE} {_NAME} {_FOR} (to|at|on) VALUE [please]",
+        f"[{_WANT}] [<the>] {_ZONE} {_NAME} [to|at|on] VALUE {_FOR} [please]",
         f"[<the>] VALUE {_ZONE} {_NAME} {_FOR} [please]",
     ),
     "open": (
-        f"(open|open up|OPENS) [<the>] {_ZONE} {_NAME} {_FOR} [<fully>] {_FOR} [please]",
-        "(roll|wind|put|let|bring|get|slide|pull|push) "
-        f"[<the>] {_ZONE} {_NAME} OPENED [<fully>] {_FOR} [please]",
-        f"[<the>] {_ZONE} {_NAME} (open|opened|OPENED) [<fully>] {_FOR} [please]",
+        f"(open|open up|OPENS) [<the>] {_ZONE} {_NAME} [<fully>] {_FOR} [please]",
+        f"[{_MOVE}] [<the>] {_ZONE} {_NAME} (open|opened|OPENED) [<fully>] {_FOR} [please]",
     ),
     "close": (
-        f"(close|shut|close up|CLOSES) [<the>] {_ZONE} {_NAME} {_FOR} [<fully>] {_FOR} [please]",
-        "(roll|wind|put|bring|get|slide|pull|draw|push) "
-        f"[<the>] {_ZONE} {_NAME} CLOSED [<fully>] {_FOR} [please]",
-        f"[<the>] {_ZONE} {_NAME} (closed|shut|CLOSED) [<fully>] {_FOR} [please]",
+        f"(close|shut|close up|CLOSES) [<the>] {_ZONE} {_NAME} [<fully>] {_FOR} [please]",
+        f"[{_MOVE}] [<the>] {_ZONE} {_NAME} (closed|shut|CLOSED) [<fully>] {_FOR} [please]",
     ),
     "ajar": (
         f"(open|crack|crack open|OPENS) [<the>] {_ZONE} {_NAME} [open|OPENED] {_AJAR} {_FOR}",
@@ -354,7 +391,7 @@ def grammar_intents(
                 continue
             fixed = dict(slots)
             if device.where is not None:
-                fixed.setdefault(device.where, "self")
+                fixed.setdefault(device.where, device.default)
             blocks.append({"sentences": sentences, "slots": fixed})
         intent["data"] = blocks
     return written
@@ -394,6 +431,7 @@ def templates_of(device: Device, kind: Kind) -> list[str]:
         if device.where is None:
             text = text.replace(f" {_ZONE}", "").replace(f" {_FOR}", "")
         else:
+            text = text.replace(_ZONE, f"[{device.before}]").replace(_FOR, f"[{device.after}]")
             text = text.replace("WHERE", device.where)
         if "VALUE" in text:
             values = (*device.values, "{intensity:delta}") if device.stepped else device.values

@@ -184,6 +184,10 @@ class TemplateParser:
                 if match is not None:
                     clause = f"{acting} {clause}"
                     index += 1
+            if match is None and matched:
+                # "twenty-two on my side and nineteen for the passenger": a value and whose, of the
+                # device the clause before worked.
+                match = self._of_same_device(clause, matched[-1][1])
             if match is None and verb is not None:
                 match = self._recognize(f"{verb} {clause}")
             if match is None and index < len(clauses):
@@ -359,6 +363,19 @@ class TemplateParser:
         """The verb of a clause that says nothing else ("close", "turn on"); None for any other."""
         verb = self._verb(clause)
         return verb if verb is not None and " ".join(content_words(clause)) == verb else None
+
+    def _of_same_device(self, clause: str, before: _Match) -> _Match | None:
+        """`clause` read as said of the device of the last action of `before` (None when it says more
+        than a value, whose or how much of it, or names another device)."""
+        if not before.actions:
+            return None
+        noun = devices.NOUNS.get(before.actions[-1].tool)
+        if noun is None:
+            return None
+        match = self._recognize(f"{noun} {clause}")
+        if match is None or any(action.tool != before.actions[-1].tool for action in match.actions):
+            return None
+        return match
 
     def _verb(self, clause: str) -> str | None:
         words = content_words(clause)

@@ -372,7 +372,8 @@ def summarize(
     parts: list[Part] = []
     applied = [describe(report, speaker) for report in reports if report.outcome == "applied"]
     if moving and len(applied) > 2:
-        applied = [*applied[:2], f"{len(applied) - 2} more are done"]
+        more = len(applied) - 2
+        applied = [*applied[:2], "one more is done" if more == 1 else f"{more} more are done"]
     parts.extend(Part(text=text, kind="done") for text in applied)
     reasons = list(
         dict.fromkeys(

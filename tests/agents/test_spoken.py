@@ -155,3 +155,34 @@ def test_questions_always_come_last_and_nothing_is_lost(replies: list[str]) -> N
     for reply in replies:
         core = clause(reply).removeprefix("I ").split(" ", 1)[-1]
         assert core.lower() in joined.lower()
+
+
+def test_things_done_that_say_the_same_share_it() -> None:
+    reply = compose(
+        [
+            Part(text="the sunshade is opening", kind="done"),
+            Part(text="your side's at 20 degrees", kind="done"),
+            Part(text="the sunroof is opening", kind="done"),
+        ]
+    )
+    assert reply == "The sunshade and the sunroof are opening and your side's at 20 degrees."
+
+
+def test_a_reason_without_a_capital_joins_with_but() -> None:
+    reply = compose(
+        [
+            Part(text="your seat heating is on medium", kind="done"),
+            Part(text="40 °C is outside the cabin's comfort range of 16 to 30 °C", kind="not_done"),
+        ]
+    )
+    assert (
+        reply
+        == "Your seat heating is on medium, but 40 °C is outside the cabin's comfort range of 16 to 30 °C."
+    )
+    moving = compose(
+        [
+            Part(text="your side's at 21 degrees", kind="done"),
+            Part(text="doors stay locked while the car is moving", kind="not_done"),
+        ]
+    )
+    assert moving == "Your side's at 21 degrees, but doors stay locked while the car is moving."
