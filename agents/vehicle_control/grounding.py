@@ -9,7 +9,8 @@ for every part of it:
   needs words for its direction ("warmer", "up", "too hot" for cooler, ...) and none for the other;
 - every absolute number (°C, percent) appears in the request, a relative step stays small unless the
   request says "by <number>";
-- a zone other than the speaker's own is named, and no other zone is.
+- a zone other than the speaker's own is named, and no other zone is;
+- no seat row is named that the car does not have ("the third row": it has two).
 
 Anything not affirmed is refused: a wrong guess from a small model must not move the car (SOTIF:
 a misread is a foreseeable insufficiency, so it has to fail safe).
@@ -170,10 +171,15 @@ _ZONE_WORDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "passenger": (("passenger",), ("right",), ("shotgun",)),
     "rear_left": (("rear", "left"), ("back", "left")),
     "rear_right": (("rear", "right"), ("back", "right")),
-    "front": (("front",),),
-    "rear": (("rear",), ("back",), ("kids",), ("children",)),
+    "front": (("front",), ("first", "row")),
+    "rear": (("rear",), ("back",), ("kids",), ("children",), ("second", "row")),
     "all": (("all",), ("every",), ("both",), ("whole",)),
 }
+_SEAT_ROWS: dict[Seat, int] = {"driver": 1, "passenger": 1, "rear_left": 2, "rear_right": 2}
+"""The row of each seat the car has (VSS ``Vehicle.Cabin.Seat.Row1`` and ``Row2``)."""
+_ROWS = max(_SEAT_ROWS.values())
+_ROW_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
+_NAMED_ROW = re.compile(r"\b(" + "|".join(_ROW_ORDINALS) + r")[\s-]+row\b|\brow\s+(\d+)\b")
 _UNITS = {**NUMBERS, "half": 50}
 """Number words below twenty (the language layer's), and "half" (50 %)."""
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+")
@@ -235,11 +241,22 @@ def grounding_problem(text: str, action: Action, *, seat: Seat) -> str | None:
     if problem is not None:
         return problem
     lowered = _lowered(text)
-    for check in (_values_problem, _numbers_problem, _level_problem, _direction_problem):
+    for check in (_row_problem, _values_problem, _numbers_problem, _level_problem, _direction_problem):
         problem = check(lowered, action)
         if problem is not None:
             return problem
     return _zone_problem(lowered, action, seat)
+
+
+def _row_problem(text: str, action: Action) -> str | None:
+    """A request about a seat row the car does not have ("heat the third row") supports no call: any
+    action would change a row that was not asked for."""
+    for found in _NAMED_ROW.finditer(text):
+        ordinal, number = found.group(1), found.group(2)
+        row = _ROW_ORDINALS[ordinal] if ordinal is not None else int(number)
+        if row > _ROWS or row < 1:
+            return f"the car has no {found.group(0)}: it has {_ROWS} rows of seats"
+    return None
 
 
 def _values_problem(text: str, action: Action) -> str | None:

@@ -246,6 +246,10 @@ T = "set_cabin_temperature"
         ("make the screen wipers sweep really slowly", "set_wipers", {"mode": "slow", "rear": False}, None),
         # A real out-of-domain request that once switched the headlights on ("lit" matched "little").
         ("please lower the lights a little bit", "set_lights", {"light": "low_beam", "on": True}, "says on=True"),
+        # A row the car does not have supports no call at all; the rows it has are zones.
+        ("can you heat the third row seats for the kids", T, {"zone": "rear", "delta": 3}, "no third row"),
+        ("warm the seats in row 3", "set_seat_heating", {"seat": "rear_left", "level": 2}, "no row 3"),
+        ("warm up the second row a bit", T, {"zone": "rear", "delta": 1}, None),
     ],
 )  # fmt: skip
 def test_grounding(text: str, tool: str, arguments: dict[str, Any], problem: str | None) -> None:
