@@ -3,7 +3,9 @@
 The on-device model only proposes; a proposal is taken only when the request's own words are evidence
 for every part of it:
 
-- the request mentions what the tool acts on ("window", "volume", "trunk", ...);
+- the request mentions what the tool acts on ("window", "volume", "trunk", ...); words for a symptom
+  that may be about something else ("cloudy", "foggy") count only when the request places it on what
+  the tool fixes ("the windscreen is cloudy", not "it is cloudy today");
 - each chosen value has words that affirm it -- opening a window needs "open", "down", "lower", ...;
   seat heating needs "heat", "warm", "cold", ...; a light kind needs its name; a relative change
   needs words for its direction ("warmer", "up", "too hot" for cooler, ...) and none for the other;
@@ -26,6 +28,9 @@ from agents.vehicle_control.actions import ZONE_ARGUMENTS, Action
 
 __all__ = ["grounding_problem", "numbers_in", "tool_problem"]
 
+_MISTED = ("fog", "fogg", "mist", "frost", "steam", "icy", "cloudy")
+"""Words for a misted or iced surface: evidence for the defroster only when they are on the glass."""
+
 _TOOL_WORDS: dict[str, tuple[str, ...]] = {
     "set_cabin_temperature": (
         "temperature", "temp", "warm", "cold", "cool", "hot", "heat", "chill", "degree", "freez", "celsius",
@@ -37,7 +42,7 @@ _TOOL_WORDS: dict[str, tuple[str, ...]] = {
     "set_recirculation": (
         "recirc", "outside air", "fresh air", "smell", "stink", "fumes", "smoke", "internal",
     ),
-    "set_defrost": ("defrost", "demist", "defog", "fog", "mist", "frost", "steam", "icy", "cloudy"),
+    "set_defrost": ("defrost", "demist", "defog", *_MISTED),
     "set_seat_heating": ("seat", "butt", "bum", "backside", "cushion", "chair"),
     "set_seat_ventilation": ("seat", "chair", "cushion"),
     "set_seat_massage": ("massage",),
@@ -92,7 +97,7 @@ _VALUE_EVIDENCE: dict[tuple[str, str], dict[object, tuple[str, ...]]] = {
         False: (*_OFF, "fresh air", "outside air"),
     },
     ("set_defrost", "on"): {
-        True: (*_ON, "defrost", "demist", "defog", "fog", "mist", "frost", "steam", "cloudy", "icy"),
+        True: (*_ON, "defrost", "demist", "defog", *_MISTED),
         False: _OFF,
     },
     ("set_defrost", "where"): {"rear": ("rear", "back"), "both": ("both", "all", "front and rear")},
@@ -226,12 +231,32 @@ def _lowered(text: str) -> str:
     return " ".join(text.lower().replace("’", "'").split())
 
 
+_SYMPTOMS: dict[str, tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]] = {
+    # "It is cloudy today" is the weather; "the windscreen is cloudy" is the glass.
+    "set_defrost": (
+        _pattern(_MISTED),
+        _pattern(("defrost", "demist", "defog", "de-ice", "deice")),
+        _pattern(("windscreen", "windshield", "window", "glass", "screen", "mirror", "see", "view")),
+    ),
+}
+"""Tools some of whose words describe a symptom that may be about something else: (the symptom words,
+the words that name the tool itself, the words that place the symptom on what the tool fixes). A
+request that has only symptom words must also say where."""
+
+
 def tool_problem(text: str, tool: str) -> str | None:
     """Why the request cannot support any call of `tool` (it does not mention what the tool changes),
     or None. The first check of `grounding_problem`, usable before the arguments are known."""
+    lowered = _lowered(text)
     pattern = _TOOL_PATTERNS.get(tool)
-    if pattern is None or not pattern.search(_lowered(text)):
+    if pattern is None or not pattern.search(lowered):
         return f"the request does not mention what {tool} changes"
+    symptoms = _SYMPTOMS.get(tool)
+    if symptoms is not None:
+        symptom, named, where = symptoms
+        found = symptom.search(lowered)
+        if found is not None and not named.search(lowered) and not where.search(lowered):
+            return f"the request does not place '{found.group()}' on the glass"
     return None
 
 

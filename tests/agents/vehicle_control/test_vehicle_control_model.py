@@ -250,6 +250,12 @@ T = "set_cabin_temperature"
         ("can you heat the third row seats for the kids", T, {"zone": "rear", "delta": 3}, "no third row"),
         ("warm the seats in row 3", "set_seat_heating", {"seat": "rear_left", "level": 2}, "no row 3"),
         ("warm up the second row a bit", T, {"zone": "rear", "delta": 1}, None),
+        # Weather talk is not a misted windscreen (a SLURP weather line once switched the defroster on).
+        ("it is cloudy today", "set_defrost", {"on": True}, "on the glass"),
+        ("it's foggy out there", "set_defrost", {"on": True}, "on the glass"),
+        ("the windscreen is all cloudy", "set_defrost", {"on": True}, None),
+        ("I can't see, it's all fogged up", "set_defrost", {"on": True}, None),
+        ("defog please", "set_defrost", {"on": True}, None),
     ],
 )  # fmt: skip
 def test_grounding(text: str, tool: str, arguments: dict[str, Any], problem: str | None) -> None:
