@@ -28,6 +28,7 @@ __all__ = [
     "PARTICLES",
     "PARTICLE_VERBS",
     "PRAISE",
+    "QUANTIFIERS",
     "SCALES",
     "SKIP_WORDS",
     "SPEAKER_ZONES",
@@ -466,6 +467,19 @@ INTENSIFIERS: dict[str, str] = {
     "nudge up": "small",
 }
 """Verbs that say how much as well as which way (up): "crank the heat", "max the fan"."""
+
+QUANTIFIERS: tuple[str, ...] = (
+    "everything",
+    "it all",
+    "all of it",
+    "the lot",
+    "the whole lot",
+    "all openings",
+    "all the openings",
+    "every opening",
+)
+"""Words that say every device a verb applies to ("close everything", "turn it all off"): each agent
+decides which of its devices that covers for each verb."""
 
 WHERE_SLOTS: tuple[str, ...] = ("zone", "seat", "window", "door")
 """The slot names by which a grammar says where (whose seat, which window): the slots a follow-up for
