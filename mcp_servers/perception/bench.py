@@ -2,7 +2,8 @@
 
 ``measure_ocr()`` renders a fixed set of signs into 640x360 camera frames, reads each one ``runs`` times
 with a ``TextReader`` and reports the engine load time, the median latency per image and overall, and
-whether every expected word was read (accuracy = images read exactly / images).
+whether every expected word was read (accuracy = images read exactly / images). With ``release=True`` it
+also reports the process's resident memory with the engine loaded and after ``RapidOcrReader.release()``.
 """
 
 from __future__ import annotations
@@ -52,23 +53,33 @@ class OcrBenchmark(BaseModel):
     median_ms: float = Field(description="Median latency over every read of every image.")
     accuracy: float = Field(description="Share of images whose words were all read exactly.")
     images: list[ImageScore]
+    rss_loaded_mb: float | None = Field(default=None, description="Process RSS with the engine loaded.")
+    rss_released_mb: float | None = Field(default=None, description="Process RSS after the engine's release.")
 
 
 BenchSign = tuple[str, RecognisedSign, tuple[str, ...]]
 
 
 def measure_ocr(
-    reader: TextReader | None = None, runs: int = 5, signs: Sequence[BenchSign] = BENCH_SIGNS
+    reader: TextReader | None = None,
+    runs: int = 5,
+    signs: Sequence[BenchSign] = BENCH_SIGNS,
+    *,
+    release: bool = False,
 ) -> OcrBenchmark:
     """Read each sign's image ``runs`` times and score the readings.
 
-    ``signs`` holds (name, sign, expected words); bad arguments raise ``ConfigError``.
+    ``signs`` holds (name, sign, expected words); bad arguments raise ``ConfigError``. ``release`` needs
+    a ``RapidOcrReader``: the engine is released after the reads and the process's RSS read before and
+    after.
     """
     if runs < 1:
         raise ConfigError(f"runs must be at least 1, got {runs}")
     if not signs:
         raise ConfigError("the benchmark needs at least one sign")
     ocr = reader or RapidOcrReader()
+    if release and not isinstance(ocr, RapidOcrReader):
+        raise ConfigError(f"release=True needs a RapidOcrReader, got a {type(ocr).__name__}")
     load_ms: float | None = None
     all_ms: list[float] = []
     scores: list[ImageScore] = []
@@ -95,6 +106,11 @@ def measure_ocr(
                 median_ms=round(statistics.median(timings), 1),
             )
         )
+    rss_loaded_mb = rss_released_mb = None
+    if release and isinstance(ocr, RapidOcrReader):
+        rss_loaded_mb = _rss_mb()
+        ocr.release()
+        rss_released_mb = _rss_mb()
     return OcrBenchmark(
         engine=ocr.name,
         runs=runs,
@@ -102,4 +118,18 @@ def measure_ocr(
         median_ms=round(statistics.median(all_ms), 1),
         accuracy=round(sum(score.correct for score in scores) / len(scores), 4),
         images=scores,
+        rss_loaded_mb=rss_loaded_mb,
+        rss_released_mb=rss_released_mb,
     )
+
+
+def _rss_mb() -> float | None:
+    """This process's resident set size (Linux ``/proc``), or None where it cannot be read."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None

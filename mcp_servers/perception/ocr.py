@@ -2,12 +2,18 @@
 
 The default engine is RapidOCR on ONNX Runtime (`rapidocr-onnxruntime`), whose wheel carries the
 PP-OCRv4 detection and recognition models: nothing is downloaded at run time. One engine is shared by the
-whole process (``shared_reader()``); it is loaded lazily on the first read, and every reading reports how
-long it took (and, for the call that loaded the engine, how long loading took).
+whole process (``shared_reader()``); it is loaded lazily on the first read and released again after
+``OcrSettings.idle_release_s`` without a read (the loaded engine holds about 110 MB; a head unit shares
+its memory with everything else in the car). Every reading reports how long it took (and, for the call
+that loaded the engine, how long loading took).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
+import logging
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -18,6 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from mcp_servers.perception.errors import OcrError
 from mcp_servers.perception.images import decode_image
 from mcp_servers.perception.models import OcrLine, OcrReading
+
+log = logging.getLogger(__name__)
 
 
 class TextReader(ABC):
@@ -47,7 +55,9 @@ class OcrSettings(BaseModel):
 
     ``max_side`` caps the longer image side the text detector works on (larger frames are scaled down):
     960 px keeps sign text legible while a frame takes well under a second on two cores. Sign text is
-    upright, so the 180° text-direction classifier is off by default.
+    upright, so the 180° text-direction classifier is off by default. ``idle_release_s`` is how long the
+    loaded engine is kept without a read before it is released (0 keeps it for the process's life); the
+    next read loads it again and reports ``load_ms``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -56,13 +66,17 @@ class OcrSettings(BaseModel):
     min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
     use_angle_classifier: bool = False
     threads: int = Field(default=0, ge=0, le=64, description="ONNX Runtime intra-op threads; 0 = all cores.")
+    idle_release_s: float = Field(
+        default=120.0, ge=0.0, le=86400.0, description="Release the engine after this long without a read."
+    )
 
 
 ENGINE_NAME = "rapidocr-onnxruntime PP-OCRv4"
 
 
 class RapidOcrReader(TextReader):
-    """``TextReader`` over RapidOCR (PP-OCRv4 ONNX models shipped in the wheel), loaded on first use."""
+    """``TextReader`` over RapidOCR (PP-OCRv4 ONNX models shipped in the wheel), loaded on first use and
+    released after ``settings.idle_release_s`` without a read (or by ``release()``)."""
 
     name = ENGINE_NAME
 
@@ -70,6 +84,8 @@ class RapidOcrReader(TextReader):
         self.settings = settings or OcrSettings()
         self._engine: Any = None
         self._lock = threading.Lock()
+        self._last_read = 0.0
+        self._timer: threading.Timer | None = None
 
     @property
     def loaded(self) -> bool:
@@ -109,6 +125,8 @@ class RapidOcrReader(TextReader):
             except Exception as exc:  # any failure inside the third-party engine: report it as ours
                 raise OcrError(f"the OCR engine failed on the image: {exc}") from exc
             latency_ms = (time.perf_counter() - started) * 1000.0
+            self._last_read = time.monotonic()
+            self._arm_release(self.settings.idle_release_s)
         lines = _lines(raw, self.settings.min_confidence)
         return OcrReading(
             text="\n".join(line.text for line in lines),
@@ -117,6 +135,49 @@ class RapidOcrReader(TextReader):
             latency_ms=round(latency_ms, 3),
             load_ms=None if load_ms is None else round(load_ms, 3),
         )
+
+    def release(self) -> bool:
+        """Drop the loaded engine and give its memory back to the system; False when none was loaded.
+        A later read loads it again."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            return self._drop()
+
+    def _drop(self) -> bool:
+        """Drop the engine; called with the lock held."""
+        if self._engine is None:
+            return False
+        self._engine = None
+        gc.collect()
+        _return_freed_memory()
+        log.info("OCR engine released after %.0f s without a read", time.monotonic() - self._last_read)
+        return True
+
+    def _arm_release(self, delay_s: float) -> None:
+        """Start the idle timer unless it runs already or releasing is off; called with the lock held."""
+        if self.settings.idle_release_s <= 0 or self._timer is not None:
+            return
+        self._timer = threading.Timer(delay_s, self._release_if_idle)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _release_if_idle(self) -> None:
+        with self._lock:
+            self._timer = None
+            idle_s = time.monotonic() - self._last_read
+            if idle_s < self.settings.idle_release_s:  # read since the timer was armed: wait the rest
+                self._arm_release(self.settings.idle_release_s - idle_s)
+            else:
+                self._drop()
+
+
+def _return_freed_memory() -> None:
+    """Ask glibc to return freed heap pages to the system (the engine's arrays are freed but would stay
+    mapped in the process); nothing where the C library is not glibc."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _lines(raw: Any, min_confidence: float) -> list[OcrLine]:

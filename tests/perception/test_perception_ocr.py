@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 from PIL import Image
+from pydantic import ValidationError
 
 from mcp_servers.perception import (
     ConfigError,
@@ -15,6 +17,7 @@ from mcp_servers.perception import (
     OcrSettings,
     RapidOcrReader,
     RecognisedSign,
+    TextReader,
     shared_reader,
 )
 from mcp_servers.perception.bench import BENCH_SIGNS, measure_ocr
@@ -91,6 +94,34 @@ def test_the_engine_loads_lazily_once_and_reports_its_latency(sign_images: dict[
     assert shared_reader() is shared_reader()
 
 
+def test_a_released_engine_loads_again_on_the_next_read(sign_images: dict[str, SignImage]) -> None:
+    reader = RapidOcrReader(OcrSettings(max_side=640, threads=1))
+    assert reader.release() is False  # nothing loaded yet
+    first = reader.read(sign_images["stop"].data)
+    assert reader.release() is True
+    assert reader.loaded is False
+    again = reader.read(sign_images["stop"].data)
+    assert again.load_ms is not None
+    assert again.text == first.text == "STOP"
+    assert reader.loaded is True
+
+
+def test_an_idle_engine_is_released_by_itself(sign_images: dict[str, SignImage]) -> None:
+    reader = RapidOcrReader(OcrSettings(max_side=640, threads=1, idle_release_s=0.2))
+    assert reader.read(sign_images["stop"].data).text == "STOP"
+    deadline = time.monotonic() + 60.0  # a generous bound for a busy machine; released within ~0.2 s
+    while reader.loaded and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert reader.loaded is False
+    assert reader.read(sign_images["stop"].data).load_ms is not None
+
+
+def test_idle_release_zero_keeps_the_engine_and_negative_is_refused() -> None:
+    assert OcrSettings(idle_release_s=0).idle_release_s == 0
+    with pytest.raises(ValidationError, match="idle_release_s"):
+        OcrSettings(idle_release_s=-1)
+
+
 def test_grey_and_alpha_images_are_read(sign_images: dict[str, SignImage]) -> None:
     source = Image.open(io.BytesIO(sign_images["street_name"].data))
     for mode in ("L", "RGBA"):
@@ -121,3 +152,21 @@ def test_benchmark_scores_its_readings() -> None:
         measure_ocr(shared_reader(), runs=0)
     with pytest.raises(ConfigError, match="at least one sign"):
         measure_ocr(shared_reader(), signs=[])
+
+
+def test_benchmark_reports_memory_before_and_after_release() -> None:
+    result = measure_ocr(RapidOcrReader(OcrSettings(threads=1)), runs=1, signs=BENCH_SIGNS[:2], release=True)
+    assert result.rss_loaded_mb is not None
+    assert result.rss_released_mb is not None
+    assert result.accuracy == 1.0
+    with pytest.raises(ConfigError, match="RapidOcrReader"):
+        measure_ocr(_NoText(), release=True)
+
+
+class _NoText(TextReader):
+    """A reader that finds no text (only the argument check above uses it)."""
+
+    name = "no text"
+
+    def read(self, image: bytes) -> OcrReading:
+        return OcrReading(text="", lines=[], engine=self.name, latency_ms=1.0, load_ms=None)
