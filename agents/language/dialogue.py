@@ -5,7 +5,8 @@
 - :func:`reply_kind`: what a whole utterance is when it is nothing but an answer or a follow-up
   (the orchestrator reads every turn with it before routing): ``yes``, ``no``, ``cancel``, ``more``,
   ``too`` or ``other``;
-- :func:`whose`: the seat or zone a follow-up names ("and the passenger's", "the rear too"), and
+- :func:`whose`: the seat or zone a follow-up names ("and the passenger's", "the rear too", "what
+  about the back"), and
   :func:`for_zone` the slot edit that makes the previous request one for them;
 - :func:`small_talk`: a whole utterance that greets, thanks or asks what the assistant can do
   (``greeting``, ``thanks``, ``capabilities``), answered briefly without any agent.
@@ -30,6 +31,7 @@ from agents.language.lexicon import (
     NEGATION,
     NO,
     PRAISE,
+    SAME_FOR,
     THANKS,
     WHERE_SLOTS,
     YES,
@@ -48,8 +50,9 @@ _NO = phrase_pattern(NO)
 _CANCEL = re.compile(r"^(?:" + "|".join(re.escape(p) for p in sorted(CANCEL, key=len, reverse=True)) + r")$")
 _MORE = re.compile(r"^((a (little|bit) |a little bit |even |some )?more|again|once more|(do )?that again)$")
 _ZONE = "|".join(re.escape(z) for z in sorted(ZONES, key=len, reverse=True))
+_SAME = "|".join(re.escape(words) for words in sorted(SAME_FOR, key=len, reverse=True))
 _WHOSE = re.compile(
-    rf"^(?:and |also |then )?(?:for |on )?(?:the )?(?P<who>{_ZONE})(?:'s)?"
+    rf"^(?:(?P<same>{_SAME}) |also |then )?(?:for |on )?(?:the )?(?P<who>{_ZONE})(?:'s)?"
     r"(?P<where>(?: one| side| seat| window)*)(?P<too>(?: too| as well| also)*)$"
 )
 _EDGES = " ,.!?;:"
@@ -92,8 +95,7 @@ def reply_kind(text: str) -> ReplyKind:
             return kind
     if _MORE.match(plain):
         return "more"
-    found = _WHOSE.match(plain)
-    if found is not None and found.group("too"):
+    if whose(plain, said_too=True) is not None:
         return "too"
     return "other"
 
@@ -109,10 +111,12 @@ def for_zone(slots: Mapping[str, JsonValue], zone: str) -> dict[str, JsonValue] 
 
 def whose(text: str, *, said_too: bool = False) -> str | None:
     """The zone (a value of :data:`~agents.language.lexicon.ZONES`) that a clause naming only whose
-    names ("and the passenger's", "the rear left one"); with `said_too`, only when it also says "too"
-    / "as well" / "also". None for any other clause."""
+    names ("and the passenger's", "the rear left one"); with `said_too`, only when it also asks for
+    the previous request again: "too" / "as well" / "also" after it, or words of
+    :data:`~agents.language.lexicon.SAME_FOR` before it ("what about the back", "same for the
+    passenger", "and the passenger?"). None for any other clause."""
     found = _WHOSE.match(_plain(text))
-    if found is None or (said_too and not found.group("too")):
+    if found is None or (said_too and not (found.group("too") or found.group("same"))):
         return None
     return ZONES[found.group("who")]
 

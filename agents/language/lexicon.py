@@ -29,6 +29,7 @@ __all__ = [
     "PARTICLE_VERBS",
     "PRAISE",
     "QUANTIFIERS",
+    "SAME_FOR",
     "SCALES",
     "SKIP_WORDS",
     "SPEAKER_ZONES",
@@ -480,6 +481,26 @@ QUANTIFIERS: tuple[str, ...] = (
 )
 """Words that say every device a verb applies to ("close everything", "turn it all off"): each agent
 decides which of its devices that covers for each verb."""
+
+SAME_FOR: tuple[str, ...] = (
+    "and",
+    "and for",
+    "now for",
+    "what about",
+    "and what about",
+    "how about",
+    "and how about",
+    "same for",
+    "the same for",
+    "and the same for",
+    "do the same for",
+    "same goes for",
+    "same thing for",
+    "same with",
+    "likewise for",
+)
+"""Words said before whose that ask the previous request again for them ("what about the back",
+"same for the passenger", "and the passenger?"), as "too" said after it does."""
 
 WHERE_SLOTS: tuple[str, ...] = ("zone", "seat", "window", "door")
 """The slot names by which a grammar says where (whose seat, which window): the slots a follow-up for

@@ -109,6 +109,14 @@ def test_answer(text: str, expected: str) -> None:
         ("the back left one as well", "too"),
         ("yes, open the window", "other"),
         ("the passenger's", "other"),
+        ("and the passenger?", "too"),
+        ("What about the back", "too"),
+        ("same for the passenger", "too"),
+        ("do the same for the rear left", "too"),
+        ("for the passenger as well", "too"),
+        ("how about everyone", "too"),
+        ("what about the music", "other"),
+        ("and", "other"),
     ],
 )
 def test_reply_kind(text: str, kind: str) -> None:
@@ -122,6 +130,24 @@ def test_reply_kind(text: str, kind: str) -> None:
 def test_whose(text: str, zone: str) -> None:
     assert whose(text) == zone
     assert zone in ZONES.values()
+
+
+@pytest.mark.parametrize(
+    ("text", "zone"),
+    [
+        ("the passenger's too", "passenger"),
+        ("and the passenger?", "passenger"),
+        ("what about the back", "rear"),
+        ("same for the driver", "driver"),
+        ("the same for the passenger", "passenger"),
+        ("for the passenger as well", "passenger"),
+        ("the passenger", None),
+        ("the rear left one", None),
+    ],
+)
+def test_whose_said_for_the_previous_request_again(text: str, zone: str | None) -> None:
+    """A zone asked for again: "too" after it, or words of SAME_FOR before it; whose alone is not."""
+    assert whose(text, said_too=True) == zone
 
 
 def test_each_word_list_has_no_repeats_and_no_word_is_both_yes_and_no() -> None:
