@@ -6,7 +6,10 @@ Memory layout: one ``llama_model`` (the GGUF, memory-mapped once) and two contex
   hold evaluated static prefixes, ``parallel`` sequences hold running requests, and ``score_lanes``
   sequences evaluate score candidates side by side. A request with a known prefix copies the
   prefix's cells into its own sequence (no recomputation, no copy of data: cells are shared) and
-  evaluates only its new tokens;
+  evaluates only its new tokens. Two more sequences keep what the last finished request evaluated
+  (one per adapter, up to 256 tokens): a request that begins with the same tokens, as the second
+  step of a two-step tool call repeats the first step's prompt and the name it chose, copies those
+  cells and evaluates only the rest;
 * a small embedding context, created on first use, that runs the transformer, reads the final
   normalised hidden states of every token and stops the graph there: the vocabulary projection
   (262k logits per token for Gemma 3, most of the cost of a short text) is never computed. Mean
@@ -15,7 +18,9 @@ Memory layout: one ``llama_model`` (the GGUF, memory-mapped once) and two contex
 Sampling is done on the logits with numpy (greedy by default). GBNF grammars use llama.cpp's grammar
 sampler, applied first to the one token the model prefers and only when that is rejected to the
 best-ranked candidates, so a constrained token usually costs no more than a free one. Grammars that
-are plain alternations of literals are decoded over a token trie of the literals instead.
+are plain alternations of literals are decoded over a token trie of the literals instead. JSON output
+ends at the bracket that closes its object or array (only whitespace could follow), without another
+model evaluation.
 """
 
 from __future__ import annotations
@@ -378,6 +383,43 @@ class _Slot:
     n_tokens: int
 
 
+@dataclass
+class _Recent:
+    """A finished request's evaluated tokens, kept in their own sequence for the next request that
+    starts with the same tokens (under the same adapter)."""
+
+    seq: int
+    tokens: list[int]
+
+
+_RECENT_SEQS = 2
+"""Sequences that keep the evaluated tokens of recently finished requests (one per adapter)."""
+
+_RECENT_MAX_TOKENS = 256
+"""Longer requests are not kept: their cells would crowd the shared KV cache for little gain."""
+
+
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def _json_complete(text: str) -> bool:
+    """Whether ``text`` (grammar-constrained JSON output) is a whole object or array: after its
+    closing bracket the grammar admits only whitespace and the end."""
+    body = text.rstrip()
+    if not body.endswith(("}", "]")):
+        return False
+    try:
+        json.loads(body)
+    except ValueError:
+        return False
+    return True
+
+
 def _log_softmax_at(logits: npt.NDArray[np.float32], token: int) -> float:
     x = logits.astype(np.float64, copy=False)
     m = float(x.max())
@@ -428,8 +470,14 @@ class LlamaCppBackend(ModelBackend):
         self._free_slot_seqs = list(range(n_slots))
         self._free_work = list(range(n_slots, n_slots + n_work))
         self._lanes = list(range(n_slots + n_work, n_slots + n_work + n_lanes))
-        self._n_seq_max = n_slots + n_work + n_lanes
+        first_recent = n_slots + n_work + n_lanes
+        self._free_recent = list(range(first_recent, first_recent + _RECENT_SEQS))
+        self._n_seq_max = first_recent + _RECENT_SEQS
         self._slots: OrderedDict[tuple[str | None, tuple[int, ...]], _Slot] = OrderedDict()
+        # The evaluated tokens of the last finished request per adapter: a request that starts with
+        # the same tokens (the second step of a two-step call repeats the first step's prompt and the
+        # name it chose) copies their cells and evaluates only the rest.
+        self._recent: OrderedDict[str | None, _Recent] = OrderedDict()
         # LoRA adapters: loaded once over the weights, applied to the generation context only for the
         # sequences of requests that name one (never to the embedding context).
         self._adapters: dict[str, Any] = {}
@@ -648,6 +696,30 @@ class LlamaCppBackend(ModelBackend):
             self._seq_rm(slot.seq)
             self._free_slot_seqs.append(slot.seq)
             del self._slots[key]
+        for adapter, recent in list(self._recent.items()):
+            if recent.seq == keep:
+                continue
+            self._seq_rm(recent.seq)
+            self._free_recent.append(recent.seq)
+            del self._recent[adapter]
+
+    def _remember(self, seq: int, tokens: list[int], adapter: str | None) -> None:
+        """Keep the cells of ``tokens`` (evaluated at positions 0.. of ``seq``) for the next request
+        under ``adapter`` that starts with them; replaces that adapter's previous entry."""
+        if not tokens or len(tokens) > _RECENT_MAX_TOKENS:
+            return
+        old = self._recent.pop(adapter, None)
+        if old is not None:
+            target = old.seq
+        elif self._free_recent:
+            target = self._free_recent.pop()
+        else:
+            _, lru = self._recent.popitem(last=False)
+            target = lru.seq
+        self._seq_rm(target)
+        llama_cpp.llama_memory_seq_cp(self._mem, seq, target, 0, len(tokens))
+        self._seq_adapter[target] = adapter
+        self._recent[adapter] = _Recent(seq=target, tokens=tokens)
 
     def _feed(self, tokens: Sequence[int], seq: int, pos: int, *, keep: int | None = None) -> Iterator[str]:
         """Evaluate ``tokens`` at ``pos`` in ``seq``, one batch per step; logits on the last token."""
@@ -704,22 +776,29 @@ class LlamaCppBackend(ModelBackend):
 
     def _start(self, seq: int, prefix: list[int], body: list[int], adapter: str | None = None) -> Step[int]:
         """Evaluate prefix (reused from a slot) and body into ``seq`` under ``adapter``; returns the
-        reused token count."""
-        self._check_fits(len(prefix) + len(body))
+        reused token count. The leading tokens that the last finished request under ``adapter``
+        evaluated too are reused instead when they are more than the prefix (at least one token is
+        always evaluated, for the logits)."""
+        full = prefix + body
+        self._check_fits(len(full))
         self._seq_adapter[seq] = adapter
         self._seq_rm(seq)
         cached = 0
-        rest = body
+        source: int | None = None
         if prefix:
             yield from self._slot_for(prefix, adapter)
             slot = self._slots[(adapter, tuple(prefix))]
             cached = len(prefix) if body else len(prefix) - 1
-            if cached > 0:
-                llama_cpp.llama_memory_seq_cp(self._mem, slot.seq, seq, 0, cached)
-            rest = prefix[cached:] + body
-            yield from self._feed(rest, seq, cached, keep=slot.seq)
-        else:
-            yield from self._feed(rest, seq, 0)
+            source = slot.seq
+        recent = self._recent.get(adapter)
+        if recent is not None:
+            shared = min(_common_prefix(recent.tokens, full), len(full) - 1)
+            if shared > cached:
+                cached, source = shared, recent.seq
+                self._recent.move_to_end(adapter)
+        if cached > 0 and source is not None:
+            llama_cpp.llama_memory_seq_cp(self._mem, source, seq, 0, cached)
+        yield from self._feed(full[cached:], seq, cached, keep=source)
         return cached
 
     # -- generation -------------------------------------------------------------------------------
@@ -783,7 +862,8 @@ class LlamaCppBackend(ModelBackend):
             cached = yield from self._start(seq, pre, body, adapter)
             prefill_done = time.perf_counter()
             n_past = len(pre) + len(body)
-            last_token = (pre + body)[-1]
+            evaluated = pre + body  # the tokens whose cells ``seq`` holds, in order
+            last_token = evaluated[-1]
             picker = _Picker(sampling)
             out = _TextOut(tuple(sampling.stop) + extra_stops)
             finish = "length"
@@ -818,6 +898,7 @@ class LlamaCppBackend(ModelBackend):
                             break
                         yield from self._feed(forced, seq, n_past)
                         n_past += len(forced)
+                        evaluated += forced
                         last_token = forced[-1]
                 if n_past >= self._n_ctx:
                     break
@@ -853,6 +934,13 @@ class LlamaCppBackend(ModelBackend):
                     if text:
                         yield text
                     break
+                if json_schema is not None and _json_complete(out.text):
+                    # Only whitespace may follow a closed object or array: the value is known
+                    # without another model evaluation.
+                    finish = "eos"
+                    if text:
+                        yield text
+                    break
                 if generated >= sampling.max_tokens:
                     if text:
                         yield text
@@ -866,12 +954,14 @@ class LlamaCppBackend(ModelBackend):
                 self._batch.add(token, n_past, seq, True)
                 self._decode(self._batch, owner=(seq, n_past + 1))
                 n_past += 1
+                evaluated.append(token)
                 last_token = token
                 yield text
             tail = out.flush()
             if tail:
                 yield tail
             finished = time.perf_counter()
+            self._remember(seq, evaluated, adapter)
         finally:
             if constraint is not None:
                 constraint.close()

@@ -75,8 +75,8 @@ async def test_choice_grammar_with_a_reused_prefix(real_runtime: ModelRuntime) -
     for result in results:
         assert result.text in LABELS
         assert result.finish_reason == "eos"
-        assert result.cached_tokens == prefix.tokens
-        assert result.prompt_tokens > prefix.tokens
+        # The prefix at least; after the first request, also the "Request:" the last one began with.
+        assert prefix.tokens <= result.cached_tokens < result.prompt_tokens
 
 
 async def test_trie_decoding_agrees_with_the_general_grammar_sampler(real_runtime: ModelRuntime) -> None:
