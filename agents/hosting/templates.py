@@ -16,6 +16,15 @@ compiled the same way); a number range accepts digits or a run of the number wor
 spelled-out values use. A template that refers to a wildcard list, a list or rule that is not there,
 or anything else the compiler does not bound is always handed to hassil. Texts longer than
 `MAX_INDEXED_CHARS` go to hassil whole.
+
+Before a template's expression is compiled and tried, the text must hold the literal fragments the
+expression requires (the word runs it spells out in every way it can match, in conjunctive normal
+form, as hassil's own prefilter): compiling an expression costs milliseconds and a text that begins
+with "set" reaches some seventy templates, of which a handful hold its other words.
+
+What the index derives from its templates (the expressions, the first words, the fragments) is kept
+on disk between processes (`agents.hosting.template_cache`): a process whose templates were indexed
+before reads it instead of parsing every template with hassil.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -47,6 +57,8 @@ from hassil.intents import Intent, IntentData
 from hassil.numbers import get_rbnf_engine
 from hassil.util import fold_case, normalize_for_matching
 
+from agents.hosting.template_cache import CachedIndex, TemplateCache, cache_key
+
 YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """The safe YAML loader for packaged template and grammar files: libyaml's where PyYAML was built
 with it (about ten times faster), else the pure-Python one. Same documents, same errors."""
@@ -64,6 +76,10 @@ _DIGITS = r"[0-9]+(?:[.,][0-9]+)?"
 _MAX_DEPTH = 24
 _MAX_RANGE_VALUES = 2000
 _NUMBER = "#"
+_COMPILER = Path(__file__).resolve()
+
+Clauses = tuple[tuple[str, ...], ...]
+"""Required fragments of a template: the text must hold one fragment of every clause."""
 
 
 class _Unbounded(Exception):
@@ -77,6 +93,8 @@ class _Block:
     patterns: tuple[str | None, ...]
     """One regular expression per template of `data.sentences`, in hassil's order, compiled when a
     text first reaches it (`_regex`); None: always tried."""
+    clauses: tuple[Clauses, ...]
+    """The fragments each template's expression requires (checked before it is compiled)."""
 
 
 class TemplateIndex:
@@ -90,7 +108,12 @@ class TemplateIndex:
     try. Calls are thread-safe and do no I/O.
     """
 
-    def __init__(self, intents: Intents, *, language: str | None = None) -> None:
+    def __init__(
+        self, intents: Intents, *, language: str | None = None, cache: TemplateCache | bool = True
+    ) -> None:
+        """`cache`: where to keep what the index derives from `intents` between processes (True: the
+        folder the environment names, `TemplateCache.from_env`; False: nowhere). The index is the
+        same either way."""
         self.intents = intents
         self.language = language or intents.language
         self._range_words: dict[tuple[Any, ...], frozenset[str]] = {}
@@ -100,16 +123,32 @@ class TemplateIndex:
             if words
             else None
         )
-        blocks: list[_Block] = []
         # Which templates can begin with which word: a text is only tried against the templates that
         # can begin with (a prefix of) its first word, the ones that begin with a number when it
         # begins with a digit, and the ones that can begin with anything.
         self._by_first: dict[str, list[tuple[int, int]]] = {}
         self._by_digit: list[tuple[int, int]] = []
         self._always: list[tuple[int, int]] = []
+        store = TemplateCache.from_env() if cache is True else cache or None
+        key = cache_key(intents, self.language, _COMPILER) if store is not None else ""
+        cached = store.load(key) if store is not None else None
+        self.from_cache = cached is not None and self._restore(cached)
+        """True when the index was read from the cache rather than built."""
+        if self.from_cache:
+            return
+        if cached is not None and store is not None:
+            store.discard(key, "it does not fit the templates")
+        self._build()
+        if store is not None:
+            store.store(self._state(key))
+
+    def _build(self) -> None:
+        intents = self.intents
+        blocks: list[_Block] = []
         # A list or rule is written once per place it can be reached from (the mappings it resolves
         # names through and its depth), not once per template that refers to it.
         self._written: dict[tuple[str, int, int, int, int], str | None] = {}
+        self._required: dict[tuple[str, int, int, int], Clauses] = {}
         self._scope: tuple[int, int] = (0, 0)
         for name, intent in intents.intents.items():
             for data in intent.data:
@@ -120,10 +159,12 @@ class TemplateIndex:
                     id(data.expansion_rules) if data.expansion_rules else 0,
                 )
                 patterns: list[str | None] = []
+                clauses: list[Clauses] = []
                 for sentence in data.sentences:
                     where = (len(blocks), len(patterns))
                     pattern = self._compile(sentence, lists, rules)
                     patterns.append(pattern)
+                    clauses.append(self._clauses(sentence, lists, rules) if pattern is not None else ())
                     firsts = self._firsts(sentence, lists, rules) if pattern is not None else None
                     if firsts is None:
                         self._always.append(where)
@@ -133,9 +174,46 @@ class TemplateIndex:
                             self._by_digit.append(where)
                         else:
                             self._by_first.setdefault(word, []).append(where)
-                blocks.append(_Block(name, data, tuple(patterns)))
+                blocks.append(_Block(name, data, tuple(patterns), tuple(clauses)))
         self._blocks = tuple(blocks)
         self._written.clear()
+        self._required.clear()
+
+    def _state(self, key: str) -> CachedIndex:
+        """What the index derived from its templates, to be read back by `_restore`."""
+        return CachedIndex(
+            format=1,
+            key=key,
+            sizes=[len(block.patterns) for block in self._blocks],
+            patterns=[list(block.patterns) for block in self._blocks],
+            clauses=[[[list(clause) for clause in c] for c in block.clauses] for block in self._blocks],
+            by_first=self._by_first,
+            by_digit=self._by_digit,
+            always=self._always,
+        )
+
+    def _restore(self, cached: CachedIndex) -> bool:
+        """Take the derived state from `cached` (without parsing a template); False when it does not
+        fit the intents (then nothing is taken)."""
+        datas = [(name, data) for name, intent in self.intents.intents.items() for data in intent.data]
+        sizes = [len(data.sentence_texts) for _, data in datas]
+        if (
+            cached.sizes != sizes
+            or [len(p) for p in cached.patterns] != sizes
+            or [len(c) for c in cached.clauses] != sizes
+        ):
+            return False
+        places = [*cached.by_digit, *cached.always, *(w for ws in cached.by_first.values() for w in ws)]
+        if any(not (0 <= b < len(sizes) and 0 <= i < sizes[b]) for b, i in places):
+            return False
+        self._blocks = tuple(
+            _Block(name, data, tuple(patterns), tuple(tuple(tuple(c) for c in t) for t in clauses))
+            for (name, data), patterns, clauses in zip(datas, cached.patterns, cached.clauses, strict=True)
+        )
+        self._by_first = {word: [(b, i) for b, i in ws] for word, ws in cached.by_first.items()}
+        self._by_digit = [(b, i) for b, i in cached.by_digit]
+        self._always = [(b, i) for b, i in cached.always]
+        return True
 
     def warm_up(self) -> None:
         """Compile every template's expression now (seconds for a large grammar) rather than when a
@@ -172,8 +250,12 @@ class TemplateIndex:
             for end in range(1, len(word) + 1):
                 tried.update(self._by_first.get(word[:end], ()))
         keep_by_block: dict[int, set[int]] = {}
+        said = haystacks[0]  # holds every fragment that the text with skip words removed holds
         for b, i in tried:
-            source = self._blocks[b].patterns[i]
+            block = self._blocks[b]
+            source = block.patterns[i]
+            if source is not None and not _holds(block.clauses[i], said):
+                continue
             pattern = _regex(source) if source is not None else None
             if pattern is None or any(pattern.fullmatch(h) for h in haystacks):
                 keep_by_block.setdefault(b, set()).add(i)
@@ -271,6 +353,63 @@ class TemplateIndex:
                 spelled = self._number_word_set(slot_list) if slot_list.words else frozenset()
                 return frozenset({_NUMBER, *spelled}), False
         raise _Unbounded
+
+    def _clauses(
+        self, sentence: Sentence, lists: Mapping[str, SlotList], rules: Mapping[str, Sentence]
+    ) -> Clauses:
+        """The fragments the template's expression requires, as sorted tuples (a stable order)."""
+        required = self._require(sentence.expression, lists, rules, 0)
+        return tuple(sorted(tuple(sorted(clause)) for clause in required))
+
+    def _require(
+        self, expression: Expression, lists: Mapping[str, SlotList], rules: Mapping[str, Sentence], depth: int
+    ) -> Clauses:
+        """Clauses of folded word runs such that every text the expression's regular expression
+        (`_expression`) accepts holds one fragment of each clause (after `fold_case`, as a substring).
+        Only ASCII runs count: `fold_case` unifies what `re.IGNORECASE` does for them. Anything not
+        bounded requires nothing (an empty tuple), which is always safe."""
+        if depth > _MAX_DEPTH:
+            return ()
+        if isinstance(expression, Sentence):
+            return self._require(expression.expression, lists, rules, depth + 1)
+        if isinstance(expression, TextChunk):
+            runs = (fold_case(run) for run in _WORD_RUN.findall(expression.text))
+            return tuple((run,) for run in dict.fromkeys(runs) if run.isascii())
+        if isinstance(expression, Alternative):
+            return _any_of([self._require(item, lists, rules, depth + 1) for item in expression.items])
+        if isinstance(expression, Permutation):
+            return ()  # its expression accepts its items any number of times, none included
+        if isinstance(expression, Group):  # a sequence: every item
+            clauses: dict[tuple[str, ...], None] = {}
+            for item in expression.items:
+                clauses.update(dict.fromkeys(self._require(item, lists, rules, depth + 1)))
+            return tuple(clauses)
+        if isinstance(expression, RuleReference):
+            rule = rules.get(expression.rule_name)
+            if rule is None:
+                return ()
+            key = ("rule", id(rule), self._scope[0], self._scope[1])
+            if key not in self._required:
+                self._required[key] = self._require(rule.expression, lists, rules, depth + 1)
+            return self._required[key]
+        if isinstance(expression, ListReference):
+            if expression.prefix or expression.suffix:
+                return ()
+            slot_list = lists.get(expression.list_name)
+            if not isinstance(slot_list, TextSlotList):
+                return ()
+            key = ("list", id(slot_list), self._scope[0], self._scope[1])
+            if key not in self._required:
+                values = [
+                    value.text_in
+                    for value in slot_list.values
+                    if not (isinstance(value.text_in, TextChunk) and not value.text_in.text.strip())
+                ]
+                self._required[key] = (
+                    _any_of([self._require(v, lists, rules, depth + 1) for v in values]) if values else ()
+                )
+            return self._required[key]
+        return ()
 
     def _compile(
         self, sentence: Sentence, lists: Mapping[str, SlotList], rules: Mapping[str, Sentence]
@@ -408,6 +547,23 @@ def _slot_list(reference: ListReference, lists: Mapping[str, SlotList]) -> SlotL
     if bounds is None:
         raise _Unbounded
     return RangeSlotList(name=reference.list_name, start=bounds[0], stop=bounds[1], step=bounds[2])
+
+
+def _any_of(branches: list[Clauses]) -> Clauses:
+    """The clause an alternation requires: one fragment of one branch (the smallest clause of each),
+    or nothing when a branch requires nothing."""
+    if not branches or any(not branch for branch in branches):
+        return ()
+    merged: dict[str, None] = {}
+    for branch in branches:
+        smallest: tuple[str, ...] = min(branch, key=len)
+        merged.update(dict.fromkeys(smallest))
+    return (tuple(merged),)
+
+
+def _holds(clauses: Clauses, text: str) -> bool:
+    """True when `text` holds one fragment of every clause."""
+    return all(any(fragment in text for fragment in clause) for clause in clauses)
 
 
 _COMPILED: dict[str, re.Pattern[str] | None] = {}
