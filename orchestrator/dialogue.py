@@ -8,8 +8,11 @@ Besides the session store, the deterministic readings of a turn's words that nee
 - :func:`classify`: a whole answer or follow-up ("yes", "cancel that", "a bit more", "the passenger's
   too");
 - :func:`leading_answer`: a yes or no said before a request of its own ("yes, and unlock the doors");
-- :func:`refer_back` with :func:`object_phrase`: a request whose object is the previous request's ("close
-  it again" after "open my window" is "close my window").
+- :func:`pointing_back` and :func:`refer_back` with :func:`object_phrase`: a request whose object is
+  the previous request's ("close it again" after "open my window" is "close my window");
+- the slot edits of a follow-up on an intent that was sent: :func:`more_of` ("a bit more" after "set
+  the temperature to 21" is one step up from it) and :func:`where_kept` (a request that points back
+  keeps the previous request's seat or zone).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -25,7 +29,17 @@ from pydantic import JsonValue
 from agents.hosting.spans import data_spans
 from agents.language.clauses import is_filler
 from agents.language.dialogue import ReplyKind, reply_kind, whose
-from agents.language.lexicon import ANSWER_WORDS, COURTESY, HESITATION, PARTICLE_VERBS, PARTICLES, VERBS
+from agents.language.lexicon import (
+    ANSWER_WORDS,
+    COURTESY,
+    HESITATION,
+    INTENSITY,
+    PARTICLE_VERBS,
+    PARTICLES,
+    VERBS,
+    WHERE_SLOTS,
+)
+from agents.vehicle_control.amounts import STEPS
 
 from .models import Seat
 
@@ -79,12 +93,14 @@ def _courtesy_only(text: str) -> bool:
 
 _ACT = "(?:" + "|".join(sorted(VERBS | PARTICLE_VERBS)) + ")"
 _PARTICLE = "(?:" + "|".join(sorted(PARTICLES)) + ")"
+_AMOUNT = "(?:" + "|".join(re.escape(words) for words in sorted(INTENSITY, key=len, reverse=True)) + ")"
 _REFERENCE = re.compile(
     rf"\b(?P<verb>{_ACT})(?P<before>\s+{_PARTICLE})?\s+(?P<pronoun>it|them|that)"
-    rf"(?P<after>(?:\s+(?:back|again|{_PARTICLE}|open|closed|shut))*)"
+    rf"(?P<after>(?:\s+(?:back|again|{_PARTICLE}|open|closed|shut))*)(?P<amount>\s+{_AMOUNT})?"
     r"(?=\s*(?:$|[,;.!?]|\b(?:please|now|for me|for us|too|and|then|thanks)\b))",
     re.I,
 )
+"""A clause that acts on "it": its verb and particle ("switch ... off"), and how much ("a bit")."""
 _ASKS = ("hey", "can i", "could i", "i would like you to")
 _LEAD_IN = re.compile(
     r"^(?:(?:"
@@ -132,6 +148,26 @@ class Reference:
     """The same request with the object written out and "again" / "back" dropped ("close my window")."""
 
 
+def pointing_back(text: str) -> str | None:
+    """The clause of ``text`` that acts on "it" / "them" / "that" ("switch it back off", "close it
+    again", "turn it down a bit"), as said; None when there is none outside a quotation or said name."""
+    match = _pointing(text)
+    return None if match is None else match.group(0)
+
+
+def _pointing(text: str) -> re.Match[str] | None:
+    # Words inside a quotation or a said name are data: "... called 'open it'" points back at nothing.
+    spans = data_spans(text)
+    return next(
+        (
+            found
+            for found in _REFERENCE.finditer(text)
+            if not any(span.start < found.end() and found.start() < span.end for span in spans)
+        ),
+        None,
+    )
+
+
 def refer_back(text: str, previous: str) -> Reference | None:
     """The request in ``text`` whose object is "it" / "them" / "that", resolved against ``previous``.
 
@@ -140,24 +176,61 @@ def refer_back(text: str, previous: str) -> Reference | None:
     on the seat heating" gives "switch the seat heating off". None when ``text`` has no such clause or
     ``previous`` names no object, or the clause is inside a quotation or a said name.
     """
-    # Words inside a quotation or a said name are data: "... called 'open it'" points back at nothing.
-    spans = data_spans(text)
-    match = next(
-        (
-            found
-            for found in _REFERENCE.finditer(text)
-            if not any(span.start < found.end() and found.start() < span.end for span in spans)
-        ),
-        None,
-    )
+    match = _pointing(text)
     if match is None:
         return None
     thing = object_phrase(previous)
     if thing is None:
         return None
     after = [w for w in match.group("after").split() if w.lower() not in ("back", "again")]
-    words = [match.group("verb"), *(match.group("before") or "").split(), thing, *after]
+    amount = (match.group("amount") or "").split()
+    words = [match.group("verb"), *(match.group("before") or "").split(), thing, *after, *amount]
     return Reference(clause=match.group(0), resolved=" ".join(words))
+
+
+def where_kept(slots: Mapping[str, JsonValue], previous: Mapping[str, JsonValue]) -> dict[str, JsonValue]:
+    """``slots`` (a request that points back, read as said of the previous request's object) with
+    every slot that says where (:data:`~agents.language.lexicon.WHERE_SLOTS`) that the previous
+    request's ``previous`` slots also hold set to theirs: "close it" after the passenger's window
+    was opened closes the passenger's. (A clause that points back says nothing of where itself:
+    :func:`pointing_back` reads none with words after "it" but "again", "back", a particle, "please",
+    "now", "too".)"""
+    return {**slots, **{key: previous[key] for key in WHERE_SLOTS if key in slots and key in previous}}
+
+
+_STEPPED = frozenset(STEPS)
+"""The intents of vehicle-control's grammar whose device is changed by steps: a relative change is the
+slot ``delta`` holding a grade of :data:`~agents.language.lexicon.INTENSITY` (``small``), with
+``sign`` -1 downwards (agents/vehicle_control/devices.py, amounts.py)."""
+_AGAIN = re.compile(r"^(?:again|once more|(?:do )?that again)$")
+_MORE_WORDS = re.compile(r"\s*\bmore$")
+
+
+def more_of(intent: str, slots: Mapping[str, JsonValue], said: str) -> dict[str, JsonValue]:
+    """The slots a "more" follow-up (:func:`classify` reads it ``more``) sends for the previous
+    request's ``intent`` and ``slots``; ``said`` is the follow-up as said.
+
+    A relative change ("turn the fan up") is sent again: one more step in the direction of the last
+    change. An absolute value of a device changed by steps ("set the temperature to 21", "set the fan
+    to 3") becomes a relative change upwards from it, as the grammar says one: the value's slot
+    is replaced by ``delta``, the grade the words say ("a bit more" ``small``: one step, 22 degrees
+    or fan level 4; "a lot more" ``large``). "Again" / "once more" repeats the request as it was.
+    The agent checks the change against the car's rules like any other.
+    """
+    plain = " ".join(said.lower().replace("’", "'").split()).strip(" ,.!?;:")
+    if intent not in _STEPPED or "delta" in slots or _AGAIN.match(plain) or not _MORE_WORDS.search(plain):
+        return dict(slots)
+    absolute = [
+        key
+        for key, value in slots.items()
+        if key not in WHERE_SLOTS and isinstance(value, int | float) and not isinstance(value, bool)
+    ]
+    if not absolute:
+        return dict(slots)
+    how_much = _MORE_WORDS.sub("", plain).strip()
+    grade = INTENSITY.get(plain) or INTENSITY.get(how_much) or "small"
+    kept = {key: value for key, value in slots.items() if key not in absolute and key != "sign"}
+    return {**kept, "delta": grade}
 
 
 def zone_words(text: str) -> str | None:
@@ -209,6 +282,14 @@ class LastPart:
     intent: str | None = None
     """The intent sent with the part (its agent's grammar's), when one was: a follow-up edits its slots."""
     slots: dict[str, JsonValue] | None = None
+    said: str | None = None
+    """The words the intent was first read from ("open my window", also after "the passenger's too"
+    and "close it" edited it); None: ``text``. What "it" names is read from them."""
+
+    @property
+    def request(self) -> str:
+        """The words of the request this part carries on (:attr:`said`, else :attr:`text`)."""
+        return self.said if self.said is not None else self.text
 
 
 @dataclass

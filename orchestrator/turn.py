@@ -32,7 +32,10 @@ from .dialogue import (
     classify,
     for_zone,
     leading_answer,
+    more_of,
+    pointing_back,
     refer_back,
+    where_kept,
     zone_words,
 )
 from .directory import AgentDirectory, AgentDown
@@ -174,12 +177,16 @@ class Orchestrator:
             answer = leading_answer(text) if waiting is not None else None
             routed_text, forced, edited = self._follow_up(session, answer.rest if answer else text, kind)
             route_started = time.perf_counter()
-            # What was understood of each part, sent to its agent with the words (see _understood).
+            # What was understood of each part, sent to its agent with the words (see _understood), and
+            # for a slot edit of an earlier request, the words that request was read from.
             understood: dict[int, dict[str, JsonValue]] = {}
+            origins: dict[int, str] = {}
             if forced is not None:
                 parts: list[RouteStep] = [forced]
-                if edited is not None:
+                last = self.sessions.recent(session)
+                if edited is not None and last is not None:
                     understood[id(forced)] = edited
+                    origins[id(forced)] = last.request
             else:
                 route = await self.router.route(
                     routed_text, available_agents=self.directory.healthy(), budget_s=self.budget_s
@@ -193,7 +200,9 @@ class Orchestrator:
                         understood[id(step)] = data
                 model_unavailable = route.model_unavailable
                 left_s = self.budget_s - (time.perf_counter() - started)
-                parts = await self._refer_back(session, routed_text, parts, budget_s=left_s)
+                parts = await self._refer_back(
+                    session, routed_text, parts, understood, origins, budget_s=left_s
+                )
             route_ms = (time.perf_counter() - route_started) * 1000
             if self.events.subscribers:  # the payloads below cost a serialisation each
                 self.events.publish(
@@ -227,7 +236,10 @@ class Orchestrator:
                 # A part the agent's own grammar read goes with its intent and slots; any other part
                 # with its words alone, which the agent reads itself.
                 data = understood.get(id(step))
-                outcomes.append(await self._run_part(session, step, data, turn_id, seat, remaining))
+                origin = origins.get(id(step))
+                outcomes.append(
+                    await self._run_part(session, step, data, turn_id, seat, remaining, said=origin)
+                )
         if self.readback is not None and any(o.failed for o in outcomes):
             await self._read_back(turn_id, outcomes)
         result = self._assemble(session, turn_id, outcomes, arrived, route_ms)
@@ -252,15 +264,23 @@ class Orchestrator:
     ) -> tuple[str, RouteStep | None, dict[str, JsonValue] | None]:
         """A follow-up on the previous part: the text to route, the step it becomes, and what is sent
         with it. Where the previous part was understood (an intent and slots of its agent's grammar),
-        the follow-up is an edit of those: "a bit more" sends them again, "the passenger's too" with
-        every slot that says where set to the passenger; the words sent are the person's own.
-        Otherwise the previous request is said again, for "too" in words for the one it names."""
+        the follow-up is an edit of those, sent as the data part with the person's own words:
+        "the passenger's too" / "what about the back" / "same for the passenger" is the same intent
+        with every slot that says where set to the one named; "a bit more" is one more step of a
+        relative change, or a step up from an absolute value (:func:`~orchestrator.dialogue.more_of`:
+        "set the fan to 3", then "more", is a step of the fan from 3). Otherwise (the previous part
+        went as words alone, e.g. the model routed it) the previous request is said again, for "too"
+        in words for the one it names."""
         last = self.sessions.recent(session)
         if last is None or kind not in ("more", "too"):
             return text, None, None
         zone = whose(text, said_too=True) if kind == "too" else None
         if last.intent is not None and last.slots is not None:
-            slots = dict(last.slots) if kind == "more" else for_slots(last.slots, zone or "")
+            slots = (
+                more_of(last.intent, last.slots, text)
+                if kind == "more"
+                else for_slots(last.slots, zone or "")
+            )
             if slots is not None:
                 step = RouteStep(
                     text=text, agent=last.agent, skill=last.skill, via="template", intent=last.intent
@@ -277,32 +297,74 @@ class Orchestrator:
         return rewritten, RouteStep(text=rewritten, agent=last.agent, skill=last.skill, via="template"), None
 
     async def _refer_back(
-        self, session: Session, text: str, parts: list[RouteStep], *, budget_s: float
+        self,
+        session: Session,
+        text: str,
+        parts: list[RouteStep],
+        understood: dict[int, dict[str, JsonValue]],
+        origins: dict[int, str],
+        *,
+        budget_s: float,
     ) -> list[RouteStep]:
         """Resolve a request that points back at the previous request's object ("close it again").
 
-        ``parts`` are ``text`` as routed; ``budget_s`` is what is left of the turn's budget. The clause
-        that says "it" / "them" / "that" is written out with the previous request's object ("close my
-        window"; of a previous turn with several parts, the latest one a template then reads the
-        request for) and the text is routed again, unless a template already reads the clause as a request
-        of its own ("turn it up" is the volume). The resolved request goes to the agent and skill of
-        the previous part unless a template reads it whole; of the words said around it ("actually, too
-        noisy"), only parts a template recognises as requests of their own are kept: the rest is the
-        reason for the follow-up, not a request.
+        ``parts`` are ``text`` as routed; ``budget_s`` is what is left of the turn's budget. The
+        clause that says "it" / "them" / "that" (:func:`~orchestrator.dialogue.pointing_back`) is,
+        where the previous part was sent with an intent and slots, a slot edit of them
+        (:meth:`_slot_edit`): its verb, particle, value and amount are read by the previous part's
+        agent's grammar as said of that part's object, the seat or zone comes from the previous
+        slots, and the intent and slots go to the agent in the data part with the person's own words
+        ("close it again" after "open the passenger's window" sends ``set_window`` ``{window:
+        passenger, action: close}``). Of a previous turn with several parts, it is the latest one
+        whose agent's grammar reads the clause so. Such a reading beats the clause's own ("turn it
+        down" after "set the fan to 4" is the fan, not the volume); of the other parts, only those a
+        template reads as requests of their own are kept ("actually, too noisy" is the reason for
+        the follow-up, not a request), and ``understood`` and ``origins`` are given what the steps
+        returned send.
+
+        The English rewrite is the fallback where no slot edit can be made (the previous part went
+        as words alone, e.g. the model routed it, or its grammar does not read the clause as said of
+        its object), unless a template already reads the clause as a request of its own ("turn it up"
+        is the volume): the clause is written out with the previous request's object ("close my
+        window") and the text routed again; the resolved request goes, as words, to the agent and
+        skill of the previous part unless a template reads it whole.
         """
+        clause = pointing_back(text)
+        if clause is None:
+            return parts
+        recent = self.sessions.recent_parts(session)
+        for last in recent:
+            edit = await self._slot_edit(last, clause, budget_s=budget_s)
+            if edit is None:
+                continue
+            step, data = edit
+            kept: list[RouteStep] = []
+            placed = False
+            for part in parts:
+                if clause.lower() in part.text.lower():
+                    if not placed:
+                        kept.append(step)
+                        placed = True
+                elif _complete(part):
+                    kept.append(part)
+            if not placed:
+                kept.insert(0, step)
+            understood[id(step)] = data
+            origins[id(step)] = last.request
+            return kept
+        if any(clause.lower() in p.text.lower() and _complete(p) for p in parts):
+            return parts
         fallback: list[RouteStep] | None = None
-        for last in self.sessions.recent_parts(session):
-            reference = refer_back(text, last.text)
+        for last in recent:
+            reference = refer_back(text, last.request)
             if reference is None:
                 continue
-            if any(reference.clause.lower() in p.text.lower() and _complete(p) for p in parts):
-                return parts
             rewritten = text.replace(reference.clause, reference.resolved, 1)
             route = await self.router.route(
                 rewritten, available_agents=self.directory.healthy(), budget_s=budget_s
             )
             resolved = RouteStep(text=reference.resolved, agent=last.agent, skill=last.skill, via="template")
-            kept: list[RouteStep] = []
+            kept = []
             read_whole = False
             for step in (self._step(p) for p in route.parts):
                 if reference.resolved.lower() in step.text.lower() and resolved not in kept:
@@ -317,6 +379,44 @@ class Orchestrator:
             # that, the latest part's.
             fallback = fallback if fallback is not None else (kept if kept else [resolved])
         return fallback if fallback is not None else parts
+
+    async def _slot_edit(
+        self, last: LastPart, clause: str, *, budget_s: float
+    ) -> tuple[RouteStep, dict[str, JsonValue]] | None:
+        """The step and data part of ``clause`` as an edit of ``last``'s intent and
+        slots; None when ``last`` was not sent with an intent and slots, or its agent's grammar does
+        not read the clause, said of ``last``'s object, as one request of its own.
+
+        The grammar is asked about the clause with the object of the words ``last``'s intent was read
+        from in place of "it" ("switch it back off" after "turn on the seat heating" is read as
+        "switch the seat heating off"); its intent and slots are taken, with every slot that says
+        where set to ``last``'s (:func:`~orchestrator.dialogue.where_kept`). Only the words it reads
+        are the grammar's: what is sent is that intent and those slots, with the clause as said."""
+        if last.intent is None or last.slots is None:
+            return None
+        reference = refer_back(clause, last.request)
+        if reference is None:
+            return None
+        route = await self.router.route(
+            reference.resolved, available_agents=self.directory.healthy(), budget_s=budget_s
+        )
+        if len(route.parts) != 1:
+            return None
+        read = route.parts[0]
+        data = _understood(read)
+        slots = data.get("slots") if data is not None else None
+        if read.agent != last.agent or read.intent is None or not isinstance(slots, dict):
+            return None
+        edited = where_kept(slots, last.slots)
+        step = RouteStep(
+            text=clause,
+            agent=last.agent,
+            skill=read.skill,
+            via="template",
+            intent=read.intent,
+            confidence=1.0,
+        )
+        return step, {"intent": read.intent, "slots": edited, "text": clause}
 
     async def _answer_with(
         self,
@@ -439,6 +539,8 @@ class Orchestrator:
         turn_id: str,
         seat: Seat,
         remaining_s: float,
+        *,
+        said: str | None = None,
     ) -> PartOutcome:
         healthy = self.directory.healthy()
         fallback = f"Sorry, I can't do that (yet). {capabilities_sentence(healthy)}"
@@ -453,12 +555,12 @@ class Orchestrator:
                 # Not confident enough to route, but close: the guessed agent's own parser decides. It
                 # acts only on what it understands from the person's words; else the honest fallback.
                 tentative = step.model_copy(update={"agent": agent, "skill": skill, "via": "model"})
-                outcome = await self._call(session, tentative, intent, turn_id, seat, timeout)
+                outcome = await self._call(session, tentative, intent, turn_id, seat, timeout, said=said)
                 if outcome.understood:
                     return outcome
                 return PartOutcome(step=step, reply=fallback, agent_ms=outcome.agent_ms)
             return PartOutcome(step=step, reply=fallback)
-        return await self._call(session, step, intent, turn_id, seat, timeout)
+        return await self._call(session, step, intent, turn_id, seat, timeout, said=said)
 
     async def _call(
         self,
@@ -472,7 +574,11 @@ class Orchestrator:
         task_id: str | None = None,
         context_id: str | None = None,
         text: str | None = None,
+        said: str | None = None,
     ) -> PartOutcome:
+        """Send ``step`` to its agent (with ``data``, the data part, when given) and remember it as the
+        session's latest part; ``said`` is the words of the request a slot edit edits (its intent
+        was first read from them), ``text`` the words to send in the step's place (an answer)."""
         assert step.agent is not None
         metadata: dict[str, JsonValue] = {"cabin/turn_id": turn_id, "cabin/session_id": session.id}
         started = time.perf_counter()
@@ -544,6 +650,7 @@ class Orchestrator:
             if previous is not None
             else (sent_intent if isinstance(sent_intent, str) else None),
             slots=previous.slots if previous is not None else (slots if isinstance(slots, dict) else None),
+            said=previous.said if previous is not None else said,
         )
         if session.last_turn_id != turn_id:
             session.last_turn_id, session.last_turn = turn_id, []

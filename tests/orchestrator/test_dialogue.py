@@ -4,8 +4,17 @@ that point back at the previous request's object."""
 from __future__ import annotations
 
 import pytest
+from pydantic import JsonValue
 
-from orchestrator.dialogue import for_zone, leading_answer, object_phrase, refer_back
+from orchestrator.dialogue import (
+    for_zone,
+    leading_answer,
+    more_of,
+    object_phrase,
+    pointing_back,
+    refer_back,
+    where_kept,
+)
 
 
 @pytest.mark.parametrize(
@@ -78,6 +87,13 @@ def test_the_object_of_a_request(said: str, thing: str | None) -> None:
         ),
         ("shut them", "open all the windows", "shut them", "shut all the windows"),
         ("put it back up", "roll my window down", "put it back up", "put my window up"),
+        ("turn it down a bit", "set the fan to 4", "turn it down a bit", "turn the fan down a bit"),
+        (
+            "ok, turn it up a lot please",
+            "set the temperature to 19",
+            "turn it up a lot",
+            "turn the temperature up a lot",
+        ),
     ],
 )
 def test_a_request_that_points_back(text: str, previous: str, clause: str, resolved: str) -> None:
@@ -117,3 +133,72 @@ def test_nothing_to_point_back_at(text: str, previous: str) -> None:
 )
 def test_the_previous_request_said_for_someone_else(previous: str, who: str, said_for: str) -> None:
     assert for_zone(previous, who) == said_for
+
+
+@pytest.mark.parametrize(
+    ("text", "clause"),
+    [
+        ("never mind, switch it back off", "switch it back off"),
+        ("close it again please", "close it again"),
+        ("turn it down a bit", "turn it down a bit"),
+        ("close that window", None),
+        ("navigate to the place called 'open it'", None),
+    ],
+)
+def test_the_clause_that_points_back(text: str, clause: str | None) -> None:
+    assert pointing_back(text) == clause
+
+
+@pytest.mark.parametrize(
+    ("intent", "slots", "said", "sent"),
+    [
+        # An absolute value of a device changed by steps: a step up from it, as the grammar says one.
+        (
+            "set_cabin_temperature",
+            {"celsius": 21, "zone": "self"},
+            "a bit more",
+            {"zone": "self", "delta": "small"},
+        ),
+        ("set_fan", {"percent": 30, "zone": "passenger"}, "more", {"zone": "passenger", "delta": "small"}),
+        ("set_media_volume", {"percent": 20}, "even more", {"delta": "small"}),
+        ("set_fan", {"percent": 30, "zone": "self"}, "some more", {"zone": "self", "delta": "medium"}),
+        # A relative change goes again, in its own direction.
+        (
+            "set_fan",
+            {"delta": "small", "sign": -1, "zone": "self"},
+            "a bit more",
+            {"delta": "small", "sign": -1, "zone": "self"},
+        ),
+        # "Again" repeats the request as it was.
+        (
+            "set_cabin_temperature",
+            {"celsius": 21, "zone": "self"},
+            "once more",
+            {"celsius": 21, "zone": "self"},
+        ),
+        (
+            "set_cabin_temperature",
+            {"celsius": 21, "zone": "self"},
+            "do that again",
+            {"celsius": 21, "zone": "self"},
+        ),
+        # A device that is not changed by steps, or no value to step from: the same request.
+        ("set_seat_heating", {"seat": "self", "level": 2}, "a bit more", {"seat": "self", "level": 2}),
+        ("set_window", {"window": "self", "action": "open"}, "more", {"window": "self", "action": "open"}),
+    ],
+)
+def test_more_after_a_request(
+    intent: str, slots: dict[str, JsonValue], said: str, sent: dict[str, JsonValue]
+) -> None:
+    assert more_of(intent, slots, said) == sent
+
+
+def test_a_request_that_points_back_keeps_the_previous_seat() -> None:
+    read: dict[str, JsonValue] = {"window": "self", "action": "close"}
+    assert where_kept(read, {"window": "passenger", "action": "open"}) == {
+        "window": "passenger",
+        "action": "close",
+    }
+    # Nothing of where in the previous request: the reading stands.
+    assert where_kept({"on": False}, {"on": True}) == {"on": False}
+    assert where_kept(read, {"on": True}) == read

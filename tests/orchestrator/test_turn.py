@@ -91,7 +91,11 @@ async def test_follow_up_more_repeats_the_last_request(orchestrator: Orchestrato
 
 @pytest.fixture
 async def with_car() -> tuple[Orchestrator, CarExecutor]:
-    """An orchestrator and the car agent's executor, which records every request it gets."""
+    """An orchestrator and the car agent's executor, which records every request it gets.
+
+    The keyword router sends no intent with a part, so a follow-up here takes the fallback for a
+    previous request that went as words alone: the request said again in words. Slot edits of an
+    intent that was sent are tested in test_follow_ups.py."""
     agents, car = directory()
     await agents.refresh()
     return Orchestrator(KeywordRouter(), agents, budget_s=0.8, agent_timeout_s=1.0), car

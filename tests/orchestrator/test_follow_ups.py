@@ -1,0 +1,253 @@
+"""Follow-ups are slot edits of the previous part's intent: "close it again", "switch it back off",
+"turn it down a bit", "and the passenger?", "what about the back", "a bit more" after a value.
+
+The fast tests route with the real vehicle-control grammar (the router's template stage over the
+agent's parser) to a recording car agent double; the end-to-end tests run the in-process stack with
+the real vehicle-control agent and the simulated car, and check the car's state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import JsonValue
+
+from agents.hosting import AgentSpec, SkillSpec, build_agent_app
+from agents.vehicle_control.parser import shared_parser
+from orchestrator.directory import AgentDirectory
+from orchestrator.local import LocalStack, open_local_stack
+from orchestrator.routing import Router
+from orchestrator.routing.grammars import ParserGrammar
+from orchestrator.routing.templates import TemplateSet, TemplateStage
+from orchestrator.turn import Orchestrator
+
+from .doubles import CarExecutor
+
+
+def _recorded(orchestrator: Orchestrator, wanted: str) -> list[dict[str, Any]]:
+    """The fields of every event of kind `wanted` the orchestrator publishes from now on."""
+    seen: list[dict[str, Any]] = []
+    publish = orchestrator.events.publish
+
+    def recording(kind: str, turn_id: str, **fields: Any) -> None:
+        if kind == wanted:
+            seen.append(fields)
+        publish(kind, turn_id, **fields)
+
+    orchestrator.events.publish = recording  # type: ignore[method-assign]
+    return seen
+
+
+_AGENT = "vehicle-control"
+_URL = "http://vehicle-control.test"
+
+
+@pytest.fixture
+async def with_grammar() -> tuple[Orchestrator, CarExecutor]:
+    """An orchestrator whose router reads with the vehicle-control grammar, and a recording car agent
+    double in the vehicle-control agent's place (the executor records every request it gets)."""
+    car = CarExecutor()
+    skill = SkillSpec(id="climate", name="climate", description="climate", tags=("climate",))
+    app = build_agent_app(
+        AgentSpec(name=_AGENT, description="car test agent", skills=(skill,)), car, base_url=_URL, token=None
+    )
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=_URL)
+    agents = AgentDirectory.from_urls([_URL], http_clients={_URL: client})
+    await agents.refresh()
+    router = Router([TemplateStage(TemplateSet([ParserGrammar(_AGENT, shared_parser())]))])
+    return Orchestrator(router, agents, budget_s=0.8, agent_timeout_s=1.0), car
+
+
+def _sent(car: CarExecutor) -> tuple[str | None, dict[str, JsonValue] | None, str]:
+    request = car.requests[-1]
+    intent = request.intent
+    return (
+        intent.intent if intent is not None else None,
+        dict(intent.slots) if intent is not None else None,
+        request.text,
+    )
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "intent", "slots"),
+    [
+        ("open my window", "close it again", "set_window", {"window": "self", "action": "close"}),
+        ("turn on the seat heating", "switch it back off", "set_seat_heating", {"seat": "self", "level": 0}),
+        # Read as said of the fan, not as "turn it down" on its own (the volume).
+        ("set the fan to 4", "turn it down a bit", "set_fan", {"delta": "small", "sign": -1, "zone": "self"}),
+        ("turn on the AC", "turn it off again", "set_air_conditioning", {"on": False}),
+        ("open the passenger's window", "close it", "set_window", {"window": "passenger", "action": "close"}),
+    ],
+)
+async def test_it_is_a_slot_edit_of_the_previous_intent(
+    with_grammar: tuple[Orchestrator, CarExecutor],
+    first: str,
+    then: str,
+    intent: str,
+    slots: dict[str, JsonValue],
+) -> None:
+    orchestrator, car = with_grammar
+    calls = _recorded(orchestrator, "agent_call")
+    opened = await orchestrator.handle(first)
+    result = await orchestrator.handle(then, session_id=opened.session_id)
+    # The person's own words go with the intent and slots; the agent does not read them again.
+    assert _sent(car) == (intent, slots, then)
+    assert car.requests[-1].intent is not None and car.requests[-1].intent.text == then
+    assert [(r.agent, r.text, r.intent) for r in result.route] == [(_AGENT, then, intent)]
+    assert (calls[-1]["intent"], calls[-1]["slots"], calls[-1]["text"]) == (intent, slots, then)
+
+
+async def test_it_keeps_the_seat_of_an_edit_before_it(with_grammar: tuple[Orchestrator, CarExecutor]) -> None:
+    orchestrator, car = with_grammar
+    first = await orchestrator.handle("open my window")
+    await orchestrator.handle("the passenger's too", session_id=first.session_id)
+    assert _sent(car) == ("set_window", {"window": "passenger", "action": "open"}, "the passenger's too")
+    await orchestrator.handle("close it", session_id=first.session_id)
+    assert _sent(car) == ("set_window", {"window": "passenger", "action": "close"}, "close it")
+
+
+async def test_it_is_the_latest_part_whose_grammar_reads_it(
+    with_grammar: tuple[Orchestrator, CarExecutor],
+) -> None:
+    orchestrator, car = with_grammar
+    first = await orchestrator.handle("turn on the seat heating and open my window")
+    # A window is not switched off: "it" is the seat heating, the part before.
+    await orchestrator.handle("switch it off", session_id=first.session_id)
+    assert _sent(car) == ("set_seat_heating", {"seat": "self", "level": 0}, "switch it off")
+
+
+async def test_the_reason_around_it_is_not_sent_and_a_request_of_its_own_is(
+    with_grammar: tuple[Orchestrator, CarExecutor],
+) -> None:
+    orchestrator, car = with_grammar
+    first = await orchestrator.handle("turn on the seat heating")
+    both = await orchestrator.handle(
+        "switch it back off and set the temperature to 20", session_id=first.session_id
+    )
+    assert [(r.text, r.intent) for r in both.route] == [
+        ("switch it back off", "set_seat_heating"),
+        ("set the temperature to 20", "set_cabin_temperature"),
+    ]
+    assert [_sent_of(r) for r in car.requests[-2:]] == [
+        ("set_seat_heating", {"seat": "self", "level": 0}),
+        ("set_cabin_temperature", {"celsius": 20, "zone": "self"}),
+    ]
+
+
+def _sent_of(request: Any) -> tuple[str, dict[str, JsonValue]] | None:
+    return None if request.intent is None else (request.intent.intent, dict(request.intent.slots))
+
+
+@pytest.mark.parametrize(
+    ("then", "zone"),
+    [
+        ("and the passenger?", "passenger"),
+        ("what about the back", "rear"),
+        ("same for the passenger", "passenger"),
+        ("for the passenger as well", "passenger"),
+        ("the rear left too", "rear_left"),
+    ],
+)
+async def test_whose_alone_is_the_previous_intent_for_them(
+    with_grammar: tuple[Orchestrator, CarExecutor], then: str, zone: str
+) -> None:
+    orchestrator, car = with_grammar
+    first = await orchestrator.handle("set the temperature to 20")
+    result = await orchestrator.handle(then, session_id=first.session_id)
+    assert _sent(car) == ("set_cabin_temperature", {"celsius": 20, "zone": zone}, then)
+    assert [(r.text, r.intent) for r in result.route] == [(then, "set_cabin_temperature")]
+
+
+async def test_more_after_a_value_is_a_step_from_it(with_grammar: tuple[Orchestrator, CarExecutor]) -> None:
+    orchestrator, car = with_grammar
+    calls = _recorded(orchestrator, "agent_call")
+    first = await orchestrator.handle("set the temperature to 21")
+    more = await orchestrator.handle("a bit more", session_id=first.session_id)
+    assert _sent(car) == ("set_cabin_temperature", {"zone": "self", "delta": "small"}, "a bit more")
+    assert (more.route[0].intent, calls[-1]["slots"]) == (
+        "set_cabin_temperature",
+        {"zone": "self", "delta": "small"},
+    )
+    # Another "more" is one more step of that change.
+    await orchestrator.handle("more", session_id=first.session_id)
+    assert _sent(car) == ("set_cabin_temperature", {"zone": "self", "delta": "small"}, "more")
+
+
+# -- end to end: the real vehicle-control agent and the simulated car ----------------------------------
+
+_DRIVER_WINDOW = "Vehicle.Cabin.Door.Row1.DriverSide.Window.Position"
+_PASSENGER_WINDOW = "Vehicle.Cabin.Door.Row1.PassengerSide.Window.Position"
+_FAN = "Vehicle.Cabin.HVAC.Station.Row1.Driver.FanSpeed"
+_TEMPERATURE = "Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature"
+_PASSENGER_HEAT = "Vehicle.Cabin.Seat.Row1.PassengerSide.HeatingCooling"
+_DRIVER_HEAT = "Vehicle.Cabin.Seat.Row1.DriverSide.HeatingCooling"
+
+
+@pytest.fixture
+async def stack() -> Any:
+    """The in-process stack with the real agents; its router reads with the agents' grammars alone
+    (no model: the follow-ups here are all read by the templates)."""
+    router = Router([TemplateStage(TemplateSet.load(warm=False))])
+    opened = await open_local_stack(router=router, runtime=None)
+    try:
+        yield opened
+    finally:
+        await opened.aclose()
+
+
+async def _say(stack: LocalStack, session: str | None, text: str) -> str:
+    result = await stack.say(text, "driver", session)
+    await stack.settle()
+    return result.session_id
+
+
+async def test_a_follow_up_edits_what_the_car_did(stack: LocalStack) -> None:
+    calls = _recorded(stack.orchestrator, "agent_call")
+    results = _recorded(stack.orchestrator, "agent_result")
+    session = await _say(stack, None, "open my window")
+    await _say(stack, session, "the passenger's too")
+    assert await stack.state([_DRIVER_WINDOW, _PASSENGER_WINDOW]) == {
+        _DRIVER_WINDOW: 100,
+        _PASSENGER_WINDOW: 100,
+    }
+
+    await _say(stack, session, "close it again")
+    assert (calls[-1]["intent"], calls[-1]["slots"], calls[-1]["text"]) == (
+        "set_window",
+        {"window": "passenger", "action": "close"},
+        "close it again",
+    )
+    # The agent acted on the intent it was sent, without reading the words again.
+    assert results[-1]["data"]["via"] == "intent"
+    assert await stack.state([_DRIVER_WINDOW, _PASSENGER_WINDOW]) == {
+        _DRIVER_WINDOW: 100,
+        _PASSENGER_WINDOW: 0,
+    }
+
+
+async def test_more_and_zone_follow_ups_change_the_car(stack: LocalStack) -> None:
+    calls = _recorded(stack.orchestrator, "agent_call")
+    session = await _say(stack, None, "set the fan to 3")
+    await _say(stack, session, "more")
+    assert calls[-1]["intent"] == "set_fan" and calls[-1]["slots"] == {"zone": "self", "delta": "small"}
+    assert await stack.state([_FAN]) == {_FAN: 40}
+
+    await _say(stack, session, "turn it down a bit")
+    assert calls[-1]["intent"] == "set_fan"
+    assert await stack.state([_FAN]) == {_FAN: 30}
+
+    session = await _say(stack, None, "set the temperature to 21")
+    await _say(stack, session, "a bit more")
+    assert await stack.state([_TEMPERATURE]) == {_TEMPERATURE: 22}
+
+    session = await _say(stack, None, "turn on my seat heating")
+    await _say(stack, session, "what about the passenger")
+    assert calls[-1]["slots"] == {"seat": "passenger", "level": 2}
+    heat = await stack.state([_DRIVER_HEAT, _PASSENGER_HEAT])
+    assert heat[_PASSENGER_HEAT] == heat[_DRIVER_HEAT] > 0
+    await _say(stack, session, "switch it back off")
+    assert calls[-1]["slots"] == {"seat": "passenger", "level": 0}
+    heat = await stack.state([_DRIVER_HEAT, _PASSENGER_HEAT])
+    assert heat[_PASSENGER_HEAT] == 0 < heat[_DRIVER_HEAT]
