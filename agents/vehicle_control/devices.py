@@ -9,7 +9,9 @@ holds one table, :data:`DEVICES`, of what each device is called (an expansion ru
 which argument says where (a seat or zone) and what each kind of request sets; and one set of frames
 per kind of request (:data:`FRAMES`). :func:`grammar_intents` writes every frame for every device
 into the grammar's intents at load, as data blocks of the device's tool (no block for a kind the
-device does not take: a temperature is not switched on).
+device does not take: a temperature is not switched on). A request that names every device of a
+kind at once with a quantifier ("close everything", "turn it all off") is one intent per kind
+(:data:`EVERY`) whose calls are those of every device the kind covers (each device's `every`).
 
 Words are the grammar's and the language layer's: the device names are expansion rules of
 ``grammar/sentences.yaml``; the zone words (``{zone}``) and how much (``{intensity}``) come from
@@ -23,9 +25,22 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from agents.language.lexicon import INTENSITY
+from agents.language.lexicon import INTENSITY, QUANTIFIERS
+from agents.vehicle_control.actions import SEATS
 
-__all__ = ["DEVICES", "FRAMES", "NOUNS", "Device", "Kind", "grammar_intents", "grammar_rules", "templates_of"]
+__all__ = [
+    "DEVICES",
+    "EVERY",
+    "EVERY_FRAMES",
+    "FRAMES",
+    "NOUNS",
+    "Device",
+    "Kind",
+    "every_actions",
+    "grammar_intents",
+    "grammar_rules",
+    "templates_of",
+]
 
 Kind = Literal["on", "off", "up", "down", "value", "open", "close", "ajar"]
 
@@ -45,7 +60,12 @@ class Device(BaseModel):
     over"). `before` and `after` say how whose is said before and after its name (a word of the zone
     list and "for the rear left" unless given: the plural "windows" takes the words for several seats or
     a side), `default` whose it is when not said (the speaker's seat unless given). `stepped` is True
-    when how much is said as a step (the tool takes ``delta``)."""
+    when how much is said as a step (the tool takes ``delta``).
+
+    `every` gives per kind of request the arguments it is set with when a request names every device
+    of that kind ("close everything": :data:`EVERY`); a kind left out is one such a request does not
+    cover for it. `every_zone` are the seats or zones such a request works it in, one call each, so
+    that the guardrails judge each window on its own and what they allow is done."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -64,6 +84,8 @@ class Device(BaseModel):
     closes: tuple[str, ...] = ()
     closed: tuple[str, ...] = ()
     stepped: bool = False
+    every: dict[Kind, dict[str, JsonValue]] = Field(default_factory=dict)
+    every_zone: tuple[str, ...] = SEATS
 
 
 _LEVELLED: Final[dict[Kind, dict[str, JsonValue]]] = {
@@ -116,6 +138,7 @@ DEVICES: Final[tuple[Device, ...]] = (
         names="seat_heat",
         where="seat",
         slots=_LEVELLED,
+        every={"off": {"level": 0}},
         values=("[level] {seat_level:level} [setting|level]",),
         more=("hotter", "warmer"),
         less=("cooler", "lower"),
@@ -125,6 +148,7 @@ DEVICES: Final[tuple[Device, ...]] = (
         names="seat_vent",
         where="seat",
         slots=_LEVELLED,
+        every={"off": {"level": 0}},
         values=("[level] {seat_level:level} [setting|level]",),
         more=("cooler", "colder", "stronger"),
         less=("weaker",),
@@ -141,10 +165,17 @@ DEVICES: Final[tuple[Device, ...]] = (
             "value": {},
         },
         values=("{massage_level:level} [setting|level|intensity]", "{percent:level} <percent>"),
+        every={"off": {"level": 0}},
+        every_zone=("driver", "passenger"),  # the tool's massage is the front seats'.
         more=("stronger", "harder", "firmer"),
         less=("gentler", "softer", "weaker", "lighter"),
     ),
-    Device(tool="set_steering_wheel_heating", names="wheel_heat", slots={"on": _ON, "off": _OFF}),
+    Device(
+        tool="set_steering_wheel_heating",
+        names="wheel_heat",
+        slots={"on": _ON, "off": _OFF},
+        every={"off": _OFF},
+    ),
     Device(tool="set_lights", names="{light}", slots={"on": _ON, "off": _OFF}),
     Device(
         tool="set_wipers",
@@ -213,6 +244,7 @@ DEVICES: Final[tuple[Device, ...]] = (
             "ajar": {"action": "vent"},
             "value": {},
         },
+        every={"open": {"action": "open"}, "close": {"action": "close"}},
         values=("{percent} <percent> [open]", "{half:percent} [open|down|way]"),
         opens=("lower", "roll down", "wind down", "put down", "drop"),
         opened=("down",),
@@ -225,11 +257,13 @@ DEVICES: Final[tuple[Device, ...]] = (
         # Opening the sunroof opens its shade too: the grammar's own intent `sunroof_open`.
         slots={"close": {"action": "close"}, "ajar": {"action": "tilt"}},
         closes=("slide shut",),
+        every={"open": {"action": "open"}, "close": {"action": "close"}},
     ),
     Device(
         tool="set_sunshade",
         names="shade",
         slots={"open": {"action": "open", "rear": False}, "close": {"action": "close", "rear": False}},
+        every={"open": {"action": "open", "rear": False}, "close": {"action": "close", "rear": False}},
         opens=("retract", "roll back", "slide back", "pull back", "raise"),
         opened=("back", "up"),
         closes=("extend", "pull", "draw", "roll out", "drop", "lower"),
@@ -350,6 +384,40 @@ for a place the device lacks is left out for it."""
 
 _PLACES: Final = ("MORE", "LESS", "OPENS", "OPENED", "CLOSES", "CLOSED")
 
+_EVERYTHING: Final = "everything"
+"""The rule of every word that names every device a verb applies to (the language layer's
+quantifiers: "everything", "it all", "all openings")."""
+
+EVERY: Final[dict[Kind, str]] = {
+    "close": "close_everything",
+    "open": "open_everything",
+    "off": "switch_everything_off",
+}
+"""The kinds of request that may name every device at once, and the grammar intent that does so.
+What "everything" covers is each device's `every`: closing closes the windows, the sunroof and its
+sunshade (a car's comfort close); opening opens them, never a door or the trunk (opening those by a
+word that names no door is unsafe); switching off switches off the comfort functions of the seats
+and the steering wheel (heating, ventilation, massage), never a light or a driving function. Doors
+are locked and unlocked as a whole by the grammar's own intents ("lock everything")."""
+
+EVERY_FRAMES: Final[dict[Kind, tuple[str, ...]]] = {
+    "close": (
+        f"(close|shut|close up) [<the>] <{_EVERYTHING}> [up] [<fully>] [please]",
+        f"[get|make|have] [<the>] <{_EVERYTHING}> (closed|shut) [up] [please]",
+    ),
+    "open": (
+        f"(open|open up) [<the>] <{_EVERYTHING}> [up] [<fully>] [please]",
+        f"(get|make|have) [<the>] <{_EVERYTHING}> (open|opened) [up] [please]",
+    ),
+    "off": (
+        f"<off_verb> [<the>] <{_EVERYTHING}> [please]",
+        f"(turn|switch|put|flick|flip|shut|knock|click|power) [<the>] <{_EVERYTHING}> off [please]",
+        f"[i want|i'd like] [<the>] <{_EVERYTHING}> off [please]",
+    ),
+}
+"""The templates of a request that names every device of a kind ("close it all up", "turn everything
+off"): ``<everything>`` is any quantifier of the language layer."""
+
 _FULLY: Final = "fully"
 _PART: Final = "part"
 """The words said after a device's name that name a part or a setting of it ("the wiper speed", "the
@@ -361,12 +429,14 @@ _HOW_MUCH: Final = "how_much"
 def grammar_rules(rules: Mapping[str, Any]) -> dict[str, Any]:
     """The grammar's `expansion_rules` with the rules the frames use: ``<for_seat>``, ``<for_zone>``
     (and one per other `where` argument): "for the rear left", "on my side", "in the back seats";
-    ``<how_much>``: any word of how much; ``<fully>``; ``<part>``: a part or setting of a device."""
+    ``<how_much>``: any word of how much; ``<fully>``; ``<part>``: a part or setting of a device;
+    ``<everything>``: any word that names every device a verb applies to."""
     written = dict(rules)
     for where in sorted({device.where for device in DEVICES if device.where is not None}):
         written[f"for_{where}"] = f"(for|on|in|at) [<the>] {{zone:{where}}} [side|seat|seats|zone|area]"
     words = sorted(INTENSITY, key=len, reverse=True)
     written[_HOW_MUCH] = "(" + "|".join(words) + ")"
+    written[_EVERYTHING] = "(" + "|".join(sorted(QUANTIFIERS, key=len, reverse=True)) + ")"
     written[_FULLY] = "(all the way|fully|completely|the whole way|right down|right up|wide|wide open)"
     written[_PART] = "(speed|level|setting|settings|mode|function|system|glass|switch|control|controls)"
     return written
@@ -394,7 +464,37 @@ def grammar_intents(
                 fixed.setdefault(device.where, device.default)
             blocks.append({"sentences": sentences, "slots": fixed})
         intent["data"] = blocks
+    for kind, name in EVERY.items():
+        actions = every_actions(kind)
+        covered = [device for device in DEVICES if kind in device.every]
+        if name in written or any(
+            device.tool not in written or _name_of(device) not in named for device in covered
+        ):
+            continue  # a grammar without every device the request covers gets no such intent
+        calls: list[JsonValue] = [{"tool": tool, "arguments": dict(arguments)} for tool, arguments in actions]
+        written[name] = {"data": [{"sentences": list(EVERY_FRAMES[kind]), "metadata": {"actions": calls}}]}
     return written
+
+
+def every_actions(kind: Kind) -> tuple[tuple[str, dict[str, JsonValue]], ...]:
+    """The calls of a request that names every device of `kind` ("close everything"), in order: one
+    per device whose `every` covers the kind and per zone of its `every_zone`. Closing and switching
+    off go in the order of :data:`DEVICES`; opening goes the other way, so the sunshade is open before
+    the sunroof opens (GR-09)."""
+    order = tuple(reversed(DEVICES)) if kind == "open" else DEVICES
+    calls: list[tuple[str, dict[str, JsonValue]]] = []
+    for device in order:
+        arguments = device.every.get(kind)
+        if arguments is None:
+            continue
+        zones: tuple[str | None, ...] = device.every_zone if device.where is not None else (None,)
+        for zone in zones:
+            call = (
+                dict(arguments) if zone is None or device.where is None else {device.where: zone, **arguments}
+            )
+            if (device.tool, call) not in calls:
+                calls.append((device.tool, call))
+    return tuple(calls)
 
 
 def _name_of(device: Device) -> str:

@@ -13,13 +13,14 @@ and no lists of capabilities are read out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 
 from pydantic import JsonValue
 
 from agents.hosting import Seat
 from agents.spoken import Part, compose, join_words, plain
-from agents.vehicle_control.actions import Action, ActionReport
+from agents.vehicle_control.actions import SEATS, ZONE_ARGUMENTS, Action, ActionReport
 from agents.vehicle_control.driving import refusal_sentence
 from agents.vehicle_control.lacking import sentence as sentence_for
 
@@ -184,21 +185,31 @@ def _fan(report: ActionReport, speaker: Seat | None) -> str:
     return f"{owner} fan is at {_number(value)} percent"
 
 
+def _seat_thing(label: str, seat: JsonValue, speaker: Seat | None) -> tuple[str, str]:
+    """The subject and what follows the state ("on every seat") of a seat's `label`."""
+    if seat == "all":
+        return f"the {label}", " on every seat"
+    if seat in ("front", "rear"):
+        return f"the {seat} seats' {label}", ""
+    return f"{_seat_owner(seat, speaker)} {label}", ""
+
+
 def _seat_level(label: str) -> Callable[[ActionReport, Seat | None], str]:
     def phrase(report: ActionReport, speaker: Seat | None) -> str:
         level = _arg(report, "level")
         state = _LEVELS.get(level, f"at level {level}") if isinstance(level, int) else "changed"
-        return f"{_seat_owner(_arg(report, 'seat'), speaker)} {label} is {state}"
+        subject, where = _seat_thing(label, _arg(report, "seat"), speaker)
+        return f"{subject} is {state}{where}"
 
     return phrase
 
 
 def _massage(report: ActionReport, speaker: Seat | None) -> str:
     level = _arg(report, "level")
-    owner = _seat_owner(_arg(report, "seat"), speaker)
+    subject, where = _seat_thing("massage", _arg(report, "seat"), speaker)
     if level == 0:
-        return f"{owner} massage is off"
-    return f"{owner} massage is on at {_number(level)} percent"
+        return f"{subject} is off{where}"
+    return f"{subject} is on at {_number(level)} percent{where}"
 
 
 def _window(report: ActionReport, speaker: Seat | None) -> str:
@@ -337,6 +348,73 @@ _RULE_REASONS = {
 """Refusals whose server reason speaks of internals (a client id, a request origin, a rate), said plainly."""
 
 
+_GROUPS: dict[frozenset[str], str] = {
+    frozenset(SEATS): "all",
+    frozenset({"driver", "passenger"}): "front",
+    frozenset({"rear_left", "rear_right"}): "rear",
+}
+"""Seats that one word names: the same change of each is said once, of them all ("all windows")."""
+
+
+def _grouped(reports: Sequence[ActionReport]) -> list[ActionReport]:
+    """`reports` with those that differ only in their seat (the same tool, arguments and outcome for
+    each window of "close everything") said once for the group of seats they make, where one word
+    names it (:data:`_GROUPS`); the rest as they are, in order."""
+    keys: list[tuple[str, ...] | None] = []
+    seats: dict[tuple[str, ...], list[str]] = {}
+    for report in reports:
+        where = ZONE_ARGUMENTS.get(report.tool)
+        seat = report.arguments.get(where) if where is not None else None
+        if where is None or seat not in SEATS:
+            keys.append(None)
+            continue
+        others = sorted((name, repr(value)) for name, value in report.arguments.items() if name != where)
+        same: tuple[str, ...] = (
+            report.tool,
+            report.outcome,
+            str(report.rule_id),
+            str(report.message),
+            repr(others),
+        )
+        keys.append(same)
+        seats.setdefault(same, []).append(str(seat))
+    grouped: list[ActionReport] = []
+    said: set[tuple[str, ...]] = set()
+    for report, key in zip(reports, keys, strict=True):
+        group = _GROUPS.get(frozenset(seats[key])) if key is not None and len(seats[key]) > 1 else None
+        if key is None or group is None:
+            grouped.append(report)
+            continue
+        if key in said:
+            continue
+        said.add(key)
+        where = ZONE_ARGUMENTS[report.tool]
+        changes = {
+            path: value
+            for other, k in zip(reports, keys, strict=True)
+            if k == key
+            for path, value in other.changes.items()
+        }
+        grouped.append(
+            report.model_copy(update={"arguments": {**report.arguments, where: group}, "changes": changes})
+        )
+    return grouped
+
+
+def _what(report: ActionReport, speaker: Seat | None) -> str:
+    """What a report's change was of, said as a thing ("the rear left window", "your seat heating")."""
+    if report.tool == "set_window":
+        return _window_name(_arg(report, "window"), speaker)
+    if report.tool in ("set_door", "lock_doors", "unlock_doors"):
+        return _door_name(_arg(report, "door" if report.tool == "set_door" else "doors"), speaker)
+    where = ZONE_ARGUMENTS.get(report.tool)
+    thing = _THINGS.get(report.tool, report.tool)
+    if where is None:
+        return f"the {thing}"
+    subject, place = _seat_thing(thing, _arg(report, where), speaker)
+    return f"{subject}{place}"
+
+
 def _not_done(report: ActionReport) -> str:
     """Why a refused change was not made, in plain words."""
     driving = refusal_sentence(Action(tool=report.tool, arguments=report.arguments))
@@ -370,15 +448,18 @@ def summarize(
     parked and stopped."), what failed, what this car cannot do (`lacking`: features of
     `agents.vehicle_control.lacking`), and what was not understood."""
     parts: list[Part] = []
+    asked = [report.tool for report in reports]
+    several = frozenset(tool for tool in asked if asked.count(tool) > 1)
+    reports = _grouped(reports)
     applied = [describe(report, speaker) for report in reports if report.outcome == "applied"]
-    if moving and len(applied) > 2:
+    if moving and len({_predicate(text) for text in applied}) > 2:
+        # Changes said alike are said together ("the sunshade, the sunroof and all windows are
+        # opening"), so they count once.
         more = len(applied) - 2
         applied = [*applied[:2], "one more is done" if more == 1 else f"{more} more are done"]
     parts.extend(Part(text=text, kind="done") for text in applied)
-    reasons = list(
-        dict.fromkeys(
-            _not_done(report) for report in reports if report.outcome == "refused" and report.message
-        )
+    reasons = _reasons(
+        [report for report in reports if report.outcome == "refused" and report.message], speaker, several
     )
     if moving:
         reasons = reasons[:1]
@@ -399,6 +480,39 @@ def summarize(
         else:
             parts.append(Part(text=f"I can't do anything with “{not_understood[0]}” yet", kind="not_done"))
     return compose(parts) if parts else cannot_do(moving=moving)
+
+
+def _predicate(text: str) -> str:
+    """What a clause says of its subject ("opening" of "the sunroof is opening"); the whole clause when
+    it has no such form."""
+    found = re.match(r"^.+? (?:is|are) (.+)$", text)
+    return found.group(1) if found is not None else text
+
+
+def _reasons(refused: Sequence[ActionReport], speaker: Seat | None, several: frozenset[str]) -> list[str]:
+    """Why each refused change was not made, each reason once. Where a request asked the same of
+    several seats (`several` names its tools: "open everything"), the reason says which things were
+    not changed ("the driver's window and the sunroof stay as they are: ...")."""
+    grouped: dict[str, list[ActionReport]] = {}
+    for report in refused:
+        grouped.setdefault(_not_done(report), []).append(report)
+    said: list[str] = []
+    for reason, reports in grouped.items():
+        named = any(
+            report.tool in several
+            and ZONE_ARGUMENTS.get(report.tool) is not None
+            and report.rule_id not in _RULE_REASONS
+            and refusal_sentence(Action(tool=report.tool, arguments=report.arguments)) is None
+            for report in reports
+        )
+        if not named:
+            said.append(reason)
+            continue
+        things = list(dict.fromkeys(_what(report, speaker) for report in reports))
+        plural = len(things) > 1 or things[0].startswith("all ") or things[0].endswith("s")
+        state = "stay as they are" if plural else "stays as it is"
+        said.append(f"{join_words(things)} {state}: {reason}")
+    return said
 
 
 def lacking(features: Sequence[str]) -> str:
