@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from models import Runtime
+
     from .models import TurnResult
     from .progress import Progress
     from .replay.record import Recorder
@@ -115,17 +117,31 @@ def _cmd_new(args: argparse.Namespace) -> int:
 
 async def _ask(text: str, seat: str, state: str | None, progress: Progress) -> TurnResult:
     progress.step("loading the stack")
+    from agents.hosting.spans import mask
     from mcp_servers.vehicle.state_file import load_state_file
 
+    from .lazy_runtime import LazyRuntime
     from .local import open_local_stack, shared_catalog, shared_router, shared_runtime
+    from .routing import Router
+    from .routing.router import RAMBLE_WORDS
+    from .routing.templates import TemplateSet, TemplateStage
 
     initial = load_state_file(state, shared_catalog()) if state else None
-    progress.step("loading the model")
-    shared_runtime()
     progress.step("compiling the routing templates")
-    await shared_router()
+    # A text the templates read whole is routed as the router would route it (its model path is only
+    # asked about what no template reads, or reads through a wildcard), so the model is not loaded
+    # unless an agent asks it for something.
+    templates = TemplateStage(TemplateSet.load(warm=False))
+    (whole,) = await templates.decide([mask(text.strip())], deadline=float("inf"))
+    runtime: Runtime
+    if whole is not None and whole.routed and not whole.tentative and len(text.split()) < RAMBLE_WORDS:
+        router, runtime = Router([templates]), LazyRuntime(shared_runtime)
+    else:
+        progress.step("loading the model")
+        runtime = shared_runtime()
+        router = await shared_router()
     progress.step("starting the agents")
-    stack = await open_local_stack(initial)
+    stack = await open_local_stack(initial, router=router, runtime=runtime)
     try:
         progress.step("answering")
         return await stack.say(text, seat, None)

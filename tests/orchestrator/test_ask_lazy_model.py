@@ -1,0 +1,103 @@
+"""`cabin ask` loads the model only when something asks it: a text the templates read whole is
+answered without it, and any request to the runtime opens it first."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from models.errors import ModelNotInstalled
+from models.runtime import ModelRuntime
+from models.scripted import ScriptedBackend
+from models.types import CompletionRequest, EmbedRequest, Priority
+from orchestrator.lazy_runtime import LazyRuntime
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class _Opener:
+    """Opens a runtime over a scripted backend, counting the calls (failing the first `fail` ones)."""
+
+    def __init__(self, fail: int = 0) -> None:
+        self.calls = 0
+        self.fail = fail
+        self.backend = ScriptedBackend()
+        self.runtime = ModelRuntime(self.backend)
+
+    def __call__(self) -> ModelRuntime:
+        self.calls += 1
+        if self.calls <= self.fail:
+            raise ModelNotInstalled("no model file yet")
+        return self.runtime
+
+
+async def test_nothing_is_opened_until_the_first_request() -> None:
+    opener = _Opener()
+    lazy = LazyRuntime(opener)
+    before = (opener.calls, lazy.loaded)
+    opener.backend.enqueue("hello")
+    done = await lazy.complete(CompletionRequest(prompt="say hello"), priority=Priority.DRIVER, deadline=None)
+    assert done.text == "hello"
+    assert (await lazy.model_info()).id == "scripted"
+    await lazy.embed_request(EmbedRequest(texts=("a", "b")), priority=Priority.DRIVER, deadline=None)
+    assert before == (0, False)
+    assert (opener.calls, lazy.loaded) == (1, True)
+    await lazy.aclose()
+    await lazy.ping()  # the opened runtime is shared, not owned: still open
+    await opener.runtime.aclose()
+
+
+async def test_an_error_opening_reaches_the_first_request_and_the_next_tries_again() -> None:
+    opener = _Opener(fail=1)
+    lazy = LazyRuntime(opener)
+    with pytest.raises(ModelNotInstalled):
+        await lazy.model_info()
+    failed = lazy.loaded
+    assert (await lazy.model_info()).id == "scripted"
+    assert (failed, lazy.loaded, opener.calls) == (False, True, 2)
+    await opener.runtime.aclose()
+
+
+def _ask(text: str, cache: Path) -> tuple[dict[str, Any], bool]:
+    """`cabin ask --json TEXT` in a fresh interpreter: the turn and whether llama.cpp was loaded."""
+    script = (
+        "import sys, io, contextlib\n"
+        "from orchestrator.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        f"    rc = main(['ask', '--json', {text!r}])\n"
+        "assert rc == 0, rc\n"
+        "print(out.getvalue())\n"
+        "print('LLAMA', 'llama_cpp' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "CABIN_TEMPLATE_CACHE": str(cache)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    body, _, flag = done.stdout.rpartition("LLAMA ")
+    return json.loads(body), flag.strip() == "True"
+
+
+@pytest.mark.model
+def test_a_text_the_templates_read_is_answered_without_the_model(tmp_path: Path) -> None:
+    turn, loaded = _ask("set the temperature to 21", tmp_path)
+    assert not loaded
+    assert [(r["agent"], r["via"]) for r in turn["route"]] == [("vehicle-control", "template")]
+    assert [a["outcome"] for a in turn["actions"]] == ["applied"]
+
+
+@pytest.mark.model
+def test_a_text_no_template_reads_loads_the_model(tmp_path: Path) -> None:
+    turn, loaded = _ask("the air in here feels rather stale today", tmp_path)
+    assert loaded
+    assert turn["reply"]
