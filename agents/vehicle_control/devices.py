@@ -388,6 +388,9 @@ _EVERYTHING: Final = "everything"
 """The rule of every word that names every device a verb applies to (the language layer's
 quantifiers: "everything", "it all", "all openings")."""
 
+_OPEN_NOW: Final = "(that's|that is|which is) [still] open"
+_ON_NOW: Final = "(that's|that is|which is) [still] on"
+
 EVERY: Final[dict[Kind, str]] = {
     "close": "close_everything",
     "open": "open_everything",
@@ -402,15 +405,15 @@ are locked and unlocked as a whole by the grammar's own intents ("lock everythin
 
 EVERY_FRAMES: Final[dict[Kind, tuple[str, ...]]] = {
     "close": (
-        f"(close|shut|close up) [<the>] <{_EVERYTHING}> [up] [<fully>] [please]",
-        f"[get|make|have] [<the>] <{_EVERYTHING}> (closed|shut) [up] [please]",
+        f"(close|shut|close up|seal|seal up) [<the>] <{_EVERYTHING}> [{_OPEN_NOW}] [up] [<fully>] [please]",
+        f"[get|make|have] [<the>] <{_EVERYTHING}> [{_OPEN_NOW}] (closed|shut) [up] [please]",
     ),
     "open": (
         f"(open|open up) [<the>] <{_EVERYTHING}> [up] [<fully>] [please]",
         f"(get|make|have) [<the>] <{_EVERYTHING}> (open|opened) [up] [please]",
     ),
     "off": (
-        f"<off_verb> [<the>] <{_EVERYTHING}> [please]",
+        f"<off_verb> [<the>] <{_EVERYTHING}> [{_ON_NOW}] [please]",
         f"(turn|switch|put|flick|flip|shut|knock|click|power) [<the>] <{_EVERYTHING}> off [please]",
         f"[i want|i'd like] [<the>] <{_EVERYTHING}> off [please]",
     ),

@@ -398,7 +398,15 @@ def _grouped(reports: Sequence[ActionReport]) -> list[ActionReport]:
         grouped.append(
             report.model_copy(update={"arguments": {**report.arguments, where: group}, "changes": changes})
         )
-    return grouped
+    # "close the windows and everything": all windows asked for twice are said once.
+    kept: list[ActionReport] = []
+    for report in grouped:
+        if not any(
+            (other.tool, other.arguments, other.outcome) == (report.tool, report.arguments, report.outcome)
+            for other in kept
+        ):
+            kept.append(report)
+    return kept
 
 
 def _what(report: ActionReport, speaker: Seat | None) -> str:

@@ -142,6 +142,13 @@ def test_the_same_change_of_every_seat_is_said_once() -> None:
     )
 
 
+def test_a_change_asked_for_twice_is_said_once() -> None:
+    reports = [_report("set_window", window="all", action="close")]
+    reports += [_report("set_window", window=seat, action="close") for seat in SEATS]
+
+    assert summarize(reports, speaker="driver", moving=False) == "All windows are closing."
+
+
 def test_what_was_refused_of_several_seats_is_named_with_its_reason() -> None:
     reports = [
         _report("set_window", "refused", window="driver", action="open"),
