@@ -1,0 +1,38 @@
+"""`cabin bench --startup` measures each command in fresh processes: the kernel's CPU account of the
+child, the wall time, the median of the runs; a command that fails is reported, never timed."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from orchestrator.bench_startup import _measure, _run, bench_startup, startup_table
+
+
+def test_a_command_is_measured_in_fresh_processes() -> None:
+    measured = _measure(["--help"], 2, dict(os.environ), None)
+    assert measured["command"] == "cabin --help"
+    assert measured["runs"] == 2 and len(measured["cpu_runs_s"]) == 2
+    assert all(cpu > 0 for cpu in measured["cpu_runs_s"])
+    assert measured["wall_s"] > 0
+    assert min(measured["cpu_runs_s"]) <= measured["cpu_s"] <= max(measured["cpu_runs_s"])
+
+
+def test_a_command_that_fails_is_reported() -> None:
+    with pytest.raises(RuntimeError, match="exited with 2"):
+        _run(["ask", "--seat", "roof", "hello"], dict(os.environ))
+
+
+def test_runs_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        bench_startup(0)
+
+
+def test_the_table_names_each_command_and_its_medians() -> None:
+    row = {"command": "cabin ask x", "cpu_s": 2.5, "wall_s": 3.0, "cpu_runs_s": [2.4, 2.5, 2.6], "runs": 3}
+    table = startup_table({"ask": row, "ask_cold": row, "machine": {"cores": 2, "load_average": [1.0]}})
+    lines = table.splitlines()
+    assert lines[1].startswith("cabin ask x ") and "2.50" in lines[1] and "2.40, 2.50, 2.60" in lines[1]
+    assert "(empty template cache)" in lines[2]
+    assert "2 cores" in lines[-1]
