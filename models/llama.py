@@ -399,6 +399,50 @@ _RECENT_MAX_TOKENS = 256
 """Longer requests are not kept: their cells would crowd the shared KV cache for little gain."""
 
 
+class _Threads:
+    """How many CPU threads the generation context computes with: all cores, or one while the cores
+    are busy with other work, chosen from measured single-token evaluations.
+
+    llama.cpp's threads meet at a barrier after every operation of a forward pass, so when other
+    processes hold the cores, a descheduled thread stalls the others at every barrier (on 2 cores at
+    a load average of 3.7, a two-step tool call took 2.0 s at the median with 2 threads and 0.5 s
+    with 1; on an idle machine 2 threads are faster). The faster count so far is used, and every
+    `EXPLORE_EVERY`-th single-token evaluation tries the other one so a change of load is noticed.
+    The output does not depend on the thread count (each row of a result is computed by one thread;
+    a test checks the logits are equal). Only when the thread count was not fixed in the
+    configuration (``CABIN_MODEL_THREADS``)."""
+
+    EXPLORE_EVERY = 16
+    _WEIGHT = 0.5  # of a new measurement in the running cost
+
+    def __init__(self, most: int, adaptive: bool) -> None:
+        self.options = (most, 1) if adaptive and most > 1 else (most,)
+        self._cost: dict[int, float] = {}
+        self._count = 0
+
+    def best(self) -> int:
+        """The thread count with the lowest measured cost (the first option until both are measured)."""
+        known = [n for n in self.options if n in self._cost]
+        return min(known, key=self._cost.__getitem__) if len(known) == len(self.options) else self.options[0]
+
+    def next_single(self) -> int:
+        """The thread count for the next single-token evaluation (measured with `record`)."""
+        if len(self.options) == 1:
+            return self.options[0]
+        self._count += 1
+        unmeasured = [n for n in self.options if n not in self._cost]
+        if unmeasured and self._count > 1:
+            return unmeasured[0]
+        best = self.best()
+        if self._count % self.EXPLORE_EVERY == 0:
+            return next(n for n in self.options if n != best)
+        return best
+
+    def record(self, threads: int, ms: float) -> None:
+        old = self._cost.get(threads)
+        self._cost[threads] = ms if old is None else old + self._WEIGHT * (ms - old)
+
+
 def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     n = min(len(a), len(b))
     i = 0
@@ -442,6 +486,8 @@ class LlamaCppBackend(ModelBackend):
         self._spec = spec
         self._path = path
         self._threads = config.resolved_threads()
+        self._thread_choice = _Threads(self._threads, adaptive=config.threads is None)
+        self._ctx_threads = self._threads
         mparams = llama_cpp.llama_model_default_params()
         mparams.use_extra_bufts = repack_weights()
         _RECENT_ERRORS.clear()
@@ -637,7 +683,15 @@ class LlamaCppBackend(ModelBackend):
         self._owner = None
         if batch.n:
             self._apply_adapter(self._seq_adapter.get(int(batch.raw.seq_id[0][0])))
+        single = batch.n == 1
+        threads = self._thread_choice.next_single() if single else self._thread_choice.best()
+        if threads != self._ctx_threads:
+            llama_cpp.llama_set_n_threads(self._ctx, threads, threads)
+            self._ctx_threads = threads
+        started = time.perf_counter()
         rc = llama_cpp.llama_decode(self._ctx, batch.raw)
+        if single and rc == 0:
+            self._thread_choice.record(threads, (time.perf_counter() - started) * 1000.0)
         if rc == 1:
             # No free cells: drop cached prefixes (not the one this request is copying) and retry once.
             self._evict_slots(keep)
