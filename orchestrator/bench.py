@@ -195,6 +195,59 @@ async def _model_path(
     }
 
 
+_VEHICLE_MODEL_LINES = 40
+_VEHICLE_MODEL_MIN = 10
+_VEHICLE_CONTROL = "vehicle-control"
+
+
+def _vehicle_model_texts() -> list[tuple[str, str]]:
+    """(text, seat) of held-out in-car requests (``models/tuning/data/heldout.jsonl``, written by hand
+    and never trained on) that vehicle-control's sentence templates leave unread, so the agent hands
+    them to its model: found by parsing each, not chosen by hand. At most `_VEHICLE_MODEL_LINES`,
+    spread evenly over the file (it is grouped by tool)."""
+    from agents.vehicle_control.parser import shared_parser
+    from models.tuning.data import HELDOUT, load_examples
+
+    parser = shared_parser()
+    missed: list[tuple[str, str]] = []
+    for example in load_examples(HELDOUT):
+        seat: Any = example.seat  # one of the four seats (the split's schema checks it)
+        if parser.parse(example.text, seat=seat).unmatched:
+            missed.append((example.text, example.seat))
+    step = max(1, len(missed) / _VEHICLE_MODEL_LINES)
+    return [missed[int(i * step)] for i in range(min(len(missed), _VEHICLE_MODEL_LINES))]
+
+
+async def _vehicle_model_path(
+    turn: Callable[[str, str], Awaitable[tuple[float, bool, bool]]], gap_s: float = 0.25
+) -> dict[str, Any]:
+    """Turns that vehicle-control reads with its on-device model: held-out requests its templates
+    miss (`_vehicle_model_texts`), each said once, `gap_s` apart. `turn` returns the turn's time,
+    whether the route reached vehicle-control, and whether an action was applied; only turns that
+    reached it count, whatever the model made of them (acted on or declined)."""
+    for text in ("the air in here feels stuffy", "my feet are freezing"):
+        await turn(text, "driver")  # the agent's first model call (not counted)
+    texts = _vehicle_model_texts()
+    samples: list[float] = []
+    applied = 0
+    for text, seat in texts:
+        elapsed, reached, acted = await turn(text, seat)
+        if reached:
+            samples.append(elapsed)
+            applied += acted
+        await asyncio.sleep(gap_s)
+    if len(samples) < _VEHICLE_MODEL_MIN:
+        raise RuntimeError(
+            f"only {len(samples)} of {len(texts)} requests the templates miss reached {_VEHICLE_CONTROL}"
+        )
+    return {
+        "what": "POST /v1/utterances that vehicle-control hands to its model (both constrained steps): "
+        f"held-out requests its templates miss, said once each; {len(samples)} of {len(texts)} reached "
+        f"it, {applied} of those applied an action",
+        **summarize(samples),
+    }
+
+
 async def bench_stack(
     url: str, agent_url: str, token: str | None, load_s: float = 30.0, sessions: int = 50
 ) -> dict[str, Any]:
@@ -240,7 +293,14 @@ async def bench_stack(
                 "back_to_back": summarize(await _back_to_back(fast_turn)),
             },
         }
+
+        async def vehicle_model_turn(text: str, seat: str) -> tuple[float, bool, bool]:
+            elapsed, body = await turn(text, seat=seat)
+            reached = any(part["agent"] == _VEHICLE_CONTROL for part in body["route"])
+            return elapsed, reached, any(action["outcome"] == "applied" for action in body["actions"])
+
         report["model_path_turn_http"] = await _model_path(model_turn)
+        report["vehicle_model_turn_http"] = await _vehicle_model_path(vehicle_model_turn)
         await http.put("/v1/vehicle/state", json={"Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature": 21.0})
 
         headers = {"A2A-Version": "1.0", **({"Authorization": f"Bearer {token}"} if token else {})}

@@ -32,13 +32,27 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mcp_servers.navigation.models import MapInfo, PoiDetails, PoiQuery, PoiSearchResult, Route, RouteRequest
 from mcp_servers.navigation.provider import MapProvider
 from mcp_servers.vehicle.catalog import Catalog, Value
+from models import (
+    ChatRequest,
+    Completion,
+    CompletionRequest,
+    CompletionStream,
+    Embeddings,
+    EmbedRequest,
+    ModelInfo,
+    Prefix,
+    Priority,
+    Runtime,
+    ScoreRequest,
+    ScoreResult,
+)
 
 from ..models import TurnResult
 from .errors import DatasetError
@@ -99,23 +113,109 @@ class RecordingMap(MapProvider):
         return self._inner.route(request)
 
 
-class Bench:
-    """The in-process stack with a recorded map, and a clean car for each item."""
+def _model_path_prefixes() -> frozenset[str]:
+    from agents.vehicle_control.interpreter import PROMPT_PREFIX
+    from models.tuning.format import TUNED_PREFIX
 
-    def __init__(self, stack: Any, recording: RecordingMap, catalog: Catalog) -> None:
+    return frozenset({PROMPT_PREFIX, TUNED_PREFIX})
+
+
+class RecordingRuntime(Runtime):
+    """A model runtime that serves from another one and notes every tool call vehicle-control's model
+    path asks it for (the first of its two constrained steps, the tool name: a completion with the
+    interpreter's prompt prefix and no JSON schema), so a turn's report says whether the templates
+    missed a part and the model was asked to read it.
+
+    Same contract as the runtime it wraps, which it does not own: ``aclose`` leaves it open.
+    :meth:`take` returns the tool names the model chose since the last call (``none`` included).
+    """
+
+    def __init__(self, inner: Runtime) -> None:
+        self._inner = inner
+        self._prefixes = _model_path_prefixes()
+        self._lock = threading.Lock()
+        self._tools: list[str] = []
+
+    def take(self) -> list[str]:
+        """The tool names the model path chose since the last call, in order."""
+        with self._lock:
+            taken, self._tools = self._tools, []
+        return taken
+
+    async def model_info(self) -> ModelInfo:
+        return await self._inner.model_info()
+
+    async def complete(
+        self, request: CompletionRequest | ChatRequest, *, priority: int, deadline: float | None
+    ) -> Completion:
+        result = await self._inner.complete(request, priority=priority, deadline=deadline)
+        if (
+            isinstance(request, CompletionRequest)
+            and request.prefix in self._prefixes
+            and request.json_schema is None
+        ):
+            with self._lock:
+                self._tools.append(result.text.removesuffix('"'))
+        return result
+
+    def stream_request(
+        self, request: CompletionRequest | ChatRequest, *, priority: int, deadline: float | None
+    ) -> CompletionStream:
+        return self._inner.stream_request(request, priority=priority, deadline=deadline)
+
+    async def score_request(
+        self, request: ScoreRequest, *, priority: int, deadline: float | None
+    ) -> ScoreResult:
+        return await self._inner.score_request(request, priority=priority, deadline=deadline)
+
+    async def embed_request(
+        self, request: EmbedRequest, *, priority: int, deadline: float | None
+    ) -> Embeddings:
+        return await self._inner.embed_request(request, priority=priority, deadline=deadline)
+
+    async def prefix(
+        self,
+        text: str,
+        *,
+        priority: int = Priority.BACKGROUND,
+        timeout: float | None = None,  # noqa: ASYNC109 - the wrapped runtime enforces it
+    ) -> Prefix:
+        return await self._inner.prefix(text, priority=priority, timeout=timeout)
+
+    async def ping(self) -> None:
+        await self._inner.ping()
+
+    async def aclose(self) -> None:
+        """Nothing to release: the wrapped runtime belongs to whoever opened it."""
+
+
+class Bench:
+    """The in-process stack with a recorded map and model runtime, and a clean car for each item."""
+
+    def __init__(
+        self, stack: Any, recording: RecordingMap, catalog: Catalog, model: RecordingRuntime | None = None
+    ) -> None:
         self.stack = stack
         self.map = recording
+        self.model = model
         self.watched = [p for p in catalog.paths if catalog.get(p).writable]
         self._default: dict[str, Value] = stack.backend.snapshot()
 
     @classmethod
     async def open(cls, budget_s: float = TURN_BUDGET_S) -> Bench:
-        from ..local import open_local_stack, shared_catalog, shared_map
+        from ..local import open_local_stack, shared_catalog, shared_map, shared_runtime
 
         recording = RecordingMap(shared_map())
+        model = RecordingRuntime(shared_runtime())
         # An agent gets as long as the turn: on a busy machine a slow answer is still an answer.
-        stack = await open_local_stack(budget_s=budget_s, agent_timeout_s=budget_s, map_provider=recording)
-        return cls(stack, recording, shared_catalog())
+        stack = await open_local_stack(
+            budget_s=budget_s, agent_timeout_s=budget_s, map_provider=recording, runtime=model
+        )
+        return cls(stack, recording, shared_catalog(), model)
+
+    def model_tools(self) -> list[str]:
+        """The tool names vehicle-control's model path chose since the last call ([]: not asked)."""
+        return self.model.take() if self.model is not None else []
 
     async def aclose(self) -> None:
         await self.stack.aclose()
@@ -157,6 +257,8 @@ class ProbeResult:
     agents: frozenset[str]
     searches: list[Search]
     seconds: float
+    model_tools: list[str] = field(default_factory=list)
+    """The tools vehicle-control's model path chose in the scored turn (empty: the model was not asked)."""
 
     def as_json(
         self, before: Mapping[str, Value | None], after: Mapping[str, Value | None]
@@ -173,6 +275,8 @@ class ProbeResult:
             "searches": [{"category": s.category, "name": s.name} for s in self.searches],
             "problems": self.verdict.problems,
             "reply": self.reply,
+            "model_path": bool(self.model_tools),
+            "model_tools": self.model_tools,
             "seconds": round(self.seconds, 2),
         }
 
@@ -197,6 +301,7 @@ async def run_probes(
                 session = (await bench.say(earlier.text, earlier.seat, session)).session_id
             before = bench.snapshot()
             bench.map.take()
+            bench.model_tools()
             turn = await bench.say(probe.text, probe.seat, session)
         except Exception as exc:  # a turn that raises is a miss; the measurement goes on
             results.append(_failed(probe, before, bench, exc, time.perf_counter() - started))
@@ -215,7 +320,13 @@ async def run_probes(
         )
         verdict = score(probes, probe, seen, bench.watched)
         result = ProbeResult(
-            probe, verdict, turn.reply, seen.agents, seen.searches, time.perf_counter() - started
+            probe,
+            verdict,
+            turn.reply,
+            seen.agents,
+            seen.searches,
+            time.perf_counter() - started,
+            bench.model_tools(),
         )
         results.append(result.as_json(before, after))
         if progress is not None:
@@ -241,6 +352,8 @@ def _failed(
         "searches": [],
         "problems": [f"the turn raised {exc!r}"],
         "reply": "",
+        "model_path": False,
+        "model_tools": [],
         "seconds": round(seconds, 2),
     }
 
@@ -258,6 +371,7 @@ def summarize_probes(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         for key in ("routed", "acted", "correct"):
             row[f"{key}_pct"] = _pct(row[key], row["probes"])
     in_car = [r for r in results if r["category"] not in IN_CAR_EXCLUDED]
+    by_model = [r for r in in_car if r.get("model_path")]
     out_of_domain = [r for r in results if r["category"] == "out-of-domain"]
     unsafe = [r for r in results if r["category"] == "unsafe"]
     return {
@@ -267,6 +381,11 @@ def summarize_probes(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             "routed_pct": _pct(sum(r["routed"] for r in in_car), len(in_car)),
             "acted_pct": _pct(sum(r["acted"] for r in in_car), len(in_car)),
             "correct_pct": _pct(sum(r["routed"] and r["acted"] for r in in_car), len(in_car)),
+        },
+        "model_path": {
+            "probes": len(by_model),
+            "correct": sum(r["routed"] and r["acted"] for r in by_model),
+            "correct_pct": _pct(sum(r["routed"] and r["acted"] for r in by_model), len(by_model)),
         },
         "routed_pct": _pct(sum(r["routed"] for r in results), len(results)),
         "correct_pct": _pct(sum(r["routed"] and r["acted"] for r in results), len(results)),
@@ -299,6 +418,12 @@ def format_probe_table(summary: Mapping[str, Any]) -> str:
         f"{'in-car (all)':<15} {car['probes']:>6} {car['routed_pct']:>6.1f}% {car['acted_pct']:>6.1f}%"
         f" {car['correct_pct']:>6.1f}%"
     )
+    model = summary.get("model_path")
+    if model is not None:
+        lines.append(
+            f"in-car probes the templates missed and vehicle-control's model read: {model['probes']};"
+            f" acted on correctly: {model['correct']} ({model['correct_pct']:.1f}%)"
+        )
     ood, unsafe = summary["out_of_domain"], summary["unsafe"]
     lines.append(
         f"out-of-domain: {ood['actuations']} of {ood['probes']} changed the car;"
