@@ -11,8 +11,8 @@ Besides the session store, the deterministic readings of a turn's words that nee
 - :func:`pointing_back` and :func:`refer_back` with :func:`object_phrase`: a request whose object is
   the previous request's ("close it again" after "open my window" is "close my window");
 - the slot edits of a follow-up on an intent that was sent: :func:`more_of` ("a bit more" after "set
-  the temperature to 21" is one step up from it) and :func:`where_kept` (a request that points back
-  keeps the previous request's seat or zone).
+  the temperature to 21" is one step up from it, "a little less" one down) and :func:`where_kept` (a
+  request that points back keeps the previous request's seat or zone).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from agents.language.lexicon import (
     INTENSITY,
     PARTICLE_VERBS,
     PARTICLES,
+    SPEAKER_ZONES,
     VERBS,
     WHERE_SLOTS,
 )
@@ -203,41 +204,54 @@ _STEPPED = frozenset(STEPS)
 slot ``delta`` holding a grade of :data:`~agents.language.lexicon.INTENSITY` (``small``), with
 ``sign`` -1 downwards (agents/vehicle_control/devices.py, amounts.py)."""
 _AGAIN = re.compile(r"^(?:again|once more|(?:do )?that again)$")
-_MORE_WORDS = re.compile(r"\s*\bmore$")
+_MORE_OR_LESS = re.compile(r"\s*\b(?:more|less)$")
 
 
-def more_of(intent: str, slots: Mapping[str, JsonValue], said: str) -> dict[str, JsonValue]:
-    """The slots a "more" follow-up (:func:`classify` reads it ``more``) sends for the previous
-    request's ``intent`` and ``slots``; ``said`` is the follow-up as said.
+def more_of(intent: str, slots: Mapping[str, JsonValue], said: str) -> dict[str, JsonValue] | None:
+    """The slots a "more" or "less" follow-up (:func:`classify` reads it ``more`` or ``less``) sends
+    for the previous request's ``intent`` and ``slots``; ``said`` is the follow-up as said. None when
+    it is no edit of them (a "less" this grammar says no change for: the words are routed as said).
 
-    A relative change ("turn the fan up") is sent again: one more step in the direction of the last
-    change. An absolute value of a device changed by steps ("set the temperature to 21", "set the fan
-    to 3") becomes a relative change upwards from it, as the grammar says one: the value's slot
-    is replaced by ``delta``, the grade the words say ("a bit more" ``small``: one step, 22 degrees
-    or fan level 4; "a lot more" ``large``). "Again" / "once more" repeats the request as it was.
-    The agent checks the change against the car's rules like any other.
+    "More" after a relative change ("turn the fan up") sends it again: one more step in the
+    direction of the last change. After an absolute value of a device changed by steps ("set the
+    temperature to 21", "set the fan to 3") it is a relative change upwards from that value, as the
+    grammar says one: the value's slot is replaced by ``delta``, the grade the words say ("a bit
+    more", "more": ``small``, one step: 22 degrees, fan level 4; "a lot more" ``large``). "Less" is
+    the same change the other way: downwards from an absolute value, against the direction of a
+    relative change. "Again" / "once more" repeats the request as it was, and so does "more" of
+    anything else (a seat heating level, a window opened). The agent checks the change against the
+    car's rules like any other.
     """
     plain = " ".join(said.lower().replace("’", "'").split()).strip(" ,.!?;:")
-    if intent not in _STEPPED or "delta" in slots or _AGAIN.match(plain) or not _MORE_WORDS.search(plain):
+    less = plain.endswith("less")
+    if _AGAIN.match(plain) or not _MORE_OR_LESS.search(plain):
         return dict(slots)
+    how_much = _MORE_OR_LESS.sub("", plain).strip()
+    grade = INTENSITY.get(plain) or INTENSITY.get(how_much) or "small"
     absolute = [
         key
         for key, value in slots.items()
         if key not in WHERE_SLOTS and isinstance(value, int | float) and not isinstance(value, bool)
     ]
-    if not absolute:
+    if intent not in _STEPPED or ("delta" not in slots and not absolute):
+        return None if less else dict(slots)
+    if "delta" in slots and not less:
         return dict(slots)
-    how_much = _MORE_WORDS.sub("", plain).strip()
-    grade = INTENSITY.get(plain) or INTENSITY.get(how_much) or "small"
-    kept = {key: value for key, value in slots.items() if key not in absolute and key != "sign"}
-    return {**kept, "delta": grade}
+    upwards = slots.get("sign") == -1 if "delta" in slots else not less
+    kept = {
+        key: value for key, value in slots.items() if key not in absolute and key not in ("delta", "sign")
+    }
+    return {**kept, "delta": grade, **({} if upwards else {"sign": -1})}
 
 
 def zone_words(text: str) -> str | None:
     """Who a "... too" follow-up names, in the words :func:`for_zone` takes ("the passenger's too" gives
-    ``passenger``, "the back left too" ``rear left``, "everyone too" ``everyone``), or None."""
+    ``passenger``, "the back left too" ``rear left``, "everyone too" ``everyone``), or None (also for
+    a seat said relative to the speaker, "mine too", which those words cannot say)."""
     zone = whose(text, said_too=True)
-    return None if zone is None else {"all": "everyone"}.get(zone, zone.replace("_", " "))
+    if zone is None or zone in SPEAKER_ZONES.values():
+        return None
+    return {"all": "everyone"}.get(zone, zone.replace("_", " "))
 
 
 _SPEAKER_FEELS = re.compile(r"^(?:i'm|i am|im)\b", re.I)

@@ -268,24 +268,27 @@ class Orchestrator:
         "the passenger's too" / "what about the back" / "same for the passenger" is the same intent
         with every slot that says where set to the one named; "a bit more" is one more step of a
         relative change, or a step up from an absolute value (:func:`~orchestrator.dialogue.more_of`:
-        "set the fan to 3", then "more", is a step of the fan from 3). Otherwise (the previous part
+        "set the fan to 3", then "more", is a step of the fan from 3); "a little less" the same step
+        the other way. Otherwise (the previous part
         went as words alone, e.g. the model routed it) the previous request is said again, for "too"
-        in words for the one it names."""
+        in words for the one it names, and "less" is routed as said."""
         last = self.sessions.recent(session)
-        if last is None or kind not in ("more", "too"):
+        if last is None or kind not in ("more", "less", "too"):
             return text, None, None
         zone = whose(text, said_too=True) if kind == "too" else None
         if last.intent is not None and last.slots is not None:
             slots = (
-                more_of(last.intent, last.slots, text)
-                if kind == "more"
-                else for_slots(last.slots, zone or "")
+                for_slots(last.slots, zone or "") if kind == "too" else more_of(last.intent, last.slots, text)
             )
             if slots is not None:
                 step = RouteStep(
                     text=text, agent=last.agent, skill=last.skill, via="template", intent=last.intent
                 )
                 return text, step, {"intent": last.intent, "slots": slots, "text": text}
+        if kind == "less":
+            # Said to the agent as it is: its own grammar reads "less" against its memory of the
+            # conversation's last change.
+            return text, None, None
         if kind == "more":
             return (
                 last.text,

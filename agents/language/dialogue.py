@@ -3,8 +3,8 @@
 - :func:`answer`: a reply to a yes/no question, read loosely (the agent that asked reads it): a no
   word anywhere wins, a yes word counts unless negated ("not sure" is unclear);
 - :func:`reply_kind`: what a whole utterance is when it is nothing but an answer or a follow-up
-  (the orchestrator reads every turn with it before routing): ``yes``, ``no``, ``cancel``, ``more``,
-  ``too`` or ``other``;
+  (the orchestrator reads every turn with it before routing): ``yes``, ``no``, ``cancel``, ``more``
+  ("a bit more", "a lot more", "again"), ``less`` ("a little less"), ``too`` or ``other``;
 - :func:`whose`: the seat or zone a follow-up names ("and the passenger's", "the rear too", "what
   about the back"), and
   :func:`for_zone` the slot edit that makes the previous request one for them;
@@ -28,10 +28,12 @@ from agents.language.lexicon import (
     CAPABILITY_QUESTIONS,
     FILLER,
     GREETINGS,
+    INTENSITY,
     NEGATION,
     NO,
     PRAISE,
     SAME_FOR,
+    SPEAKER_ZONES,
     THANKS,
     WHERE_SLOTS,
     YES,
@@ -42,14 +44,18 @@ from agents.language.lexicon import (
 __all__ = ["Answer", "ReplyKind", "SmallTalk", "answer", "for_zone", "reply_kind", "small_talk", "whose"]
 
 Answer = Literal["yes", "no", "unclear"]
-ReplyKind = Literal["yes", "no", "cancel", "more", "too", "other"]
+ReplyKind = Literal["yes", "no", "cancel", "more", "less", "too", "other"]
 SmallTalk = Literal["greeting", "thanks", "capabilities"]
 
 _YES = phrase_pattern(YES)
 _NO = phrase_pattern(NO)
 _CANCEL = re.compile(r"^(?:" + "|".join(re.escape(p) for p in sorted(CANCEL, key=len, reverse=True)) + r")$")
-_MORE = re.compile(r"^((a (little|bit) |a little bit |even |some )?more|again|once more|(do )?that again)$")
-_ZONE = "|".join(re.escape(z) for z in sorted(ZONES, key=len, reverse=True))
+_HOW_MUCH = "|".join(re.escape(words) for words in sorted({*INTENSITY, "even"}, key=len, reverse=True))
+_MORE = re.compile(rf"^(?:(?:{_HOW_MUCH}) )?more$|^(?:again|once more|(?:do )?that again)$")
+_LESS = re.compile(rf"^(?:(?:{_HOW_MUCH}) )?less$")
+_WHO: dict[str, str] = {**ZONES, **SPEAKER_ZONES}
+"""Who a follow-up can name: a seat or zone, or one relative to the speaker ("mine too")."""
+_ZONE = "|".join(re.escape(z) for z in sorted(_WHO, key=len, reverse=True))
 _SAME = "|".join(re.escape(words) for words in sorted(SAME_FOR, key=len, reverse=True))
 _WHOSE = re.compile(
     rf"^(?:(?P<same>{_SAME}) |also |then )?(?:for |on )?(?:the )?(?P<who>{_ZONE})(?:'s)?"
@@ -95,6 +101,8 @@ def reply_kind(text: str) -> ReplyKind:
             return kind
     if _MORE.match(plain):
         return "more"
+    if _LESS.match(plain):
+        return "less"
     if whose(plain, said_too=True) is not None:
         return "too"
     return "other"
@@ -110,15 +118,17 @@ def for_zone(slots: Mapping[str, JsonValue], zone: str) -> dict[str, JsonValue] 
 
 
 def whose(text: str, *, said_too: bool = False) -> str | None:
-    """The zone (a value of :data:`~agents.language.lexicon.ZONES`) that a clause naming only whose
-    names ("and the passenger's", "the rear left one"); with `said_too`, only when it also asks for
+    """The zone (a value of :data:`~agents.language.lexicon.ZONES`, or of
+    :data:`~agents.language.lexicon.SPEAKER_ZONES` for one said relative to the speaker: "mine too"
+    is ``self``) that a clause naming only whose names ("and the passenger's", "the rear left
+    one"); with `said_too`, only when it also asks for
     the previous request again: "too" / "as well" / "also" after it, or words of
     :data:`~agents.language.lexicon.SAME_FOR` before it ("what about the back", "same for the
     passenger", "and the passenger?"). None for any other clause."""
     found = _WHOSE.match(_plain(text))
     if found is None or (said_too and not (found.group("too") or found.group("same"))):
         return None
-    return ZONES[found.group("who")]
+    return _WHO[found.group("who")]
 
 
 def small_talk(text: str) -> SmallTalk | None:

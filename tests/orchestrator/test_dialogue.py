@@ -182,6 +182,26 @@ def test_the_clause_that_points_back(text: str, clause: str | None) -> None:
             "do that again",
             {"celsius": 21, "zone": "self"},
         ),
+        (
+            "set_cabin_temperature",
+            {"celsius": 21, "zone": "self"},
+            "a lot more",
+            {"zone": "self", "delta": "large"},
+        ),
+        # "Less": the same step the other way, from a value or against the last change.
+        (
+            "set_fan",
+            {"percent": 30, "zone": "self"},
+            "a little less",
+            {"zone": "self", "delta": "small", "sign": -1},
+        ),
+        (
+            "set_fan",
+            {"delta": "medium", "zone": "self"},
+            "less",
+            {"zone": "self", "delta": "small", "sign": -1},
+        ),
+        ("set_media_volume", {"delta": 10, "sign": -1}, "a bit less", {"delta": "small"}),
         # A device that is not changed by steps, or no value to step from: the same request.
         ("set_seat_heating", {"seat": "self", "level": 2}, "a bit more", {"seat": "self", "level": 2}),
         ("set_window", {"window": "self", "action": "open"}, "more", {"window": "self", "action": "open"}),
@@ -202,3 +222,15 @@ def test_a_request_that_points_back_keeps_the_previous_seat() -> None:
     # Nothing of where in the previous request: the reading stands.
     assert where_kept({"on": False}, {"on": True}) == {"on": False}
     assert where_kept(read, {"on": True}) == read
+
+
+@pytest.mark.parametrize(
+    ("intent", "slots"),
+    [
+        ("set_seat_heating", {"seat": "self", "level": 2}),
+        ("climate_warmer", {"delta": "small", "zone": "self"}),
+        ("set_window", {"window": "self", "action": "open"}),
+    ],
+)
+def test_less_of_what_is_not_changed_by_steps_is_no_edit(intent: str, slots: dict[str, JsonValue]) -> None:
+    assert more_of(intent, slots, "a bit less") is None

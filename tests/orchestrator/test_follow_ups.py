@@ -175,6 +175,26 @@ async def test_more_after_a_value_is_a_step_from_it(with_grammar: tuple[Orchestr
     assert _sent(car) == ("set_cabin_temperature", {"zone": "self", "delta": "small"}, "more")
 
 
+async def test_less_after_a_value_is_a_step_down_from_it(
+    with_grammar: tuple[Orchestrator, CarExecutor],
+) -> None:
+    orchestrator, car = with_grammar
+    first = await orchestrator.handle("set the fan to 3")
+    await orchestrator.handle("a little less", session_id=first.session_id)
+    assert _sent(car) == ("set_fan", {"zone": "self", "delta": "small", "sign": -1}, "a little less")
+
+
+async def test_mine_too_is_the_previous_intent_for_the_speaker(
+    with_grammar: tuple[Orchestrator, CarExecutor],
+) -> None:
+    orchestrator, car = with_grammar
+    first = await orchestrator.handle("turn on the passenger's seat heating")
+    await orchestrator.handle("mine too", session_id=first.session_id)
+    # The agent resolves "self" from the seat of whoever said it.
+    assert _sent(car) == ("set_seat_heating", {"seat": "self", "level": 2}, "mine too")
+    assert car.requests[-1].seat == "driver"
+
+
 # -- end to end: the real vehicle-control agent and the simulated car ----------------------------------
 
 _DRIVER_WINDOW = "Vehicle.Cabin.Door.Row1.DriverSide.Window.Position"
@@ -237,6 +257,11 @@ async def test_more_and_zone_follow_ups_change_the_car(stack: LocalStack) -> Non
     await _say(stack, session, "turn it down a bit")
     assert calls[-1]["intent"] == "set_fan"
     assert await stack.state([_FAN]) == {_FAN: 30}
+
+    # "Less" after a value is a step down from it (after a change, a step against it).
+    session = await _say(stack, None, "set the fan to 3")
+    await _say(stack, session, "a little less")
+    assert await stack.state([_FAN]) == {_FAN: 20}
 
     session = await _say(stack, None, "set the temperature to 21")
     await _say(stack, session, "a bit more")

@@ -116,6 +116,14 @@ def test_answer(text: str, expected: str) -> None:
         ("for the passenger as well", "too"),
         ("how about everyone", "too"),
         ("what about the music", "other"),
+        ("a lot more", "more"),
+        ("way more", "more"),
+        ("a little less", "less"),
+        ("less", "less"),
+        ("more or less", "other"),
+        ("mine too", "too"),
+        ("and me?", "too"),
+        ("what about the other side", "too"),
         ("and", "other"),
     ],
 )
@@ -143,6 +151,10 @@ def test_whose(text: str, zone: str) -> None:
         ("for the passenger as well", "passenger"),
         ("the passenger", None),
         ("the rear left one", None),
+        # A seat said relative to the speaker: each agent resolves it from the speaker's seat.
+        ("mine too", "self"),
+        ("me too", "self"),
+        ("what about the other side", "beside"),
     ],
 )
 def test_whose_said_for_the_previous_request_again(text: str, zone: str | None) -> None:
