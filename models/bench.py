@@ -226,6 +226,8 @@ def bench_runtime(
     spec = registry.get(config.model)
     path = str(registry.resolve(spec.id))
     threads = config.resolved_threads()
+    # The same fixed thread count as the bare baseline (the runtime would otherwise choose per load).
+    config = config.model_copy(update={"threads": threads})
     repeats = max(1, repeats)
 
     runtime = ModelRuntime.open(config, registry=registry)

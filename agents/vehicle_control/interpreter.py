@@ -3,7 +3,9 @@
 Generation is constrained in two steps that together always yield `{"tool": <name>, "arguments":
 {...}}` for one of the agent's tools, or `{"tool": "none"}`, so the call cannot fail to parse: the tool
 name is decoded over the closed list of names (a literal-choice grammar, cheap to decode), then the
-arguments under the JSON schema of that one tool as `tools/list` gives it.
+arguments under the JSON schema of that one tool as `tools/list` gives it. The second step's prompt is
+the first step's continued by the chosen name, so the runtime evaluates only the new tokens (it keeps
+what the last request evaluated, docs/models.md).
 
 Two prompt formats: when the runtime has loaded a LoRA adapter tuned for vehicle tool calls
 (`ModelInfo.adapters`, task `vehicle-tool-call`; `cabin models tune`, docs/models.md), the request is
