@@ -400,14 +400,16 @@ _RECENT_MAX_TOKENS = 256
 
 
 class _Threads:
-    """How many CPU threads the generation context computes with: all cores, or one while the cores
-    are busy with other work, chosen from measured single-token evaluations.
+    """How many CPU threads a context computes with: all cores, or one while the cores are busy with
+    other work, chosen from measured evaluations (the generation context's single-token ones, the
+    embedding context's batches per token).
 
     llama.cpp's threads meet at a barrier after every operation of a forward pass, so when other
     processes hold the cores, a descheduled thread stalls the others at every barrier (on 2 cores at
     a load average of 3.7, a two-step tool call took 2.0 s at the median with 2 threads and 0.5 s
-    with 1; on an idle machine 2 threads are faster). The faster count so far is used, and every
-    `EXPLORE_EVERY`-th single-token evaluation tries the other one so a change of load is noticed.
+    with 1; at 2.0, a 12-word embedding 148 ms against 82 ms; on an idle machine 2 threads are
+    faster). The faster count so far is used, and every `EXPLORE_EVERY`-th measured evaluation tries
+    the other one so a change of load is noticed.
     The output does not depend on the thread count (each row of a result is computed by one thread;
     a test checks the logits are equal). Only when the thread count was not fixed in the
     configuration (``CABIN_MODEL_THREADS``)."""
@@ -425,8 +427,8 @@ class _Threads:
         known = [n for n in self.options if n in self._cost]
         return min(known, key=self._cost.__getitem__) if len(known) == len(self.options) else self.options[0]
 
-    def next_single(self) -> int:
-        """The thread count for the next single-token evaluation (measured with `record`)."""
+    def next_measured(self) -> int:
+        """The thread count for the next measured evaluation (its time goes to `record`)."""
         if len(self.options) == 1:
             return self.options[0]
         self._count += 1
@@ -488,6 +490,8 @@ class LlamaCppBackend(ModelBackend):
         self._threads = config.resolved_threads()
         self._thread_choice = _Threads(self._threads, adaptive=config.threads is None)
         self._ctx_threads = self._threads
+        self._embed_threads = _Threads(self._threads, adaptive=config.threads is None)
+        self._ectx_threads = self._threads
         mparams = llama_cpp.llama_model_default_params()
         mparams.use_extra_bufts = repack_weights()
         _RECENT_ERRORS.clear()
@@ -684,7 +688,7 @@ class LlamaCppBackend(ModelBackend):
         if batch.n:
             self._apply_adapter(self._seq_adapter.get(int(batch.raw.seq_id[0][0])))
         single = batch.n == 1
-        threads = self._thread_choice.next_single() if single else self._thread_choice.best()
+        threads = self._thread_choice.next_measured() if single else self._thread_choice.best()
         if threads != self._ctx_threads:
             llama_cpp.llama_set_n_threads(self._ctx, threads, threads)
             self._ctx_threads = threads
@@ -1171,6 +1175,7 @@ class LlamaCppBackend(ModelBackend):
         if not ctx:
             raise BackendFailure(f"llama.cpp could not create the embedding context ({_recent_errors()})")
         self._ectx = ctx
+        self._ectx_threads = self._threads
         self._emem = llama_cpp.llama_get_memory(ctx)
         self._ebatch = _Batch(batch, self._e_nseq)
 
@@ -1248,7 +1253,15 @@ class LlamaCppBackend(ModelBackend):
     def _embed_decode(self) -> None:
         assert self._ebatch is not None
         self._captured.clear()
+        threads = self._embed_threads.next_measured()
+        if threads != self._ectx_threads:
+            llama_cpp.llama_set_n_threads(self._ectx, threads, threads)
+            self._ectx_threads = threads
+        started = time.perf_counter()
         rc = llama_cpp.llama_decode(self._ectx, self._ebatch.raw)
+        if rc == 0 and self._ebatch.n:
+            # Per token: the texts of one batch differ in length.
+            self._embed_threads.record(threads, (time.perf_counter() - started) * 1000.0 / self._ebatch.n)
         if rc != 0:
             raise BackendFailure(f"llama_decode (embeddings) failed with code {rc} ({_recent_errors()})")
 
