@@ -29,14 +29,17 @@ __all__ = [
     "PARTICLE_VERBS",
     "PRAISE",
     "QUANTIFIERS",
+    "REASONS",
     "SAME_FOR",
     "SCALES",
+    "SITUATION_SUBJECTS",
     "SKIP_WORDS",
     "SPEAKER_ZONES",
     "TENS",
     "THANKS",
     "UNITS",
     "VERBS",
+    "WANTING",
     "WHERE_SLOTS",
     "YES",
     "ZONES",
@@ -501,6 +504,67 @@ SAME_FOR: tuple[str, ...] = (
 )
 """Words said before whose that ask the previous request again for them ("what about the back",
 "same for the passenger", "and the passenger?"), as "too" said after it does."""
+
+REASONS: tuple[str, ...] = ("because", "'cause", "cause", "since", "as", "for", "so")
+"""Words that open a stated reason ("because we're going through the car wash"). "because" and
+"'cause" always do; the others ("cause", "since", "as", "for", "so") only before a clause of
+:data:`SITUATION_SUBJECTS` ("since it's raining", never "as well" or "for the passenger")."""
+
+SITUATION_SUBJECTS: tuple[str, ...] = (
+    "i'm",
+    "i am",
+    "i've",
+    "i have",
+    "i was",
+    "i've been",
+    "we're",
+    "we are",
+    "we've",
+    "we have",
+    "we were",
+    "we'll be",
+    "it's",
+    "it is",
+    "it was",
+    "it'll be",
+    "it will be",
+    "there's",
+    "there is",
+    "there are",
+    "there was",
+    "there were",
+    "there'll be",
+    "they're",
+    "they are",
+    "he's",
+    "he is",
+    "she's",
+    "she is",
+    "you're",
+    "you are",
+)
+"""A subject and its verb that open a statement about the situation ("we're going through the car
+wash", "it's raining"), not a request: said beside a request, such a clause is its reason."""
+
+WANTING: tuple[str, ...] = (
+    "want",
+    "wanna",
+    "need",
+    "needs",
+    "like",
+    "would",
+    "could",
+    "can",
+    "please",
+    "let's",
+    "let me",
+    "have to",
+    "has to",
+    "got to",
+    "gotta",
+)
+"""Words by which a statement asks for something ("I'm going to need the heating", "we'd like
+some air"): a clause with one of them is a request, whatever its subject."""
 
 WHERE_SLOTS: tuple[str, ...] = ("zone", "seat", "window", "door")
 """The slot names by which a grammar says where (whose seat, which window): the slots a follow-up for
