@@ -30,6 +30,7 @@ __all__ = [
     "PRAISE",
     "QUANTIFIERS",
     "REASONS",
+    "REASONS_BEFORE_A_CLAUSE",
     "SAME_FOR",
     "SCALES",
     "SITUATION_SUBJECTS",
@@ -505,10 +506,12 @@ SAME_FOR: tuple[str, ...] = (
 """Words said before whose that ask the previous request again for them ("what about the back",
 "same for the passenger", "and the passenger?"), as "too" said after it does."""
 
-REASONS: tuple[str, ...] = ("because", "'cause", "cause", "since", "as", "for", "so")
-"""Words that open a stated reason ("because we're going through the car wash"). "because" and
-"'cause" always do; the others ("cause", "since", "as", "for", "so") only before a clause of
-:data:`SITUATION_SUBJECTS` ("since it's raining", never "as well" or "for the passenger")."""
+REASONS: tuple[str, ...] = ("because", "'cause")
+"""Words that open a stated reason ("because we're going through the car wash")."""
+
+REASONS_BEFORE_A_CLAUSE: tuple[str, ...] = ("cause", "since", "as", "for", "so")
+"""Words that open a stated reason only before a clause of :data:`SITUATION_SUBJECTS` ("since it's
+raining"; never "as well" or "for the passenger")."""
 
 SITUATION_SUBJECTS: tuple[str, ...] = (
     "i'm",
