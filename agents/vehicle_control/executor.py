@@ -21,7 +21,14 @@
 2. Acting: each action is one MCP tool call with `_meta` `cabin/seat` (the speaker), `cabin/origin`
    (passed through from the message; a message without one sends none, the least-privileged case)
    and `cabin/turn_id` when the message has one. The vehicle server's guardrails decide (only an
-   `occupant` request actuates, GR-18); the agent reports each decision as it came back.
+   `occupant` request actuates, GR-18); the agent reports each decision as it came back. A request
+   over every device ("close everything", "turn everything off": the calls of
+   `agents.vehicle_control.devices.every_actions`) first reads how those devices stand (one
+   `get_signals`) and leaves out the calls whose target already holds (a closed window is not closed
+   again, a seat heating that is off is not switched off); the reply says what changed and that the
+   rest already was so, or only that ("Everything is already closed."), and `data.unchanged` lists
+   the calls left out. When that read fails, every call is made, as they change nothing that is
+   already so. Every call that is made is judged by the guardrails on its own.
 3. Answering: `Reply(text, data)` with `data = {"actions": [{tool, arguments, outcome, ruleId,
    message}], "stateChanges": {path: value}, "via": "template" | "model" | "intent" | "fallback"}`.
    A `needs_confirmation` result becomes a `Question` (input-required) that saves the token, tool and
@@ -66,6 +73,7 @@ from agents.vehicle_control.actions import (
     report_for,
     state_changes,
 )
+from agents.vehicle_control.devices import EVERY, every_actions
 from agents.vehicle_control.dialogue import (
     ConversationMemory,
     PendingCall,
@@ -312,8 +320,25 @@ class VehicleControlExecutor(CabinExecutor):
         not_understood: Sequence[str] = (),
         lacking: Sequence[str] = (),
     ) -> Outcome:
+        actions, unchanged, made = await self._to_change(actions)
+        if not actions and unchanged:
+            text = replies.nothing_changed(_already(unchanged, made=set()))
+            if not_understood or lacking:
+                rest = replies.summarize(
+                    [],
+                    speaker=request.seat,
+                    moving=await self._moving(),
+                    not_understood=not_understood,
+                    lacking=lacking,
+                )
+                text = f"{text} {rest}"
+            return Reply(
+                text=text,
+                data={**_data([], via), "unchanged": [_action_data(action) for _, action in unchanged]},
+            )
         meta = call_meta(request)
         reports = [await self._call(action, meta) for action in actions]
+        already = _already(unchanged, made=made)
         for report in reports:
             if report.outcome == "applied" and report.tool in RELATIVE_STEPS:
                 self.memory.remember(
@@ -336,16 +361,58 @@ class VehicleControlExecutor(CabinExecutor):
                 via=via,
             )
             done = [report for report in reports if report.outcome != "needs_confirmation"]
-            lead = replies.summarize(done, speaker=request.seat, moving=moving) + " " if done else ""
+            lead = (
+                replies.summarize(done, speaker=request.seat, moving=moving, unchanged=already) + " "
+                if done
+                else ""
+            )
             return Question(
                 text=f"{lead}{pending.question}",
                 state=pending.model_dump(mode="json"),
                 data=_data(reports, via),
             )
         text = replies.summarize(
-            reports, speaker=request.seat, moving=moving, not_understood=not_understood, lacking=lacking
+            reports,
+            speaker=request.seat,
+            moving=moving,
+            not_understood=not_understood,
+            lacking=lacking,
+            unchanged=already,
         )
-        return Reply(text=text, data=_data(reports, via))
+        data = _data(reports, via)
+        if unchanged:
+            data["unchanged"] = [_action_data(action) for _, action in unchanged]
+        return Reply(text=text, data=data)
+
+    async def _to_change(
+        self, actions: Sequence[Action]
+    ) -> tuple[list[Action], list[tuple[str, Action]], set[str]]:
+        """The actions to make; the calls of requests over every device left out because the car
+        reports their target already holds (with the kind of request each came from); and the kinds
+        of such requests some of whose calls are made. When the state cannot be read, every action is
+        made."""
+        over_every = _over_every_device(actions)
+        paths = queries_module.settled_paths(
+            [(actions[index].tool, actions[index].arguments) for index in over_every]
+        )
+        values: dict[str, JsonValue] = {}
+        if paths:
+            try:
+                values = await self.link.read(paths)
+            except VehicleUnavailableError as exc:
+                logger.warning("reading how every device stands: %s; every call is made", exc)
+        kept: list[Action] = []
+        unchanged: list[tuple[str, Action]] = []
+        made: set[str] = set()
+        for index, action in enumerate(actions):
+            kind = over_every.get(index)
+            if kind is not None and queries_module.settled(action.tool, action.arguments, values):
+                unchanged.append((kind, action))
+                continue
+            kept.append(action)
+            if kind is not None:
+                made.add(kind)
+        return kept, unchanged, made
 
     async def _call(
         self, action: Action, meta: CallMeta, *, confirm_token: str | None = None
@@ -415,6 +482,31 @@ def _expired(report: ActionReport) -> bool:
     """True when the server no longer holds the confirmation (expired, used, or from before a restart)."""
     message = (report.message or "").lower()
     return "confirmation" in message and ("expired" in message or "ask again" in message)
+
+
+def _over_every_device(actions: Sequence[Action]) -> dict[int, str]:
+    """Per index of an action that is one of the calls of a request over every device (the whole run
+    of `every_actions` of a kind, in its order), that kind."""
+    calls = [(action.tool, dict(action.arguments)) for action in actions]
+    found: dict[int, str] = {}
+    for kind in EVERY:
+        run = [(tool, dict(arguments)) for tool, arguments in every_actions(kind)]
+        for start in range(len(calls) - len(run) + 1):
+            if calls[start : start + len(run)] == run:
+                for index in range(start, start + len(run)):
+                    found.setdefault(index, kind)
+    return found
+
+
+def _already(unchanged: Sequence[tuple[str, Action]], *, made: set[str]) -> list[str]:
+    """The clauses that say which kinds of request over every device left devices as they were;
+    `made` are the kinds some of whose calls were made."""
+    kinds = dict.fromkeys(kind for kind, _ in unchanged)
+    return [replies.already(kind, others=kind in made) for kind in kinds]
+
+
+def _action_data(action: Action) -> dict[str, JsonValue]:
+    return {"tool": action.tool, "arguments": dict(action.arguments)}
 
 
 def _call_data(call: PendingCall) -> dict[str, JsonValue]:

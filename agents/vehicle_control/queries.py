@@ -7,17 +7,21 @@ Questions about doing something ("should I open the sun roof", "is it a good ide
 "can I open the trunk while driving?": `agents.hosting.asking.question_core`) are answered, never
 executed: `topic_of` names what to read for the action asked about, and `advice` says it is the
 person's call.
+
+Before a request over every device ("close everything") acts, `settled` says which of its calls would
+change nothing: what each call's target is read from (`settled_paths`), and whether the values read
+show it already holds. A value the car does not report never counts as holding.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from pydantic import JsonValue
 
 from agents.hosting import Seat
 
-__all__ = ["QUERIES", "advice", "answer", "paths_for", "topic_of"]
+__all__ = ["QUERIES", "advice", "answer", "paths_for", "settled", "settled_paths", "topic_of"]
 
 _SEAT_PLACES: dict[Seat, tuple[str, str]] = {
     "driver": ("Row1.DriverSide", "driver's"),
@@ -37,6 +41,17 @@ _SUNROOF = "Vehicle.Cabin.Sunroof.Position"
 _CABIN_AIR = "Vehicle.Cabin.HVAC.AmbientAirTemperature"
 _TRUNK = "Vehicle.Body.Trunk.Rear.IsOpen"
 _VOLUME = "Vehicle.Cabin.Infotainment.Media.Volume"
+_SUNROOF_SWITCH = "Vehicle.Cabin.Sunroof.Switch"
+_SHADES = {False: "Vehicle.Cabin.Sunroof.Shade.Position", True: "Vehicle.Cabin.RearShade.Position"}
+_WHEEL_HEAT = "Vehicle.Chassis.SteeringWheel.HeatingCooling"
+_HEATING_COOLING = {
+    seat: f"Vehicle.Cabin.Seat.{side}.HeatingCooling" for seat, (side, _) in _SEAT_PLACES.items()
+}
+_MASSAGE = {seat: f"Vehicle.Cabin.Seat.{side}.Massage.Level" for seat, (side, _) in _SEAT_PLACES.items()}
+_ENDS = {"open": 100, "close": 0}
+"""The position (percent) a window, the sunroof or a shade is at once fully opened or closed."""
+_SUNROOF_MOVING = {"open": ("CLOSE", "TILT_UP"), "close": ("OPEN", "TILT_UP")}
+"""The sunroof switch states that move the roof away from an end it may still be at."""
 
 QUERIES = ("locks", "windows", "temperature", "trunk", "sunroof", "volume")
 """What the agent can be asked about."""
@@ -166,3 +181,81 @@ def answer(query: str, values: Mapping[str, JsonValue], speaker: Seat) -> str:
             return "I can't tell how loud it's set."
         return "The sound is off." if volume == 0 else f"The volume is at {_number(volume)}."
     raise ValueError(f"unknown query {query!r}; known: {', '.join(QUERIES)}")
+
+
+# -- what a call would change ----------------------------------------------------------------------
+
+_Holds = Callable[[Mapping[str, JsonValue]], bool]
+
+
+def _number_at(path: str, values: Mapping[str, JsonValue]) -> float | None:
+    value = values.get(path)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _at(path: str, wanted: float) -> _Holds:
+    return lambda values: _number_at(path, values) == wanted
+
+
+def _not_above(path: str) -> _Holds:
+    """Heating off: the shared heating/cooling signal is 0 or cooling (ventilation is negative)."""
+    return lambda values: (value := _number_at(path, values)) is not None and value <= 0
+
+
+def _not_below(path: str) -> _Holds:
+    """Ventilation off: the shared heating/cooling signal is 0 or heating."""
+    return lambda values: (value := _number_at(path, values)) is not None and value >= 0
+
+
+def _sunroof_at(action: str) -> _Holds:
+    end, moving_away = _ENDS[action], _SUNROOF_MOVING[action]
+
+    def holds(values: Mapping[str, JsonValue]) -> bool:
+        return _at(_SUNROOF, end)(values) and values.get(_SUNROOF_SWITCH) not in moving_away
+
+    return holds
+
+
+def _check(tool: str, arguments: Mapping[str, JsonValue]) -> tuple[tuple[str, ...], _Holds] | None:
+    """The signals that tell whether a call of `tool` with `arguments` would change nothing, and the
+    test on their values; None for a call this cannot be read for (it is always made)."""
+    action = arguments.get("action")
+    seat = arguments.get("seat")
+    if tool == "set_window" and action in _ENDS:
+        window = arguments.get("window")
+        if isinstance(window, str) and window in _WINDOWS:
+            return (_WINDOWS[window],), _at(_WINDOWS[window], _ENDS[str(action)])
+        return None
+    if tool == "set_sunroof" and isinstance(action, str) and action in _ENDS:
+        return (_SUNROOF, _SUNROOF_SWITCH), _sunroof_at(action)
+    if tool == "set_sunshade" and isinstance(action, str) and action in _ENDS and "percent" not in arguments:
+        path = _SHADES[arguments.get("rear") is True]
+        return (path,), _at(path, _ENDS[action])
+    if arguments.get("level") == 0 and isinstance(seat, str) and seat in _HEATING_COOLING:
+        if tool == "set_seat_heating":
+            return (_HEATING_COOLING[seat],), _not_above(_HEATING_COOLING[seat])
+        if tool == "set_seat_ventilation":
+            return (_HEATING_COOLING[seat],), _not_below(_HEATING_COOLING[seat])
+        if tool == "set_seat_massage":
+            return (_MASSAGE[seat],), _at(_MASSAGE[seat], 0)
+    if tool == "set_steering_wheel_heating" and arguments.get("on") is False:
+        return (_WHEEL_HEAT,), _not_above(_WHEEL_HEAT)
+    return None
+
+
+def settled_paths(calls: Sequence[tuple[str, Mapping[str, JsonValue]]]) -> list[str]:
+    """The VSS signals to read, once each, to know which of `calls` (tool, arguments) would change nothing."""
+    paths: dict[str, None] = {}
+    for tool, arguments in calls:
+        check = _check(tool, arguments)
+        if check is not None:
+            paths.update(dict.fromkeys(check[0]))
+    return list(paths)
+
+
+def settled(tool: str, arguments: Mapping[str, JsonValue], values: Mapping[str, JsonValue]) -> bool:
+    """True when `values` (read from the car) show that the target of a call of `tool` with
+    `arguments` already holds: a window asked to close is at 0, a seat's heating asked off is not
+    heating. False when it does not, when the car reported no value, or for a call this cannot tell."""
+    check = _check(tool, arguments)
+    return check is not None and check[1](values)

@@ -26,6 +26,7 @@ from agents.vehicle_control.lacking import sentence as sentence_for
 
 __all__ = [
     "CAPABILITIES",
+    "already",
     "cannot_do",
     "declined",
     "describe",
@@ -33,6 +34,7 @@ __all__ = [
     "gave_up",
     "lacking",
     "needs_context",
+    "nothing_changed",
     "summarize",
     "unavailable",
 ]
@@ -450,11 +452,16 @@ def summarize(
     moving: bool,
     not_understood: Sequence[str] = (),
     lacking: Sequence[str] = (),
+    unchanged: Sequence[str] = (),
 ) -> str:
     """The reply for a finished turn, as one sentence where one will do: what was applied, then what was
     not done and why ("Your side's at 20 degrees, but the trunk can only be opened when the car is
     parked and stopped."), what failed, what this car cannot do (`lacking`: features of
-    `agents.vehicle_control.lacking`), and what was not understood."""
+    `agents.vehicle_control.lacking`), and what was not understood.
+
+    `unchanged` (clauses of `already`) say that the rest of what a request over every device covers
+    was already so; they are said only when every call made was applied, since otherwise what stays
+    as it is has already been named with its reason."""
     parts: list[Part] = []
     asked = [report.tool for report in reports]
     several = frozenset(tool for tool in asked if asked.count(tool) > 1)
@@ -466,6 +473,8 @@ def summarize(
         more = len(applied) - 2
         applied = [*applied[:2], "one more is done" if more == 1 else f"{more} more are done"]
     parts.extend(Part(text=text, kind="done") for text in applied)
+    if applied and all(report.outcome == "applied" for report in reports):
+        parts.extend(Part(text=text, kind="done") for text in unchanged)
     reasons = _reasons(
         [report for report in reports if report.outcome == "refused" and report.message], speaker, several
     )
@@ -521,6 +530,28 @@ def _reasons(refused: Sequence[ActionReport], speaker: Seat | None, several: fro
         state = "stay as they are" if plural else "stays as it is"
         said.append(f"{join_words(things)} {state}: {reason}")
     return said
+
+
+_ALREADY = {"close": "closed", "open": "open", "off": "off"}
+"""What each kind of request over every device (`agents.vehicle_control.devices.EVERY`) leaves a device as."""
+
+
+def already(kind: str, *, others: bool) -> str:
+    """The clause a request over every device of `kind` ("close everything") says of the devices that
+    were already so: "everything is already closed", "nothing was on", or, with `others` (some of them
+    did change), "everything else was already closed", "nothing else was on"."""
+    if kind not in _ALREADY:
+        raise ValueError(f"unknown kind {kind!r}; known: {', '.join(_ALREADY)}")
+    if kind == "off":
+        return "nothing else was on" if others else "nothing was on"
+    state = _ALREADY[kind]
+    return f"everything else was already {state}" if others else f"everything is already {state}"
+
+
+def nothing_changed(unchanged: Sequence[str]) -> str:
+    """The reply when a request over every device found nothing to change: its `already` clauses as one
+    sentence ("Everything is already closed.")."""
+    return compose([Part(text=text, kind="done") for text in unchanged])
 
 
 def lacking(features: Sequence[str]) -> str:

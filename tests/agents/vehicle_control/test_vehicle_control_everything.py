@@ -1,6 +1,7 @@
 """A quantifier over the devices a verb names ("close everything", "turn it all off"): what it covers per
-verb, that the grammar writes it for every device of the table, and that every call it makes still
-passes the guardrails one by one (the agent in memory, the in-process vehicle server, the simulator)."""
+verb, that the grammar writes it for every device of the table, that it acts only on the devices not
+already in the asked state and says only what changed, and that every call it makes still passes the
+guardrails one by one (the agent in memory, the in-process vehicle server, the simulator)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from typing import Any
 import pytest
 
 from agents.hosting import AgentClient
-from agents.vehicle_control import TemplateParser, devices
+from agents.vehicle_control import TemplateParser, devices, queries
 from agents.vehicle_control.actions import SEATS, ActionReport
-from agents.vehicle_control.replies import summarize
+from agents.vehicle_control.replies import already, summarize
 from mcp_servers.vehicle.backends.simulator import SimulatorBackend
 
 from .vehicle_control_doubles import OCCUPANT, actions, requested
@@ -178,7 +179,21 @@ async def test_close_everything_closes_every_window_the_sunroof_and_its_shade(
         assert await requested(backend, path) == 0
     assert await requested(backend, SUNROOF) == "CLOSE"
     assert await requested(backend, SHADE) == 0
-    assert result.text == "All windows, the sunroof and the sunshade are closing."
+    # The passenger window was closed: it is not closed again, and the reply does not say it closes.
+    assert [action["arguments"].get("window", action["tool"]) for action in actions(result)] == [
+        "driver",
+        "rear_left",
+        "rear_right",
+        "set_sunroof",
+        "set_sunshade",
+    ]
+    assert result.data is not None and result.data["unchanged"] == [
+        {"tool": "set_window", "arguments": {"window": "passenger", "action": "close"}}
+    ]
+    assert result.text == (
+        "Your window, the rear left window, the rear right window, the sunroof and the sunshade are "
+        "closing and everything else was already closed."
+    )
 
 
 @pytest.mark.parametrize("initial_state", [OPEN], indirect=True)
@@ -221,7 +236,18 @@ async def test_turn_everything_off_switches_off_the_comfort_functions_and_leaves
     assert await requested(backend, "Vehicle.Cabin.Seat.Row1.PassengerSide.Massage.Level") == 0
     assert await requested(backend, "Vehicle.Chassis.SteeringWheel.HeatingCooling") == 0
     assert await requested(backend, "Vehicle.Body.Lights.Beam.Low.IsOn") is True
-    assert "steering wheel heating" in result.text and "light" not in result.text
+    # Only what was on is switched off: the rear right seat was ventilated, not heated.
+    assert [(a["tool"], a["arguments"].get("seat")) for a in actions(result)] == [
+        ("set_seat_heating", "driver"),
+        ("set_seat_ventilation", "rear_right"),
+        ("set_seat_massage", "passenger"),
+        ("set_steering_wheel_heating", None),
+    ]
+    assert result.text == (
+        "Your seat heating, the rear right seat ventilation, the passenger's massage and the steering "
+        "wheel heating are off and nothing else was on."
+    )
+    assert "light" not in result.text
 
 
 # -- guardrails: each call is judged on its own ----------------------------------------------------------
@@ -289,3 +315,106 @@ async def test_gr07_unlock_everything_while_moving_is_refused(
     ]
     assert await requested(backend, "Vehicle.Cabin.Door.Row1.DriverSide.IsLocked") is True
     assert result.text == "Doors stay locked while the car is moving."
+
+
+# -- only what is not already so -------------------------------------------------------------------------
+
+
+HEATING = {
+    seat: f"Vehicle.Cabin.Seat.{row}.HeatingCooling"
+    for seat, row in zip(
+        SEATS, ("Row1.DriverSide", "Row1.PassengerSide", "Row2.DriverSide", "Row2.PassengerSide"), strict=True
+    )
+}
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "values", "holds"),
+    [
+        ("set_window", {"window": "driver", "action": "close"}, {WINDOWS["driver"]: 0}, True),
+        ("set_window", {"window": "driver", "action": "close"}, {WINDOWS["driver"]: 5}, False),
+        ("set_window", {"window": "driver", "action": "open"}, {WINDOWS["driver"]: 100}, True),
+        ("set_window", {"window": "driver", "action": "close"}, {WINDOWS["driver"]: None}, False),
+        ("set_window", {"window": "driver", "action": "vent"}, {WINDOWS["driver"]: 20}, False),
+        ("set_sunroof", {"action": "close"}, {SUNROOF_POSITION: 0, SUNROOF: "INACTIVE"}, True),
+        # At its end but already moving away from it: the call is still made.
+        ("set_sunroof", {"action": "close"}, {SUNROOF_POSITION: 0, SUNROOF: "OPEN"}, False),
+        ("set_sunshade", {"action": "open", "rear": False}, {SHADE: 100}, True),
+        ("set_seat_heating", {"seat": "driver", "level": 0}, {HEATING["driver"]: -33}, True),
+        ("set_seat_heating", {"seat": "driver", "level": 0}, {HEATING["driver"]: 33}, False),
+        ("set_seat_ventilation", {"seat": "driver", "level": 0}, {HEATING["driver"]: -33}, False),
+        ("set_seat_ventilation", {"seat": "driver", "level": 0}, {HEATING["driver"]: 66}, True),
+        ("set_seat_heating", {"seat": "driver", "level": 2}, {HEATING["driver"]: 66}, False),
+        (
+            "set_steering_wheel_heating",
+            {"on": False},
+            {"Vehicle.Chassis.SteeringWheel.HeatingCooling": 0},
+            True,
+        ),
+    ],
+)
+def test_whether_a_calls_target_already_holds_is_read_from_the_values(
+    tool: str, arguments: dict[str, Any], values: dict[str, Any], holds: bool
+) -> None:
+    assert set(values) <= set(queries.settled_paths([(tool, arguments)])) or not holds
+    assert queries.settled(tool, arguments, values) is holds
+
+
+def test_the_rest_already_so_is_said_in_plain_words() -> None:
+    assert already("close", others=True) == "everything else was already closed"
+    assert already("off", others=False) == "nothing was on"
+    with pytest.raises(ValueError, match="unknown kind"):
+        already("ajar", others=False)
+
+
+async def test_close_everything_when_everything_is_closed_calls_nothing(
+    agent: AgentClient, backend: SimulatorBackend
+) -> None:
+    result = await agent.send_text("close everything", seat="driver", **OCCUPANT)
+
+    assert result.state == "completed"
+    assert actions(result) == []
+    assert result.data is not None and len(result.data["unchanged"]) == len(devices.every_actions("close"))
+    assert await backend.get_target([*WINDOWS.values(), SUNROOF, SHADE]) == dict.fromkeys(
+        [*WINDOWS.values(), SUNROOF, SHADE]
+    )
+    assert result.text == "Everything is already closed."
+
+
+async def test_turn_everything_off_when_nothing_is_on_calls_nothing(
+    agent: AgentClient, backend: SimulatorBackend
+) -> None:
+    result = await agent.send_text("switch it all off", seat="passenger", **OCCUPANT)
+
+    assert actions(result) == []
+    assert await backend.get_target(list(HEATING.values())) == dict.fromkeys(HEATING.values())
+    assert result.text == "Nothing was on."
+
+
+@pytest.mark.parametrize(
+    "initial_state", [{WINDOWS["driver"]: 100, SHADE: 100, SUNROOF_POSITION: 100}], indirect=True
+)
+async def test_open_everything_opens_only_what_is_closed(
+    agent: AgentClient, backend: SimulatorBackend
+) -> None:
+    result = await agent.send_text("open everything up", seat="driver", **OCCUPANT)
+
+    assert [(a["tool"], a["arguments"].get("window"), a["outcome"]) for a in actions(result)] == [
+        ("set_window", seat, "applied") for seat in ("passenger", "rear_left", "rear_right")
+    ]
+    assert [await requested(backend, path) for path in WINDOWS.values()] == [100, 100, 100, 100]
+    assert await backend.get_target([SUNROOF]) == {SUNROOF: None}
+    assert result.text == (
+        "The passenger window, the rear left window and the rear right window are opening and "
+        "everything else was already open."
+    )
+
+
+async def test_what_else_was_asked_is_still_answered_when_nothing_needed_changing(
+    agent: AgentClient,
+) -> None:
+    result = await agent.send_text("close everything and put the child locks on", seat="driver", **OCCUPANT)
+
+    assert actions(result) == []
+    assert result.text.startswith("Everything is already closed. ")
+    assert "child lock" in result.text
