@@ -181,6 +181,8 @@ class Orchestrator:
             # for a slot edit of an earlier request, the words that request was read from.
             understood: dict[int, dict[str, JsonValue]] = {}
             origins: dict[int, str] = {}
+            # Clauses said as the situation or a reason beside the requests: no parts, nothing answered.
+            context: list[str] = []
             if forced is not None:
                 parts: list[RouteStep] = [forced]
                 last = self.sessions.recent(session)
@@ -199,6 +201,7 @@ class Orchestrator:
                     if data is not None:
                         understood[id(step)] = data
                 model_unavailable = route.model_unavailable
+                context = route.context
                 left_s = self.budget_s - (time.perf_counter() - started)
                 parts = await self._refer_back(
                     session, routed_text, parts, understood, origins, budget_s=left_s
@@ -206,7 +209,12 @@ class Orchestrator:
             route_ms = (time.perf_counter() - route_started) * 1000
             if self.events.subscribers:  # the payloads below cost a serialisation each
                 self.events.publish(
-                    "routing", turn_id, text=text, parts=[p.model_dump() for p in parts], latency_ms=route_ms
+                    "routing",
+                    turn_id,
+                    text=text,
+                    parts=[p.model_dump() for p in parts],
+                    latency_ms=route_ms,
+                    **({"context": list(context)} if context else {}),
                 )
             outcomes = []
             if waiting is not None and answer is not None:

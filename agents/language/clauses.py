@@ -11,7 +11,10 @@ grammar tries the whole text first). :func:`ask_of` finds the request in a long 
 after its last explicit ask (:data:`ASK`).
 
 :func:`is_filler` tells a piece that holds only courtesy, hesitation or interjections ("please",
-"oh, uh", "thanks", "help") from one that asks something. Both are pure.
+"oh, uh", "thanks", "help") from one that asks something. :func:`is_situation` tells a statement
+about the situation or a stated reason ("we're going through the car wash", "because the kids are
+asleep") from a request by its form alone; whether a reader still reads it as a need ("it's cold in
+here") is the reader's decision. All are pure.
 """
 
 from __future__ import annotations
@@ -20,9 +23,30 @@ import re
 from typing import NamedTuple
 
 from agents.hosting.spans import Span, data_spans
-from agents.language.lexicon import FILLER, INTERJECTIONS, SKIP_WORDS, ZONE_WORDS, phrase_pattern
+from agents.language.lexicon import (
+    FILLER,
+    INTERJECTIONS,
+    REASONS,
+    REASONS_BEFORE_A_CLAUSE,
+    SITUATION_SUBJECTS,
+    SKIP_WORDS,
+    WANTING,
+    ZONE_WORDS,
+    phrase_pattern,
+)
 
-__all__ = ["ASK", "Chunk", "ask_of", "content_words", "cut", "is_filler", "pieces", "trimmed", "zones_apart"]
+__all__ = [
+    "ASK",
+    "Chunk",
+    "ask_of",
+    "content_words",
+    "cut",
+    "is_filler",
+    "is_situation",
+    "pieces",
+    "trimmed",
+    "zones_apart",
+]
 
 
 class Chunk(NamedTuple):
@@ -77,6 +101,31 @@ def is_filler(text: str) -> bool:
     """True when `text` holds no words but courtesy, hesitation and interjections."""
     rest = _FILLER_PHRASES.sub(" ", text.lower().replace("’", "'"))
     return all(word in FILLER for word in _WORD.findall(rest))
+
+
+_LEAD_FILLER = re.compile(r"^(?:(?:" + _EVERY_FILLER_PHRASE.pattern + r")[\s,;.!:-]*)+")
+_SITUATION = re.compile(
+    r"^(?:"
+    + phrase_pattern(REASONS).pattern
+    + r"|(?:(?:"
+    + phrase_pattern(REASONS_BEFORE_A_CLAUSE).pattern
+    + r")\s+)?(?:"
+    + phrase_pattern(SITUATION_SUBJECTS).pattern
+    + r"))"
+)
+_WANTING = phrase_pattern(WANTING)
+
+
+def is_situation(text: str) -> bool:
+    """True when `text` is said as a statement about the situation or as a reason, not as a request:
+    it opens (after courtesy and hesitation) with a reason word of the lexicon (:data:`REASONS`,
+    or :data:`REASONS_BEFORE_A_CLAUSE` before a subject) or with a subject and its verb
+    (:data:`SITUATION_SUBJECTS`: "we're", "it's", "I'm", "there's"), says no word of wanting
+    (:data:`WANTING`: "I'm going to need ...", "we'd like ...") and is no question."""
+    said = " ".join(text.lower().replace("’", "'").split()).rstrip(" .!")
+    if not said or said.endswith("?") or _WANTING.search(said):
+        return False
+    return _SITUATION.match(_LEAD_FILLER.sub("", said)) is not None
 
 
 def content_words(text: str) -> list[str]:

@@ -13,6 +13,11 @@ How a turn is routed:
    substance, is a fallback part of its own ("... and tell me a joke"); anything else (a fragment such
    as "the wipers" when nothing routes it, "please", "oh, uh") is joined to the part before it (or
    after it, at the start). When no piece routes, the whole utterance is routed as one part.
+   A piece that no stage routes and that is said as the situation or a reason
+   (:func:`agents.language.clauses.is_situation`: "we're going through the car wash", "because the
+   kids are asleep") is, beside a piece that routes, the context of the turn's requests: it is no
+   part and is joined to none (``Route.context``). A need a stage reads ("it's cold in here") is a
+   part as any other.
 5. Adjacent parts routed to the same agent and skill are merged into one part, unless both came from
    templates (two template matches are two complete requests, each with its own intent and slots).
 6. Parts routed to an agent that is not available become fallback parts that still name the agent.
@@ -47,6 +52,7 @@ from pydantic import JsonValue
 
 from agents.hosting.asking import question_core
 from agents.hosting.spans import data_spans, mask
+from agents.language.clauses import is_situation
 from models import Runtime
 
 from .errors import ArtefactError, BudgetExhausted, ModelUnavailable, RoutingError, StageFailed
@@ -89,6 +95,7 @@ class _Turn:
     latency: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     model_unavailable: str | None = None
+    context: list[str] = field(default_factory=list)
 
     def add_time(self, key: str, seconds: float) -> None:
         self.latency[key] = self.latency.get(key, 0.0) + seconds * 1000.0
@@ -188,11 +195,17 @@ class Router:
                     latency_ms=turn.latency,
                     notes=turn.notes,
                     model_unavailable=turn.model_unavailable,
+                    context=turn.context,
                 )
+            turn.context.clear()
         parts = await self._route_text(utterance, turn, available_agents)
         turn.latency["total"] = (time.monotonic() - started) * 1000.0
         return Route(
-            parts=parts, latency_ms=turn.latency, notes=turn.notes, model_unavailable=turn.model_unavailable
+            parts=parts,
+            latency_ms=turn.latency,
+            notes=turn.notes,
+            model_unavailable=turn.model_unavailable,
+            context=turn.context,
         )
 
     async def _route_text(
@@ -313,6 +326,10 @@ class Router:
         pending: list[Chunk] = []
         for i, chunk in enumerate(chunks):
             decision, note = by_chunk.get(i, (None, None))
+            if i in by_chunk and (decision is None or not decision.routed) and is_situation(chunk.text):
+                # Beside a request that routes, a statement nothing reads as a request is its reason.
+                turn.context.append(chunk.text)
+                continue
             if i in by_chunk and _stands_alone(chunk.text, decision):
                 piece = _Piece(chunk.start, chunk.end, decision, note)
                 if pending:

@@ -51,6 +51,10 @@ class Route(BaseModel):
     """``total`` and the time of each step (``split`` and each stage by name: ``template``, ``model``)."""
     notes: list[str] = Field(default_factory=list)
     """Turn-level events: a stage skipped for lack of budget, or failed."""
+    context: list[str] = Field(default_factory=list)
+    """The clauses said as the situation or a reason beside the parts ("close everything, we're going
+    through the car wash" has the context "we're going through the car wash"): no stage read them as
+    requests, so they are no parts, and nothing is answered for them."""
     model_unavailable: str | None = None
     """Why the model path could not be asked in this turn (the model host is down), when that is so:
     parts it would have decided fell back for that reason, not because nothing matched."""

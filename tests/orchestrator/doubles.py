@@ -32,6 +32,7 @@ class Part:
 class Route:
     parts: list[Part]
     model_unavailable: str | None = None
+    context: list[str] = field(default_factory=list)
 
 
 class KeywordRouter:
