@@ -38,7 +38,15 @@ from models.types import (
     ScoreResult,
 )
 
-__all__ = ["CompletionStream", "ModelRuntime", "Prefix", "Runtime", "load_backend", "open_runtime"]
+__all__ = [
+    "CompletionStream",
+    "ForwardingRuntime",
+    "ModelRuntime",
+    "Prefix",
+    "Runtime",
+    "load_backend",
+    "open_runtime",
+]
 
 T = TypeVar("T")
 
@@ -465,6 +473,56 @@ def _chat_request(
         grammar=grammar,
         json_schema=json_schema,
     )
+
+
+class ForwardingRuntime(Runtime):
+    """A runtime that hands every request to another one, :meth:`target`; a subclass overrides the
+    requests it does something about (notes them, opens the target on first use, ...).
+
+    Same contract as the target, which it does not own: ``aclose`` leaves the target open.
+    """
+
+    @abstractmethod
+    def target(self) -> Runtime:
+        """The runtime that serves the requests (it may be opened by this call)."""
+
+    async def model_info(self) -> ModelInfo:
+        return await self.target().model_info()
+
+    async def complete(
+        self, request: CompletionRequest | ChatRequest, *, priority: int, deadline: float | None
+    ) -> Completion:
+        return await self.target().complete(request, priority=priority, deadline=deadline)
+
+    def stream_request(
+        self, request: CompletionRequest | ChatRequest, *, priority: int, deadline: float | None
+    ) -> CompletionStream:
+        return self.target().stream_request(request, priority=priority, deadline=deadline)
+
+    async def score_request(
+        self, request: ScoreRequest, *, priority: int, deadline: float | None
+    ) -> ScoreResult:
+        return await self.target().score_request(request, priority=priority, deadline=deadline)
+
+    async def embed_request(
+        self, request: EmbedRequest, *, priority: int, deadline: float | None
+    ) -> Embeddings:
+        return await self.target().embed_request(request, priority=priority, deadline=deadline)
+
+    async def prefix(
+        self,
+        text: str,
+        *,
+        priority: int = Priority.BACKGROUND,
+        timeout: float | None = None,  # noqa: ASYNC109 - the target enforces it
+    ) -> Prefix:
+        return await self.target().prefix(text, priority=priority, timeout=timeout)
+
+    async def ping(self) -> None:
+        await self.target().ping()
+
+    async def aclose(self) -> None:
+        """Nothing to release: the target belongs to whoever opened it."""
 
 
 class ModelRuntime(Runtime):

@@ -11,23 +11,12 @@ import threading
 from collections.abc import Callable
 
 from models import Runtime
-from models.backend import Embeddings
-from models.runtime import CompletionStream, Prefix
-from models.types import (
-    ChatRequest,
-    Completion,
-    CompletionRequest,
-    EmbedRequest,
-    ModelInfo,
-    Priority,
-    ScoreRequest,
-    ScoreResult,
-)
+from models.runtime import ForwardingRuntime
 
 __all__ = ["LazyRuntime"]
 
 
-class LazyRuntime(Runtime):
+class LazyRuntime(ForwardingRuntime):
     """Serves from the runtime ``open()`` returns, called once, on the first request of any kind
     (``model_info`` and ``ping`` included: whether a model can serve is known only once it is loaded).
 
@@ -46,46 +35,8 @@ class LazyRuntime(Runtime):
         """True once the model was asked for something and opened."""
         return self._inner is not None
 
-    def _runtime(self) -> Runtime:
+    def target(self) -> Runtime:
         with self._lock:
             if self._inner is None:
                 self._inner = self._open()
             return self._inner
-
-    async def model_info(self) -> ModelInfo:
-        return await self._runtime().model_info()
-
-    async def complete(
-        self, request: CompletionRequest | ChatRequest, *, priority: int, deadline: float | None
-    ) -> Completion:
-        return await self._runtime().complete(request, priority=priority, deadline=deadline)
-
-    def stream_request(
-        self, request: CompletionRequest | ChatRequest, *, priority: int, deadline: float | None
-    ) -> CompletionStream:
-        return self._runtime().stream_request(request, priority=priority, deadline=deadline)
-
-    async def score_request(
-        self, request: ScoreRequest, *, priority: int, deadline: float | None
-    ) -> ScoreResult:
-        return await self._runtime().score_request(request, priority=priority, deadline=deadline)
-
-    async def embed_request(
-        self, request: EmbedRequest, *, priority: int, deadline: float | None
-    ) -> Embeddings:
-        return await self._runtime().embed_request(request, priority=priority, deadline=deadline)
-
-    async def prefix(
-        self,
-        text: str,
-        *,
-        priority: int = Priority.BACKGROUND,
-        timeout: float | None = None,  # noqa: ASYNC109 - the opened runtime enforces it
-    ) -> Prefix:
-        return await self._runtime().prefix(text, priority=priority, timeout=timeout)
-
-    async def ping(self) -> None:
-        await self._runtime().ping()
-
-    async def aclose(self) -> None:
-        """Nothing to release: the opened runtime belongs to whoever ``open()`` got it from."""

@@ -43,16 +43,9 @@ from models import (
     ChatRequest,
     Completion,
     CompletionRequest,
-    CompletionStream,
-    Embeddings,
-    EmbedRequest,
-    ModelInfo,
-    Prefix,
-    Priority,
     Runtime,
-    ScoreRequest,
-    ScoreResult,
 )
+from models.runtime import ForwardingRuntime
 
 from ..models import TurnResult
 from .errors import DatasetError
@@ -120,7 +113,7 @@ def _model_path_prefixes() -> frozenset[str]:
     return frozenset({PROMPT_PREFIX, TUNED_PREFIX})
 
 
-class RecordingRuntime(Runtime):
+class RecordingRuntime(ForwardingRuntime):
     """A model runtime that serves from another one and notes every tool call vehicle-control's model
     path asks it for (the first of its two constrained steps, the tool name: a completion with the
     interpreter's prompt prefix and no JSON schema), so a turn's report says whether the templates
@@ -136,14 +129,14 @@ class RecordingRuntime(Runtime):
         self._lock = threading.Lock()
         self._tools: list[str] = []
 
+    def target(self) -> Runtime:
+        return self._inner
+
     def take(self) -> list[str]:
         """The tool names the model path chose since the last call, in order."""
         with self._lock:
             taken, self._tools = self._tools, []
         return taken
-
-    async def model_info(self) -> ModelInfo:
-        return await self._inner.model_info()
 
     async def complete(
         self, request: CompletionRequest | ChatRequest, *, priority: int, deadline: float | None
@@ -157,36 +150,6 @@ class RecordingRuntime(Runtime):
             with self._lock:
                 self._tools.append(result.text.removesuffix('"'))
         return result
-
-    def stream_request(
-        self, request: CompletionRequest | ChatRequest, *, priority: int, deadline: float | None
-    ) -> CompletionStream:
-        return self._inner.stream_request(request, priority=priority, deadline=deadline)
-
-    async def score_request(
-        self, request: ScoreRequest, *, priority: int, deadline: float | None
-    ) -> ScoreResult:
-        return await self._inner.score_request(request, priority=priority, deadline=deadline)
-
-    async def embed_request(
-        self, request: EmbedRequest, *, priority: int, deadline: float | None
-    ) -> Embeddings:
-        return await self._inner.embed_request(request, priority=priority, deadline=deadline)
-
-    async def prefix(
-        self,
-        text: str,
-        *,
-        priority: int = Priority.BACKGROUND,
-        timeout: float | None = None,  # noqa: ASYNC109 - the wrapped runtime enforces it
-    ) -> Prefix:
-        return await self._inner.prefix(text, priority=priority, timeout=timeout)
-
-    async def ping(self) -> None:
-        await self._inner.ping()
-
-    async def aclose(self) -> None:
-        """Nothing to release: the wrapped runtime belongs to whoever opened it."""
 
 
 class Bench:
