@@ -9,7 +9,8 @@ Besides the session store, the deterministic readings of a turn's words that nee
   too");
 - :func:`leading_answer`: a yes or no said before a request of its own ("yes, and unlock the doors");
 - :func:`pointing_back` and :func:`refer_back` with :func:`object_phrase`: a request whose object is
-  the previous request's ("close it again" after "open my window" is "close my window");
+  the previous request's ("close it again" after "open my window" is "close my window", "set it to 3"
+  after "turn on the fan" is "set the fan to 3");
 - the slot edits of a follow-up on an intent that was sent: :func:`more_of` ("a bit more" after "set
   the temperature to 21" is one step up from it, "a little less" one down) and :func:`where_kept` (a
   request that points back keeps the previous request's seat or zone).
@@ -28,7 +29,7 @@ from pydantic import JsonValue
 
 from agents.hosting.spans import data_spans
 from agents.language.clauses import is_filler
-from agents.language.dialogue import ReplyKind, reply_kind, whose
+from agents.language.dialogue import SETTING_VERBS, ReplyKind, reply_kind, whose
 from agents.language.lexicon import (
     ANSWER_WORDS,
     COURTESY,
@@ -39,6 +40,7 @@ from agents.language.lexicon import (
     SPEAKER_ZONES,
     VERBS,
     WHERE_SLOTS,
+    ZONE_WORDS,
 )
 from agents.vehicle_control.amounts import STEPS
 
@@ -102,6 +104,31 @@ _REFERENCE = re.compile(
     re.I,
 )
 """A clause that acts on "it": its verb and particle ("switch ... off"), and how much ("a bit")."""
+_NOT_A_VALUE = sorted(
+    {"please", "now", "for", "too", "also", "and", "then", "thanks", "thank", "again", "back", "but"}
+    | {"the", "a", "an", "my", "your", "our", "their", "his", "her", "its", "me", "us", "you"}
+    | {"it", "them", "that", "this", "those", "these", "one", "side", "seat", "window", "door"}
+    | {word for words in ZONE_WORDS for word in words.split()}
+    | {"open", "closed", "shut"}
+    | PARTICLES
+    | VERBS
+    | PARTICLE_VERBS
+    | SETTING_VERBS,
+    key=len,
+    reverse=True,
+)
+_SETS = "(?:" + "|".join(sorted(VERBS | PARTICLE_VERBS | SETTING_VERBS)) + ")"
+_VALUE_WORD = r"\s+(?!(?:" + "|".join(re.escape(w) for w in _NOT_A_VALUE) + r")(?![\w']))[\w%°]+(?:\.\d+)?"
+_VALUED = re.compile(
+    rf"\b(?P<verb>{_SETS})(?P<before>\s+{_PARTICLE})?\s+(?P<pronoun>it|them|that)"
+    rf"(?P<after>(?:\s+(?:back|again|{_PARTICLE}))*)(?P<value>(?:\s+(?:to|at|by|on|in))?(?:{_VALUE_WORD}){{1,4}})"
+    rf"(?P<amount>\s+{_AMOUNT})?"
+    r"(?=\s*(?:$|[,;.!?]|\b(?:please|now|for me|for us|too|and|then|thanks)\b))",
+    re.I,
+)
+"""A clause that gives "it" a value ("set it to 3", "make it 22", "put it on high"): the words after
+"it" and its particle are up to four words of a value (numbers, units, levels), none of them a word
+that says where or whose, a verb, or a word around a request ("please", "and")."""
 _ASKS = ("hey", "can i", "could i", "i would like you to")
 _LEAD_IN = re.compile(
     r"^(?:(?:"
@@ -149,43 +176,50 @@ class Reference:
     """The same request with the object written out and "again" / "back" dropped ("close my window")."""
 
 
-def pointing_back(text: str) -> str | None:
+def pointing_back(text: str, *, valued: bool = False) -> str | None:
     """The clause of ``text`` that acts on "it" / "them" / "that" ("switch it back off", "close it
-    again", "turn it down a bit"), as said; None when there is none outside a quotation or said name."""
-    match = _pointing(text)
+    again", "turn it down a bit"), as said; None when there is none outside a quotation or said name.
+
+    With ``valued``, the clause that gives "it" a value instead ("set it to 3", "make it 22", "put it
+    on high", "change it to 19 degrees"): after "it" and its particle, up to four words of a value,
+    none of which says where or whose ("set it to 3 for the passenger" is no such clause)."""
+    match = _pointing(text, valued=valued)
     return None if match is None else match.group(0)
 
 
-def _pointing(text: str) -> re.Match[str] | None:
+def _pointing(text: str, *, valued: bool = False) -> re.Match[str] | None:
     # Words inside a quotation or a said name are data: "... called 'open it'" points back at nothing.
     spans = data_spans(text)
     return next(
         (
             found
-            for found in _REFERENCE.finditer(text)
+            for found in (_VALUED if valued else _REFERENCE).finditer(text)
             if not any(span.start < found.end() and found.start() < span.end for span in spans)
         ),
         None,
     )
 
 
-def refer_back(text: str, previous: str) -> Reference | None:
+def refer_back(text: str, previous: str, *, valued: bool = False) -> Reference | None:
     """The request in ``text`` whose object is "it" / "them" / "that", resolved against ``previous``.
 
     ``previous`` is the conversation's previous request ("open my window"); its object comes from
     :func:`object_phrase`. "Close it again" gives "close my window"; "switch it back off" after "turn
-    on the seat heating" gives "switch the seat heating off". None when ``text`` has no such clause or
-    ``previous`` names no object, or the clause is inside a quotation or a said name.
+    on the seat heating" gives "switch the seat heating off"; with ``valued`` (see
+    :func:`pointing_back`), "set it to 3" after "turn on the fan" gives "set the fan to 3". None when
+    ``text`` has no such clause or ``previous`` names no object, or the clause is inside a quotation
+    or a said name.
     """
-    match = _pointing(text)
+    match = _pointing(text, valued=valued)
     if match is None:
         return None
     thing = object_phrase(previous)
     if thing is None:
         return None
     after = [w for w in match.group("after").split() if w.lower() not in ("back", "again")]
+    value = (match.group("value") or "").split() if valued else []
     amount = (match.group("amount") or "").split()
-    words = [match.group("verb"), *(match.group("before") or "").split(), thing, *after, *amount]
+    words = [match.group("verb"), *(match.group("before") or "").split(), thing, *after, *value, *amount]
     return Reference(clause=match.group(0), resolved=" ".join(words))
 
 
@@ -194,8 +228,8 @@ def where_kept(slots: Mapping[str, JsonValue], previous: Mapping[str, JsonValue]
     every slot that says where (:data:`~agents.language.lexicon.WHERE_SLOTS`) that the previous
     request's ``previous`` slots also hold set to theirs: "close it" after the passenger's window
     was opened closes the passenger's. (A clause that points back says nothing of where itself:
-    :func:`pointing_back` reads none with words after "it" but "again", "back", a particle, "please",
-    "now", "too".)"""
+    :func:`pointing_back` reads none with words after "it" but "again", "back", a particle, a value
+    with no word of where or whose in it, "please", "now", "too".)"""
     return {**slots, **{key: previous[key] for key in WHERE_SLOTS if key in slots and key in previous}}
 
 

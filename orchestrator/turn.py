@@ -320,7 +320,9 @@ class Orchestrator:
         """Resolve a request that points back at the previous request's object ("close it again").
 
         ``parts`` are ``text`` as routed; ``budget_s`` is what is left of the turn's budget. The
-        clause that says "it" / "them" / "that" (:func:`~orchestrator.dialogue.pointing_back`) is,
+        clause that says "it" / "them" / "that" (:func:`~orchestrator.dialogue.pointing_back`), or
+        failing one, the clause that gives "it" a value ("set it to 3", "make it 22", "put it on
+        high"), is,
         where the previous part was sent with an intent and slots, a slot edit of them
         (:meth:`_slot_edit`): its verb, particle, value and amount are read by the previous part's
         agent's grammar as said of that part's object, the seat or zone comes from the previous
@@ -338,14 +340,19 @@ class Orchestrator:
         its object), unless a template already reads the clause as a request of its own ("turn it up"
         is the volume): the clause is written out with the previous request's object ("close my
         window") and the text routed again; the resolved request goes, as words, to the agent and
-        skill of the previous part unless a template reads it whole.
+        skill of the previous part unless a template reads it whole. A clause that gives "it" a value
+        has no such fallback: without a slot edit its words are routed as said ("make it 22" with no
+        previous request is the temperature, as the templates read it).
         """
         clause = pointing_back(text)
+        valued = clause is None
+        if clause is None:
+            clause = pointing_back(text, valued=True)
         if clause is None:
             return parts
         recent = self.sessions.recent_parts(session)
         for last in recent:
-            edit = await self._slot_edit(last, clause, budget_s=budget_s)
+            edit = await self._slot_edit(last, clause, valued=valued, budget_s=budget_s)
             if edit is None:
                 continue
             step, data = edit
@@ -363,7 +370,8 @@ class Orchestrator:
             understood[id(step)] = data
             origins[id(step)] = last.request
             return kept
-        if any(clause.lower() in p.text.lower() and _complete(p) for p in parts):
+        if valued or any(clause.lower() in p.text.lower() and _complete(p) for p in parts):
+            # A value said of "it" is only ever a slot edit: without one, the words are read as said.
             return parts
         fallback: list[RouteStep] | None = None
         for last in recent:
@@ -392,7 +400,7 @@ class Orchestrator:
         return fallback if fallback is not None else parts
 
     async def _slot_edit(
-        self, last: LastPart, clause: str, *, budget_s: float
+        self, last: LastPart, clause: str, *, valued: bool = False, budget_s: float
     ) -> tuple[RouteStep, dict[str, JsonValue]] | None:
         """The step and data part of ``clause`` as an edit of ``last``'s intent and
         slots; None when ``last`` was not sent with an intent and slots, or its agent's grammar does
@@ -400,12 +408,14 @@ class Orchestrator:
 
         The grammar is asked about the clause with the object of the words ``last``'s intent was read
         from in place of "it" ("switch it back off" after "turn on the seat heating" is read as
-        "switch the seat heating off"); its intent and slots are taken, with every slot that says
-        where set to ``last``'s (:func:`~orchestrator.dialogue.where_kept`). Only the words it reads
-        are the grammar's: what is sent is that intent and those slots, with the clause as said."""
+        "switch the seat heating off"; with ``valued``, a clause that gives "it" a value, "set it to
+        3" after "turn on the fan", is read as "set the fan to 3"); its intent and slots are taken,
+        with every slot that says where set to ``last``'s (:func:`~orchestrator.dialogue.where_kept`).
+        Only the words it reads are the grammar's: what is sent is that intent and those slots, with
+        the clause as said."""
         if last.intent is None or last.slots is None:
             return None
-        reference = refer_back(clause, last.request)
+        reference = refer_back(clause, last.request, valued=valued)
         if reference is None:
             return None
         route = await self.router.route(

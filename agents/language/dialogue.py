@@ -8,6 +8,7 @@
 - :func:`whose`: the seat or zone a follow-up names ("and the passenger's", "the rear too", "what
   about the back"), and
   :func:`for_zone` the slot edit that makes the previous request one for them;
+- :data:`SETTING_VERBS`: the verbs that give a thing a value ("change it to 19 degrees");
 - :func:`small_talk`: a whole utterance that greets, thanks or asks what the assistant can do
   (``greeting``, ``thanks``, ``capabilities``), answered briefly without any agent.
 
@@ -41,11 +42,26 @@ from agents.language.lexicon import (
     phrase_pattern,
 )
 
-__all__ = ["Answer", "ReplyKind", "SmallTalk", "answer", "for_zone", "reply_kind", "small_talk", "whose"]
+__all__ = [
+    "SETTING_VERBS",
+    "Answer",
+    "ReplyKind",
+    "SmallTalk",
+    "answer",
+    "for_zone",
+    "reply_kind",
+    "small_talk",
+    "whose",
+]
 
 Answer = Literal["yes", "no", "unclear"]
 ReplyKind = Literal["yes", "no", "cancel", "more", "less", "too", "other"]
 SmallTalk = Literal["greeting", "thanks", "capabilities"]
+
+SETTING_VERBS: frozenset[str] = frozenset({"change", "adjust"})
+"""Verbs that only give a thing a value said after it ("change it to 19 degrees"): with the verbs of
+:data:`~agents.language.lexicon.VERBS` and :data:`~agents.language.lexicon.PARTICLE_VERBS` ("make it
+22", "put it on high"), what a follow-up that gives "it" a value opens with."""
 
 _YES = phrase_pattern(YES)
 _NO = phrase_pattern(NO)

@@ -1,5 +1,6 @@
 """Follow-ups are slot edits of the previous part's intent: "close it again", "switch it back off",
-"turn it down a bit", "and the passenger?", "what about the back", "a bit more" after a value.
+"turn it down a bit", "set it to 3", "make it 22", "and the passenger?", "what about the back", "a bit
+more" after a value.
 
 The fast tests route with the real vehicle-control grammar (the router's template stage over the
 agent's parser) to a recording car agent double; the end-to-end tests run the in-process stack with
@@ -97,6 +98,97 @@ async def test_it_is_a_slot_edit_of_the_previous_intent(
     assert car.requests[-1].intent is not None and car.requests[-1].intent.text == then
     assert [(r.agent, r.text, r.intent) for r in result.route] == [(_AGENT, then, intent)]
     assert (calls[-1]["intent"], calls[-1]["slots"], calls[-1]["text"]) == (intent, slots, then)
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "intent", "slots"),
+    [
+        ("turn on the fan", "set it to 3", "set_fan", {"zone": "self", "percent": 30}),
+        # The zone is the previous request's: the value words say nothing of where.
+        (
+            "set the passenger temperature to 21",
+            "make it 22",
+            "set_cabin_temperature",
+            {"zone": "passenger", "celsius": 22},
+        ),
+        (
+            "turn on the passenger's seat heating",
+            "put it on high",
+            "set_seat_heating",
+            {"seat": "passenger", "level": 3},
+        ),
+        (
+            "set the temperature to 21",
+            "change it to 19 degrees please",
+            "set_cabin_temperature",
+            {"zone": "self", "celsius": 19},
+        ),
+    ],
+)
+async def test_a_value_said_of_it_is_a_slot_edit_of_the_previous_intent(
+    with_grammar: tuple[Orchestrator, CarExecutor],
+    first: str,
+    then: str,
+    intent: str,
+    slots: dict[str, JsonValue],
+) -> None:
+    orchestrator, car = with_grammar
+    calls = _recorded(orchestrator, "agent_call")
+    opened = await orchestrator.handle(first)
+    result = await orchestrator.handle(then, session_id=opened.session_id)
+    clause = then.removesuffix(" please")
+    assert _sent(car) == (intent, slots, clause)
+    assert [(r.agent, r.text, r.intent) for r in result.route] == [(_AGENT, clause, intent)]
+    assert (calls[-1]["intent"], calls[-1]["slots"]) == (intent, slots)
+
+
+async def test_a_value_of_it_beside_a_request_of_its_own(
+    with_grammar: tuple[Orchestrator, CarExecutor],
+) -> None:
+    orchestrator, car = with_grammar
+    first = await orchestrator.handle("set the fan to 4")
+    both = await orchestrator.handle("set it to 2 and open my window", session_id=first.session_id)
+    assert [(r.text, r.intent) for r in both.route] == [
+        ("set it to 2", "set_fan"),
+        ("open my window", "set_window"),
+    ]
+    assert [_sent_of(r) for r in car.requests[-2:]] == [
+        ("set_fan", {"zone": "self", "percent": 20}),
+        ("set_window", {"action": "open", "window": "self"}),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "sent"),
+    [
+        # No previous request: the words are read as they stand, as before.
+        (None, "make it 22", ("set_cabin_temperature", {"celsius": 22, "zone": "self"})),
+        (None, "turn it up", ("set_media_volume", {"delta": 10})),
+        # A value said with whose: no edit of the previous request, read as said.
+        (
+            "turn on the fan",
+            "set it to 21 for the passenger",
+            ("set_cabin_temperature", {"celsius": 21, "zone": "passenger"}),
+        ),
+        # The previous request went without an intent (one for two seats): nothing to edit.
+        (
+            "turn on the driver and passenger seat heating",
+            "make it 22",
+            ("set_cabin_temperature", {"celsius": 22, "zone": "self"}),
+        ),
+    ],
+)
+async def test_a_value_of_it_without_an_intent_to_edit_is_read_as_said(
+    with_grammar: tuple[Orchestrator, CarExecutor],
+    first: str | None,
+    then: str,
+    sent: tuple[str, dict[str, JsonValue]],
+) -> None:
+    orchestrator, car = with_grammar
+    session = None if first is None else (await orchestrator.handle(first)).session_id
+    result = await orchestrator.handle(then, session_id=session)
+    assert _sent_of(car.requests[-1]) == sent
+    assert [(r.text, r.intent) for r in result.route] == [(then, sent[0])]
 
 
 async def test_it_keeps_the_seat_of_an_edit_before_it(with_grammar: tuple[Orchestrator, CarExecutor]) -> None:
@@ -203,6 +295,7 @@ _FAN = "Vehicle.Cabin.HVAC.Station.Row1.Driver.FanSpeed"
 _TEMPERATURE = "Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature"
 _PASSENGER_HEAT = "Vehicle.Cabin.Seat.Row1.PassengerSide.HeatingCooling"
 _DRIVER_HEAT = "Vehicle.Cabin.Seat.Row1.DriverSide.HeatingCooling"
+_PASSENGER_TEMPERATURE = "Vehicle.Cabin.HVAC.Station.Row1.Passenger.Temperature"
 
 
 @pytest.fixture
@@ -276,3 +369,32 @@ async def test_more_and_zone_follow_ups_change_the_car(stack: LocalStack) -> Non
     assert calls[-1]["slots"] == {"seat": "passenger", "level": 0}
     heat = await stack.state([_DRIVER_HEAT, _PASSENGER_HEAT])
     assert heat[_PASSENGER_HEAT] == 0 < heat[_DRIVER_HEAT]
+
+
+async def test_a_value_said_of_it_sets_the_previous_device(stack: LocalStack) -> None:
+    calls = _recorded(stack.orchestrator, "agent_call")
+    results = _recorded(stack.orchestrator, "agent_result")
+    session = await _say(stack, None, "turn on the fan")
+    await _say(stack, session, "set it to 3")
+    assert (calls[-1]["intent"], calls[-1]["slots"], calls[-1]["text"]) == (
+        "set_fan",
+        {"zone": "self", "percent": 30},
+        "set it to 3",
+    )
+    assert results[-1]["data"]["via"] == "intent"
+    assert await stack.state([_FAN]) == {_FAN: 30}
+
+    session = await _say(stack, None, "set the passenger temperature to 21")
+    await _say(stack, session, "make it 23")
+    assert (calls[-1]["intent"], calls[-1]["slots"]) == (
+        "set_cabin_temperature",
+        {"zone": "passenger", "celsius": 23},
+    )
+    assert await stack.state([_PASSENGER_TEMPERATURE]) == {_PASSENGER_TEMPERATURE: 23}
+
+    session = await _say(stack, None, "turn on my seat heating")
+    medium = (await stack.state([_DRIVER_HEAT]))[_DRIVER_HEAT]
+    await _say(stack, session, "put it on high")
+    assert (calls[-1]["intent"], calls[-1]["slots"]) == ("set_seat_heating", {"seat": "self", "level": 3})
+    # High is the seat heating's top level: all of its range.
+    assert (await stack.state([_DRIVER_HEAT]))[_DRIVER_HEAT] == 100 > medium
