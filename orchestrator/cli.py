@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import gc
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -132,7 +133,8 @@ async def _ask(text: str, seat: str, state: str | None, progress: Progress) -> T
     # A text the templates read whole is routed as the router would route it (its model path is only
     # asked about what no template reads, or reads through a wildcard), so the model is not loaded
     # unless an agent asks it for something.
-    templates = TemplateStage(TemplateSet.load(warm=False))
+    loaded = TemplateSet.load(warm=False)
+    templates = TemplateStage(loaded)
     (whole,) = await templates.decide([mask(text.strip())], deadline=float("inf"))
     runtime: Runtime
     if whole is not None and whole.routed and not whole.tentative and len(text.split()) < RAMBLE_WORDS:
@@ -140,7 +142,7 @@ async def _ask(text: str, seat: str, state: str | None, progress: Progress) -> T
     else:
         progress.step("loading the model")
         runtime = shared_runtime()
-        router = await shared_router()
+        router = await shared_router(loaded)  # the templates just asked, not a second copy
     progress.step("starting the agents")
     stack = await open_local_stack(initial, router=router, runtime=runtime)
     try:
@@ -150,7 +152,20 @@ async def _ask(text: str, seat: str, state: str | None, progress: Progress) -> T
         await stack.aclose()
 
 
+ONE_SHOT_THREADS = {"OMP_WAIT_POLICY": "passive", "OPENBLAS_NUM_THREADS": "1"}
+"""What ``cabin ask`` sets in its own environment (where not set already) before llama.cpp and NumPy load.
+
+A worker thread of OpenMP (llama.cpp's CPU threads) or of OpenBLAS (NumPy's) spins on a core for a
+while after each piece of work, waiting for the next, instead of sleeping: that makes a server's next
+request start sooner, and costs a process that answers one turn and exits CPU spent on nothing.
+Passive waiting and one BLAS thread change where the threads wait, not what they compute (NumPy's
+products in a turn are small ones; docs/performance.md). ``cabin run``'s servers keep the libraries'
+defaults."""
+
+
 def _cmd_ask(args: argparse.Namespace) -> int:
+    for name, value in ONE_SHOT_THREADS.items():
+        os.environ.setdefault(name, value)
     # One turn in a process that lives seconds: the cyclic garbage collector's passes over the
     # hundreds of thousands of objects the stack's imports create cost more CPU (about 0.4 s) than
     # the few megabytes of cycles they would free before the turn is answered.

@@ -59,15 +59,19 @@ def shared_runtime() -> Runtime:
 _routers: dict[int, Router] = {}
 
 
-async def shared_router() -> Router:
+async def shared_router(templates: TemplateSet | None = None) -> Router:
     """The routing cascade over the shared runtime (its templates and artefact are read once). Its
     templates are not warmed up: an in-process stack serves a few turns, which compile only the
-    templates they reach."""
+    templates they reach.
+
+    ``templates``: the template set the router reads with when it is built now (one the caller has
+    already loaded and asked, so that the expressions it compiled are not compiled again); when the
+    process's router already exists it is returned as it is."""
     runtime = shared_runtime()
     router = _routers.get(id(runtime))
     if router is None:
-        templates = TemplateSet.load(warm=False)
-        router = _routers[id(runtime)] = await Router.open(runtime, templates=templates)
+        chosen = templates if templates is not None else TemplateSet.load(warm=False)
+        router = _routers[id(runtime)] = await Router.open(runtime, templates=chosen)
     return router
 
 
