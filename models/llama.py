@@ -509,10 +509,7 @@ class LlamaCppBackend(ModelBackend):
         self._n_ctx = min(config.n_ctx, n_ctx_train) if n_ctx_train > 0 else config.n_ctx
         self._n_batch = min(config.n_batch, self._n_ctx)
         self._add_bos = bool(llama_cpp.llama_vocab_get_add_bos(self._vocab))
-        self._eog = np.array(
-            [t for t in range(self._n_vocab) if llama_cpp.llama_vocab_is_eog(self._vocab, t)], dtype=np.int64
-        )
-        self._eog_set = {int(t) for t in self._eog}
+        self._eog_ids: npt.NDArray[np.int64] | None = None
         self._pieces: dict[int, bytes] = {}
 
         n_slots, n_work, n_lanes = config.prefix_slots, config.parallel, config.score_lanes
@@ -643,6 +640,19 @@ class LlamaCppBackend(ModelBackend):
             if n < 0:
                 raise InvalidRequest("the text could not be tokenised")
         return list(buf[:n])
+
+    def _is_eog(self, token: int) -> bool:
+        """Whether ``token`` ends a generation (end of sequence, of turn, ...)."""
+        return bool(llama_cpp.llama_vocab_is_eog(self._vocab, token))
+
+    def _eog(self) -> npt.NDArray[np.int64]:
+        """Every token that ends a generation, in order. Finding them asks llama.cpp about each token
+        of the vocabulary (about 0.1 s of CPU for gemma-3's 262,144), so the list is built when a
+        constrained pick first needs it, not at load: a process that embeds, or generates only
+        among fixed choices, never pays for it."""
+        if self._eog_ids is None:
+            self._eog_ids = np.array([t for t in range(self._n_vocab) if self._is_eog(t)], dtype=np.int64)
+        return self._eog_ids
 
     def _piece(self, token: int) -> bytes:
         piece = self._pieces.get(token)
@@ -965,10 +975,10 @@ class LlamaCppBackend(ModelBackend):
                 if trie is not None:
                     options, complete = trie.options()
                     allowed = np.array(
-                        options + ([int(t) for t in self._eog] if complete else []), dtype=np.int64
+                        options + ([int(t) for t in self._eog()] if complete else []), dtype=np.int64
                     )
                     token = picker.pick(logits, allowed)
-                    if token in self._eog_set:
+                    if self._is_eog(token):
                         finish = "eos"
                         break
                     trie.advance(token)
@@ -979,7 +989,7 @@ class LlamaCppBackend(ModelBackend):
                         and not constraint.allowed(np.array([token], dtype=np.int64))[0]
                     ):
                         token = self._constrained_pick(logits, picker, constraint)
-                    if token in self._eog_set:
+                    if self._is_eog(token):
                         finish = "eos"
                         break
                     if constraint is not None:
@@ -1046,7 +1056,7 @@ class LlamaCppBackend(ModelBackend):
     def _constrained_pick(self, logits: npt.NDArray[np.float32], picker: _Picker, grammar: _Grammar) -> int:
         k = min(_TOP_CANDIDATES, self._n_vocab)
         top = np.argpartition(-logits, k - 1)[:k].astype(np.int64)
-        cand = np.unique(np.concatenate((top, self._eog)))
+        cand = np.unique(np.concatenate((top, self._eog())))
         ok = grammar.allowed(cand)
         if not ok.any():
             cand = np.arange(self._n_vocab, dtype=np.int64)
