@@ -99,6 +99,23 @@ _LEVELLED: Final[dict[Kind, dict[str, JsonValue]]] = {
 _ON: Final = {"on": True}
 _OFF: Final = {"on": False}
 
+_WINDOW: Final[dict[str, Any]] = {
+    "where": "window",
+    "slots": {
+        "open": {"action": "open"},
+        "close": {"action": "close"},
+        "ajar": {"action": "vent"},
+        "value": {},
+    },
+    "values": ("{percent} <percent> [open]", "{half:percent} [open|down|way]"),
+    "opens": ("lower", "roll down", "wind down", "put down", "drop"),
+    "opened": ("down",),
+    "closes": ("raise", "roll up", "wind up", "put up"),
+    "closed": ("up",),
+}
+"""What one window and the windows share: their actions, values and the verbs that open and close
+them (the two frames differ in how they say whose)."""
+
 DEVICES: Final[tuple[Device, ...]] = (
     Device(
         tool="set_cabin_temperature",
@@ -215,41 +232,15 @@ DEVICES: Final[tuple[Device, ...]] = (
         less=("quieter", "softer"),
         stepped=True,
     ),
-    Device(
-        tool="set_window",
-        names="window_name",
-        where="window",
-        slots={
-            "open": {"action": "open"},
-            "close": {"action": "close"},
-            "ajar": {"action": "vent"},
-            "value": {},
-        },
-        values=("{percent} <percent> [open]", "{half:percent} [open|down|way]"),
-        opens=("lower", "roll down", "wind down", "put down", "drop"),
-        opened=("down",),
-        closes=("raise", "roll up", "wind up", "put up"),
-        closed=("up",),
-    ),
+    Device(tool="set_window", names="window_name", **_WINDOW),
     Device(
         tool="set_window",
         names="windows_name",
-        where="window",
         before="{zone_group:WHERE}|{side:WHERE} [side]|{zone_seat:WHERE}",
         after="on [<the>] {side:WHERE} side",
         default="all",
-        slots={
-            "open": {"action": "open"},
-            "close": {"action": "close"},
-            "ajar": {"action": "vent"},
-            "value": {},
-        },
         every={"open": {"action": "open"}, "close": {"action": "close"}},
-        values=("{percent} <percent> [open]", "{half:percent} [open|down|way]"),
-        opens=("lower", "roll down", "wind down", "put down", "drop"),
-        opened=("down",),
-        closes=("raise", "roll up", "wind up", "put up"),
-        closed=("up",),
+        **_WINDOW,
     ),
     Device(
         tool="set_sunroof",
