@@ -121,14 +121,21 @@ class BoundedTaskStore(TaskStore):
         await self.inner.delete(task_id, context)
 
     async def _evict(self) -> None:
+        # The index is in order of last touch (every save and get moves its task to the end), so the
+        # tasks old enough to have expired are at its front: the sweep stops at the first task younger
+        # than the shorter time-to-live instead of reading every task on every save.
         async with self._lock:
             now = time.monotonic()
-            doomed = {
-                key: None
-                for key, entry in self._index.items()
-                if (entry.state in _FINISHED and now - entry.touched > self.finished_ttl_s)
-                or (entry.state in _INTERRUPTED and now - entry.touched > self.idle_ttl_s)
-            }
+            youngest_ttl_s = min(self.finished_ttl_s, self.idle_ttl_s)
+            doomed: dict[tuple[str, str], None] = {}
+            for key, entry in self._index.items():
+                age = now - entry.touched
+                if age <= youngest_ttl_s:
+                    break
+                if (entry.state in _FINISHED and age > self.finished_ttl_s) or (
+                    entry.state in _INTERRUPTED and age > self.idle_ttl_s
+                ):
+                    doomed[key] = None
             excess = len(self._index) - len(doomed) - self.max_tasks
             for kinds in (_FINISHED, _INTERRUPTED):
                 for key, entry in self._index.items():  # least recently used first

@@ -170,3 +170,26 @@ async def test_finished_tasks_are_dropped_after_their_time_to_live() -> None:
 def test_unusable_store_limits_are_named(limits: dict[str, float], problem: str) -> None:
     with pytest.raises(ConfigurationError, match=problem):
         BoundedTaskStore(InMemoryTaskStore(), **limits)  # type: ignore[arg-type]
+
+
+async def test_a_question_older_than_finished_tasks_live_does_not_stop_their_eviction() -> None:
+    # The sweep reads the tasks in order of last touch and stops at the first one too young to have
+    # expired; a question (kept longer) at the front is passed over, not taken as that stop.
+    from a2a.auth.user import UnauthenticatedUser
+    from a2a.server.context import ServerCallContext
+    from a2a.types import Task, TaskState, TaskStatus
+
+    store = BoundedTaskStore(InMemoryTaskStore(), finished_ttl_s=0.05, idle_ttl_s=600.0)
+    context = ServerCallContext(user=UnauthenticatedUser())
+
+    def task(task_id: str, state: TaskState) -> Task:
+        return Task(id=task_id, context_id="c", status=TaskStatus(state=state))
+
+    await store.save(task("asked", TaskState.TASK_STATE_INPUT_REQUIRED), context)
+    await store.save(task("done", TaskState.TASK_STATE_COMPLETED), context)
+    await asyncio.sleep(0.1)
+    await store.save(task("new", TaskState.TASK_STATE_COMPLETED), context)
+    assert await store.get("done", context) is None
+    assert await store.get("asked", context) is not None
+    assert await store.get("new", context) is not None
+    assert len(store) == 2
