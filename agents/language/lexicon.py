@@ -17,6 +17,7 @@ __all__ = [
     "CAPABILITY_QUESTIONS",
     "COURTESY",
     "FILLER",
+    "FRACTIONS",
     "GREETINGS",
     "HESITATION",
     "INTENSIFIERS",
@@ -611,6 +612,14 @@ TENS: dict[str, int] = {
 
 SCALES: dict[str, int] = {"hundred": 100}
 """Number words that multiply what comes before them."""
+
+FRACTIONS: dict[str, int] = {
+    "half": 50, "halfway": 50, "half way": 50, "the middle": 50, "middle": 50,
+    "a quarter": 25, "one quarter": 25, "quarter": 25, "three quarters": 75,
+    "a third": 33, "one third": 33, "third": 33, "two thirds": 67,
+}  # fmt: skip
+"""How far along its travel a part is, said as a fraction -> percent ("open it a third", "halfway";
+"of the way" after one is "N percent" in the normal form)."""
 
 UNITS: dict[str, str] = {
     "degree": "degrees",

@@ -4,7 +4,7 @@
 carry no words ("🥶", "!!", "…"), keeps decimals ("21.5") and times ("10:30"), and writes spelled-out
 numbers as digits: "nineteen and a half" is "19.5", "twenty one point five" is "21.5", "twenty-two" is
 "22", "a couple of degrees" is "2 degrees", "half a degree" is "0.5 degree", "a quarter of the way" is
-"25 percent". Single number words below eleven stay words ("one more",
+"25 percent", "two thirds of the way" "67 percent". Single number words below eleven stay words ("one more",
 "level two", "the second one"): grammars read them as words, and they are as often no quantity at all.
 
 The function is pure and idempotent: ``normalise(normalise(t)) == normalise(t)``.
@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from agents.language.lexicon import NUMBERS, SCALES, TENS, UNITS
+from agents.language.lexicon import FRACTIONS, NUMBERS, SCALES, TENS, UNITS
 
 __all__ = ["normalise", "number_value"]
 
@@ -41,8 +41,12 @@ _HALF_UNIT = re.compile(
     rf"\bhalf\s+an?\s+(?=(?:{'|'.join(re.escape(u) for u in UNITS if u.isalpha())})\b)", re.IGNORECASE
 )
 """'half a degree' is '0.5 degree'."""
-_WAY = re.compile(r"\b(?P<part>a|one|three)\s+quarters?\s+of\s+the\s+way\b", re.IGNORECASE)
-"""'a quarter of the way' is '25 percent', 'three quarters of the way' '75 percent'."""
+_WAY = re.compile(
+    rf"\b(?P<part>{'|'.join(sorted(FRACTIONS, key=len, reverse=True))})\s+(?:of\s+)?the\s+way\b",
+    re.IGNORECASE,
+)
+"""'a quarter of the way' is '25 percent', 'two thirds of the way' '67 percent' (the lexicon's
+fractions)."""
 _SPACES = re.compile(r"\s+")
 _SMALL = 10
 """Single number words up to this stay words (see the module docstring)."""
@@ -112,7 +116,7 @@ def normalise(text: str, *, fold_case: bool = True) -> str:
     plain = re.sub(r"([!?.])\1+", r"\1", plain)
     plain = _COUPLE.sub("2 ", plain)
     plain = _HALF_UNIT.sub("0.5 ", plain)
-    plain = _WAY.sub(lambda m: "75 percent" if m.group("part").lower() == "three" else "25 percent", plain)
+    plain = _WAY.sub(lambda m: f"{FRACTIONS[' '.join(m.group('part').lower().split())]} percent", plain)
     plain = _SPELLED.sub(_spelled, plain)
     plain = _HALF.sub(lambda m: f"{m.group(1)}.5", plain)
     plain = _SPACES.sub(" ", plain).strip()
