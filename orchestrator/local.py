@@ -10,13 +10,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from mcp_servers.navigation.osm_provider import OsmMapProvider
+from mcp_servers.navigation.models import MapInfo, PoiDetails, PoiQuery, PoiSearchResult, Route, RouteRequest
 from mcp_servers.navigation.provider import MapProvider
 from mcp_servers.navigation.server import create_server as create_navigation_server
 from mcp_servers.perception.server import build_server as build_perception_server
@@ -35,6 +36,9 @@ from .routing.templates import TemplateSet
 from .turn import AGENT_TIMEOUT_S, Orchestrator
 from .vehicle import VehicleAccess
 
+if TYPE_CHECKING:
+    from mcp_servers.navigation.osm_provider import OsmMapProvider
+
 VEHICLE_CONTROL_URL = "http://vehicle-control.local"
 NAVIGATION_URL = "http://navigation.local"
 PERCEPTION_URL = "http://perception-summary.local"
@@ -43,7 +47,48 @@ PERCEPTION_URL = "http://perception-summary.local"
 @functools.cache
 def shared_map() -> OsmMapProvider:
     """The map is read once per process (the Helsinki extract by default)."""
+    from mcp_servers.navigation.osm_provider import OsmMapProvider
+
     return OsmMapProvider()
+
+
+class MapOnFirstUse(MapProvider):
+    """The map ``open()`` returns, opened when a navigation tool first asks it for something.
+
+    Most turns of ``cabin ask`` never reach the map, and reading it (the extract, and SciPy and
+    pyosmium to import) is about a third of a second of CPU. Same contract as the provider it opens,
+    with one difference: a map that cannot be read (``MapDataError``) fails the first call, which the
+    navigation server reports as a tool error, instead of failing construction; the next call tries
+    again. Safe to call from several threads at once (the map is opened once).
+    """
+
+    def __init__(self, open: Callable[[], MapProvider]) -> None:
+        self._open = open
+        self._map: MapProvider | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def opened(self) -> bool:
+        """True once a call opened the map."""
+        return self._map is not None
+
+    def _target(self) -> MapProvider:
+        with self._lock:
+            if self._map is None:
+                self._map = self._open()
+            return self._map
+
+    def info(self) -> MapInfo:
+        return self._target().info()
+
+    def search_pois(self, query: PoiQuery) -> PoiSearchResult:
+        return self._target().search_pois(query)
+
+    def describe_poi(self, poi_id: str) -> PoiDetails:
+        return self._target().describe_poi(poi_id)
+
+    def route(self, request: RouteRequest) -> Route:
+        return self._target().route(request)
 
 
 @functools.cache
@@ -138,7 +183,9 @@ async def open_local_stack(
     def vehicle_for(client: str) -> Any:
         return build_vehicle_server(service, client=client)
 
-    navigation_mcp = create_navigation_server(map_provider if map_provider is not None else shared_map())
+    navigation_mcp = create_navigation_server(
+        map_provider if map_provider is not None else MapOnFirstUse(shared_map)
+    )
     perception_mcp = build_perception_server(perception, inject=True)
     apps: dict[str, Any] = {
         VEHICLE_CONTROL_URL: build_vehicle_control_app(

@@ -16,18 +16,21 @@ import asyncio
 import contextlib
 import inspect
 import json
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Coroutine, Hashable, Mapping, Sequence
 from dataclasses import replace
 from typing import Annotated, Any
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
+from mcp.server.mcpserver.tools import Tool
 from mcp.server.subscriptions import InMemorySubscriptionBus, ResourceUpdated
 from mcp_types import ToolAnnotations
 from pydantic import Field, ValidationError
 
-from mcp_servers.protocol import StrictMCPServer
+from mcp_servers.protocol import StrictMCPServer, close_tool
 
 from . import tools as t
 from .catalog import Value
@@ -67,6 +70,45 @@ person in the car asked)."""
 ConfirmToken = Annotated[
     str | None, Field(description="token from a needs_confirmation result, once the person said yes")
 ]
+
+
+SHAPES_KEPT = 256
+"""At most this many tool shapes are kept (see :func:`shaped_tool`), the least recently used going first."""
+
+_shapes: OrderedDict[Hashable, Tool] = OrderedDict()
+_shapes_lock = threading.Lock()
+
+
+def shaped_tool(
+    fn: Callable[..., Any],
+    shape: Hashable,
+    *,
+    annotations: ToolAnnotations,
+    name: str | None = None,
+    description: str | None = None,
+) -> Tool:
+    """``fn`` as a closed MCP tool (:func:`~mcp_servers.protocol.close_tool`).
+
+    What the SDK derives from a tool function's signature, its argument model and the input and
+    output JSON schemas, is most of the cost of building the server (about 0.1 s of CPU for its
+    27 tools), and an in-process stack builds the server once per client (each copy serves one client
+    profile). ``shape`` names everything that derivation depends on besides ``fn``'s body: a tool
+    first built under a shape is kept, and a later ``fn`` of the same shape is served as a copy of it
+    with only the function replaced. The function is what runs a call (and what identifies the
+    caller), so each server's tools act for its own client exactly as when built afresh.
+    """
+    with _shapes_lock:
+        template = _shapes.get(shape)
+        if template is not None:
+            _shapes.move_to_end(shape)
+    if template is None:
+        template = Tool.from_function(fn, name=name, description=description, annotations=annotations)
+        close_tool(template)
+        with _shapes_lock:
+            _shapes[shape] = template
+            while len(_shapes) > SHAPES_KEPT:
+                _shapes.popitem(last=False)
+    return template.model_copy(update={"fn": fn})
 
 
 def bearer_token(headers: Mapping[str, str] | None) -> str | None:
@@ -157,10 +199,10 @@ class VehicleMCP:
         except VehicleError as exc:
             raise ToolError(str(exc)) from exc
 
-    def _add_task_tool(self, server: MCPServer[Any], declaration: ToolDeclaration) -> None:
-        """Serve ``declaration`` as an MCP tool: its arguments plus ``confirm_token`` as the input
-        schema, a body that resolves the zone, builds the request and sends it through the guarded
-        write with the caller's scope narrowed to the signals the tool declares."""
+    def _task_tool(self, declaration: ToolDeclaration) -> Tool:
+        """``declaration`` as an MCP tool: its arguments plus ``confirm_token`` as the input schema, a
+        body that resolves the zone, builds the request and sends it through the guarded write with
+        the caller's scope narrowed to the signals the tool declares."""
 
         async def task_tool(ctx: Context[Any], **given: Any) -> WriteResult:
             confirm_token = given.pop("confirm_token", None)
@@ -211,26 +253,19 @@ class VehicleMCP:
             **{p.name: p.annotation for p in parameters},
             "return": WriteResult,
         }
-        server.add_tool(
+        # The schemas derive from the declaration's name, description, kind and argument model.
+        shape = ("task", declaration.name, declaration.description, declaration.kind, declaration.arguments)
+        return shaped_tool(
             task_tool,
+            shape,
             name=declaration.name,
             description=declaration.description,
             annotations=ANNOTATIONS[declaration.kind],
         )
 
     def _build(self) -> MCPServer[Any]:
-        server: MCPServer[Any] = StrictMCPServer(
-            name="cabin-vehicle",
-            title="cabin vehicle signals",
-            instructions=INSTRUCTIONS,
-            version="0.1.0",
-            subscriptions=self.bus,
-            lifespan=self.lifespan,
-            log_level="WARNING",
-        )
         service = self.service
 
-        @server.tool(annotations=READ_ONLY)
         def list_signals(
             ctx: Context[Any],
             prefix: Annotated[
@@ -243,7 +278,6 @@ class VehicleMCP:
             """List signals: type, datatype, unit, min/max/allowed, and whether you may write them."""
             return service.list_signals(self.call_context(ctx), prefix, query)
 
-        @server.tool(annotations=READ_ONLY)
         async def get_signals(
             paths: Annotated[list[str], Field(description="full VSS paths", min_length=1, max_length=200)],
         ) -> dict[str, Value | None]:
@@ -253,7 +287,6 @@ class VehicleMCP:
             except VehicleError as exc:
                 raise ToolError(str(exc)) from exc
 
-        @server.tool(annotations=SET)
         async def set_signals(
             ctx: Context[Any],
             values: Annotated[dict[str, Value], Field(description="{VSS path: new target value}")],
@@ -269,10 +302,6 @@ class VehicleMCP:
                 ctx, t.WriteSpec(values=dict(values)), "set_signals", {"values": values}, confirm_token
             )
 
-        for declaration in self.registry.tools:
-            self._add_task_tool(server, declaration)
-
-        @server.tool(annotations=SET)
         async def simulate_signals(
             ctx: Context[Any],
             values: Annotated[
@@ -291,7 +320,6 @@ class VehicleMCP:
                 raise ToolError(str(exc)) from exc
             return checked
 
-        @server.tool(annotations=SET)
         async def turn_writes(
             ctx: Context[Any],
             turn_id: Annotated[str, Field(min_length=1, max_length=200, description="the turn's id")],
@@ -305,6 +333,27 @@ class VehicleMCP:
             if caller.client_id not in OPERATOR_CLIENTS:
                 raise ToolError(f"client {caller.client_id!r} may not read the audit")
             return await service.turn_writes(turn_id, close=close)
+
+        # Each tool's shape is its function's code (the same for every server built here) and the
+        # constant annotations it is served with; the task tools' shapes are their declarations'.
+        tools = [
+            shaped_tool(list_signals, list_signals.__code__, annotations=READ_ONLY),
+            shaped_tool(get_signals, get_signals.__code__, annotations=READ_ONLY),
+            shaped_tool(set_signals, set_signals.__code__, annotations=SET),
+            *(self._task_tool(declaration) for declaration in self.registry.tools),
+            shaped_tool(simulate_signals, simulate_signals.__code__, annotations=SET),
+            shaped_tool(turn_writes, turn_writes.__code__, annotations=SET),
+        ]
+        server: MCPServer[Any] = StrictMCPServer(
+            name="cabin-vehicle",
+            title="cabin vehicle signals",
+            instructions=INSTRUCTIONS,
+            version="0.1.0",
+            subscriptions=self.bus,
+            lifespan=self.lifespan,
+            log_level="WARNING",
+            tools=tools,
+        )
 
         @server.resource(
             "vss://{path}", mime_type="application/json", description="current value of a VSS signal"
