@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 
@@ -40,6 +41,10 @@ auth-required: its event queues and their dispatcher coroutine) before releasing
 stays in the store, and an answer that comes later recreates that machinery from it. Without a
 release every such task would keep its queues for the life of the process."""
 
+WIND_DOWN_S = 2.0
+"""How long ``aclose`` waits for the tasks it lets wind down (see ``_CabinRequestHandler.wind_down``)
+before it closes whatever is left by force."""
+
 
 class _CabinRequestHandler(DefaultRequestHandlerV2):
     """The SDK's request handler, plus cabin's message checks before any task is created."""
@@ -76,6 +81,38 @@ class _CabinRequestHandler(DefaultRequestHandlerV2):
             task = await self.task_store.get(message.task_id, context)
             if task is not None:
                 message.context_id = task.context_id
+
+    async def wind_down(self, timeout_s: float = WIND_DOWN_S) -> None:
+        """Let every task's in-memory machinery end the way it ends while the app serves, before the
+        handler is closed by force.
+
+        A task whose last event was delivered (its reply already sent) still closes its event queues
+        in the background for a few turns of the event loop; a task parked on a question is released
+        after ``PARKED_TASK_RELEASE_S``. The SDK's ``aclose`` closes both by force, cancelling the
+        queues' dispatchers while the task's own producer is closing the same queues gracefully, and
+        the producer then logs that events may be lost ("Dispatcher task was cancelled or finished",
+        "Dispatcher task is not running"): no event is lost then, the order is wrong. Here a parked
+        task is released at once by the SDK's own release (the task stays in the store, as after the
+        timeout), and every task is given ``timeout_s`` to finish; ``aclose`` then drains what is left
+        (a task still running a request). The registry is the SDK's (a2a-sdk 1.x); without one this
+        returns at once."""
+        registry = getattr(self, "_active_task_registry", None)
+        active = getattr(registry, "_active_tasks", None)
+        if not isinstance(active, dict):
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        released: set[str] = set()
+        while active and loop.time() < deadline:
+            for task_id, task in list(active.items()):
+                if task_id not in released and not task.is_finished:
+                    # The SDK's idle release, due now: it checks under the task's lock that the task
+                    # is parked (interrupted, no request running or queued, no subscriber) and only
+                    # then ends its producer and consumer the graceful way.
+                    task._interrupted_task_timeout = 0.0
+                    task.schedule_idle_release()
+                    released.add(task_id)
+            await asyncio.sleep(0.005)
 
     async def on_message_send(self, params: SendMessageRequest, context: ServerCallContext) -> Message | Task:
         await self._prepare(params, context)
@@ -124,6 +161,7 @@ class AgentApplication(Starlette):
         if self._closed:
             return
         self._closed = True
+        await self.request_handler.wind_down()
         await self.request_handler.aclose()
         if self._opened_store is not None:
             await self._opened_store.aclose()
