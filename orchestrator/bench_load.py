@@ -64,6 +64,49 @@ def smaps_rollup(pid: int) -> dict[str, float]:
     return figures
 
 
+MODEL_SUFFIX = ".gguf"
+"""Memory-mapped model files: their pages are shared with any process that maps the same file."""
+
+
+def model_mappings(pid: int) -> dict[str, dict[str, float]]:
+    """The model files (``MODEL_SUFFIX``) ``pid`` maps, each with its ``Rss`` and ``Pss`` in MiB (from
+    ``/proc/PID/smaps``); empty when it maps none or has exited."""
+    found: dict[str, dict[str, float]] = {}
+    current: dict[str, float] | None = None
+    try:
+        lines = Path(f"/proc/{pid}/smaps").read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        head = line.split(None, 5)
+        if len(head) >= 5 and "-" in head[0] and ":" not in head[0]:
+            path = head[5].strip() if len(head) == 6 else ""
+            current = (
+                found.setdefault(path, {"Rss": 0.0, "Pss": 0.0}) if path.endswith(MODEL_SUFFIX) else None
+            )
+        elif current is not None and head and head[0] in ("Rss:", "Pss:"):
+            current[head[0][:-1]] += int(head[1]) / 1024
+    return {path: {key: round(value, 1) for key, value in sizes.items()} for path, sizes in found.items()}
+
+
+def mapped_elsewhere(paths: set[str], inside: set[int]) -> list[int]:
+    """PIDs outside ``inside`` that map any of ``paths`` (another stack, an evaluation run): while one
+    does, the kernel divides those pages between it and the stack, and the stack's PSS is lower."""
+    if not paths:
+        return []
+    others: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) in inside:
+            continue
+        try:
+            maps = (entry / "maps").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if any(path in maps for path in paths):
+            others.append(int(entry.name))
+    return sorted(others)
+
+
 def process_tree(root: int) -> dict[int, str]:
     """PID -> a short name (the ``-m`` module, else the program) of ``root`` and all its descendants."""
     found: dict[int, str] = {}
@@ -87,14 +130,38 @@ def process_tree(root: int) -> dict[int, str]:
 
 
 def snapshot(root: int) -> list[dict[str, Any]]:
-    """One row per process of the tree under ``root``: pid, name and its ``smaps_rollup`` figures."""
+    """One row per process of the tree under ``root``: pid, name, its ``smaps_rollup`` figures, the
+    PSS and RSS of the model files it maps (``Model_Pss``, ``Model_Rss``) and ``Pss_Whole``: its PSS
+    with those files' resident pages counted whole, as the kernel counts them when no process outside
+    the stack maps the same file (no process of the stack but the model host maps one)."""
     rows = []
     for pid, name in sorted(process_tree(root).items(), key=lambda item: item[1]):
         try:
-            rows.append({"pid": pid, "name": name, **smaps_rollup(pid)})
+            figures = smaps_rollup(pid)
         except BenchError:
             continue  # exited between listing and reading
+        files = model_mappings(pid)
+        model_pss = round(sum(sizes["Pss"] for sizes in files.values()), 1)
+        model_rss = round(sum(sizes["Rss"] for sizes in files.values()), 1)
+        whole = round(figures.get("Pss", 0.0) - model_pss + model_rss, 1)
+        rows.append(
+            {
+                "pid": pid,
+                "name": name,
+                **figures,
+                "Model_Pss": model_pss,
+                "Model_Rss": model_rss,
+                "Pss_Whole": whole,
+                "model_files": sorted(files),
+            }
+        )
     return rows
+
+
+def elsewhere(rows: list[dict[str, Any]]) -> list[int]:
+    """The processes outside the stack of ``rows`` that map one of its model files."""
+    paths = {path for row in rows for path in row.get("model_files", [])}
+    return mapped_elsewhere(paths, {int(row["pid"]) for row in rows})
 
 
 def _free_port() -> int:
@@ -192,15 +259,19 @@ async def drive_turns(
 
 
 def _totals(rows: list[dict[str, Any]]) -> dict[str, float]:
-    return {key: round(sum(row.get(key, 0.0) for row in rows), 1) for key in ("Pss", "Pss_Anon", "Rss")}
+    keys = ("Pss", "Pss_Anon", "Rss", "Pss_Whole")
+    return {key: round(sum(row.get(key, 0.0) for row in rows), 1) for key in keys}
 
 
 def _reading(turns: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """One point of the series: the totals and each process's PSS (summed per name) after ``turns``."""
-    per_process: dict[str, float] = {}
+    """One point of the series: the totals and each process's PSS, anonymous PSS and PSS with the
+    model file counted whole (summed per name) after ``turns``, and how many processes outside the
+    stack mapped its model file."""
+    per: dict[str, dict[str, float]] = {"pss": {}, "anon": {}, "whole": {}}
     for row in rows:
-        per_process[row["name"]] = round(per_process.get(row["name"], 0.0) + row.get("Pss", 0.0), 1)
-    return {"turns": turns, **_totals(rows), "pss": per_process}
+        for label, key in (("pss", "Pss"), ("anon", "Pss_Anon"), ("whole", "Pss_Whole")):
+            per[label][row["name"]] = round(per[label].get(row["name"], 0.0) + row.get(key, 0.0), 1)
+    return {"turns": turns, **_totals(rows), **per, "model_mapped_elsewhere": len(elsewhere(rows))}
 
 
 def growth(series: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
@@ -218,12 +289,20 @@ def growth(series: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
     processes = {
         name: percent(pss, last.get("pss", {}).get(name, pss)) for name, pss in first.get("pss", {}).items()
     }
-    return {
+    grew: dict[str, Any] = {
         "from_turns": first["turns"],
         "to_turns": last["turns"],
         "total_percent": percent(first["Pss"], last["Pss"]),
         "processes_percent": processes,
     }
+    if "Pss_Whole" in first and "Pss_Whole" in last:
+        # Does not move when another process maps or unmaps the model file along the way.
+        grew["total_whole_percent"] = percent(first["Pss_Whole"], last["Pss_Whole"])
+        grew["processes_whole_percent"] = {
+            name: percent(pss, last.get("whole", {}).get(name, pss))
+            for name, pss in first.get("whole", {}).items()
+        }
+    return grew
 
 
 def bench_memory(turns: int = 200, readings: int = 4, profile: str = "default") -> dict[str, Any]:
@@ -263,10 +342,11 @@ def bench_memory(turns: int = 200, readings: int = 4, profile: str = "default") 
         "what": f"PSS/RSS in MiB per process of `cabin run --profile {profile}` "
         "(from /proc/PID/smaps_rollup)",
         "profile": profile,
-        "fresh": {"processes": fresh, "total": _totals(fresh)},
+        "fresh": {"processes": fresh, "total": _totals(fresh), "model_mapped_elsewhere": elsewhere(fresh)},
         "after_turns": {
             "processes": after,
             "total": _totals(after),
+            "model_mapped_elsewhere": elsewhere(after),
             "turns": {**turn_figures, **summarize(samples or [0.0])},
         },
         "series": [_reading(0, fresh), *series],
@@ -295,6 +375,15 @@ def memory_table(report: dict[str, Any]) -> str:
         f"{'total':<24} {ft['Pss']:>10.1f} {at['Pss']:>10.1f} {ft.get('Pss_Anon', 0):>10.1f} "
         f"{at.get('Pss_Anon', 0):>10.1f} {ft['Rss']:>10.1f} {at['Rss']:>10.1f}"
     )
+    if "Pss_Whole" in ft and "Pss_Whole" in at:
+        others = {
+            *report["fresh"].get("model_mapped_elsewhere", []),
+            *report["after_turns"].get("model_mapped_elsewhere", []),
+        }
+        lines.append(
+            f"total PSS with the model file counted whole: {ft['Pss_Whole']:.1f} fresh, "
+            f"{at['Pss_Whole']:.1f} after ({len(others)} process(es) outside the stack mapped it)"
+        )
     series = report.get("series", [])
     if series:
         lines.append(
@@ -307,6 +396,8 @@ def memory_table(report: dict[str, Any]) -> str:
             f"{grew['total_percent']:+.1f} %; "
             + ", ".join(f"{name} {pct:+.1f} %" for name, pct in sorted(grew["processes_percent"].items()))
         )
+        if "total_whole_percent" in grew:
+            lines.append(f"with the model file counted whole: total {grew['total_whole_percent']:+.1f} %")
     return "\n".join(lines)
 
 

@@ -104,3 +104,22 @@ def test_growth_is_measured_from_the_first_reading_after_turns_began() -> None:
         "processes_percent": {"models.host": 0.0, "agents.navigation": 11.0},
     }
     assert growth(series[:2]) is None  # one reading after turns began: nothing to compare
+
+
+@linux_only
+def test_a_mapped_model_file_is_counted_whole_as_well(tmp_path: Path) -> None:
+    import mmap
+
+    from orchestrator.bench_load import mapped_elsewhere, model_mappings
+
+    model = tmp_path / "tiny.gguf"
+    model.write_bytes(b"\1" * (1 << 20))
+    with model.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        assert sum(mapped[::4096]) == 256  # every page read, so resident
+        files = model_mappings(os.getpid())
+        assert set(files) == {str(model)}
+        assert 0 < files[str(model)]["Pss"] <= files[str(model)]["Rss"] <= 1.0
+        (row,) = [row for row in snapshot(os.getpid()) if row["pid"] == os.getpid()]
+        assert row["model_files"] == [str(model)]
+        assert row["Pss_Whole"] == pytest.approx(row["Pss"] - row["Model_Pss"] + row["Model_Rss"], abs=0.11)
+        assert mapped_elsewhere({str(model)}, {os.getpid()}) == []
