@@ -61,7 +61,8 @@ class VehicleApp:
         catalog = Catalog.load(config.catalog)
         registry_for(catalog)  # an installed plugin that cannot be served stops the start (PluginError)
         initial = load_state_file(config.state, catalog) if config.state is not None else {}
-        keeper = StateKeeper(config.persist, catalog) if config.persist is not None else None
+        audit = AuditLog(config.audit) if config.audit is not None else AuditLog(None)
+        keeper = StateKeeper(config.persist, catalog, journal=audit) if config.persist is not None else None
         saved = keeper.load() if keeper is not None else None
         backend = _backend(config, catalog, saved.current if saved is not None else initial)
         if keeper is not None and not backend.is_simulated:
@@ -72,10 +73,9 @@ class VehicleApp:
         guardrails = Guardrails(
             catalog, default_rules(anti_pinch=config.anti_pinch), confirmation_ttl_s=config.confirmation_ttl_s
         )
-        audit = AuditLog(config.audit) if config.audit is not None else AuditLog(None)
         service = VehicleService(backend, guardrails, audit)
         if keeper is not None:
-            service.after_change.append(keeper.save)
+            service.after_change.append(keeper.after_change)
         restored = keeper.restored if keeper is not None else Restored()
         return cls(service, backend, keeper, saved, restored)
 
@@ -91,7 +91,8 @@ class VehicleApp:
         assert self.keeper is not None
         if self.saved is not None:
             await self.keeper.restore_targets(self.saved)
-        await self.keeper.save()
+        # A checkpoint of the state as restored, naming the journal's last record, before anything else.
+        await self.keeper.save(force=True)
         await self.keeper.run()
 
     def mcp(

@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .backends.base import VehicleBackend
 from .catalog import Catalog, Value
-from .errors import InvalidValue, StateFileError, UnknownSignal
+from .errors import BackendError, InvalidValue, StateFileError, UnknownSignal
+from .guardrails.audit import APPLIED_DECISIONS, AuditLog, records_after
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,11 @@ class SavedState(BaseModel):
     target: dict[str, Value] = Field(
         default_factory=dict, description="targets the car has not reached yet (a window still moving)"
     )
+    audit_seq: int | None = Field(
+        default=None,
+        description="the seq of the last audit record this state includes: the changes the audit "
+        "recorded after it are replayed at start (None: the state includes every change)",
+    )
 
 
 class Restored(BaseModel):
@@ -91,21 +97,37 @@ class StateKeeper:
       read or no longer fits the catalog is a *reset*: :attr:`restored` says so and why, and the
       server logs it as an error; the car then starts afresh from its defaults and ``--state``.
     - :meth:`save` writes the backend's state atomically (a temporary file, ``fsync``, rename,
-      ``fsync`` of the directory). The vehicle service calls it after every change it makes (a write
-      the guardrails let through, an injection), before answering, so what a caller was told was
-      applied is on disk.
-    - :meth:`run` saves what the simulator's clock moves (a window on its way), at most every
-      ``interval_s``, and once more when it ends (a clean shutdown).
+      ``fsync`` of the directory).
+    - :meth:`after_change` is what the vehicle service calls after every change it makes (a write the
+      guardrails let through, an injection), before answering, so that what a caller was told was
+      applied survives a crash. Without a ``journal`` it saves the state. With one (the audit on
+      disk, whose ``applied``, ``confirmed`` and ``injected`` records are written and ``fsync``-ed
+      before the answer too) the state file is a checkpoint: it names the last audit record it
+      includes (``audit_seq``), and :meth:`restore_targets` replays the changes recorded after it, so
+      a change needs no state write of its own (one flush to disk per change instead of three).
+    - :meth:`run` saves what the simulator's clock moves (a window on its way) and, with a journal,
+      the changes since the last checkpoint, at most every ``interval_s``, and once more when it ends
+      (a clean shutdown).
     """
 
-    def __init__(self, path: str | Path, catalog: Catalog, *, interval_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        catalog: Catalog,
+        *,
+        interval_s: float = 1.0,
+        journal: AuditLog | None = None,
+    ) -> None:
         self.path = Path(path)
         self.catalog = catalog
         self.backend: VehicleBackend | None = None
         """The backend whose state is kept; set once it is built (from :meth:`load`'s values)."""
         self.interval_s = interval_s
+        self.journal = journal if journal is not None and journal.path is not None else None
+        """The audit on disk whose records since the last save are replayed at start (None: none)."""
         self.restored = Restored(state_file=str(self.path))
         self._saved: SavedState | None = None
+        self._lock = asyncio.Lock()
 
     def load(self) -> SavedState | None:
         """The kept state, checked against the backend's catalog (None on a first start or a reset)."""
@@ -128,7 +150,7 @@ class StateKeeper:
             self._reset(f"it does not fit the catalog ({exc})")
             return None
         self.restored = Restored(state_file=str(self.path), restored=True, saved_at=saved.saved_at)
-        return SavedState(saved_at=saved.saved_at, current=current, target=target)
+        return SavedState(saved_at=saved.saved_at, current=current, target=target, audit_seq=saved.audit_seq)
 
     def _reset(self, why: str) -> None:
         reason = f"{self.path}: the saved vehicle state was not restored: {why}"
@@ -138,9 +160,38 @@ class StateKeeper:
 
     async def restore_targets(self, saved: SavedState) -> None:
         """Set the targets the car had not reached when it was saved (current values are restored
-        when the backend is built, through its initial state)."""
+        when the backend is built, through its initial state), then replay, in order, the changes the
+        journal recorded after the saved state (writes as targets, injections as current values)."""
+        backend = self._backend()
         if saved.target:
-            await self._backend().set_targets(saved.target)
+            await backend.set_targets(saved.target)
+        if self.journal is None or saved.audit_seq is None or self.journal.path is None:
+            return
+        records = await asyncio.to_thread(
+            records_after, self.journal.path, saved.audit_seq, self.journal.backups
+        )
+        replayed = 0
+        for record in records:
+            decision = record.get("decision")
+            if decision not in APPLIED_DECISIONS and decision != "injected":
+                continue
+            raw = record.get("values")
+            try:
+                if not isinstance(raw, dict):
+                    raise InvalidValue(str(record.get("seq")), "the record's values are not a mapping")
+                values = {path: self.catalog.get(path).coerce(value) for path, value in raw.items()}
+                if decision == "injected":
+                    await backend.inject(values)
+                else:
+                    await backend.set_targets(values)
+            except (UnknownSignal, InvalidValue, BackendError) as exc:
+                logger.error("%s: audit record %s not replayed: %s", self.path, record.get("seq"), exc)
+                continue
+            replayed += 1
+        if replayed:
+            logger.info(
+                "%s: %d change(s) the audit recorded after the kept state replayed", self.path, replayed
+            )
 
     def _backend(self) -> VehicleBackend:
         if self.backend is None:
@@ -158,21 +209,35 @@ class StateKeeper:
             target={p: v for p, v in target.items() if v is not None and v != current.get(p)},
         )
 
-    async def save(self) -> None:
-        """Write the backend's state now (atomically, durably); nothing when it has not changed."""
-        state = await self.snapshot()
-        if self._saved is not None and (state.current, state.target) == (
-            self._saved.current,
-            self._saved.target,
-        ):
-            return
-        try:
-            write_atomically(self.path, state.model_dump_json(indent=1).encode())
-        except OSError as exc:
-            # The car has changed either way: say loudly that a restart would not find it so.
-            logger.error("%s: cannot keep the vehicle state (%s)", self.path, exc.strerror or exc)
-            return
-        self._saved = state
+    async def save(self, *, force: bool = False) -> None:
+        """Write the backend's state now (atomically, durably); nothing when it has not changed,
+        unless ``force``."""
+        async with self._lock:
+            # The journal's seq is read before the snapshot: every record up to it is in the state.
+            audit_seq = self.journal.seq if self.journal is not None else None
+            state = await self.snapshot()
+            state.audit_seq = audit_seq
+            if (
+                not force
+                and self._saved is not None
+                and (state.current, state.target) == (self._saved.current, self._saved.target)
+            ):
+                return
+            try:
+                # Off the event loop: the flushes to disk take milliseconds, and a checkpoint (the
+                # journal holds the changes) need not hold up the requests being served meanwhile.
+                await asyncio.to_thread(write_atomically, self.path, state.model_dump_json(indent=1).encode())
+            except OSError as exc:
+                # The car has changed either way: say loudly that a restart would not find it so.
+                logger.error("%s: cannot keep the vehicle state (%s)", self.path, exc.strerror or exc)
+                return
+            self._saved = state
+
+    async def after_change(self) -> None:
+        """Make a change the service just made survive a crash, before it answers: save the state, or
+        with a journal, nothing once a saved state names the journal's records (they hold the change)."""
+        if self.journal is None or self._saved is None or self._saved.audit_seq is None:
+            await self.save()
 
     async def run(self) -> None:
         """Save what changes without a request (the simulator's clock), at most every ``interval_s``;

@@ -14,7 +14,7 @@ from mcp_servers.vehicle.backends.simulator import SimulatorBackend
 from mcp_servers.vehicle.catalog import Catalog, Value
 from mcp_servers.vehicle.errors import BackendError
 from mcp_servers.vehicle.guardrails import DEFAULT_PROFILES, AuditLog, CallContext, read_audit
-from mcp_servers.vehicle.guardrails.audit import unfinished_intents
+from mcp_servers.vehicle.guardrails.audit import records_after, unfinished_intents
 from mcp_servers.vehicle.service import VehicleService
 from mcp_servers.vehicle.state_file import StateKeeper
 
@@ -144,3 +144,63 @@ def test_a_first_start_is_not_a_reset(tmp_path: Path) -> None:
     keeper = StateKeeper(tmp_path / "car.json", Catalog.load())
     assert keeper.load() is None
     assert keeper.restored.reset is None and not keeper.restored.restored
+
+
+async def test_with_the_audit_on_disk_a_change_is_kept_by_its_record_and_replayed(tmp_path: Path) -> None:
+    # The audit's outcome records are on disk before each answer: the state file is a checkpoint that
+    # names the last record it includes, and the records after it are replayed at start.
+    path, audit = tmp_path / "car.json", tmp_path / "audit.jsonl"
+    app = VehicleApp.create(VehicleConfig(persist=path, audit=audit))
+    assert app.keeper is not None
+    await app.keeper.save(force=True)  # the checkpoint a server writes at start
+    checkpoint = path.read_bytes()
+    await app.service.inject({"Vehicle.Speed": 90.0}, "t")
+    await app.service.write({TEMP: 23}, DRIVER)
+    await app.service.write({WINDOW: 40}, DRIVER)
+    assert path.read_bytes() == checkpoint  # no state write of their own: the records hold them
+    again = VehicleApp.create(VehicleConfig(persist=path, audit=audit))  # as after a kill -9
+    assert again.saved is not None and again.keeper is not None
+    await again.keeper.restore_targets(again.saved)
+    assert isinstance(again.backend, SimulatorBackend)
+    await again.backend.settle()
+    got = await again.backend.get_current(["Vehicle.Speed", TEMP, WINDOW])
+    assert got == {"Vehicle.Speed": 90.0, TEMP: 23.0, WINDOW: 40}
+
+
+async def test_with_the_audit_on_disk_a_change_before_any_checkpoint_saves_the_state(tmp_path: Path) -> None:
+    path, audit = tmp_path / "car.json", tmp_path / "audit.jsonl"
+    app = VehicleApp.create(VehicleConfig(persist=path, audit=audit))
+    await app.service.write({TEMP: 24}, DRIVER)
+    again = VehicleApp.create(VehicleConfig(persist=path, audit=audit))
+    assert again.saved is not None and again.saved.current[TEMP] == 24.0
+    # It names the records it includes: the outcome written after it is replayed (the same value).
+    assert again.saved.audit_seq is not None and again.keeper is not None
+    await again.keeper.restore_targets(again.saved)
+    assert (await again.backend.get_current([TEMP]))[TEMP] == 24.0
+
+
+async def test_a_checkpoint_includes_what_it_names_and_replay_skips_refusals(tmp_path: Path) -> None:
+    path, audit = tmp_path / "car.json", tmp_path / "audit.jsonl"
+    app = VehicleApp.create(VehicleConfig(persist=path, audit=audit))
+    assert app.keeper is not None
+    await app.service.write({TEMP: 21}, DRIVER)
+    await app.keeper.save(force=True)
+    await app.service.write({TEMP: 99}, DRIVER)  # out of range: refused, audited, never replayed
+    await app.service.write({TEMP: 22}, DRIVER)
+    again = VehicleApp.create(VehicleConfig(persist=path, audit=audit))
+    assert again.saved is not None and again.keeper is not None
+    assert again.saved.current[TEMP] == 21.0
+    await again.keeper.restore_targets(again.saved)
+    assert (await again.backend.get_current([TEMP]))[TEMP] == 22.0
+
+
+def test_records_after_a_seq_are_read_back_through_rotated_files(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path, max_bytes=400)
+    for n in range(12):
+        log.append("injected", values={TEMP: 16 + n}, client="t")
+    log.close()
+    assert path.with_name("audit.jsonl.1").exists()
+    after = records_after(path, 3)
+    assert [r["seq"] for r in after] == list(range(4, 13))
+    assert records_after(path, 12) == []

@@ -160,6 +160,23 @@ def read_audit(path: str | Path) -> list[Mapping[str, Any]]:
     return records
 
 
+def records_after(path: str | Path, seq: int, backups: int = 5) -> list[Mapping[str, Any]]:
+    """The complete records of the audit at ``path`` whose ``seq`` is above ``seq``, in order: read
+    from the current file back through its rotated ones (``.1``, ``.2``, ...) until one reaches
+    ``seq``. What a kept state that includes the audit up to ``seq`` has not seen yet."""
+    base = Path(path)
+    found: list[Mapping[str, Any]] = []
+    for index in range(backups + 1):
+        file = base if index == 0 else base.with_name(f"{base.name}.{index}")
+        if not file.exists():
+            break
+        records = read_audit(file)
+        found[:0] = [r for r in records if isinstance(r.get("seq"), int) and r["seq"] > seq]
+        if any(isinstance(r.get("seq"), int) and r["seq"] <= seq for r in records):
+            break
+    return found
+
+
 def unfinished_intents(records: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """The intent records no outcome record names (``intent_seq``): writes a crash left unresolved."""
     resolved = {r.get("intent_seq") for r in records if r.get("decision") != "intent"}
