@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -42,9 +42,9 @@ from agents.language.lexicon import (
     WHERE_SLOTS,
     ZONE_WORDS,
 )
-from agents.vehicle_control.amounts import STEPS
 
 from .models import Seat
+from .routing.grammars import AgentGrammar, stepped_intents
 
 Reply = ReplyKind
 
@@ -233,18 +233,22 @@ def where_kept(slots: Mapping[str, JsonValue], previous: Mapping[str, JsonValue]
     return {**slots, **{key: previous[key] for key in WHERE_SLOTS if key in slots and key in previous}}
 
 
-_STEPPED = frozenset(STEPS)
-"""The intents of vehicle-control's grammar whose device is changed by steps: a relative change is the
-slot ``delta`` holding a grade of :data:`~agents.language.lexicon.INTENSITY` (``small``), with
-``sign`` -1 downwards (agents/vehicle_control/devices.py, amounts.py)."""
 _AGAIN = re.compile(r"^(?:again|once more|(?:do )?that again)$")
 _MORE_OR_LESS = re.compile(r"\s*\b(?:more|less)$")
 
 
-def more_of(intent: str, slots: Mapping[str, JsonValue], said: str) -> dict[str, JsonValue] | None:
+def more_of(
+    intent: str,
+    slots: Mapping[str, JsonValue],
+    said: str,
+    *,
+    grammars: Sequence[AgentGrammar] | None = None,
+) -> dict[str, JsonValue] | None:
     """The slots a "more" or "less" follow-up (:func:`classify` reads it ``more`` or ``less``) sends
     for the previous request's ``intent`` and ``slots``; ``said`` is the follow-up as said. None when
     it is no edit of them (a "less" this grammar says no change for: the words are routed as said).
+    Whether the intent's device is changed by steps is its grammar's to say (``AgentGrammar.stepped``
+    of ``grammars``, by default of the grammars the agents ship).
 
     "More" after a relative change ("turn the fan up") sends it again: one more step in the
     direction of the last change. After an absolute value of a device changed by steps ("set the
@@ -267,7 +271,7 @@ def more_of(intent: str, slots: Mapping[str, JsonValue], said: str) -> dict[str,
         for key, value in slots.items()
         if key not in WHERE_SLOTS and isinstance(value, int | float) and not isinstance(value, bool)
     ]
-    if intent not in _STEPPED or ("delta" not in slots and not absolute):
+    if intent not in stepped_intents(grammars) or ("delta" not in slots and not absolute):
         return None if less else dict(slots)
     if "delta" in slots and not less:
         return dict(slots)

@@ -243,6 +243,13 @@ class TemplateParser:
         """The intents of this grammar."""
         return frozenset(self._blocks)
 
+    @property
+    def stepped(self) -> frozenset[str]:
+        """The intents of this grammar whose device is changed by steps (:data:`amounts.STEPS`): a
+        relative change of one is the slot ``delta`` holding a grade of the language layer's
+        intensity words (``small``), with ``sign`` -1 downwards."""
+        return frozenset(amounts.STEPS) & frozenset(self._blocks)
+
     def _understand(self, text: str) -> Understanding | None:
         result = self._index.recognize_best(text)
         if result is None:

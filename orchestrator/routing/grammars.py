@@ -15,7 +15,8 @@ second time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -34,6 +35,7 @@ __all__ = [
     "ParserGrammar",
     "PerceptionAgentGrammar",
     "agent_grammars",
+    "stepped_intents",
 ]
 
 
@@ -57,10 +59,14 @@ class AgentGrammar(Protocol):
     """One agent's grammar as the router reads it.
 
     ``read(text)`` returns the match for the whole of ``text`` or None; it is pure, fast (about a
-    millisecond) and thread-safe, and raises nothing for any text.
+    millisecond) and thread-safe, and raises nothing for any text. ``stepped`` names the intents
+    whose device is changed by steps: a relative change of one is the slot ``delta`` holding a grade
+    of the language layer's intensity words (``small``), with ``sign`` -1 downwards, so that a
+    follow-up ("a bit more") can be such a change of a value the grammar read.
     """
 
     agent: str
+    stepped: frozenset[str]
 
     def read(self, text: str) -> GrammarMatch | None: ...
 
@@ -95,6 +101,7 @@ class ParserGrammar:
     def __init__(self, agent: str, parser: TemplateParser) -> None:
         self.agent = agent
         self._parser = parser
+        self.stepped = parser.stepped
 
     def read(self, text: str) -> GrammarMatch | None:
         understood = self._parser.understand(text)
@@ -120,6 +127,7 @@ class NavigationAgentGrammar:
     def __init__(self, grammar: NavigationGrammar | None = None, *, warm: bool = True) -> None:
         self._grammar = grammar or NavigationGrammar(warm=warm)
         self.agent = self._grammar.agent
+        self.stepped: frozenset[str] = frozenset()
 
     def read(self, text: str) -> GrammarMatch | None:
         whole = len(cut(text)) == 1
@@ -138,10 +146,24 @@ class PerceptionAgentGrammar:
     def __init__(self, grammar: PerceptionGrammar | None = None, *, warm: bool = True) -> None:
         self._grammar = grammar or PerceptionGrammar(warm=warm)
         self.agent = self._grammar.agent
+        self.stepped: frozenset[str] = frozenset()
 
     def read(self, text: str) -> GrammarMatch | None:
         found: SentenceMatch | None = self._grammar.read(text)
         return None if found is None else _from_reading(self.agent, found, acts=False)
+
+
+def stepped_intents(grammars: Sequence[AgentGrammar] | None = None) -> frozenset[str]:
+    """The intents whose device is changed by steps (``AgentGrammar.stepped``) of ``grammars``, by
+    default of the grammars the agents ship."""
+    if grammars is None:
+        return _shipped_stepped()
+    return frozenset().union(*(grammar.stepped for grammar in grammars))
+
+
+@functools.cache
+def _shipped_stepped() -> frozenset[str]:
+    return stepped_intents(agent_grammars(warm=False))
 
 
 def agent_grammars(*, warm: bool = True) -> list[AgentGrammar]:
