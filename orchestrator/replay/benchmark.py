@@ -7,11 +7,12 @@ there is one): in-process (``--jobs 1``), on Ray with one worker and with two (`
 run's wall time is split at its first result (read from the progress lines): the time to it is
 start-up (model load; Ray and its workers), the scenarios per second after it are the steady rate that
 decides a long run. There are ``--repeats`` rounds, each running the three in turn, and the medians are
-reported, with the load average of the machine before each run (the figures are only comparable on an
-otherwise quiet machine). ``--two-nodes`` then starts two Ray nodes on this machine, ``ray start
---head`` and ``ray start --address`` with one CPU each (so the two workers sit one per node), replays
-the sample on that cluster with ``--ray ADDRESS --workers 2``, and compares its verdicts with every
-other run's: the same scenarios pass and fail, at the same steps, for the same expectations.
+reported, with the load average of the machine before and after each run (the figures are only
+comparable on an otherwise quiet machine). ``--two-nodes`` then starts two Ray nodes on this machine,
+``ray start --head`` and ``ray start --address`` with one CPU each (so the two workers sit one per
+node), replays the sample on that cluster with ``--ray ADDRESS --workers 2``, and compares its
+verdicts with every other run's: the same scenarios pass and fail, at the same steps, for the same
+expectations.
 
 Ray's files (its address file, sessions, sockets) go to a temporary folder (``RAY_TMPDIR``), so these
 runs never join, nor are joined by, another Ray on the machine; the nodes are stopped by their process
@@ -298,6 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         runs = {name: RUNS[name] for name in (args.only or RUNS)}
         times: dict[str, list[Timing]] = {name: [] for name in runs}
         loads: dict[str, list[float]] = {name: [] for name in runs}
+        loads_after: dict[str, list[float]] = {name: [] for name in runs}
         reports: dict[str, dict[str, Any]] = {}
         for round_ in range(args.repeats):
             for name, options in runs.items():
@@ -306,10 +308,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 timing = replay(sample, options, report, env)
                 times[name].append(timing)
                 loads[name].append(load)
+                loads_after[name].append(os.getloadavg()[0])
                 reports[name] = json.loads(report.read_text(encoding="utf-8"))
                 print(
                     f"round {round_ + 1}: {name}: {_describe(timing)}, {reports[name]['passed']} passed, "
-                    f"{reports[name]['failed']} failed (load average {load:.1f} before)",
+                    f"{reports[name]['failed']} failed (load average {load:.1f} before, "
+                    f"{loads_after[name][-1]:.1f} after)",
                     flush=True,
                 )
         figures: dict[str, Any] = {"scenarios": len(files), "repeats": args.repeats, "runs": {}}
@@ -317,6 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             figures["runs"][name] = {
                 **_figures(times[name], len(files)),
                 "load_average_before": [round(v, 1) for v in loads[name]],
+                "load_average_after": [round(v, 1) for v in loads_after[name]],
                 "passed": reports[name]["passed"],
                 "failed": reports[name]["failed"],
             }
@@ -336,11 +341,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 address, nodes = start_two_nodes(ray_dir, env)
                 print(f"two nodes up at {address} in {time.monotonic() - started:.1f} s", flush=True)
                 report = work / "two-nodes.json"
+                load = os.getloadavg()[0]
                 timing = replay(sample, ["--ray", address, "--workers", "2"], report, env)
                 reports[TWO_NODES] = json.loads(report.read_text(encoding="utf-8"))
                 figures["runs"][TWO_NODES] = {
                     **_figures([timing], len(files)),
-                    "load_average_before": [round(os.getloadavg()[0], 1)],
+                    "load_average_before": [round(load, 1)],
+                    "load_average_after": [round(os.getloadavg()[0], 1)],
                     "passed": reports[TWO_NODES]["passed"],
                     "failed": reports[TWO_NODES]["failed"],
                 }

@@ -125,12 +125,14 @@ async def replay(
     url: str | None = None,
     token: str | None = None,
 ) -> list[ScenarioResult]:
-    """Run ``scenarios``, each against a fresh stack: in-process ``jobs`` at a time, or one by one
-    against the running stack at ``url`` (sending the front-end ``token``)."""
+    """Run ``scenarios``: in-process ``jobs`` at a time, each on a stack of a :class:`StackPool` (a
+    fresh car and conversation, the stack kept between scenarios), or one by one against the running
+    stack at ``url`` (sending the front-end ``token``)."""
     from .progress import Progress
-    from .runner import in_process_stack, run_scenario, skipped
+    from .runner import StackPool, run_scenario, skipped
 
-    factory = _http_factory(url, token) if url else in_process_stack
+    pool = StackPool()
+    factory = _http_factory(url, token) if url else pool
     limit = asyncio.Semaphore(1 if url else max(1, jobs))
     shown = Progress(len(scenarios), sys.stderr, bar=sys.stderr.isatty()) if progress else None
 
@@ -144,7 +146,10 @@ async def replay(
             shown.finished(scenario.name, "ok" if result.passed else "skip" if result.skipped else "FAILED")
         return result
 
-    results = await asyncio.gather(*(one(s) for s in scenarios))
+    try:
+        results = await asyncio.gather(*(one(s) for s in scenarios))
+    finally:
+        await pool.aclose()
     if shown is not None:
         shown.close()
     return list(results)

@@ -1,12 +1,14 @@
 """Distributed replay on Ray (``cabin replay PATH --ray auto|ADDRESS --workers N``; extra ``[fleet]``).
 
 Each worker is a Ray actor hosting its own in-process stack: the model and router load once, when the
-actor starts (``shared_runtime()``/``shared_router()`` are per process), and every scenario it runs
-gets a fresh simulator and agents as in-process replay does. Scenarios are scheduled one at a time per
-worker, so a fast worker takes more of them; each result comes back as it finishes (``on_result``). A
-worker that dies has its scenario given to another (a fresh actor replaces it), at most
-``MAX_TRIES`` times per scenario, after which the scenario is an error result. Results are returned
-in the scenarios' order, so the report and exit code are the same whatever the worker count.
+actor starts (``shared_runtime()``/``shared_router()`` are per process), and its scenarios run on the
+stacks of one :class:`~orchestrator.replay.runner.StackPool` as in-process replay's do (a fresh car
+and conversation for each, the stack kept between them). Each worker holds ``IN_FLIGHT`` scenarios
+at a time (the one it runs and the next) and gets another as each finishes, so a fast worker takes
+more of them; each result comes back as it finishes (``on_result``). A worker that dies has its
+scenarios given to another (a fresh actor replaces it), at most ``MAX_TRIES`` times per scenario,
+after which the scenario is an error result. Results are returned in the scenarios' order, so the
+report and exit code are the same whatever the worker count.
 
 Workers read scenario files by path: on several machines, each node needs the same checkout.
 """
@@ -23,6 +25,10 @@ from .scenario import Scenario
 
 MAX_TRIES = 3
 """How many workers a scenario is given before it is reported as an error."""
+IN_FLIGHT = 2
+"""Scenarios handed to a worker ahead of its results: the next one waits in the actor's queue, so the
+worker starts it as soon as it finishes one instead of idling while its result travels back and the
+next is sent."""
 WORKER_NICENESS = "RAY_worker_niceness"
 """Ray's setting of its workers' niceness (read by a node when it starts)."""
 
@@ -45,9 +51,12 @@ class ReplayWorker:
     def __init__(self) -> None:
         from orchestrator.local import shared_router, shared_runtime
 
+        from .runner import StackPool
+
         self.loop = asyncio.new_event_loop()
         shared_runtime()
         self.loop.run_until_complete(shared_router())
+        self.pool = StackPool()
 
     def ready(self) -> bool:
         return True
@@ -55,11 +64,11 @@ class ReplayWorker:
     def run(self, file: str) -> ScenarioResult:
         from mcp_servers.vehicle.catalog import Catalog
 
-        from .runner import in_process_stack, run_scenario
+        from .runner import run_scenario
         from .scenario import load_scenario
 
         scenario = load_scenario(file, Catalog.load())
-        return self.loop.run_until_complete(run_scenario(scenario, in_process_stack))
+        return self.loop.run_until_complete(run_scenario(scenario, self.pool))
 
 
 def connect(address: str) -> None:
@@ -103,6 +112,8 @@ def replay_on_ray(
     tries = [0] * len(scenarios)
     results: dict[int, ScenarioResult] = {}
     running: dict[Any, tuple[int, Any]] = {}
+    replaced: dict[int, Any] = {}
+    """A dead actor's replacement, by ``id()`` of the dead one: its other scenarios fail after it."""
 
     def submit(actor: Any) -> None:
         if queue:
@@ -111,7 +122,8 @@ def replay_on_ray(
             running[actor.run.remote(str(scenarios[index].file))] = (index, actor)
 
     for actor in actors:
-        submit(actor)
+        for _ in range(IN_FLIGHT):
+            submit(actor)
     try:
         while running:
             done, _ = ray.wait(list(running), num_returns=1)
@@ -120,11 +132,13 @@ def replay_on_ray(
             try:
                 result: ScenarioResult = ray.get(ref)
             except RayActorError:
-                actors.remove(actor)
-                replacement = actor_class.remote()
-                actors.append(replacement)
-                if on_workers is not None:
-                    on_workers(list(actors))
+                replacement = replaced.get(id(actor))
+                if replacement is None:
+                    actors.remove(actor)
+                    replacement = replaced[id(actor)] = actor_class.remote()
+                    actors.append(replacement)
+                    if on_workers is not None:
+                        on_workers(list(actors))
                 if tries[index] < MAX_TRIES:
                     queue.append(index)
                 else:

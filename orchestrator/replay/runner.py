@@ -7,10 +7,13 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from xml.etree import ElementTree as ET
 
 from orchestrator.models import TurnResult
+
+if TYPE_CHECKING:
+    from orchestrator.local import LocalStack
 
 from .scenario import Expect, Matcher, Scenario, Step
 
@@ -56,13 +59,127 @@ STATE_TIMEOUT_S = 20.0
 StackFactory = Callable[[], Awaitable[tuple[ReplayStack, Callable[[], Awaitable[None]]]]]
 
 
-async def in_process_stack() -> tuple[ReplayStack, Callable[[], Awaitable[None]]]:
-    """The :data:`StackFactory` of in-process replay: a fresh :mod:`orchestrator.local` stack whose
-    turns run with ``REPLAY_BUDGET_S`` and ``REPLAY_AGENT_TIMEOUT_S``."""
+async def open_replay_stack() -> LocalStack:
+    """A fresh :mod:`orchestrator.local` stack whose turns run with ``REPLAY_BUDGET_S`` and
+    ``REPLAY_AGENT_TIMEOUT_S``."""
     from orchestrator.local import open_local_stack
 
-    stack = await open_local_stack(budget_s=REPLAY_BUDGET_S, agent_timeout_s=REPLAY_AGENT_TIMEOUT_S)
+    return await open_local_stack(budget_s=REPLAY_BUDGET_S, agent_timeout_s=REPLAY_AGENT_TIMEOUT_S)
+
+
+async def in_process_stack() -> tuple[ReplayStack, Callable[[], Awaitable[None]]]:
+    """The :data:`StackFactory` that builds a fresh in-process stack for every scenario and closes it
+    after (:class:`StackPool` keeps one between scenarios instead)."""
+    stack = await open_replay_stack()
     return stack, stack.aclose
+
+
+RESET_GAP_S = 120.0
+"""Simulated seconds let pass on a kept stack's car before the next scenario starts: longer than every
+window kept on the car's clock (GR-17's rate window of 1 s, a confirmation's 30 s), so nothing a
+scenario did still counts when the next one starts. The simulator steps a second at a time, so the
+gap costs about 2 ms a scenario (an hour cost 210 ms)."""
+
+
+class _Lease:
+    """A pooled stack lent to one scenario: the :class:`ReplayStack` calls go through to it, and the
+    lease notes what a reset cannot undo (a perception frame pushed, a call that raised)."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        self.stack = stack
+        self.reusable = True
+
+    async def _call(self, call: Awaitable[Any]) -> Any:
+        try:
+            return await call
+        except BaseException:
+            self.reusable = False
+            raise
+
+    async def inject(self, values: dict[str, Any]) -> None:
+        await self._call(self.stack.inject(values))
+
+    async def advance(self, seconds: float) -> None:
+        await self._call(self.stack.advance(seconds))
+
+    async def perceive(self, frame: dict[str, Any], base_dir: Path) -> None:
+        # The perception source keeps its last frame, and has no way to forget it.
+        self.reusable = False
+        await self.stack.perceive(frame, base_dir)
+
+    async def say(self, text: str, seat: str, session_id: str | None) -> TurnResult:
+        turn: TurnResult = await self._call(self.stack.say(text, seat, session_id))
+        return turn
+
+    async def settle(self) -> None:
+        await self._call(self.stack.settle())
+
+    async def state(self, paths: list[str]) -> dict[str, Any]:
+        values: dict[str, Any] = await self._call(self.stack.state(paths))
+        return values
+
+
+class StackPool:
+    """A :data:`StackFactory` that keeps in-process stacks between scenarios instead of building one
+    for each. Building a stack is most of a one-step scenario's time (four vehicle MCP servers, each
+    deriving its tools' schemas, and three agents: about 1.6 s of 2.1 s, scenarios/README.md), while
+    its parts hold no state a later scenario can see other than the car's, the perception feed's and
+    what is kept per conversation (each scenario opens a new one).
+
+    A stack handed back is kept only when it can be made the same as a fresh one for the next
+    scenario: ``RESET_GAP_S`` of simulated time passes (every time window of the car and its
+    guardrails lapses), the fresh car's whole state is injected (every value, nothing moving), and
+    the car must then read exactly as a fresh car does, with no target set. A stack that was shown a
+    perception frame, or whose scenario raised, or whose car still differs (a signal a fresh car does
+    not hold was set) is closed, and the next scenario gets a new one. At most one stack per
+    scenario running at once is kept; :meth:`aclose` closes them."""
+
+    def __init__(self, open_stack: Callable[[], Awaitable[LocalStack]] = open_replay_stack) -> None:
+        self._open = open_stack
+        self._idle: list[LocalStack] = []
+        self._fresh: dict[str, Any] | None = None
+        self.built = 0
+        """How many stacks were built (for the figures and tests)."""
+        self.reused = 0
+        """How many scenarios ran on a kept stack."""
+
+    async def __call__(self) -> tuple[ReplayStack, Callable[[], Awaitable[None]]]:
+        if self._idle:
+            stack = self._idle.pop()
+            self.reused += 1
+        else:
+            stack = await self._open()
+            self.built += 1
+        lease = _Lease(stack)
+
+        async def release() -> None:
+            if lease.reusable and await self._reset(stack):
+                self._idle.append(stack)
+            else:
+                await stack.aclose()
+
+        return lease, release
+
+    async def _reset(self, stack: LocalStack) -> bool:
+        """Make ``stack``'s car a fresh car again; whether that worked."""
+        from mcp_servers.vehicle.backends.simulator import SimulatorBackend
+
+        backend = stack.backend
+        if self._fresh is None:
+            self._fresh = SimulatorBackend(backend.catalog).snapshot()
+        await backend.advance(RESET_GAP_S)
+        await backend.inject(self._fresh)
+        targets = await backend.get_target(backend.catalog.paths)
+        return (
+            backend.snapshot() == self._fresh
+            and not backend.moving_parts()
+            and all(value is None for value in targets.values())
+        )
+
+    async def aclose(self) -> None:
+        """Close every kept stack."""
+        while self._idle:
+            await self._idle.pop().aclose()
 
 
 @dataclass
