@@ -8,7 +8,7 @@ import gc
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -137,12 +137,17 @@ async def _ask(text: str, seat: str, state: str | None, progress: Progress) -> T
     templates = TemplateStage(loaded)
     (whole,) = await templates.decide([mask(text.strip())], deadline=float("inf"))
     runtime: Runtime
+    router: Router | Coroutine[Any, Any, Router]
     if whole is not None and whole.routed and not whole.tentative and len(text.split()) < RAMBLE_WORDS:
         router, runtime = Router([templates]), LazyRuntime(shared_runtime)
     else:
         progress.step("loading the model")
-        runtime = shared_runtime()
-        router = await shared_router(loaded)  # the templates just asked, not a second copy
+        # The model loads in a thread while the agents start (llama.cpp reads it without holding the
+        # GIL); the router, which asks the model what it runs, is opened once the stack is built,
+        # with the templates just asked, not a second copy.
+        lazy = LazyRuntime(shared_runtime)
+        lazy.start()
+        router, runtime = shared_router(loaded, runtime=lazy), lazy
     progress.step("starting the agents")
     stack = await open_local_stack(initial, router=router, runtime=runtime)
     try:
@@ -164,8 +169,13 @@ defaults."""
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
+    import logging
+
     for name, value in ONE_SHOT_THREADS.items():
         os.environ.setdefault(name, value)
+    # Warnings print as plain lines on standard error; set before the stack's MCP servers are built,
+    # whose SDK otherwise installs a rich console handler on the root logger.
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
     # One turn in a process that lives seconds: the cyclic garbage collector's passes over the
     # hundreds of thousands of objects the stack's imports create cost more CPU (about 0.4 s) than
     # the few megabytes of cycles they would free before the turn is answered.

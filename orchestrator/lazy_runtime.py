@@ -7,6 +7,7 @@ model is loaded the first time an agent asks it for anything.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 
@@ -29,11 +30,24 @@ class LazyRuntime(ForwardingRuntime):
         self._open = open
         self._inner: Runtime | None = None
         self._lock = threading.Lock()
+        self._opening: threading.Thread | None = None
 
     @property
     def loaded(self) -> bool:
         """True once the model was asked for something and opened."""
         return self._inner is not None
+
+    def start(self) -> None:
+        """Begin opening in a background thread, now, so that the caller's own work overlaps it
+        (llama.cpp reads the model without holding the GIL). The first request waits for it; when it
+        fails, that request opens again and gets the error."""
+        if self._inner is None and self._opening is None:
+            self._opening = threading.Thread(target=self._open_quietly, name="lazy-runtime", daemon=True)
+            self._opening.start()
+
+    def _open_quietly(self) -> None:
+        with contextlib.suppress(Exception):  # the first request opens again and raises it
+            self.target()
 
     def target(self) -> Runtime:
         with self._lock:

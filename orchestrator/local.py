@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -104,15 +105,16 @@ def shared_runtime() -> Runtime:
 _routers: dict[int, Router] = {}
 
 
-async def shared_router(templates: TemplateSet | None = None) -> Router:
+async def shared_router(templates: TemplateSet | None = None, *, runtime: Runtime | None = None) -> Router:
     """The routing cascade over the shared runtime (its templates and artefact are read once). Its
     templates are not warmed up: an in-process stack serves a few turns, which compile only the
     templates they reach.
 
     ``templates``: the template set the router reads with when it is built now (one the caller has
     already loaded and asked, so that the expressions it compiled are not compiled again); when the
-    process's router already exists it is returned as it is."""
-    runtime = shared_runtime()
+    process's router already exists it is returned as it is. ``runtime``: the runtime to route with
+    when it is not the process's shared one (a :class:`~.lazy_runtime.LazyRuntime` over it)."""
+    runtime = runtime if runtime is not None else shared_runtime()
     router = _routers.get(id(runtime))
     if router is None:
         chosen = templates if templates is not None else TemplateSet.load(warm=False)
@@ -160,19 +162,37 @@ class LocalStack:
 async def open_local_stack(
     state: Mapping[str, Value] | None = None,
     *,
-    router: Router | None = None,
+    router: Router | Awaitable[Router] | None = None,
     runtime: Runtime | None = None,
     budget_s: float = 0.8,
     agent_timeout_s: float = AGENT_TIMEOUT_S,
     audit: Path | None = None,
     map_provider: MapProvider | None = None,
 ) -> LocalStack:
+    """The stack over ``runtime`` (default: the process's shared one) routing with ``router``
+    (default: the process's shared router). ``router`` may be one still being opened (a coroutine):
+    it is awaited after everything else is built, so the stack is built while its model loads."""
+    try:
+        return await _open_local_stack(state, router, runtime, budget_s, agent_timeout_s, audit, map_provider)
+    finally:
+        if inspect.iscoroutine(router) and inspect.getcoroutinestate(router) == inspect.CORO_CREATED:
+            router.close()  # the stack failed before it was awaited
+
+
+async def _open_local_stack(
+    state: Mapping[str, Value] | None,
+    router: Router | Awaitable[Router] | None,
+    runtime: Runtime | None,
+    budget_s: float,
+    agent_timeout_s: float,
+    audit: Path | None,
+    map_provider: MapProvider | None,
+) -> LocalStack:
     from agents.navigation import build_navigation_app
     from agents.perception import build_perception_app
     from agents.vehicle_control import build_vehicle_control_app
 
     runtime = runtime if runtime is not None else shared_runtime()
-    router = router if router is not None else await shared_router()
     backend = SimulatorBackend(shared_catalog(), state)
     service = VehicleService(
         backend, Guardrails(backend.catalog, clock=lambda: backend.clock), AuditLog(audit)
@@ -207,6 +227,10 @@ async def open_local_stack(
     directory = AgentDirectory.from_urls(list(apps), http_clients=clients)
     stack._stack.push_async_callback(directory.aclose)
     await directory.refresh()
+    if router is None:
+        router = await shared_router()
+    elif not isinstance(router, Router):
+        router = await router
     stack.orchestrator = Orchestrator(router, directory, budget_s=budget_s, agent_timeout_s=agent_timeout_s)
     stack.vehicle = await stack._stack.enter_async_context(VehicleAccess(vehicle_for("operator")))
     stack.orchestrator.readback = stack.vehicle.turn_writes

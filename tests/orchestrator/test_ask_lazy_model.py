@@ -3,10 +3,12 @@ answered without it, and any request to the runtime opens it first."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,34 @@ async def test_an_error_opening_reaches_the_first_request_and_the_next_tries_aga
     failed = lazy.loaded
     assert (await lazy.model_info()).id == "scripted"
     assert (failed, lazy.loaded, opener.calls) == (False, True, 2)
+    await opener.runtime.aclose()
+
+
+async def test_started_opening_runs_once_in_the_background_and_the_first_request_gets_it() -> None:
+    opener = _Opener()
+    lazy = LazyRuntime(opener)
+    lazy.start()
+    lazy.start()  # a second start while opening (or opened) does nothing
+    assert (await lazy.model_info()).id == "scripted"
+    assert (opener.calls, lazy.loaded) == (1, True)
+    await opener.runtime.aclose()
+
+
+async def test_a_failed_background_opening_reaches_the_first_request() -> None:
+    opener = _Opener(fail=2)
+    begun = threading.Event()
+
+    def opening() -> ModelRuntime:
+        begun.set()  # the background try holds the opening until it returns or fails
+        return opener()
+
+    lazy = LazyRuntime(opening)
+    lazy.start()
+    assert await asyncio.to_thread(begun.wait, 60)
+    with pytest.raises(ModelNotInstalled):
+        await lazy.model_info()  # the background try failed; this one opens again and fails too
+    assert (await lazy.model_info()).id == "scripted"
+    assert opener.calls == 3
     await opener.runtime.aclose()
 
 
