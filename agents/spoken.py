@@ -30,10 +30,13 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "Part",
     "PartKind",
+    "can_help_with",
+    "cannot_do",
     "clause",
     "compose",
     "join_replies",
     "join_words",
+    "not_done_yet",
     "plain",
     "sentence",
     "sentences_of",
@@ -180,6 +183,30 @@ def join_words(items: Sequence[str], *, last: str = "and") -> str:
     return f"{', '.join(kept[:-1])} {last} {kept[-1]}"
 
 
+def can_help_with(things: Sequence[str]) -> str:
+    """What the assistant can do, as one sentence from the names of what it offers (the skills of the
+    agents' cards): "I can help with climate, seats and lights and wipers." reads as two things, so
+    names that hold a list of their own are set apart with semicolons."""
+    named = [thing[:1].lower() + thing[1:] for thing in dict.fromkeys(t.strip() for t in things) if thing]
+    if not named:
+        return "Nothing is available right now."
+    if any("," in thing or " and " in thing for thing in named) and len(named) > 1:
+        return sentence("I can help with " + "; ".join(named[:-1]) + "; and " + named[-1])
+    return sentence("I can help with " + join_words(named))
+
+
+def cannot_do(capabilities: str = "") -> str:
+    """The answer to a request nothing can serve, the same from every agent and the orchestrator:
+    "Sorry, I can't do that yet." and, when given, what can be done (:func:`can_help_with`)."""
+    return f"Sorry, I can't do that yet. {capabilities}".strip()
+
+
+def not_done_yet(said: str) -> str:
+    """What was not done, in the person's words, said beside what was: "I can't do anything with
+    “tell me a joke” yet" (a clause for :func:`compose` or a sentence of its own)."""
+    return f"I can't do anything with “{said}” yet"
+
+
 def sentence(text: str) -> str:
     """`text` as a sentence: trimmed, first letter capital, ending in a full stop unless it ends in
     other final punctuation."""
@@ -269,7 +296,9 @@ def join_replies(replies: Sequence[str]) -> str:
     Questions move to the end (in their order). Statements stay in order; two neighbouring short
     statements (together at most `_JOIN_WORD_LIMIT` words, neither with a colon, a semicolon or a
     quotation, the first not ending on an elided verb such as "I won't") are joined with "and" (", and"
-    after a comma or an "and") when the second opens with an ordinary word; a second acknowledgement
+    after a comma or an "and") when the second opens with an ordinary word; a statement of what was
+    not done ("I can't ...", "Sorry, I couldn't ...") is joined to the statement before it with ", but"
+    when that one says no "but" yet; a second acknowledgement
     ("Okay, ...") is dropped, and so is a bare "Okay." beside another statement. A single reply is
     returned as it is.
     """
@@ -286,6 +315,10 @@ def join_replies(replies: Sequence[str]) -> str:
         statements = said or statements[:1]
     joined: list[str] = []
     for piece in statements:
+        if joined and _plain_end(joined[-1]) and " but " not in joined[-1] and _NOT_DONE.match(piece):
+            # What was not done goes with what was: "Your window is opening, but I can't ... yet."
+            joined[-1] = sentence(f"{clause(joined[-1])}, but {_SORRY.sub('', piece)}")
+            continue
         if joined and _joinable(joined[-1], piece):
             second = _lowered(clause(piece))
             if second is not None:
@@ -295,6 +328,11 @@ def join_replies(replies: Sequence[str]) -> str:
                 continue
         joined.append(piece if not joined else _without_lead(piece))
     return " ".join(joined + questions)
+
+
+_NOT_DONE = re.compile(r"^(?:sorry, )?i (?:can't|cannot|couldn't|won't|didn't)\b", re.IGNORECASE)
+"""A statement of what was not done, said after what was done with "but"."""
+_SORRY = re.compile(r"^sorry, (?=i )", re.IGNORECASE)
 
 
 def _plain_end(text: str) -> bool:

@@ -13,15 +13,15 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from pydantic import JsonValue
 
-from agents.hosting import DATA_RULE_ID, DATA_STATE_CHANGES, AgentResult
+from agents.hosting import DATA_RULE_ID, DATA_STATE_CHANGES, INTENTS, INTENTS_EXTENSION, AgentResult
 from agents.language.dialogue import SmallTalk, small_talk, whose
 from agents.language.dialogue import for_zone as for_slots
-from agents.spoken import join_replies, plain
+from agents.spoken import can_help_with, cannot_do, join_replies, not_done_yet, plain, sentence
 
 from .dialogue import (
     LastPart,
@@ -82,14 +82,14 @@ class PartOutcome:
     answered: bool = True
 
 
-def capabilities_sentence(agents: Collection[str]) -> str:
-    things = {
-        "vehicle-control": "climate, seats, windows, doors, lights and volume",
-        "navigation": "finding places and routes",
-        "perception-summary": "what's around the car, road signs and how alert you are",
-    }
-    known = [things[a] for a in sorted(agents) if a in things]
-    return "I can help with " + "; ".join(known) + "." if known else "No agent is available right now."
+def capabilities_sentence(directory: AgentDirectory) -> str:
+    """What the available agents can do, in one sentence from the skills of their cards."""
+    names: list[str] = []
+    healthy = directory.healthy()
+    for entry in directory.entries:
+        if entry.name in healthy and entry.card is not None:
+            names.extend(skill.name for skill in entry.card.skills)
+    return can_help_with(names)
 
 
 class Orchestrator:
@@ -235,7 +235,17 @@ class Orchestrator:
                 # Something else was said: the question lapses, and the agent's task is cancelled.
                 session.waiting = None
                 await self.directory.cancel(waiting.agent, waiting.task_id)
+            together = _said_together(parts, understood, origins, self._takes_together)
             for step in parts:
+                group = together.get(id(step))
+                if group is not None:
+                    # Several requests for one agent ("it's raining, close everything"): one call.
+                    if group[0] is step:
+                        remaining = self.budget_s - (time.perf_counter() - started)
+                        outcomes.extend(
+                            await self._run_together(session, group, understood, turn_id, seat, remaining)
+                        )
+                    continue
                 if model_unavailable is not None and (step.agent is None or step.via == "fallback"):
                     # Not "I can't do that": the request may be fine, the model to read it is not there.
                     outcomes.append(PartOutcome(step=step, reply=MODEL_UNAVAILABLE_REPLY, degraded=True))
@@ -246,7 +256,9 @@ class Orchestrator:
                 data = understood.get(id(step))
                 origin = origins.get(id(step))
                 outcomes.append(
-                    await self._run_part(session, step, data, turn_id, seat, remaining, said=origin)
+                    await self._run_part(
+                        session, step, data, turn_id, seat, remaining, said=origin, alone=len(parts) == 1
+                    )
                 )
         if self.readback is not None and any(o.failed for o in outcomes):
             await self._read_back(turn_id, outcomes)
@@ -265,7 +277,11 @@ class Orchestrator:
             return "You're welcome."
         if talk == "greeting":
             return "Hi! What can I do for you?"
-        return capabilities_sentence(self.directory.healthy())
+        if talk == "acknowledgement":
+            return "Okay."
+        if talk == "reported":
+            return "I've left the car as it is, since someone else said that; ask me if you want it done."
+        return capabilities_sentence(self.directory)
 
     def _follow_up(
         self, session: Session, text: str, kind: str
@@ -562,9 +578,15 @@ class Orchestrator:
         remaining_s: float,
         *,
         said: str | None = None,
+        alone: bool = True,
     ) -> PartOutcome:
         healthy = self.directory.healthy()
-        fallback = f"Sorry, I can't do that (yet). {capabilities_sentence(healthy)}"
+        # Beside other requests, what was not done in the person's words; alone, what can be done.
+        fallback = (
+            sentence(not_done_yet(step.text))
+            if not alone
+            else cannot_do(capabilities_sentence(self.directory))
+        )
         if step.agent is not None and step.agent not in healthy:
             return PartOutcome(
                 step=step, reply=f"The {step.agent} service isn't available right now.", degraded=True
@@ -582,6 +604,63 @@ class Orchestrator:
                 return PartOutcome(step=step, reply=fallback, agent_ms=outcome.agent_ms)
             return PartOutcome(step=step, reply=fallback)
         return await self._call(session, step, intent, turn_id, seat, timeout, said=said)
+
+    def _takes_together(self, agent: str) -> bool:
+        """True when `agent`'s card says it acts on several intents of one turn together."""
+        entry = self.directory.get(agent)
+        if entry is None or entry.card is None:
+            return False
+        return any(ext.uri == INTENTS_EXTENSION for ext in entry.card.capabilities.extensions)
+
+    async def _run_together(
+        self,
+        session: Session,
+        group: list[RouteStep],
+        understood: dict[int, dict[str, JsonValue]],
+        turn_id: str,
+        seat: Seat,
+        remaining_s: float,
+    ) -> list[PartOutcome]:
+        """Send the parts of ``group`` (one agent, each read whole by its grammar) as one message whose
+        data part lists their intents (:data:`~agents.hosting.INTENTS`), so that the agent acts on them
+        together and answers once; one outcome per part, the answer on the first. Each part is
+        remembered with its own intent and slots, for follow-ups."""
+        agent = group[0].agent
+        assert agent is not None
+        if agent not in self.directory.healthy():
+            return [
+                await self._run_part(session, step, understood.get(id(step)), turn_id, seat, remaining_s)
+                for step in group
+            ]
+        text = ", ".join(step.text for step in group)
+        data: dict[str, JsonValue] = {
+            "intent": INTENTS,
+            "slots": {INTENTS: [understood[id(step)] for step in group]},
+            "text": text,
+        }
+        step = RouteStep(text=text, agent=agent, skill=group[0].skill, via="template", confidence=1.0)
+        timeout = min(self.agent_timeout_s, max(remaining_s, MIN_AGENT_TIMEOUT_S))
+        before = len(session.last_turn) if session.last_turn_id == turn_id else 0
+        outcome = await self._call(session, step, data, turn_id, seat, timeout)
+        reached = session.last_turn_id == turn_id and len(session.last_turn) > before
+        sent = session.last_turn.pop() if reached else None  # remembered below, part by part
+        if sent is not None:
+            for part in group:
+                said = understood[id(part)]
+                slots = said.get("slots")
+                session.last_turn.append(
+                    LastPart(
+                        text=part.text,
+                        agent=agent,
+                        skill=part.skill,
+                        task_id=sent.task_id,
+                        at=sent.at,
+                        intent=part.intent,
+                        slots=dict(slots) if isinstance(slots, dict) else None,
+                    )
+                )
+        outcome.step = group[0]
+        return [outcome, *(PartOutcome(step=part, reply="", agent_ms=0.0) for part in group[1:])]
 
     async def _call(
         self,
@@ -765,6 +844,29 @@ def _understood(part: RoutedPart) -> dict[str, JsonValue] | None:
     if part.grammar is None or part.grammar != part.agent or part.intent is None or part.via != "template":
         return None
     return {"intent": part.intent, "slots": dict(part.slots), "text": part.text}
+
+
+def _said_together(
+    parts: list[RouteStep],
+    understood: dict[int, dict[str, JsonValue]],
+    origins: dict[int, str],
+    takes_together: Callable[[str], bool],
+) -> dict[int, list[RouteStep]]:
+    """Per part that goes to an agent with others of the same turn, that agent's parts: those each
+    read whole by the agent's own grammar (they carry its intent and slots), two or more, none an
+    edit of an earlier request, of an agent that `takes_together` (its card declares
+    :data:`~agents.hosting.INTENTS_EXTENSION`). Such parts are one call
+    (:meth:`Orchestrator._run_together`)."""
+    by_agent: dict[str, list[RouteStep]] = {}
+    for step in parts:
+        if (
+            step.agent is not None
+            and id(step) in understood
+            and id(step) not in origins
+            and takes_together(step.agent)
+        ):
+            by_agent.setdefault(step.agent, []).append(step)
+    return {id(step): group for group in by_agent.values() if len(group) > 1 for step in group}
 
 
 def _complete(step: RouteStep) -> bool:

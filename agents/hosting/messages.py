@@ -59,6 +59,14 @@ DATA_STATE_CHANGES = "stateChanges"
 are camelCase like every A2A payload's: `actions`, `stateChanges`, and in each action `ruleId`."""
 DATA_RULE_ID = "ruleId"
 """Key, in each entry of a data part's `actions`, of the guardrail rule that refused it or asks first."""
+INTENTS = "intents"
+"""The intent of a data part that carries several requests said in one turn to the same agent, so that
+they are acted on together and answered once: `{"intent": "intents", "slots": {"intents": [{"intent",
+"slots", "text"}, ...]}, "text": ...}` (:meth:`ParsedIntent.together`). Only an agent whose card
+declares the extension :data:`INTENTS_EXTENSION` is sent one."""
+INTENTS_EXTENSION = "urn:cabin:a2a:intents"
+"""The card extension by which an agent says it acts on a data part of several intents
+(:data:`INTENTS`) together (`AgentSpec.intents_together`)."""
 
 
 def camel_data(model: BaseModel) -> dict[str, JsonValue]:
@@ -102,6 +110,20 @@ class ParsedIntent(BaseModel):
     intent: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     slots: dict[str, JsonValue] = Field(default_factory=dict)
     text: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+    def together(self) -> list[ParsedIntent] | None:
+        """The intents of a data part that carries several (intent :data:`INTENTS`), in the order they
+        were said; None for a data part of one intent. Raises ``ValueError`` naming what is wrong when
+        ``slots.intents`` is not a non-empty list of ``{intent, slots, text}``."""
+        if self.intent != INTENTS:
+            return None
+        raw = self.slots.get(INTENTS)
+        if not isinstance(raw, list) or not raw:
+            raise ValueError(f'"{INTENTS}" needs slots {{"{INTENTS}": [{{"intent", "slots", "text"}}, ...]}}')
+        try:
+            return [ParsedIntent.model_validate(item) for item in raw]
+        except ValidationError as exc:
+            raise ValueError(f"an entry of {INTENTS!r} is no intent: {exc.errors()[0]['msg']}") from exc
 
 
 class FileInput(BaseModel):

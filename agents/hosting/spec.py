@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from a2a.types import (
     AgentCapabilities,
     AgentCard,
+    AgentExtension,
     AgentInterface,
     AgentProvider,
     AgentSkill,
@@ -24,6 +25,7 @@ from a2a.utils.constants import PROTOCOL_VERSION_1_0, TransportProtocol
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from agents.hosting.errors import ConfigurationError
+from agents.hosting.messages import INTENTS_EXTENSION
 
 __all__ = [
     "BEARER_SCHEME",
@@ -69,6 +71,9 @@ class AgentSpec(BaseModel):
     `accepts_files` says whether raw-byte and URL parts reach the handler; when False (the default,
     a text agent) a message carrying one is refused with A2A error -32005 before any task exists.
     `provider` and `provider_url` go together (the card's provider needs both) or not at all.
+    `intents_together` says that the agent acts on a data part of several intents said in one turn
+    (`agents.hosting.messages.INTENTS`) together; the card declares it as the extension
+    `INTENTS_EXTENSION`, and only then does the orchestrator send one.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -84,6 +89,7 @@ class AgentSpec(BaseModel):
     provider: _Text | None = None
     provider_url: _Text | None = None
     documentation_url: str | None = None
+    intents_together: bool = False
 
     @field_validator("input_modes", "output_modes")
     @classmethod
@@ -151,7 +157,18 @@ def build_agent_card(spec: AgentSpec, *, base_url: str, secured: bool) -> AgentC
                 protocol_version=PROTOCOL_VERSION_1_0,
             ),
         ],
-        capabilities=AgentCapabilities(streaming=spec.streaming, push_notifications=False),
+        capabilities=AgentCapabilities(
+            streaming=spec.streaming,
+            push_notifications=False,
+            extensions=[
+                AgentExtension(
+                    uri=INTENTS_EXTENSION,
+                    description="acts together on several intents said in one turn (data part 'intents')",
+                )
+            ]
+            if spec.intents_together
+            else [],
+        ),
         default_input_modes=list(spec.input_modes),
         default_output_modes=list(spec.output_modes),
         skills=[

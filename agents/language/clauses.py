@@ -24,12 +24,19 @@ from typing import NamedTuple
 
 from agents.hosting.spans import Span, data_spans
 from agents.language.lexicon import (
+    DETERMINERS,
     FILLER,
     INTERJECTIONS,
+    PARTICLE_VERBS,
+    PAST_FORMS,
     REASONS,
     REASONS_BEFORE_A_CLAUSE,
+    REPORTING_VERBS,
     SITUATION_SUBJECTS,
     SKIP_WORDS,
+    SPEAKERS,
+    SUBJECTS,
+    VERBS,
     WANTING,
     ZONE_WORDS,
     phrase_pattern,
@@ -44,6 +51,7 @@ __all__ = [
     "is_filler",
     "is_situation",
     "pieces",
+    "reported",
     "trimmed",
     "zones_apart",
 ]
@@ -119,13 +127,98 @@ _WANTING = phrase_pattern(WANTING)
 def is_situation(text: str) -> bool:
     """True when `text` is said as a statement about the situation or as a reason, not as a request:
     it opens (after courtesy and hesitation) with a reason word of the lexicon (:data:`REASONS`,
-    or :data:`REASONS_BEFORE_A_CLAUSE` before a subject) or with a subject and its verb
-    (:data:`SITUATION_SUBJECTS`: "we're", "it's", "I'm", "there's"), says no word of wanting
-    (:data:`WANTING`: "I'm going to need ...", "we'd like ...") and is no question."""
+    or :data:`REASONS_BEFORE_A_CLAUSE` before a subject), with a subject and its verb
+    (:data:`SITUATION_SUBJECTS`: "we're", "it's", "I'm", "there's"), or is a statement by its form
+    (:func:`_stated`: "I dropped my phone", "the kids are asleep"); says no word of wanting
+    (:data:`WANTING`: "I'm going to need ...", "we'd like ...") and is no question. What someone
+    else said (:func:`reported`) is one too."""
     said = " ".join(text.lower().replace("’", "'").split()).rstrip(" .!")
-    if not said or said.endswith("?") or _WANTING.search(said):
+    if not said or said.endswith("?"):
         return False
-    return _SITUATION.match(_LEAD_FILLER.sub("", said)) is not None
+    if reported(text) is not None:
+        return True
+    if _WANTING.search(said):
+        return False
+    opened = _LEAD_FILLER.sub("", said)
+    return _SITUATION.match(opened) is not None or _stated(_WORD.findall(opened))
+
+
+_ADVERBS = frozenset({"just", "already", "accidentally", "finally", "also", "really", "never", "totally"})
+"""Words that may stand between a subject and its verb ("I just dropped my phone")."""
+_FINITE = frozenset(
+    {"is", "are", "was", "were", "has", "have", "had", "isn't", "aren't", "wasn't", "weren't"}
+    | {"hasn't", "haven't", "doesn't", "don't", "didn't", "won't", "will", "keeps", "kept"}
+)
+"""Forms of a verb that only follow a subject: with one, a noun phrase is the subject of a statement."""
+
+
+def _finite(word: str) -> bool:
+    """True when `word` is a verb form said after a subject (a past form, "is", "has", "the
+    phone's")."""
+    return (
+        word in _FINITE
+        or word in PAST_FORMS
+        or (len(word) > 4 and word.endswith("ed"))
+        or word.endswith(("'s", "'re", "'ve", "'ll", "'d"))
+    )
+
+
+def _stated(words: list[str]) -> bool:
+    """True when `words` make a statement by their form: a subject pronoun (:data:`SUBJECTS`) then a
+    verb other than a bare one said to "you" ("I dropped my phone", "she fell asleep"), or a noun
+    phrase (:data:`DETERMINERS` and up to three words) then a verb form that only follows a subject
+    ("the kids are asleep", "my phone fell"; never "the passenger side" or "the heated seats")."""
+    if len(words) < 2:
+        return False
+    first, rest = words[0], [w for w in words[1:] if w not in _ADVERBS]
+    if not rest:
+        return False
+    if first in SUBJECTS:
+        return _finite(rest[0]) if first == "you" else rest[0] not in VERBS or _finite(rest[0])
+    if first in DETERMINERS:
+        # The verb comes after the noun: not the word next to the determiner ("the heated seats").
+        return any(_finite(word) for word in rest[1:4]) or (len(rest) > 1 and rest[0].endswith("'s"))
+    return False
+
+
+_REPORTED = re.compile(
+    r"(?P<who>(?:[\w'-]+\s+){0,5}?[\w'-]+)\s+"
+    r"(?:(?:just|always|also|keeps|kept|is|was|has|had|'s)\s+)?"
+    r"(?P<verb>" + phrase_pattern(REPORTING_VERBS).pattern + r")"
+    r"(?:\s+(?:me|us|him|her|them|you|everyone|everybody))?"
+    r"(?:\s+(?:to|that)(?![\w']))?[\s,:]*(?P<said>\S.*)$",
+    re.IGNORECASE,
+)
+_NOT_WHO = frozenset(
+    {"what", "which", "who", "how", "why", "where", "when", "whether", "if", "do", "does", "did", "please"}
+    | {"tell", "ask", "say", "read", "let", "let's", "and", "then", "but", "so"}
+)
+"""Words a subject never holds: a question or a request opens with them ("what did the sign say",
+"tell me what it says")."""
+
+
+def reported(text: str) -> Chunk | None:
+    """What someone else said, when `text` reports it: a subject other than the person speaking
+    (:data:`SPEAKERS`: "I said open the window" is their own request), a reporting verb
+    (:data:`REPORTING_VERBS`), then the words reported, quoted or not ("the song says turn up the
+    heat", "my friend told me to open the sunroof", "the sign said slow down", "she asked me to open
+    the window": "turn up the heat", "open the sunroof", ...). Such words are never a request of the
+    person: they may be answered, never acted on. None for anything else ("what did the sign say",
+    "can you tell me what it says")."""
+    said = text.replace("’", "'")
+    lead = _LEAD_FILLER.match(said.lower())
+    start = lead.end() if lead is not None else 0
+    found = _REPORTED.match(said, start)
+    if found is None:
+        return None
+    who = [word.lower() for word in _WORD.findall(found.group("who"))]
+    if not who or who[0] in SPEAKERS or who[0] in WANTING or any(word in _NOT_WHO for word in who):
+        return None
+    if len(who) == 1 and who[0] not in SUBJECTS and (who[0] in VERBS or who[0] in PARTICLE_VERBS):
+        return None
+    if len(who) > 1 and who[0] not in DETERMINERS and who[0] not in SUBJECTS:
+        return None
+    return trimmed(said, found.start("said"), len(said))
 
 
 def content_words(text: str) -> list[str]:

@@ -23,7 +23,9 @@ from typing import Literal
 
 from pydantic import JsonValue
 
+from agents.language.clauses import reported
 from agents.language.lexicon import (
+    ACKNOWLEDGEMENTS,
     ANSWER_WORDS,
     CANCEL,
     CAPABILITY_QUESTIONS,
@@ -56,7 +58,7 @@ __all__ = [
 
 Answer = Literal["yes", "no", "unclear"]
 ReplyKind = Literal["yes", "no", "cancel", "more", "less", "too", "other"]
-SmallTalk = Literal["greeting", "thanks", "capabilities"]
+SmallTalk = Literal["greeting", "thanks", "capabilities", "acknowledgement", "reported"]
 
 SETTING_VERBS: frozenset[str] = frozenset({"change", "adjust"})
 """Verbs that only give a thing a value said after it ("change it to 19 degrees"): with the verbs of
@@ -81,6 +83,9 @@ _EDGES = " ,.!?;:"
 _GREETING = phrase_pattern(GREETINGS)
 _THANKS = phrase_pattern(THANKS)
 _ASKS_WHAT = phrase_pattern(CAPABILITY_QUESTIONS)
+_ACKNOWLEDGES = phrase_pattern((*ACKNOWLEDGEMENTS, *PRAISE))
+_SYMBOL = re.compile(r"[^\w\s'’.,!?;:()\-]")
+"""A character of no word and no punctuation: an emoji or another symbol ("👍")."""
 _AROUND_TALK = (
     FILLER
     | set(PRAISE)
@@ -149,14 +154,22 @@ def whose(text: str, *, said_too: bool = False) -> str | None:
 
 def small_talk(text: str) -> SmallTalk | None:
     """What small talk the whole of `text` is: ``capabilities`` ("what can you do?"), ``thanks``
-    ("great, thanks!"), ``greeting`` ("hello there"); None when it asks for anything else ("hey, open my
-    window") or is no small talk."""
+    ("great, thanks!"), ``greeting`` ("hello there"), ``acknowledgement`` (words of
+    :data:`~agents.language.lexicon.ACKNOWLEDGEMENTS` and :data:`~agents.language.lexicon.PRAISE`
+    alone, "ok cool", "nice 👍", "great", or emoji alone), ``reported`` (what someone else said,
+    :func:`~agents.language.clauses.reported`: "the song says turn up the heat", never a request);
+    None when it asks for anything else ("hey, open my window", "cool it down") or is no small talk."""
+    if reported(text) is not None:
+        return "reported"
     plain = re.sub(r"[^\w' ]+", " ", _plain(text))
+    if not plain.split():
+        return "acknowledgement" if _SYMBOL.search(text) else None
     found: list[SmallTalk] = []
     readings: tuple[tuple[SmallTalk, re.Pattern[str]], ...] = (
         ("capabilities", _ASKS_WHAT),
         ("thanks", _THANKS),
         ("greeting", _GREETING),
+        ("acknowledgement", _ACKNOWLEDGES),
     )
     for kind, pattern in readings:
         plain, said = pattern.subn(" ", plain)

@@ -12,10 +12,12 @@ import re
 from collections.abc import Iterable
 
 __all__ = [
+    "ACKNOWLEDGEMENTS",
     "ANSWER_WORDS",
     "CANCEL",
     "CAPABILITY_QUESTIONS",
     "COURTESY",
+    "DETERMINERS",
     "FILLER",
     "FRACTIONS",
     "GREETINGS",
@@ -28,15 +30,19 @@ __all__ = [
     "NUMBERS",
     "PARTICLES",
     "PARTICLE_VERBS",
+    "PAST_FORMS",
     "PRAISE",
     "QUANTIFIERS",
     "REASONS",
     "REASONS_BEFORE_A_CLAUSE",
+    "REPORTING_VERBS",
     "SAME_FOR",
     "SCALES",
     "SITUATION_SUBJECTS",
     "SKIP_WORDS",
+    "SPEAKERS",
     "SPEAKER_ZONES",
+    "SUBJECTS",
     "TENS",
     "THANKS",
     "UNITS",
@@ -277,6 +283,26 @@ PRAISE: tuple[str, ...] = (
     "super",
 )
 """Words said with thanks ("great, thanks") that ask for nothing."""
+
+ACKNOWLEDGEMENTS: tuple[str, ...] = (
+    "ok",
+    "okay",
+    "k",
+    "alright",
+    "all right",
+    "got it",
+    "sounds good",
+    "fine",
+    "sweet",
+    "neat",
+    "excellent",
+    "fantastic",
+    "amazing",
+    "wonderful",
+    "thumbs up",
+)
+"""Words by which a person takes in what was said or done ("ok cool", "got it, nice"): said with
+:data:`PRAISE` words and nothing else, or emoji alone, an utterance is small talk and asks for nothing."""
 
 FILLER: frozenset[str] = frozenset(
     phrase
@@ -549,6 +575,41 @@ SITUATION_SUBJECTS: tuple[str, ...] = (
 )
 """A subject and its verb that open a statement about the situation ("we're going through the car
 wash", "it's raining"), not a request: said beside a request, such a clause is its reason."""
+
+SUBJECTS: tuple[str, ...] = ("i", "we", "he", "she", "they", "it", "you", "someone", "somebody", "nobody")
+"""Pronouns that open a statement as its subject: a request opens with its verb, a statement with
+who or what it is about ("I dropped my phone", "she fell asleep")."""
+
+DETERMINERS: tuple[str, ...] = (
+    "the", "my", "our", "your", "his", "her", "their", "this", "that", "these", "those", "a", "an",
+    "some", "someone's", "everyone", "everybody",
+)  # fmt: skip
+"""Words that open a noun phrase; one that opens a clause and is followed by its verb is its subject
+("the kids are asleep", "my phone fell")."""
+
+SPEAKERS: tuple[str, ...] = ("i", "we")
+"""Subjects that are the person speaking: what they say they said or asked is their own request ("I
+said open the window")."""
+
+PAST_FORMS: frozenset[str] = frozenset(
+    {
+        "was", "were", "had", "did", "got", "went", "came", "fell", "left", "lost", "forgot", "broke",
+        "took", "made", "ran", "saw", "found", "put", "set", "let", "hit", "shut", "cut", "spilt",
+        "spent", "sent", "lent", "paid", "won", "began", "drove", "rode", "wrote", "spoke", "chose",
+        "froze", "threw", "blew", "grew", "flew", "stuck", "hung", "ate", "drank", "slept", "woke",
+        "felt", "thought", "knew", "brought", "bought", "caught", "sat", "stood", "heard", "told",
+        "said", "gave", "kept", "meant", "met", "led", "read", "sold", "held", "hurt",
+    }
+)  # fmt: skip
+"""Irregular past forms of verbs (regular ones end in -ed): said after a subject, they make a
+statement about what happened ("I dropped my phone", "the baby fell asleep")."""
+
+REPORTING_VERBS: tuple[str, ...] = (
+    "says", "said", "saying", "tells", "told", "telling", "asks", "asked", "asking", "writes",
+    "wrote", "reads", "shouts", "shouted", "yells", "yelled", "suggests", "suggested",
+)  # fmt: skip
+"""Verbs by which someone else's words are reported ("the song says turn up the heat", "my friend told
+me to open the sunroof"): such a clause is what another said, never a request of the person."""
 
 WANTING: tuple[str, ...] = (
     "want",

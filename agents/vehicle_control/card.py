@@ -26,6 +26,7 @@ VEHICLE_CONTROL_SPEC = AgentSpec(
         "through the vehicle's safety guardrails; refusals and confirmation questions are reported as "
         "they are."
     ),
+    intents_together=True,
     skills=(
         SkillSpec(
             id="climate",

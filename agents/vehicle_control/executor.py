@@ -8,7 +8,10 @@
    (`{"intent": "<tool>", "slots": {...arguments}}`, or `{"intent": "actions", "slots": {"actions":
    [{"tool", "arguments"}, ...]}}`) is used as it is, after validation against the tools' schemas
    (an invalid one rejects the task, naming the problem). An intent with empty slots is a routing
-   decision, not a parse: when the message has text, the text is understood instead. Otherwise the
+   decision, not a parse: when the message has text, the text is understood instead. Several
+   intents said in one turn come as one data part (`{"intent": "intents", "slots": {"intents": [...]}}`,
+   `agents.hosting.INTENTS`) and are acted on together and answered once, a later request replacing
+   what an earlier one asked of the same device ("it's stuffy, open the windows"). Otherwise the
    sentence templates parse the text; what they miss goes to the on-device model when one is
    configured; what neither understands is answered honestly ("Sorry, I can't do that yet", with what
    the agent can do). Questions about the car ("did I lock the car?") are answered from `get_signals`
@@ -63,10 +66,13 @@ from agents.hosting import (
 )
 from agents.hosting.asking import question_core
 from agents.hosting.spans import mask
+from agents.language.dialogue import small_talk
 from agents.vehicle_control import queries as queries_module
 from agents.vehicle_control import replies
 from agents.vehicle_control.actions import (
     RELATIVE_STEPS,
+    SEATS,
+    ZONE_ARGUMENTS,
     Action,
     ActionReport,
     ToolCatalog,
@@ -163,7 +169,17 @@ class VehicleControlExecutor(CabinExecutor):
         seat: Seat = request.seat or _DEFAULT_SEAT
         intent = request.intent
         previous = self.memory.last(_conversation(request))
-        understood = self._understood(intent, seat, previous, catalog) if intent is not None else None
+        try:
+            several = intent.together() if intent is not None else None
+        except ValueError as exc:
+            return Rejection(reason=f"The parsed intent cannot be used: {exc}")
+        if several is not None:
+            # Several requests said in one turn ("it's raining, close everything"): acted on together
+            # and answered once; where one is not of this grammar, the words are read instead.
+            understood = self._together(several, seat, previous, catalog)
+            intent = None
+        else:
+            understood = self._understood(intent, seat, previous, catalog) if intent is not None else None
         if understood is not None:
             # An intent of this agent's grammar with its slots (what the orchestrator read in the
             # person's words): acted on as it is, the text is not read again.
@@ -190,7 +206,8 @@ class VehicleControlExecutor(CabinExecutor):
                 logger.warning("task %s: template action dropped: %s", request.task_id, exc)
         not_understood = list(parse.unmatched)
         model_unavailable = False
-        if not_understood and self.interpreter is not None:
+        if not_understood and self.interpreter is not None and small_talk(request.text) is None:
+            # "ok cool", "nice 👍": small talk by its form, never a request for the model to read.
             from_model, not_understood, model_unavailable = await self._ask_model(
                 not_understood, seat, catalog
             )
@@ -240,6 +257,19 @@ class VehicleControlExecutor(CabinExecutor):
             except InvalidActionError:
                 return None
         return parse
+
+    def _together(
+        self, intents: Sequence[ParsedIntent], seat: Seat, previous: Action | None, catalog: ToolCatalog
+    ) -> Parse | None:
+        """The parses of several intents said in one turn, as one (:func:`_joined_in_order`); None
+        when one of them is not understood as an intent of this grammar."""
+        parses: list[Parse] = []
+        for intent in intents:
+            parse = self._understood(intent, seat, previous, catalog)
+            if parse is None:
+                return None
+            parses.append(parse)
+        return _joined_in_order(parses)
 
     async def _ask_model(
         self, clauses: Sequence[str], seat: Seat, catalog: ToolCatalog
@@ -519,6 +549,46 @@ def _data(reports: Sequence[ActionReport], via: str) -> dict[str, JsonValue]:
         DATA_STATE_CHANGES: state_changes(reports),
         "via": via,
     }
+
+
+def _joined_in_order(parses: Sequence[Parse]) -> Parse:
+    """The parses of requests said one after another, as one: what a later request asks of a device
+    replaces what an earlier one asked of it (:func:`_covered`: "it's stuffy, open the windows" opens
+    every window rather than venting one first; "I'm cold, warm up my seat" sets the seat heating
+    once; "it's raining, close everything" closes each window once, as "close everything" does), so
+    the car is changed once per device and the reply says each change once."""
+    actions: list[Action] = []
+    for parse in parses:
+        actions = [kept for kept in actions if not _covered(kept, parse.actions)]
+        actions.extend(parse.actions)
+    return Parse(
+        actions=tuple(actions),
+        unmatched=tuple(dict.fromkeys(c for parse in parses for c in parse.unmatched)),
+        needs_context=any(parse.needs_context for parse in parses),
+        queries=tuple(dict.fromkeys(q for parse in parses for q in parse.queries)),
+        lacking=tuple(dict.fromkeys(f for parse in parses for f in parse.lacking)),
+        clauses=tuple(c for parse in parses for c in parse.clauses),
+    )
+
+
+_EVERY_ZONE = "all"
+
+
+def _covered(earlier: Action, later: Sequence[Action]) -> bool:
+    """True when the `later` calls ask of the device `earlier` acts on: for a tool with a zone
+    argument, one of the same tool for the same zone or every zone (``all``), or calls of it for each
+    seat when `earlier` is for every zone; for another tool, the same call again (a relative step
+    said twice is two steps)."""
+    same = [action for action in later if action.tool == earlier.tool]
+    zone = ZONE_ARGUMENTS.get(earlier.tool)
+    if zone is None:
+        return earlier in same and "delta" not in earlier.arguments
+    where = {action.arguments.get(zone) for action in same}
+    return (
+        earlier.arguments.get(zone) in where
+        or _EVERY_ZONE in where
+        or (earlier.arguments.get(zone) == _EVERY_ZONE and set(SEATS) <= where)
+    )
 
 
 def _intent_actions(intent: ParsedIntent, catalog: ToolCatalog, seat: Seat) -> list[Action]:

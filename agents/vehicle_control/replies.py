@@ -19,8 +19,10 @@ from collections.abc import Callable, Mapping, Sequence
 from pydantic import JsonValue
 
 from agents.hosting import Seat
-from agents.spoken import Part, compose, join_words, plain
+from agents.spoken import Part, can_help_with, compose, join_words, not_done_yet, plain
+from agents.spoken import cannot_do as shared_cannot_do
 from agents.vehicle_control.actions import SEATS, ZONE_ARGUMENTS, Action, ActionReport
+from agents.vehicle_control.card import VEHICLE_CONTROL_SPEC
 from agents.vehicle_control.driving import refusal_sentence
 from agents.vehicle_control.lacking import sentence as sentence_for
 
@@ -39,10 +41,8 @@ __all__ = [
     "unavailable",
 ]
 
-CAPABILITIES = (
-    "I can change the climate, seats, windows and sunroof, doors and trunk, lights and wipers, "
-    "and the volume."
-)
+CAPABILITIES = can_help_with([skill.name for skill in VEHICLE_CONTROL_SPEC.skills])
+"""What this agent can do, from the skills of its card (the wording is the shared one, `agents.spoken`)."""
 
 _QUOTABLE_WORDS = 6
 """A part not understood is quoted back only when it is a single short one; otherwise it is summed up."""
@@ -99,7 +99,13 @@ _THINGS = {
     "set_lights": "lights",
     "set_wipers": "wipers",
     "set_media_volume": "volume",
+    "set_media_playback": "music",
+    "set_navigation_volume": "navigation voice",
+    "set_navigation_guidance": "navigation voice",
     "fold_mirrors": "mirrors",
+    "set_mirror_heating": "mirror heating",
+    "set_window_child_lock": "window child lock",
+    "set_hood": "hood",
 }
 
 
@@ -301,6 +307,31 @@ def _volume(report: ActionReport, _: Seat | None) -> str:
     return f"the volume is at {_number(value)}"
 
 
+_PLAYBACK = {
+    "play": "the music is playing",
+    "pause": "the music is paused",
+    "stop": "the music is stopped",
+    "next": "on to the next track",
+    "previous": "back to the previous track",
+    "fast_forward": "fast-forwarding",
+    "rewind": "rewinding",
+}
+_GUIDANCE = {
+    "voice": "the navigation voice is on",
+    "alerts_only": "the navigation gives alerts only",
+    "muted": "the navigation voice is muted",
+}
+
+
+def _navigation_volume(report: ActionReport, _: Seat | None) -> str:
+    value = _only_value(report.changes)
+    if value is None:
+        return "the navigation voice is adjusted"
+    if value == 0:
+        return "the navigation voice is silent"
+    return f"the navigation voice is at {_number(value)}"
+
+
 _PHRASES: dict[str, Callable[[ActionReport, Seat | None], str]] = {
     "set_cabin_temperature": _temperature,
     "set_fan": _fan,
@@ -329,6 +360,18 @@ _PHRASES: dict[str, Callable[[ActionReport, Seat | None], str]] = {
     "fold_mirrors": lambda r, _: (
         "the mirrors are folded" if _arg(r, "folded") is True else "the mirrors are unfolded"
     ),
+    "set_media_playback": lambda r, _: _PLAYBACK.get(str(_arg(r, "action")), "the music is changed"),
+    "set_navigation_volume": _navigation_volume,
+    "set_navigation_guidance": lambda r, _: _GUIDANCE.get(
+        str(_arg(r, "mode")), "the navigation voice is changed"
+    ),
+    "set_mirror_heating": lambda r, _: f"the mirror heating is {_on(_arg(r, 'on'))}",
+    "set_window_child_lock": lambda r, _: (
+        "the rear windows are locked; only you can move them"
+        if _arg(r, "on") is True
+        else "the window child lock is off"
+    ),
+    "set_hood": lambda r, _: "the hood is opening" if _arg(r, "open") is True else "the hood is closing",
 }
 
 
@@ -495,7 +538,7 @@ def summarize(
         if moving or not short:
             parts.append(Part(text="I didn't act on the rest", kind="not_done"))
         else:
-            parts.append(Part(text=f"I can't do anything with “{not_understood[0]}” yet", kind="not_done"))
+            parts.append(Part(text=not_done_yet(not_understood[0]), kind="not_done"))
     return compose(parts) if parts else cannot_do(moving=moving)
 
 
@@ -561,9 +604,7 @@ def lacking(features: Sequence[str]) -> str:
 
 def cannot_do(*, moving: bool) -> str:
     """The honest answer when nothing in the request could be turned into an action."""
-    if moving:
-        return "Sorry, I can't do that."
-    return f"Sorry, I can't do that yet. {CAPABILITIES}"
+    return shared_cannot_do("" if moving else CAPABILITIES)
 
 
 def needs_context(*, moving: bool) -> str:

@@ -17,7 +17,9 @@ How a turn is routed:
    (:func:`agents.language.clauses.is_situation`: "we're going through the car wash", "because the
    kids are asleep") is, beside a piece that routes, the context of the turn's requests: it is no
    part and is joined to none (``Route.context``). A need a stage reads ("it's cold in here") is a
-   part as any other.
+   part as any other. What someone else said (:func:`agents.language.clauses.reported`: "the song
+   says turn up the heat", "my friend told me to open the sunroof") is never routed: it is context
+   beside the other pieces, and said alone it is one fallback part that names it in its note.
 5. Adjacent parts routed to the same agent and skill are merged into one part, unless both came from
    templates (two template matches are two complete requests, each with its own intent and slots).
 6. Parts routed to an agent that is not available become fallback parts that still name the agent.
@@ -52,7 +54,7 @@ from pydantic import JsonValue
 
 from agents.hosting.asking import question_core
 from agents.hosting.spans import data_spans, mask
-from agents.language.clauses import is_situation
+from agents.language.clauses import is_situation, reported
 from models import Runtime
 
 from .errors import ArtefactError, BudgetExhausted, ModelUnavailable, RoutingError, StageFailed
@@ -77,6 +79,9 @@ _ACTING_AGENT = "vehicle-control"
 """The agent whose parsed intents act on the car as they are (its parts that ask a question carry none)."""
 
 log = logging.getLogger("cabin.routing")
+
+
+_REPORTED_NOTE = "what someone else said (reported speech) is not a request"
 
 
 @dataclass
@@ -309,6 +314,11 @@ class Router:
 
     async def _pieces(self, utterance: str, chunks: list[Chunk], turn: _Turn) -> list[_Piece]:
         whole = _Piece(0, len(utterance), None)
+        if reported(utterance) is not None:
+            # "the song says turn up the heat": what someone else said is never a request.
+            whole.note = _REPORTED_NOTE
+            turn.context.append(utterance.strip())
+            return [whole]
         if len(chunks) == 1:
             (whole.decision,), (whole.note,) = await self._cascade([mask(utterance)], turn)
             return [whole]
@@ -316,15 +326,22 @@ class Router:
         if first is not None and first.routed and not first.tentative:
             whole.decision = first
             return [whole]
-        substantive = [i for i, c in enumerate(chunks) if not is_filler(c.text)]
+        heard = {i for i, c in enumerate(chunks) if reported(c.text) is not None}
+        turn.context.extend(chunks[i].text for i in sorted(heard))
+        substantive = [i for i, c in enumerate(chunks) if not is_filler(c.text) and i not in heard]
         decisions, notes = await self._cascade([mask(chunks[i].text) for i in substantive], turn)
         by_chunk = dict(zip(substantive, zip(decisions, notes, strict=True), strict=True))
         if not any(d is not None and d.routed for d in decisions):
+            if heard:
+                whole.note = _REPORTED_NOTE
+                return [whole]
             (whole.decision,), (whole.note,) = await self._cascade([mask(utterance)], turn)
             return [whole]
         pieces: list[_Piece] = []
         pending: list[Chunk] = []
         for i, chunk in enumerate(chunks):
+            if i in heard:
+                continue
             decision, note = by_chunk.get(i, (None, None))
             if i in by_chunk and (decision is None or not decision.routed) and is_situation(chunk.text):
                 # Beside a request that routes, a statement nothing reads as a request is its reason.

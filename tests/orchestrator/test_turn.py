@@ -9,6 +9,7 @@ import pytest
 from pydantic import JsonValue
 
 from agents.hosting import build_agent_app
+from agents.vehicle_control.card import VEHICLE_CONTROL_SPEC
 from orchestrator.dialogue import UnknownSession, classify
 from orchestrator.directory import AgentDirectory
 from orchestrator.turn import Orchestrator
@@ -37,7 +38,7 @@ async def test_fallback_is_honest(orchestrator: Orchestrator) -> None:
     result = await orchestrator.handle("tell me a joke")
     assert result.route[0].via == "fallback"
     assert result.actions == []
-    assert result.reply.startswith("Sorry, I can't do that (yet).")
+    assert result.reply.startswith("Sorry, I can't do that yet. I can help with")
 
 
 async def test_confirmation_round_trip(orchestrator: Orchestrator) -> None:
@@ -392,9 +393,13 @@ async def test_small_talk_is_answered_briefly_and_asks_no_agent(said: str, reply
 
 async def test_what_can_you_do_names_what_the_agents_offer() -> None:
     url = "http://vehicle.test"
-    app = build_agent_app(spec("vehicle-control"), CarExecutor(), base_url=url, token=None)
+    app = build_agent_app(VEHICLE_CONTROL_SPEC, CarExecutor(), base_url=url, token=None)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=url)
     agents = AgentDirectory.from_urls([url], http_clients={url: client})
     await agents.refresh()
     result = await Orchestrator(KeywordRouter(), agents, budget_s=0.8).handle("what can you do?")
-    assert result.reply == "I can help with climate, seats, windows, doors, lights and volume."
+    # What the agent's card says it offers: its skills, by name.
+    assert result.reply == (
+        "I can help with climate; seats; windows, sunroof and shades; doors, locks, trunk and mirrors; "
+        "lights and wipers; and media volume."
+    )

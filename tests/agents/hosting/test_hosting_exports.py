@@ -21,6 +21,8 @@ EXPECTED = {
     "DATA_RULE_ID",
     "DATA_STATE_CHANGES",
     "DEFAULT_MAX_BODY_BYTES",
+    "INTENTS",
+    "INTENTS_EXTENSION",
     "Failure",
     "FileInput",
     "HostingError",

@@ -175,7 +175,7 @@ async def test_a_request_nothing_understands_is_answered_honestly(
     result = await agent.send_text("tell me a joke", seat="driver", **OCCUPANT)
 
     assert result.state == "completed"
-    assert result.text.startswith("Sorry, I can't do that yet. I can change the climate")
+    assert result.text.startswith("Sorry, I can't do that yet. I can help with climate")
     assert result.data == {"actions": [], "stateChanges": {}, "via": "fallback"}
     assert backend.snapshot() == before
 
@@ -305,7 +305,7 @@ async def test_gr12_replies_stay_short_while_moving(agent: AgentClient) -> None:
 
     assert many.text == "The headlights are on, the wipers are on fast and 2 more are done."
     assert len(actions(many)) == 4
-    assert unknown.text == "Sorry, I can't do that."
+    assert unknown.text == "Sorry, I can't do that yet."
 
 
 async def test_call_meta_carries_seat_origin_and_turn(agent: AgentClient, service: VehicleService) -> None:
