@@ -236,6 +236,7 @@ class Orchestrator:
                 session.waiting = None
                 await self.directory.cancel(waiting.agent, waiting.task_id)
             together = _said_together(parts, understood, origins, self._takes_together)
+            answered = len(outcomes)
             for step in parts:
                 group = together.get(id(step))
                 if group is not None:
@@ -260,6 +261,18 @@ class Orchestrator:
                         session, step, data, turn_id, seat, remaining, said=origin, alone=len(parts) == 1
                     )
                 )
+            if together:
+                # The parts said together were run at the first one's place: back in the order said
+                # (one outcome per part, each with its part's step or a copy of it).
+                said_at = {id(step): index for index, step in enumerate(parts)}
+                at = [
+                    said_at[id(part)]
+                    for step in parts
+                    for part in together.get(id(step), [step])
+                    if id(step) not in together or together[id(step)][0] is step
+                ]
+                ran = zip(at, outcomes[answered:], strict=True)
+                outcomes[answered:] = [o for _, o in sorted(ran, key=lambda pair: pair[0])]
         if self.readback is not None and any(o.failed for o in outcomes):
             await self._read_back(turn_id, outcomes)
         result = self._assemble(session, turn_id, outcomes, arrived, route_ms)

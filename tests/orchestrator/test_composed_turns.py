@@ -77,6 +77,13 @@ async def test_a_follow_up_after_requests_said_together_edits_the_latest() -> No
         too = await stack.say("the passenger's too", "driver", session)
         temperatures = [a for a in too.actions if a.tool == "set_cabin_temperature"]
         assert temperatures and temperatures[0].arguments.get("zone") == "passenger", too.actions
+
+        # Parts for one agent around another's are one call, and the route keeps the order said.
+        mixed = await stack.say(
+            "turn on the reading light, find a charger and set the temperature to 20", "driver", None
+        )
+        assert [step.agent for step in mixed.route] == ["vehicle-control", "navigation", "vehicle-control"]
+        assert sorted(a.tool for a in mixed.actions) == ["set_cabin_temperature", "set_lights"]
     finally:
         await stack.aclose()
 
