@@ -1,7 +1,7 @@
 """Replay throughput and the multi-node check (``python -m orchestrator.replay.benchmark``).
 
-The committed matrix (``scenarios/matrix``) is expanded and an evenly spaced sample of it taken
-(``--sample N``: every k-th file in path order; ``--sample 0`` is all of it). ``cabin replay`` is then
+The committed matrix (``scenarios/matrix``) is expanded and a sample of it taken (``--sample N``: N
+files drawn with a fixed seed; ``--sample 0`` is all of it). ``cabin replay`` is then
 timed on the sample as a person runs it, the whole command (start-up, model load, and Ray's start where
 there is one): in-process (``--jobs 1``), on Ray with one worker and with two (``--ray auto``). Each
 run's wall time is split at its first result (read from the progress lines): the time to it is
@@ -26,6 +26,7 @@ import argparse
 import contextlib
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -62,11 +63,23 @@ class BenchmarkError(Exception):
     """A run could not be made (a command failed, a node did not start)."""
 
 
+SAMPLE_SEED = 20
+"""The seed of the sample's choice: the same sample on every machine and every run."""
+
+
 def write_sample(out: Path, size: int) -> list[Path]:
-    """Expand the matrix and write every k-th variant (``size`` of them; 0: all) under ``out``."""
+    """Expand the matrix and write ``size`` of its variants (0: all) under ``out``, in path order.
+
+    The variants are drawn at random with a fixed seed, not every k-th: each matrix lists its
+    variants as nested cycles (phrasings within seats within driving states), so every 4th file of
+    the matrix was 456 plain phrasings of 616 and no indirect one, while a draw takes each kind about
+    as often as the matrix has it."""
     variants = expand_all([MATRIX], Catalog.load())
-    step = 1 if size <= 0 or size >= len(variants) else len(variants) // size
-    chosen = variants[::step][: size if size > 0 else None]
+    if size <= 0 or size >= len(variants):
+        chosen = variants
+    else:
+        picked = sorted(random.Random(SAMPLE_SEED).sample(range(len(variants)), size))
+        chosen = [variants[i] for i in picked]
     files = []
     for variant in chosen:
         path = out / variant.path
@@ -283,6 +296,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", action="append", choices=list(RUNS), help="only these runs")
     parser.add_argument("--two-nodes", action="store_true", help="also replay on two Ray nodes")
     parser.add_argument("--out", type=Path, help="write the figures here as JSON")
+    parser.add_argument(
+        "--reports", type=Path, metavar="DIR", help="keep each run's JSON report (cabin replay --report) here"
+    )
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
@@ -310,6 +326,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 loads[name].append(load)
                 loads_after[name].append(os.getloadavg()[0])
                 reports[name] = json.loads(report.read_text(encoding="utf-8"))
+                if args.reports is not None:
+                    args.reports.mkdir(parents=True, exist_ok=True)
+                    shutil.copy(report, args.reports / report.name)
                 print(
                     f"round {round_ + 1}: {name}: {_describe(timing)}, {reports[name]['passed']} passed, "
                     f"{reports[name]['failed']} failed (load average {load:.1f} before, "
@@ -344,6 +363,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 load = os.getloadavg()[0]
                 timing = replay(sample, ["--ray", address, "--workers", "2"], report, env)
                 reports[TWO_NODES] = json.loads(report.read_text(encoding="utf-8"))
+                if args.reports is not None:
+                    args.reports.mkdir(parents=True, exist_ok=True)
+                    shutil.copy(report, args.reports / report.name)
                 figures["runs"][TWO_NODES] = {
                     **_figures([timing], len(files)),
                     "load_average_before": [round(load, 1)],

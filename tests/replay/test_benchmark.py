@@ -4,12 +4,23 @@ the comparison of two runs' verdicts. The benchmark itself (timings, two Ray nod
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from mcp_servers.vehicle.catalog import Catalog
 from orchestrator.replay import load_scenario
 from orchestrator.replay.benchmark import verdicts, write_sample
+
+
+def test_the_sample_takes_every_kind_of_variant(tmp_path: Path) -> None:
+    # The matrices list their variants as nested cycles: a sample must not fall in step with them.
+    files = write_sample(tmp_path, 300)
+    assert len(files) == 300
+    phrasings = Counter(f.stem.rsplit("-", 1)[-1] for f in files)
+    assert set(phrasings) == {"plain", "polite", "question", "terse", "filler", "indirect"}
+    assert max(phrasings.values()) < 100
+    assert {f.parent.name for f in files} == {"climate", "doors", "trunk", "windows"}
 
 
 def test_the_sample_is_evenly_spread_over_the_matrix_and_every_file_loads(tmp_path: Path) -> None:
