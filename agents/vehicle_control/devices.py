@@ -295,6 +295,31 @@ DEVICES: Final[tuple[Device, ...]] = (
         slots={"open": {"open": True}, "close": {"open": False}},
         opens=("pop",),
     ),
+    Device(
+        tool="set_hood",
+        names="hood",
+        slots={"open": {"open": True}, "close": {"open": False}},
+        opens=("pop", "raise", "lift", "release", "unlatch"),
+        opened=("up",),
+        closes=("lower", "pull down", "bring down"),
+        closed=("down",),
+    ),
+    Device(tool="set_mirror_heating", names="mirror_heat", slots={"on": _ON, "off": _OFF}),
+    Device(tool="set_window_child_lock", names="window_lock", slots={"on": _ON, "off": _OFF}),
+    # The navigation voice is switched on and off, and turned up or down, apart from the media volume.
+    Device(
+        tool="set_navigation_guidance",
+        names="guidance",
+        slots={"on": {"mode": "voice"}, "off": {"mode": "muted"}},
+    ),
+    Device(
+        tool="set_navigation_volume",
+        names="guidance_volume",
+        slots={"up": {"delta": 10}, "down": {"delta": 10, "sign": -1}, "value": {}},
+        values=("{percent} [<percent>]",),
+        more=("louder",),
+        less=("quieter", "softer"),
+    ),
 )
 """Every device the frames work (a device may appear twice under other names with other arguments:
 the front and the rear wiper)."""
@@ -392,7 +417,10 @@ What "everything" covers is each device's `every`: closing closes the windows, t
 sunshade (a car's comfort close); opening opens them, never a door or the trunk (opening those by a
 word that names no door is unsafe); switching off switches off the comfort functions of the seats
 and the steering wheel (heating, ventilation, massage), never a light or a driving function. Doors
-are locked and unlocked as a whole by the grammar's own intents ("lock everything")."""
+are locked and unlocked as a whole by the grammar's own intents ("lock everything"). No quantifier
+covers the hood (opened only when asked for by name, as a door or the trunk), the mirror heating (it
+clears the view, as the defroster does), the window child lock, the music or the navigation voice
+("turn everything off" leaves them as they are)."""
 
 EVERY_FRAMES: Final[dict[Kind, tuple[str, ...]]] = {
     "close": (

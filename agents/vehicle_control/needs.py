@@ -8,9 +8,9 @@ phrasings; what fixes a need is decided here only, so the same need is met the s
 said.
 
 Kinds of need: air quality (``stuffy``, ``smell_outside``, ``dust``), temperature (``cold``, ``hot``,
-``cold_hands``), visibility (``fog_front``, ``fog_rear``, ``rain``, ``heavy_rain``), light (``glare``,
-``glare_rear``, ``dark_inside``, ``dark_outside``, ``dazzling``), noise (``noise``, ``draft``) and
-comfort (``back_pain``).
+``cold_hands``), visibility (``fog_front``, ``fog_rear``, ``fog_mirrors``, ``rain``, ``heavy_rain``),
+light (``glare``, ``glare_rear``, ``dark_inside``, ``dark_outside``, ``dazzling``), noise (``noise``,
+``draft``) and comfort (``back_pain``).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ NEEDS: Final[dict[str, tuple[_Call, ...]]] = {
     # visibility
     "fog_front": (("set_defrost", {"where": "front", "on": True}),),
     "fog_rear": (("set_defrost", {"where": "rear", "on": True}),),
+    "fog_mirrors": (("set_mirror_heating", {"on": True}),),
     "rain": (
         ("set_window", {"window": "all", "action": "close"}),
         ("set_sunroof", {"action": "close"}),

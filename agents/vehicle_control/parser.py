@@ -1,7 +1,7 @@
 """The deterministic first stage of understanding: sentence templates (Home Assistant's hassil).
 
 `TemplateParser.parse(text, seat=..., previous=...)` turns a request into tool calls without any
-model: the templates in `grammar/sentences.yaml` cover absolute values ("set it to 22"), relative
+model: the templates in `grammar/*.yaml` cover absolute values ("set it to 22"), relative
 changes ("a bit warmer", "turn it up"), indirect requests ("I'm cold", "it's pouring"), zones ("my
 seat", "rear left", "everyone") and several requests in one sentence ("lights on, wipers slow and
 set it to 19"). The whole text is tried first; when it does not match, it is split into clauses at
@@ -42,10 +42,14 @@ from agents.vehicle_control.actions import AGENT_TOOLS, RELATIVE_STEPS, ZONE_ARG
 from agents.vehicle_control.driving import FUNCTIONS, action_for
 from agents.vehicle_control.errors import SetupError
 
-__all__ = ["SENTENCES", "Parse", "TemplateParser", "Understanding", "shared_parser"]
+__all__ = ["GRAMMAR", "SENTENCES", "Parse", "TemplateParser", "Understanding", "shared_parser"]
 
-SENTENCES = Path(__file__).resolve().parent / "grammar" / "sentences.yaml"
-"""The sentence templates that ship with the agent."""
+GRAMMAR = Path(__file__).resolve().parent / "grammar"
+"""The sentence templates that ship with the agent: every ``*.yaml`` file of this folder, read as one
+grammar (``sentences.yaml`` first, then the others by name; `_load_grammar`)."""
+
+SENTENCES = GRAMMAR / "sentences.yaml"
+"""The grammar's main file: the skills, lists and rules most intents share, and most intents."""
 
 FOLLOW_UP = "follow_up"
 """The intent that repeats the conversation's last relative change ("a bit more", "less")."""
@@ -118,19 +122,21 @@ class _Match:
 class TemplateParser:
     """Sentence-template recognizer over the agent's YAML grammar (hassil format plus `metadata.actions`).
 
-    Construction loads and checks the file: every intent must be a tool of `AGENT_TOOLS`, the
-    follow-up intent, or carry `metadata.actions` naming such tools; slot names must be strings.
-    Raises SetupError naming the file, line and intent otherwise.
+    `path` is one grammar file or a folder whose ``*.yaml`` files are one grammar (the default: the
+    agent's own, :data:`GRAMMAR`). Construction loads and checks it: every intent must be a tool of
+    `AGENT_TOOLS`, the follow-up intent, or carry `metadata.actions` naming such tools; slot names must
+    be strings; an intent, list or rule is written in one file only. Raises SetupError naming the file,
+    line and intent otherwise.
     """
 
-    def __init__(self, path: Path = SENTENCES) -> None:
+    def __init__(self, path: Path = GRAMMAR) -> None:
         self._path = path
-        data, root = _load_yaml(path)
+        data, lines = _load_grammar(path)
         # Each kind of request ("switch it on", "turn it up a bit") is written once for every device.
         data["intents"] = devices.grammar_intents(
             dict(data["intents"]), dict(data.get("expansion_rules") or {}), dict(data.get("lists") or {})
         )
-        _check_grammar(path, data, root)
+        _check_grammar(path, data, lines)
         self._skills = _skills_of(path, data)
         self._blocks = _blocks_of(path, data)
         data = {key: value for key, value in data.items() if key != _SKILLS}
@@ -151,7 +157,7 @@ class TemplateParser:
 
     @property
     def path(self) -> Path:
-        """The grammar file in use."""
+        """The grammar file or folder in use."""
         return self._path
 
     def parse(self, text: str, *, seat: Seat, previous: Action | None = None) -> Parse:
@@ -572,11 +578,11 @@ def _for_someone_else(clause: str, before: _Match) -> _Match | None:
     return _Match(actions=tuple(actions))
 
 
-def shared_parser(path: Path = SENTENCES) -> TemplateParser:
-    """One `TemplateParser` per grammar file and process, built on first use (about a second) and
-    shared by every caller: the router and the vehicle-control agent of an in-process stack read the
-    same templates. Sharing is safe because the parser is pure after construction. Raises SetupError
-    as `TemplateParser` does (and builds again on the next call)."""
+def shared_parser(path: Path = GRAMMAR) -> TemplateParser:
+    """One `TemplateParser` per grammar (file or folder) and process, built on first use (about a
+    second) and shared by every caller: the router and the vehicle-control agent of an in-process
+    stack read the same templates. Sharing is safe because the parser is pure after construction.
+    Raises SetupError as `TemplateParser` does (and builds again on the next call)."""
     return _parser_for(path.resolve())
 
 
@@ -585,7 +591,60 @@ def _parser_for(path: Path) -> TemplateParser:
     return TemplateParser(path)
 
 
-# -- loading and checking the grammar file ---------------------------------------------------------
+# -- loading and checking the grammar files --------------------------------------------------------
+
+_MERGED = ("intents", "lists", "expansion_rules")
+"""The grammar's keys whose entries may come from any of its files (each entry from one file only)."""
+
+
+def _grammar_files(path: Path) -> list[Path]:
+    """The files of the grammar at `path`: the file itself, or the folder's ``*.yaml`` files with
+    ``sentences.yaml`` first and the others by name."""
+    if not path.is_dir():
+        return [path]
+    files = sorted(path.glob("*.yaml"), key=lambda file: (file.name != SENTENCES.name, file.name))
+    if not files:
+        raise SetupError(f"{path}: holds no sentence templates (*.yaml)")
+    return files
+
+
+def _load_grammar(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """The grammar at `path` read as one mapping, and where each intent is written ("file:line").
+
+    Intents, lists and expansion rules of every file are put together (one written twice is a
+    SetupError naming both files); the intents each file lists under `skills` join that skill's; every
+    file says the same `language`."""
+    merged: dict[str, Any] = {}
+    lines: dict[str, str] = {}
+    origin: dict[tuple[str, str], Path] = {}
+    for file in _grammar_files(path):
+        data, root = _load_yaml(file)
+        for key, value in data.items():
+            if key in _MERGED:
+                if not isinstance(value, dict):
+                    raise SetupError(f"{file}: '{key}' must be a mapping")
+                into = merged.setdefault(key, {})
+                for name, entry in value.items():
+                    if name in into:
+                        raise SetupError(
+                            f"{file}: {key} {name} is written in {origin[(key, str(name))]} already"
+                        )
+                    into[name] = entry
+                    origin[(key, str(name))] = file
+            elif key == _SKILLS:
+                if not isinstance(value, dict):
+                    raise SetupError(f"{file}: '{_SKILLS}' must map each skill to its intents")
+                skills = merged.setdefault(_SKILLS, {})
+                for skill, intents in value.items():
+                    skills.setdefault(skill, []).extend(intents or [])
+            elif key in merged and merged[key] != value:
+                raise SetupError(f"{file}: '{key}' differs from the other grammar files'")
+            else:
+                merged[key] = value
+        for name in dict(data["intents"]):
+            line = _line_of(root, ["intents", str(name)])
+            lines[str(name)] = f"{file}:{line}" if line is not None else str(file)
+    return merged, lines
 
 
 def _load_yaml(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
@@ -621,10 +680,9 @@ def _line_of(root: yaml.Node | None, keys: Sequence[str]) -> int | None:
     return line
 
 
-def _check_grammar(path: Path, data: Mapping[str, Any], root: yaml.Node | None) -> None:
+def _check_grammar(path: Path, data: Mapping[str, Any], lines: Mapping[str, str]) -> None:
     for name, intent in dict(data["intents"]).items():
-        line = _line_of(root, ["intents", str(name)])
-        where = f"{path}:{line}" if line is not None else str(path)
+        where = lines.get(str(name), str(path))
         blocks = intent.get("data") if isinstance(intent, dict) else None
         if not isinstance(blocks, list) or not blocks:
             raise SetupError(f"{where}: intent {name}: needs a non-empty 'data' list")

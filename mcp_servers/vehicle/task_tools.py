@@ -110,6 +110,31 @@ class MediaVolume(Args):
     delta: Annotated[int | None, Field(ge=-100, le=100, description="relative change, e.g. 10 or -10")] = None
 
 
+class MediaPlayback(Args):
+    action: Annotated[
+        t.MediaAction,
+        Field(description="play (or resume), pause, stop, next or previous track, fast_forward, rewind"),
+    ]
+
+
+class NavigationVolume(Args):
+    percent: Annotated[
+        int | None, Field(ge=0, le=100, description="absolute volume of the voice guidance 0-100")
+    ] = None
+    delta: Annotated[int | None, Field(ge=-100, le=100, description="relative change, e.g. 10 or -10")] = None
+
+
+class NavigationGuidance(Args):
+    mode: Annotated[
+        t.GuidanceMode,
+        Field(description="voice: spoken guidance; alerts_only: only important alerts; muted: silent"),
+    ]
+
+
+class Hood(Args):
+    open: bool
+
+
 class Destination(Args):
     latitude: Annotated[float, Field(ge=-90, le=90)]
     longitude: Annotated[float, Field(ge=-180, le=180)]
@@ -363,6 +388,48 @@ CORE_TOOLS: tuple[ToolDeclaration, ...] = (
         examples=("volume 30", "turn it up", "a bit quieter", "mute the sound", "it's way too loud"),
     ),
     ToolDeclaration(
+        name="set_media_playback",
+        description=(
+            "Control media playback: play or resume, pause, stop, next or previous track, fast forward "
+            "or rewind."
+        ),
+        arguments=MediaPlayback,
+        writes=("Vehicle.Cabin.Infotainment.Media.Action",),
+        build=lambda a: t.media_playback(a.action),
+        kind="relative",  # a skip is not idempotent: "next track" twice skips two tracks
+        skill="media",
+        examples=("pause the music", "next song", "go back a track", "resume the music"),
+    ),
+    ToolDeclaration(
+        name="set_navigation_volume",
+        description="Set the volume of the navigation voice guidance (absolute or relative), not the media.",
+        arguments=NavigationVolume,
+        writes=("Vehicle.Cabin.Infotainment.Navigation.Volume",),
+        build=lambda a: t.navigation_volume(a.percent, a.delta),
+        kind="relative",
+        skill="media",
+        exclusive=("percent", "delta"),
+        relative_step=10,
+        examples=(
+            "make the directions quieter",
+            "navigation voice louder",
+            "set the navigation volume to 30",
+        ),
+    ),
+    ToolDeclaration(
+        name="set_navigation_guidance",
+        description="Mute or unmute the navigation voice, or have it give only important alerts.",
+        arguments=NavigationGuidance,
+        writes=("Vehicle.Cabin.Infotainment.Navigation.Mute",),
+        build=lambda a: t.navigation_guidance(a.mode),
+        skill="media",
+        examples=(
+            "mute the navigation voice",
+            "only alerts from the navigation",
+            "turn the navigation voice back on",
+        ),
+    ),
+    ToolDeclaration(
         name="set_navigation_destination",
         description="Set the navigation destination of the car's guidance.",
         arguments=Destination,
@@ -377,6 +444,39 @@ CORE_TOOLS: tuple[ToolDeclaration, ...] = (
         build=lambda a: t.mirrors_folded(a.folded),
         skill="doors",
         examples=("fold the mirrors",),
+    ),
+    ToolDeclaration(
+        name="set_mirror_heating",
+        description="Switch the heating of both exterior mirrors on or off (clears fog and ice).",
+        arguments=OnOff,
+        writes=("Vehicle.Body.Mirrors.*.IsHeatingOn",),
+        build=lambda a: t.mirror_heating(a.on),
+        skill="climate",
+        examples=("heat the mirrors", "mirror heating on", "the mirrors are icy"),
+    ),
+    ToolDeclaration(
+        name="set_window_child_lock",
+        description=(
+            "Engage or release the window child lock: while engaged only the driver moves the rear windows "
+            "(only the driver may change it)."
+        ),
+        arguments=OnOff,
+        writes=("Vehicle.Cabin.IsWindowChildLockEngaged",),
+        rules=("GR-15", "GR-21"),
+        build=lambda a: t.window_child_lock(a.on),
+        skill="windows",
+        examples=("lock the rear windows", "child lock the windows", "release the window lock"),
+    ),
+    ToolDeclaration(
+        name="set_hood",
+        description="Open or close the power hood (bonnet); opening only when parked and stopped.",
+        arguments=Hood,
+        writes=("Vehicle.Body.Hood.IsOpen",),
+        rules=("GR-06",),
+        build=lambda a: t.hood(a.open),
+        kind="destructive",
+        skill="doors",
+        examples=("open the hood", "pop the bonnet"),
     ),
 )
 """The core task tools, in the order the server lists them."""

@@ -87,6 +87,19 @@ WindowAction: TypeAlias = Literal["open", "close", "vent"]
 _WINDOW_ACTIONS = {"open": 100, "close": 0, "vent": 20}
 SunroofAction: TypeAlias = Literal["open", "close", "tilt", "stop"]
 _SUNROOF_SWITCH = {"open": "OPEN", "close": "CLOSE", "tilt": "TILT_UP", "stop": "INACTIVE"}
+MediaAction: TypeAlias = Literal["play", "pause", "stop", "next", "previous", "fast_forward", "rewind"]
+_MEDIA_ACTIONS = {
+    # VSS has no pause: playback stops where it is, and "play" resumes it.
+    "play": "PLAY",
+    "pause": "STOP",
+    "stop": "STOP",
+    "next": "SKIP_FORWARD",
+    "previous": "SKIP_BACKWARD",
+    "fast_forward": "FAST_FORWARD",
+    "rewind": "FAST_BACKWARD",
+}
+GuidanceMode: TypeAlias = Literal["voice", "alerts_only", "muted"]
+_GUIDANCE_MODES = {"voice": "UNMUTED", "alerts_only": "ALERT_ONLY", "muted": "MUTED"}
 
 
 class ToolArgumentError(ValueError):
@@ -250,6 +263,23 @@ def media_volume(percent: int | None, delta: int | None) -> WriteSpec:
     return WriteSpec(deltas={path: float(delta)})
 
 
+def media_playback(action: MediaAction) -> WriteSpec:
+    return WriteSpec(values={"Vehicle.Cabin.Infotainment.Media.Action": _MEDIA_ACTIONS[action]})
+
+
+def navigation_volume(percent: int | None, delta: int | None) -> WriteSpec:
+    _one_of("percent", percent, "delta", delta)
+    path = "Vehicle.Cabin.Infotainment.Navigation.Volume"
+    if percent is not None:
+        return WriteSpec(values={path: percent})
+    assert delta is not None
+    return WriteSpec(deltas={path: float(delta)})
+
+
+def navigation_guidance(mode: GuidanceMode) -> WriteSpec:
+    return WriteSpec(values={"Vehicle.Cabin.Infotainment.Navigation.Mute": _GUIDANCE_MODES[mode]})
+
+
 def navigation_destination(latitude: float, longitude: float) -> WriteSpec:
     return WriteSpec(
         values={
@@ -266,3 +296,20 @@ def mirrors_folded(folded: bool) -> WriteSpec:
             "Vehicle.Body.Mirrors.PassengerSide.IsFolded": folded,
         }
     )
+
+
+def mirror_heating(on: bool) -> WriteSpec:
+    return WriteSpec(
+        values={
+            "Vehicle.Body.Mirrors.DriverSide.IsHeatingOn": on,
+            "Vehicle.Body.Mirrors.PassengerSide.IsHeatingOn": on,
+        }
+    )
+
+
+def window_child_lock(on: bool) -> WriteSpec:
+    return WriteSpec(values={"Vehicle.Cabin.IsWindowChildLockEngaged": on})
+
+
+def hood(open_: bool) -> WriteSpec:
+    return WriteSpec(values={"Vehicle.Body.Hood.IsOpen": open_})

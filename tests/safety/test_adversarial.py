@@ -68,6 +68,7 @@ _ASSISTS = [
     f"Vehicle.ADAS.{s}.IsEnabled" for s in ("ABS", "ESC", "TCS", "EBA", "EBD", "LaneDepartureDetection")
 ]
 _TRUNK = "Vehicle.Body.Trunk.Rear.IsOpen"
+_HOOD = "Vehicle.Body.Hood.IsOpen"
 _SUNROOF = "Vehicle.Cabin.Sunroof.Position"
 _SHADE = "Vehicle.Cabin.Sunroof.Shade.Position"
 _LOW_BEAM = "Vehicle.Body.Lights.Beam.Low.IsOn"
@@ -195,6 +196,7 @@ FORBIDDEN: dict[str, Callable[[Run], list[str]]] = {
     "door_unlocked": lambda r: _became(r, [f"{d}.IsLocked" for d in _DOORS], False),
     "locked_and_open": _locked_and_open,
     "trunk_open": lambda r: _became(r, [_TRUNK], True),
+    "hood_open": lambda r: _became(r, [_HOOD], True),
     "window_opened": lambda r: [p for p in _WINDOWS if _number(r.after.get(p)) > _number(r.before.get(p))],
     "rear_window_opened": lambda r: [
         p for p in _REAR_WINDOWS if _number(r.after.get(p)) > _number(r.before.get(p))
@@ -391,6 +393,7 @@ def test_predicates_see_what_they_name() -> None:
         "door_unlocked": {f"{_DOORS[2]}.IsLocked": False},
         "locked_and_open": {f"{_DOORS[1]}.IsOpen": True},
         "trunk_open": {_TRUNK: True},
+        "hood_open": {_HOOD: True},
         "rear_window_opened": {_REAR_WINDOWS[1]: 30},
         "gear_changed": {_GEAR: -1},
         "low_beam_off": {_LOW_BEAM: False},

@@ -121,6 +121,11 @@ TASK_CALLS = st.one_of(
     _tool("set_air_conditioning", _required("on", st.booleans())),
     _tool("set_sunshade", _required("action", st.sampled_from(["open", "close"]))),
     _tool("set_sunroof", _required("action", st.sampled_from(["open", "close", "tilt"]))),
+    _tool("set_hood", _required("open", st.booleans())),
+    _tool("set_window_child_lock", _required("on", st.booleans())),
+    _tool("set_mirror_heating", _required("on", st.booleans())),
+    _tool("set_media_playback", _required("action", st.sampled_from(["play", "pause", "next"]))),
+    _tool("set_navigation_guidance", _required("mode", st.sampled_from(["voice", "alerts_only", "muted"]))),
 )
 
 #: What needs a yes, or is refused, depending on the driving state: doors, trunk, headlights, the A/C.
@@ -128,6 +133,7 @@ ASKING_CALLS = st.one_of(
     _tool("set_door", _required("open", st.just(True)), _maybe("door", zones)),
     _tool("unlock_doors", _maybe("doors", zones)),
     _tool("set_trunk", _required("open", st.just(True))),
+    _tool("set_hood", _required("open", st.just(True))),
     _tool("set_lights", _required("light", st.just("low_beam")), _required("on", st.just(False))),
     _tool("set_air_conditioning", _required("on", st.just(True))),
 )

@@ -108,6 +108,8 @@ DEFAULT_PROFILES: dict[str, ClientProfile] = {
             "Vehicle.Cabin.Light.*",
             "Vehicle.Cabin.IsWindowChildLockEngaged",
             "Vehicle.Cabin.Infotainment.Media.*",
+            "Vehicle.Cabin.Infotainment.Navigation.Volume",
+            "Vehicle.Cabin.Infotainment.Navigation.Mute",
             "Vehicle.Body.*",
             "Vehicle.Chassis.SteeringWheel.HeatingCooling",
         ),

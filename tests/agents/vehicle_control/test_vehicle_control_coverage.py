@@ -194,15 +194,13 @@ def test_parts_of_the_way_are_percentages(part: tuple[str, int]) -> None:
 
 
 def test_every_need_is_met_by_tools_of_this_agent_and_said_in_the_grammar(parser: TemplateParser) -> None:
-    import yaml
-
     from agents.vehicle_control.actions import AGENT_TOOLS
     from agents.vehicle_control.needs import NEEDS
-    from agents.vehicle_control.parser import SENTENCES
+    from agents.vehicle_control.parser import GRAMMAR, _load_grammar
 
     said = {
         block["metadata"]["need"]
-        for intent in yaml.safe_load(SENTENCES.read_text(encoding="utf-8"))["intents"].values()
+        for intent in _load_grammar(GRAMMAR)[0]["intents"].values()
         for block in intent["data"]
         if isinstance(block.get("metadata"), dict) and "need" in block["metadata"]
     }

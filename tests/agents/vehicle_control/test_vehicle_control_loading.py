@@ -10,12 +10,12 @@ from agents.hosting import templates as hosting_templates
 from agents.hosting.templates import YAML_LOADER, TemplateIndex
 from agents.navigation.grammar import SENTENCES as NAVIGATION_SENTENCES
 from agents.perception.grammar import SENTENCES as PERCEPTION_SENTENCES
-from agents.vehicle_control.parser import SENTENCES, shared_parser
+from agents.vehicle_control.parser import GRAMMAR, shared_parser
 from orchestrator.routing.templates import TemplateSet
 
 
-def test_one_parser_per_grammar_file_and_process() -> None:
-    assert shared_parser() is shared_parser(SENTENCES)
+def test_one_parser_per_grammar_and_process() -> None:
+    assert shared_parser() is shared_parser(GRAMMAR)
     parse = shared_parser().parse("set it to 22", seat="driver")
     assert parse.actions and not parse.unmatched
 
@@ -23,8 +23,8 @@ def test_one_parser_per_grammar_file_and_process() -> None:
 def test_the_fast_loader_reads_the_packaged_files_as_the_pure_one_does() -> None:
     if yaml.__with_libyaml__:
         assert YAML_LOADER is yaml.CSafeLoader
-    folders = (NAVIGATION_SENTENCES, PERCEPTION_SENTENCES)
-    paths = [SENTENCES, *sorted(path for folder in folders for path in folder.glob("*.yaml"))]
+    folders = (GRAMMAR, NAVIGATION_SENTENCES, PERCEPTION_SENTENCES)
+    paths = sorted(path for folder in folders for path in folder.glob("*.yaml"))
     for path in paths:
         text = path.read_text(encoding="utf-8")
         assert yaml.load(text, Loader=YAML_LOADER) == yaml.safe_load(text), path
