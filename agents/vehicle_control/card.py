@@ -33,9 +33,10 @@ VEHICLE_CONTROL_SPEC = AgentSpec(
             name="Climate",
             description=(
                 "Cabin temperature per zone (absolute or warmer/cooler), fan speed, A/C, air direction, "
-                "recirculation and defrost; also feeling hot or cold, stuffy air and fogged-up glass."
+                "recirculation, defrost and mirror heating; also feeling hot or cold, stuffy air and "
+                "fogged-up glass or mirrors."
             ),
-            tags=("climate", "temperature", "hvac", "fan", "air conditioning", "defrost"),
+            tags=("climate", "temperature", "hvac", "fan", "air conditioning", "defrost", "mirror heating"),
             examples=skill_examples("climate"),
         ),
         SkillSpec(
@@ -50,19 +51,20 @@ VEHICLE_CONTROL_SPEC = AgentSpec(
             name="Windows, sunroof and shades",
             description=(
                 "Open, close or set windows per seat or all at once, the sunroof and its sunshade, and the "
-                "rear shade; also closing up for rain and letting fresh air in."
+                "rear shade; the window child lock (the driver's alone); also closing up for rain and "
+                "letting fresh air in."
             ),
-            tags=("windows", "sunroof", "sunshade", "rain"),
+            tags=("windows", "sunroof", "sunshade", "rain", "window child lock"),
             examples=skill_examples("windows"),
         ),
         SkillSpec(
             id="doors",
-            name="Doors, locks, trunk and mirrors",
+            name="Doors, locks, trunk, hood and mirrors",
             description=(
-                "Lock and unlock the doors (unlocking asks first), open or close a door, the trunk; "
-                "fold the side mirrors in or out."
+                "Lock and unlock the doors (unlocking asks first), open or close a door, the trunk or the "
+                "hood (opening only when parked); fold the side mirrors in or out."
             ),
-            tags=("doors", "locks", "trunk", "liftgate", "mirrors"),
+            tags=("doors", "locks", "trunk", "liftgate", "hood", "mirrors"),
             examples=skill_examples("doors"),
         ),
         SkillSpec(
@@ -77,9 +79,12 @@ VEHICLE_CONTROL_SPEC = AgentSpec(
         ),
         SkillSpec(
             id="media",
-            name="Media volume",
-            description="The media volume only: set it, turn it up or down, mute.",
-            tags=("media", "volume", "audio"),
+            name="Music and the navigation voice",
+            description=(
+                "Pause, resume, skip or go back a track; the media volume: set it, turn it up or down, "
+                "mute; the navigation voice apart from it: mute it, alerts only, louder or quieter."
+            ),
+            tags=("media", "volume", "audio", "playback", "navigation voice"),
             examples=skill_examples("media"),
         ),
     ),

@@ -400,6 +400,6 @@ async def test_what_can_you_do_names_what_the_agents_offer() -> None:
     result = await Orchestrator(KeywordRouter(), agents, budget_s=0.8).handle("what can you do?")
     # What the agent's card says it offers: its skills, by name.
     assert result.reply == (
-        "I can help with climate; seats; windows, sunroof and shades; doors, locks, trunk and mirrors; "
-        "lights and wipers; and media volume."
+        "I can help with climate; seats; windows, sunroof and shades; doors, locks, trunk, hood and "
+        "mirrors; lights and wipers; and music and the navigation voice."
     )
