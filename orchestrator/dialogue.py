@@ -33,6 +33,7 @@ from agents.language.dialogue import SETTING_VERBS, ReplyKind, reply_kind, whose
 from agents.language.lexicon import (
     ANSWER_WORDS,
     COURTESY,
+    FRACTIONS,
     HESITATION,
     INTENSITY,
     PARTICLE_VERBS,
@@ -119,16 +120,20 @@ _NOT_A_VALUE = sorted(
 )
 _SETS = "(?:" + "|".join(sorted(VERBS | PARTICLE_VERBS | SETTING_VERBS)) + ")"
 _VALUE_WORD = r"\s+(?!(?:" + "|".join(re.escape(w) for w in _NOT_A_VALUE) + r")(?![\w']))[\w%°]+(?:\.\d+)?"
+_FRACTION = r"\s+(?:" + "|".join(map(re.escape, sorted(FRACTIONS, key=len, reverse=True))) + r")(?![\w'])"
+"""A position said as a fraction ("a third", "two thirds"): a value, though "a" is no value word."""
 _VALUED = re.compile(
     rf"\b(?P<verb>{_SETS})(?P<before>\s+{_PARTICLE})?\s+(?P<pronoun>it|them|that)"
-    rf"(?P<after>(?:\s+(?:back|again|{_PARTICLE}))*)(?P<value>(?:\s+(?:to|at|by|on|in))?(?:{_VALUE_WORD}){{1,4}})"
+    rf"(?P<after>(?:\s+(?:back|again|{_PARTICLE}))*)"
+    rf"(?P<value>(?:\s+(?:to|at|by|on|in))?(?:{_FRACTION}|{_VALUE_WORD}){{1,4}})"
     rf"(?P<amount>\s+{_AMOUNT})?"
     r"(?=\s*(?:$|[,;.!?]|\b(?:please|now|for me|for us|too|and|then|thanks)\b))",
     re.I,
 )
 """A clause that gives "it" a value ("set it to 3", "make it 22", "put it on high"): the words after
-"it" and its particle are up to four words of a value (numbers, units, levels), none of them a word
-that says where or whose, a verb, or a word around a request ("please", "and")."""
+"it" and its particle are up to four words of a value (numbers, units, levels, a fraction of the
+way: "close them a third"), none of them a word that says where or whose, a verb, or a word around a
+request ("please", "and")."""
 _ASKS = ("hey", "can i", "could i", "i would like you to")
 _LEAD_IN = re.compile(
     r"^(?:(?:"

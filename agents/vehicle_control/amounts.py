@@ -11,7 +11,12 @@ changes by steps, once:
   car accepts, "the fan all the way up" 100 %, "all the way down" on the volume mutes it; raising the
   volume all the way is the largest step the car accepts in one request);
 - :data:`LEVELS`: the level an ``extreme`` or ``large`` word gives a levelled device ("seat heat on full
-  blast" is level 3, "massage on max" 100 %).
+  blast" is level 3, "massage on max" 100 %);
+- :data:`POSITIONS`: the grammar lists of a position said as a fraction of the way
+  (:data:`~agents.language.lexicon.FRACTIONS`): ``fraction`` is how far open ("open the window a
+  third" is 33 %, "the volume at half" 50), ``fraction_closed`` and ``percent_closed`` how far open
+  a part closed by that much is ("close the windows a quarter" leaves them 75 % open, "halfway" 50 %,
+  "roll them up 75 percent" 25 %).
 
 :func:`amount` turns a grade captured by the grammar (a slot ``delta`` holding a grade name) into the
 tool's arguments; :func:`grammar_lists` and :func:`grammar_rules` write the grammar's lists and rules
@@ -24,10 +29,20 @@ from typing import Any, Final, Literal
 
 from pydantic import JsonValue
 
-from agents.language.lexicon import INTENSIFIERS, INTENSITY
+from agents.language.lexicon import FRACTIONS, INTENSIFIERS, INTENSITY
 from mcp_servers.vehicle.guardrails.rules import ComfortBounds
 
-__all__ = ["EXTREMES", "GRADES", "LEVELS", "STEPS", "Grade", "amount", "grammar_lists", "grammar_rules"]
+__all__ = [
+    "EXTREMES",
+    "GRADES",
+    "LEVELS",
+    "POSITIONS",
+    "STEPS",
+    "Grade",
+    "amount",
+    "grammar_lists",
+    "grammar_rules",
+]
 
 Grade = Literal["small", "medium", "large", "extreme"]
 GRADES: Final[tuple[Grade, ...]] = ("small", "medium", "large", "extreme")
@@ -55,6 +70,13 @@ LEVELS: Final[dict[str, dict[str, int]]] = {
 }
 """Per levelled list of the grammar, the level an intensity word of a grade gives ("on full blast")."""
 
+POSITIONS: Final[dict[str, dict[str, int]]] = {
+    "fraction": dict(FRACTIONS),
+    "fraction_closed": {word: 100 - share for word, share in FRACTIONS.items()},
+    "percent_closed": {str(share): 100 - share for share in range(101)},
+}
+"""Per grammar list of a position, each fraction word and the percent open it says."""
+
 _GRADE_LISTS: Final[dict[str, dict[str, str]]] = {"intensity": INTENSITY, "intensifier": INTENSIFIERS}
 """The grammar lists whose values are grades (captured into `delta`, resolved by :func:`amount`)."""
 
@@ -74,11 +96,13 @@ def amount(tool: str, grade: str, sign: int) -> dict[str, JsonValue] | None:
 
 
 def grammar_lists(lists: dict[str, Any]) -> dict[str, Any]:
-    """The grammar's `lists` with the intensity words put in: the lists of grades
-    (``intensity``, ``intensifier``) written from the language layer, and each levelled list of
-    :data:`LEVELS` given the intensity words of its grades (a word the file already lists keeps its
-    value there)."""
+    """The grammar's `lists` with the intensity and fraction words put in: the lists of grades
+    (``intensity``, ``intensifier``) and of positions (:data:`POSITIONS`) written from the language
+    layer, and each levelled list of :data:`LEVELS` given the intensity words of its grades (a word
+    the file already lists keeps its value there)."""
     lists = dict(lists)
+    for name, shares in POSITIONS.items():
+        lists[name] = {"values": [{"in": word, "out": share} for word, share in shares.items()]}
     for name, words in _GRADE_LISTS.items():
         lists[name] = {"values": [{"in": word, "out": grade} for word, grade in words.items()]}
     for name, levels in LEVELS.items():

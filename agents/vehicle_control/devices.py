@@ -107,7 +107,7 @@ _WINDOW: Final[dict[str, Any]] = {
         "ajar": {"action": "vent"},
         "value": {},
     },
-    "values": ("{percent} <percent> [open]", "{half:percent} [open|down|way]"),
+    "values": ("{percent} <percent> [open]", "{fraction:percent} [open|down|way]"),
     "opens": ("lower", "roll down", "wind down", "put down", "drop"),
     "opened": ("down",),
     "closes": ("raise", "roll up", "wind up", "put up"),
@@ -227,7 +227,7 @@ DEVICES: Final[tuple[Device, ...]] = (
             "down": {"delta": "medium", "sign": -1},
             "value": {},
         },
-        values=("{percent} [<percent>]", "{half:percent}"),
+        values=("{percent} [<percent>]", "{fraction:percent}"),
         more=("louder",),
         less=("quieter", "softer"),
         stepped=True,
@@ -253,7 +253,12 @@ DEVICES: Final[tuple[Device, ...]] = (
     Device(
         tool="set_sunshade",
         names="shade",
-        slots={"open": {"action": "open", "rear": False}, "close": {"action": "close", "rear": False}},
+        slots={
+            "open": {"action": "open", "rear": False},
+            "close": {"action": "close", "rear": False},
+            "value": {"rear": False},
+        },
+        values=("{percent} <percent> [open]", "{fraction:percent} [open|way]"),
         every={"open": {"action": "open", "rear": False}, "close": {"action": "close", "rear": False}},
         opens=("retract", "roll back", "slide back", "pull back", "raise"),
         opened=("back", "up"),
@@ -349,6 +354,10 @@ _LOWER: Final = "(decrease|lower|reduce|drop|cut|slow down|less|weaker)"
 _WANT: Final = "(i want|i need|i'd like|i would like|give me|can i have|can i get)"
 _MOVE: Final = "(roll|wind|put|let|bring|get|slide|pull|push|draw)"
 _AJAR: Final = "(<how_much>|a crack|an inch|a few inches)"
+_TO: Final = f"{_SET[:-1]}|crank|bump|push|kick|dial|knock|notch|pump|wind|roll|slide)"
+"""The verbs of a target said with a direction ("turn the fan up to 6", "bring the volume down to 3")."""
+_OPEN_AT: Final = "({fraction:percent}|{percent} <percent>)"
+_SHUT_AT: Final = "({fraction_closed:percent}|{percent_closed:percent} <percent>)"
 
 FRAMES: Final[dict[Kind, tuple[str, ...]]] = {
     "on": (
@@ -375,6 +384,17 @@ FRAMES: Final[dict[Kind, tuple[str, ...]]] = {
         f"{_SET} [<the>] {_ZONE} {_NAME} {_FOR} (to|at|on) VALUE [please]",
         f"[{_WANT}] [<the>] {_ZONE} {_NAME} [to|at|on] VALUE {_FOR} [please]",
         f"[<the>] VALUE {_ZONE} {_NAME} {_FOR} [please]",
+        # a target said with a direction or with no word before it ("turn the fan up to 6", "make
+        # the volume 8"), then a position said as how far open or closed ("close them halfway")
+        f"{_TO} [<the>] {_ZONE} {_NAME} {_FOR} (up|down) (to|at|on) TARGET {_FOR} [please]",
+        f"{_TO} (up|down) [<the>] {_ZONE} {_NAME} {_FOR} (to|at|on) TARGET {_FOR} [please]",
+        f"(make|set|put|have|leave) [<the>] {_ZONE} {_NAME} {_FOR} TARGET {_FOR} [please]",
+        f"(open|OPENS) [<the>] {_ZONE} {_NAME} {_FOR} [to] {_OPEN_AT} [open|OPENED] {_FOR} [please]",
+        f"{_MOVE} [<the>] {_ZONE} {_NAME} {_FOR} [to] {_OPEN_AT} (open|OPENED) {_FOR} [please]",
+        f"{_MOVE} [<the>] {_ZONE} {_NAME} {_FOR} OPENED [to] {_OPEN_AT} {_FOR} [please]",
+        f"(close|shut|CLOSES) [<the>] {_ZONE} {_NAME} {_FOR} {_SHUT_AT} [closed|shut|CLOSED] {_FOR} [please]",
+        f"{_MOVE} [<the>] {_ZONE} {_NAME} {_FOR} (CLOSED) {_SHUT_AT} {_FOR} [please]",
+        f"{_MOVE} [<the>] {_ZONE} {_NAME} {_FOR} {_SHUT_AT} (closed|shut|CLOSED) {_FOR} [please]",
     ),
     "open": (
         f"(open|open up|OPENS) [<the>] {_ZONE} {_NAME} [<fully>] {_FOR} [please]",
@@ -395,8 +415,10 @@ FRAMES: Final[dict[Kind, tuple[str, ...]]] = {
 verb that says how much ("crank", "bump": captured as the step where the device is changed by steps),
 ``MORE`` /
 ``LESS`` the device's words for up and down, ``OPENS`` / ``CLOSES`` its verbs of opening and closing,
-``OPENED`` / ``CLOSED`` the words said after it, ``VALUE`` one of its values. A frame whose only word
-for a place the device lacks is left out for it."""
+``OPENED`` / ``CLOSED`` the words said after it, ``VALUE`` one of its values (or a grade of how much,
+for a device changed by steps), ``TARGET`` one of its values only. A frame whose only word for a place
+the device lacks is left out for it, and so is a frame of a position (how far open or closed) for a
+device that is not opened."""
 
 _PLACES: Final = ("MORE", "LESS", "OPENS", "OPENED", "CLOSES", "CLOSED")
 
@@ -547,7 +569,9 @@ def templates_of(device: Device, kind: Kind) -> list[str]:
                 text = text.replace(place, "|".join(words[place]))
             else:
                 text = text.replace(f"|{place}", "")
-        if any(place in text for place in _PLACES):
+        if any(place in text for place in _PLACES) or (
+            (_OPEN_AT in text or _SHUT_AT in text) and "open" not in device.slots
+        ):
             continue
         text = text.replace(_NAME, f"{name} [<{_PART}>]").replace(_AMOUNT, amount).replace("|BY)", f"|{by})")
         if device.where is None:
@@ -558,6 +582,8 @@ def templates_of(device: Device, kind: Kind) -> list[str]:
         if "VALUE" in text:
             values = (*device.values, "{intensity:delta}") if device.stepped else device.values
             sentences.extend(text.replace("VALUE", f"({value})") for value in values)
+        elif "TARGET" in text:
+            sentences.extend(text.replace("TARGET", f"({value})") for value in device.values)
         else:
             sentences.append(text)
     return sentences

@@ -20,6 +20,10 @@ FEATURES: Final[dict[str, str]] = {
     "seat_position": "I can't move the seats in this car; the seat controls are on the seat.",
     "lumbar": "I can't change the lumbar support in this car; the seat controls are on the seat.",
     "light_colour": "I can't change the colour of the ambient light in this car, only switch it on or off.",
+    "sunroof_position": (
+        "I can't stop the sunroof part of the way in this car; I can open it, tilt it or close it, "
+        "and set the sunshade to any position."
+    ),
     "unmute": "There's no mute I can lift in this car; tell me how loud you want it, say 30 percent.",
 }
 """Per feature the car lacks, what the person hears: what was not done, why, and what can be."""
