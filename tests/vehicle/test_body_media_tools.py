@@ -13,7 +13,7 @@ from mcp_servers.vehicle.backends.simulator import SimulatorBackend
 
 from .conftest import IDLING, MOVING, PASSENGER, call
 
-pytestmark = pytest.mark.anyio
+pytestmark = pytest.mark.anyio  # its MCP Client fixture is entered and left in one task (docs/testing.md)
 
 HOOD = "Vehicle.Body.Hood.IsOpen"
 CHILD_LOCK = "Vehicle.Cabin.IsWindowChildLockEngaged"
