@@ -353,6 +353,8 @@ _DOWN: Final = "(turn|bring|knock|put|take|dial|notch|BY)"
 _LOWER: Final = "(decrease|lower|reduce|drop|cut|slow down|less|weaker)"
 _WANT: Final = "(i want|i need|i'd like|i would like|give me|can i have|can i get)"
 _MOVE: Final = "(roll|wind|put|let|bring|get|slide|pull|push|draw)"
+_WISH: Final = f"[{_WANT}] [<the>] {_ZONE} {_NAME} {_FOR} to [be]"
+"""What the person wants the device to do or be, the device first ("I'd like the rear left door to open")."""
 _AJAR: Final = "(<how_much>|a crack|an inch|a few inches)"
 _TO: Final = f"{_SET[:-1]}|crank|bump|push|kick|dial|knock|notch|pump|wind|roll|slide)"
 """The verbs of a target said with a direction ("turn the fan up to 6", "bring the volume down to 3")."""
@@ -382,7 +384,7 @@ FRAMES: Final[dict[Kind, tuple[str, ...]]] = {
     ),
     "value": (
         f"{_SET} [<the>] {_ZONE} {_NAME} {_FOR} (to|at|on) VALUE [please]",
-        f"[{_WANT}] [<the>] {_ZONE} {_NAME} [to|at|on] VALUE {_FOR} [please]",
+        f"[{_WANT}] [<the>] {_ZONE} {_NAME} [to be|to|at|on] VALUE {_FOR} [please]",
         f"[<the>] VALUE {_ZONE} {_NAME} {_FOR} [please]",
         # a target said with a direction or with no word before it ("turn the fan up to 6", "make
         # the volume 8"), then a position said as how far open or closed ("close them halfway")
@@ -399,10 +401,12 @@ FRAMES: Final[dict[Kind, tuple[str, ...]]] = {
     "open": (
         f"(open|open up|OPENS) [<the>] {_ZONE} {_NAME} [<fully>] {_FOR} [please]",
         f"[{_MOVE}] [<the>] {_ZONE} {_NAME} (open|opened|OPENED) [<fully>] {_FOR} [please]",
+        f"{_WISH} (open|open up|opened|OPENS|OPENED) [<fully>] [please]",
     ),
     "close": (
         f"(close|shut|close up|CLOSES) [<the>] {_ZONE} {_NAME} [<fully>] {_FOR} [please]",
         f"[{_MOVE}] [<the>] {_ZONE} {_NAME} (closed|shut|CLOSED) [<fully>] {_FOR} [please]",
+        f"{_WISH} (close|shut|closed|CLOSES|CLOSED) [<fully>] [please]",
     ),
     "ajar": (
         f"(open|crack|crack open|OPENS) [<the>] {_ZONE} {_NAME} [open|OPENED] {_AJAR} {_FOR}",
