@@ -561,14 +561,7 @@ def _joined_in_order(parses: Sequence[Parse]) -> Parse:
     for parse in parses:
         actions = [kept for kept in actions if not _covered(kept, parse.actions)]
         actions.extend(parse.actions)
-    return Parse(
-        actions=tuple(actions),
-        unmatched=tuple(dict.fromkeys(c for parse in parses for c in parse.unmatched)),
-        needs_context=any(parse.needs_context for parse in parses),
-        queries=tuple(dict.fromkeys(q for parse in parses for q in parse.queries)),
-        lacking=tuple(dict.fromkeys(f for parse in parses for f in parse.lacking)),
-        clauses=tuple(c for parse in parses for c in parse.clauses),
-    )
+    return Parse.of_all(parses, actions)
 
 
 _EVERY_ZONE = "all"

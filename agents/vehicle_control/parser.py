@@ -97,6 +97,19 @@ class Parse:
         """True when every clause was understood."""
         return not self.unmatched and not self.needs_context
 
+    @classmethod
+    def of_all(cls, parses: Sequence[Parse], actions: Sequence[Action]) -> Parse:
+        """The parses of several clauses or seats as one, with `actions` as the calls (the caller says
+        how the parses' actions combine); the rest is each parse's, in order, without repeats."""
+        return cls(
+            actions=tuple(actions),
+            unmatched=tuple(dict.fromkeys(c for parse in parses for c in parse.unmatched)),
+            needs_context=any(parse.needs_context for parse in parses),
+            queries=tuple(dict.fromkeys(q for parse in parses for q in parse.queries)),
+            lacking=tuple(dict.fromkeys(f for parse in parses for f in parse.lacking)),
+            clauses=tuple(c for parse in parses for c in parse.clauses),
+        )
+
 
 @dataclass(frozen=True)
 class Understanding:
@@ -462,14 +475,7 @@ def _joined(parses: Sequence[Parse]) -> Parse:
     actions: list[Action] = []
     for parse in parses:
         actions.extend(action for action in parse.actions if action not in actions)
-    return Parse(
-        actions=tuple(actions),
-        unmatched=tuple(dict.fromkeys(c for parse in parses for c in parse.unmatched)),
-        needs_context=any(parse.needs_context for parse in parses),
-        queries=tuple(dict.fromkeys(q for parse in parses for q in parse.queries)),
-        lacking=tuple(dict.fromkeys(f for parse in parses for f in parse.lacking)),
-        clauses=tuple(c for parse in parses for c in parse.clauses),
-    )
+    return Parse.of_all(parses, actions)
 
 
 def _json(value: Any) -> JsonValue:
