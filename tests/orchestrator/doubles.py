@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 from pydantic import JsonValue
@@ -13,6 +14,7 @@ from pydantic import JsonValue
 from agents.hosting import AgentSpec, CabinExecutor, Question, Reply, SkillSpec, build_agent_app
 from agents.hosting.messages import AgentRequest, Outcome
 from orchestrator.directory import AgentDirectory
+from orchestrator.turn import Orchestrator
 
 
 @dataclass
@@ -118,3 +120,17 @@ def directory() -> tuple[AgentDirectory, CarExecutor]:
         for url, app in apps.items()
     }
     return AgentDirectory.from_urls(list(apps), http_clients=clients), car
+
+
+def recorded(orchestrator: Orchestrator, wanted: str) -> list[dict[str, Any]]:
+    """The fields of every event of kind `wanted` the orchestrator publishes from now on."""
+    seen: list[dict[str, Any]] = []
+    publish = orchestrator.events.publish
+
+    def recording(kind: str, turn_id: str, **fields: Any) -> None:
+        if kind == wanted:
+            seen.append(fields)
+        publish(kind, turn_id, **fields)
+
+    orchestrator.events.publish = recording  # type: ignore[method-assign]
+    return seen

@@ -5,29 +5,14 @@ one sentence that never says the opposite of itself."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from orchestrator.local import open_local_stack
 from orchestrator.replay.runner import REPLAY_AGENT_TIMEOUT_S, REPLAY_BUDGET_S
-from orchestrator.turn import Orchestrator
+
+from .doubles import recorded
 
 pytestmark = pytest.mark.model
-
-
-def _recorded(orchestrator: Orchestrator, wanted: str) -> list[dict[str, Any]]:
-    """The fields of every event of kind `wanted` the orchestrator publishes from now on."""
-    seen: list[dict[str, Any]] = []
-    publish = orchestrator.events.publish
-
-    def recording(kind: str, turn_id: str, **fields: Any) -> None:
-        if kind == wanted:
-            seen.append(fields)
-        publish(kind, turn_id, **fields)
-
-    orchestrator.events.publish = recording  # type: ignore[method-assign]
-    return seen
 
 
 _WINDOWS = {
@@ -42,7 +27,7 @@ async def test_a_need_and_a_request_for_the_same_agent_are_one_call_and_one_answ
         {**_WINDOWS, _SUNROOF: 50}, budget_s=REPLAY_BUDGET_S, agent_timeout_s=REPLAY_AGENT_TIMEOUT_S
     )
     try:
-        calls = _recorded(stack.orchestrator, "agent_call")
+        calls = recorded(stack.orchestrator, "agent_call")
         turn = await stack.say("it's raining, close everything", "driver", None)
         await stack.settle()
         reply = turn.reply.lower()
@@ -128,7 +113,7 @@ async def test_a_statement_beside_a_request_is_its_context_and_not_answered() ->
 async def test_what_someone_else_said_and_acknowledgements_never_change_the_car(said: str) -> None:
     stack = await open_local_stack(budget_s=REPLAY_BUDGET_S, agent_timeout_s=REPLAY_AGENT_TIMEOUT_S)
     try:
-        calls = _recorded(stack.orchestrator, "agent_call")
+        calls = recorded(stack.orchestrator, "agent_call")
         turn = await stack.say(said, "driver", None)
         await stack.settle()
         assert turn.actions == [] and turn.state_changes == {}, turn

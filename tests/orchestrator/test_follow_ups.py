@@ -24,22 +24,7 @@ from orchestrator.routing.grammars import ParserGrammar
 from orchestrator.routing.templates import TemplateSet, TemplateStage
 from orchestrator.turn import Orchestrator
 
-from .doubles import CarExecutor
-
-
-def _recorded(orchestrator: Orchestrator, wanted: str) -> list[dict[str, Any]]:
-    """The fields of every event of kind `wanted` the orchestrator publishes from now on."""
-    seen: list[dict[str, Any]] = []
-    publish = orchestrator.events.publish
-
-    def recording(kind: str, turn_id: str, **fields: Any) -> None:
-        if kind == wanted:
-            seen.append(fields)
-        publish(kind, turn_id, **fields)
-
-    orchestrator.events.publish = recording  # type: ignore[method-assign]
-    return seen
-
+from .doubles import CarExecutor, recorded
 
 _AGENT = "vehicle-control"
 _URL = "http://vehicle-control.test"
@@ -90,7 +75,7 @@ async def test_it_is_a_slot_edit_of_the_previous_intent(
     slots: dict[str, JsonValue],
 ) -> None:
     orchestrator, car = with_grammar
-    calls = _recorded(orchestrator, "agent_call")
+    calls = recorded(orchestrator, "agent_call")
     opened = await orchestrator.handle(first)
     result = await orchestrator.handle(then, session_id=opened.session_id)
     # The person's own words go with the intent and slots; the agent does not read them again.
@@ -133,7 +118,7 @@ async def test_a_value_said_of_it_is_a_slot_edit_of_the_previous_intent(
     slots: dict[str, JsonValue],
 ) -> None:
     orchestrator, car = with_grammar
-    calls = _recorded(orchestrator, "agent_call")
+    calls = recorded(orchestrator, "agent_call")
     opened = await orchestrator.handle(first)
     result = await orchestrator.handle(then, session_id=opened.session_id)
     clause = then.removesuffix(" please")
@@ -254,7 +239,7 @@ async def test_whose_alone_is_the_previous_intent_for_them(
 
 async def test_more_after_a_value_is_a_step_from_it(with_grammar: tuple[Orchestrator, CarExecutor]) -> None:
     orchestrator, car = with_grammar
-    calls = _recorded(orchestrator, "agent_call")
+    calls = recorded(orchestrator, "agent_call")
     first = await orchestrator.handle("set the temperature to 21")
     more = await orchestrator.handle("a bit more", session_id=first.session_id)
     assert _sent(car) == ("set_cabin_temperature", {"zone": "self", "delta": "small"}, "a bit more")
@@ -317,8 +302,8 @@ async def _say(stack: LocalStack, session: str | None, text: str) -> str:
 
 
 async def test_a_follow_up_edits_what_the_car_did(stack: LocalStack) -> None:
-    calls = _recorded(stack.orchestrator, "agent_call")
-    results = _recorded(stack.orchestrator, "agent_result")
+    calls = recorded(stack.orchestrator, "agent_call")
+    results = recorded(stack.orchestrator, "agent_result")
     session = await _say(stack, None, "open my window")
     await _say(stack, session, "the passenger's too")
     assert await stack.state([_DRIVER_WINDOW, _PASSENGER_WINDOW]) == {
@@ -341,7 +326,7 @@ async def test_a_follow_up_edits_what_the_car_did(stack: LocalStack) -> None:
 
 
 async def test_more_and_zone_follow_ups_change_the_car(stack: LocalStack) -> None:
-    calls = _recorded(stack.orchestrator, "agent_call")
+    calls = recorded(stack.orchestrator, "agent_call")
     session = await _say(stack, None, "set the fan to 3")
     await _say(stack, session, "more")
     assert calls[-1]["intent"] == "set_fan" and calls[-1]["slots"] == {"zone": "self", "delta": "small"}
@@ -372,8 +357,8 @@ async def test_more_and_zone_follow_ups_change_the_car(stack: LocalStack) -> Non
 
 
 async def test_a_value_said_of_it_sets_the_previous_device(stack: LocalStack) -> None:
-    calls = _recorded(stack.orchestrator, "agent_call")
-    results = _recorded(stack.orchestrator, "agent_result")
+    calls = recorded(stack.orchestrator, "agent_call")
+    results = recorded(stack.orchestrator, "agent_result")
     session = await _say(stack, None, "turn on the fan")
     await _say(stack, session, "set it to 3")
     assert (calls[-1]["intent"], calls[-1]["slots"], calls[-1]["text"]) == (
