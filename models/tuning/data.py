@@ -23,7 +23,8 @@ Every call is checked against the tool's input schema as the vehicle MCP server 
 (`tools/list` of the in-process server, not a copy), and its arguments are written in the order the
 constrained decoder emits them (`models.tuning.format`). The speaker's seat is drawn per example; a
 zone equal to it is left out (the tools' default). Generation is deterministic for a seed. A request
-equal to one of the held-out split's (`data/heldout.jsonl`) is dropped: that split is never trained on.
+equal to one of a held-out file's (`data/heldout*.jsonl`: the default split and the files written for
+tools added later) is dropped: no held-out file is ever trained on.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ __all__ = [
     "ToolSchemas",
     "data_hash",
     "generate",
+    "heldout_files",
     "load_examples",
     "tool_schemas",
     "write_examples",
@@ -62,6 +64,8 @@ __all__ = [
 DATA_DIR = Path(__file__).resolve().parent / "data"
 NEEDS = DATA_DIR / "needs.yaml"
 HELDOUT = DATA_DIR / "heldout.jsonl"
+"""The held-out split `cabin models eval` reads by default; every `heldout*.jsonl` of DATA_DIR is a
+held-out file (`heldout_files`), each written before the training it measures."""
 SEATS = ("driver", "passenger", "rear_left", "rear_right")
 _SEAT_WEIGHTS = (5, 3, 1, 1)
 _CELSIUS = [x / 2 for x in range(32, 57)]
@@ -484,6 +488,11 @@ def _example(
 # -- the whole set ----------------------------------------------------------------------------------
 
 
+def heldout_files(directory: Path = DATA_DIR) -> list[Path]:
+    """The held-out files of `directory`: `heldout.jsonl` and every `heldout-*.jsonl` beside it."""
+    return sorted(directory.glob("heldout*.jsonl"))
+
+
 def load_examples(path: Path) -> list[Example]:
     """Examples from a JSONL file; a bad line is a DataError naming the file and line."""
     out: list[Example] = []
@@ -523,11 +532,12 @@ def generate(
     seed: int = 0,
     tools: ToolSchemas | None = None,
     needs_path: Path = NEEDS,
-    heldout_path: Path = HELDOUT,
+    heldout_paths: Sequence[Path] | None = None,
 ) -> tuple[list[Example], GenerationReport]:
     """`size` examples: about 35 % from the grammar, 10 % from the tools' declared examples, 30 %
     paraphrases, 25 % `none` (half from the grammar's driving-function and query templates, half
-    hand-written), shuffled; deterministic."""
+    hand-written), shuffled; deterministic. A request equal to one of `heldout_paths` (default: every
+    held-out file of the data folder, `heldout_files`) is dropped."""
     if size < 20:
         raise DataError(f"size must be at least 20 examples, got {size}")
     rng = random.Random(seed)
@@ -546,7 +556,8 @@ def generate(
         *_paraphrases(needs, tools, rng, n_needs),
         *_negatives(needs, rng, n_none - n_none // 2),
     ]
-    heldout = {_normalised(e.text) for e in load_examples(heldout_path)} if heldout_path.is_file() else set()
+    held_files = heldout_files() if heldout_paths is None else heldout_paths
+    heldout = {_normalised(e.text) for path in held_files if path.is_file() for e in load_examples(path)}
     kept = [e for e in examples if _normalised(e.text) not in heldout]
     rng.shuffle(kept)
     report = GenerationReport(

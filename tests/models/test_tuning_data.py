@@ -116,3 +116,67 @@ def test_the_prompt_format_is_what_the_decoder_continues(tools: ToolSchemas) -> 
     assert answer == 'set_window", "arguments": {"action": "open", "window": "rear"}}'
     assert arguments_opening("x", "driver", "set_fan").endswith('set_fan", "arguments": ')
     assert completion(NO_TOOL, None, None) == 'none"}'
+
+
+def test_no_request_of_any_held_out_file_is_generated(tools: ToolSchemas, tmp_path: Path) -> None:
+    from models.tuning.data import heldout_files
+
+    files = heldout_files()
+    # The default split and the file written for the tools added after vehicle-tools@2.
+    assert HELDOUT in files and len(files) >= 2
+    examples, _ = generate(600, seed=0, tools=tools)
+    # A request of a held-out file is dropped whichever file holds it.
+    extra = tmp_path / "heldout-extra.jsonl"
+    extra.write_text(
+        "".join(e.model_dump_json(exclude={"source"}) + "\n" for e in examples[:5]), encoding="utf-8"
+    )
+    again, report = generate(600, seed=0, tools=tools, heldout_paths=[*files, extra])
+
+    said = {" ".join(e.text.lower().split()) for e in again}
+    held = {" ".join(e.text.lower().split()) for path in [*files, extra] for e in load_examples(path)}
+    assert not said & held
+    assert report.dropped_heldout >= 5
+
+
+def test_every_held_out_file_is_valid(tools: ToolSchemas) -> None:
+    from models.tuning.data import heldout_files
+
+    for path in heldout_files():
+        examples = load_examples(path)
+        texts = [" ".join(e.text.lower().split()) for e in examples]
+        assert len(set(texts)) == len(texts), path
+        assert any(e.call.tool == NO_TOOL for e in examples), path
+        for example in examples:
+            if example.call.tool != NO_TOOL:
+                schema = tools.schemas[example.call.tool]
+                assert Draft202012Validator(schema).is_valid(example.call.arguments), (path, example)
+
+
+def test_the_paraphrases_say_every_tool_both_ways(tools: ToolSchemas) -> None:
+    """needs.yaml names every vehicle tool, and for each argument that is not a zone and has no
+    declared default it says every value of an enum, both values of a boolean (on and off, open and
+    closed) and both signs of a relative change (warmer and cooler, louder and quieter)."""
+    import yaml
+
+    from agents.vehicle_control.actions import ZONE_ARGUMENTS
+    from models.tuning.data import NEEDS
+
+    calls = [entry["call"] for entry in yaml.safe_load(NEEDS.read_text(encoding="utf-8"))["calls"]]
+    said: dict[tuple[str, str], set[object]] = {}
+    for call in calls:
+        for key, value in dict(call.get("arguments", {})).items():
+            if isinstance(value, int | float) and not isinstance(value, bool) and key == "delta":
+                value = value > 0
+            said.setdefault((call["tool"], key), set()).add(value)
+
+    assert {call["tool"] for call in calls} == set(tools.schemas)
+    for tool, schema in tools.schemas.items():
+        for variant in schema.get("anyOf", [schema]):
+            for key, prop in variant["properties"].items():
+                if key == ZONE_ARGUMENTS.get(tool) or key in tools.defaults.get(tool, {}):
+                    continue
+                values = said.get((tool, key), set())
+                if "enum" in prop:
+                    assert set(prop["enum"]) <= values, (tool, key, values)
+                elif prop.get("type") == "boolean" or key == "delta":
+                    assert values == {True, False}, (tool, key, values)
