@@ -18,6 +18,7 @@ __all__ = [
     "CAPABILITY_QUESTIONS",
     "COURTESY",
     "DETERMINERS",
+    "ENDS",
     "FILLER",
     "FRACTIONS",
     "GREETINGS",
@@ -499,6 +500,33 @@ INTENSIFIERS: dict[str, str] = {
     "nudge up": "small",
 }
 """Verbs that say how much as well as which way (up): "crank the heat", "max the fan"."""
+
+ENDS: dict[str, str] = {
+    "max": "highest",
+    "the max": "highest",
+    "maximum": "highest",
+    "the maximum": "highest",
+    "highest": "highest",
+    "the highest": "highest",
+    "top": "highest",
+    "the top": "highest",
+    "full": "highest",
+    "full blast": "highest",
+    "full power": "highest",
+    "full speed": "highest",
+    "min": "lowest",
+    "the min": "lowest",
+    "minimum": "lowest",
+    "the minimum": "lowest",
+    "lowest": "lowest",
+    "the lowest": "lowest",
+    "bottom": "lowest",
+    "the bottom": "lowest",
+}
+"""Words that name an end of a device's range as its value ("volume to minimum", "heat my seat to the
+highest", "the fan to the lowest") -> ``highest`` or ``lowest``. Unlike :data:`INTENSITY`'s
+``extreme`` ("all the way", said with "up" or "down"), they say which end; each agent reads the end
+from the range its tool declares."""
 
 QUANTIFIERS: tuple[str, ...] = (
     "everything",
