@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
     from orchestrator.models import TurnResult
 
+    from .compare import Report
+    from .fleet import Fleet
     from .runner import ReplayStack, ScenarioResult
     from .scenario import Matcher, Scenario
 
@@ -167,14 +169,46 @@ def load_all(paths: list[str]) -> list[Scenario]:
     return [load_scenario(f, catalog) for f in files]
 
 
+def _read(args: argparse.Namespace) -> tuple[list[Scenario], Report | None]:
+    """The scenarios of ``args.paths`` and the ``--baseline`` report, if any."""
+    from .compare import load_report
+
+    return load_all(args.paths), load_report(args.baseline) if args.baseline else None
+
+
 def _cmd_replay(args: argparse.Namespace) -> int:
-    from .compare import Report, compare, describe, load_report
+    from .compare import Report, compare, describe
     from .runner import describe_failure, report_json, report_junit
     from .scenario import ScenarioError
 
+    if args.ray and args.url:
+        print("error: --ray replays in-process stacks on Ray workers; it cannot take --url", file=sys.stderr)
+        return 2
+    fleet: Fleet | None = None
     try:
-        scenarios = load_all(args.paths)
-        baseline = load_report(args.baseline) if args.baseline else None
+        if args.ray:
+            from concurrent.futures import ThreadPoolExecutor
+
+            from .fleet import FleetError, start_fleet
+
+            # The files are read on another thread while Ray starts and its workers load their model
+            # (Ray's own processes must be started from the main thread: they end with the thread
+            # that started them).
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cabin-read") as reader:
+                reading = reader.submit(_read, args)
+                try:
+                    fleet = start_fleet(args.ray, args.workers)
+                except FleetError as exc:
+                    reading.cancel()
+                    print(f"error: {exc}", file=sys.stderr)
+                    return 2
+                try:
+                    scenarios, baseline = reading.result()
+                except BaseException:
+                    fleet.close()
+                    raise
+        else:
+            scenarios, baseline = _read(args)
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -182,21 +216,14 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     from orchestrator.access import front_end_token
 
     token = front_end_token(args.token) if args.url else None
-    if args.ray:
-        if args.url:
-            print(
-                "error: --ray replays in-process stacks on Ray workers; it cannot take --url", file=sys.stderr
-            )
-            return 2
-        from .fleet import FleetError, connect, replay_on_ray
+    if fleet is not None:
+        from .fleet import FleetError
         from .progress import Progress
 
         shown = None if args.quiet else Progress(len(scenarios), sys.stderr, bar=sys.stderr.isatty())
         try:
-            connect(args.ray)
-            results = replay_on_ray(
+            results = fleet.replay(
                 scenarios,
-                args.workers,
                 on_result=None
                 if shown is None
                 else lambda r: shown.finished(r.name, "ok" if r.passed else "FAILED"),
@@ -204,6 +231,8 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         except FleetError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
+        finally:
+            fleet.close()
         if shown is not None:
             shown.close()
     else:

@@ -3,14 +3,24 @@
 Each worker is a Ray actor hosting its own in-process stack: the model and router load once, when the
 actor starts (``shared_runtime()``/``shared_router()`` are per process), and its scenarios run on the
 stacks of one :class:`~orchestrator.replay.runner.StackPool` as in-process replay's do (a fresh car
-and conversation for each, the stack kept between them). Each worker holds ``IN_FLIGHT`` scenarios
-at a time (the one it runs and the next) and gets another as each finishes, so a fast worker takes
-more of them; each result comes back as it finishes (``on_result``). A worker that dies has its
-scenarios given to another (a fresh actor replaces it), at most ``MAX_TRIES`` times per scenario,
-after which the scenario is an error result. Results are returned in the scenarios' order, so the
-report and exit code are the same whatever the worker count.
+and conversation for each, the stack kept between them).
 
-Workers read scenario files by path: on several machines, each node needs the same checkout.
+The workers are sent the scenarios the driver has read (not their paths: reading a file again in the
+worker cost more than running a template-read scenario), a batch at a time (:func:`batch_size`: one
+Ray call carries several scenarios, so its cost is paid once for them). Each worker holds
+``IN_FLIGHT`` batches (the one it runs and the next) and gets another as each finishes, so a fast
+worker takes more of them; each batch's results come back as it finishes (``on_result``, once per
+scenario). A worker that dies has its scenarios given to another (a fresh actor replaces it), at
+most ``MAX_TRIES`` times per scenario, after which the scenario is an error result. Results are
+returned in the scenarios' order, so the report and exit code are the same whatever the worker
+count or batch size.
+
+:func:`start_fleet` returns as soon as Ray is joined and the workers are asked for, before they
+have loaded their model: ``cabin replay`` reads the scenario files on another thread meanwhile, so
+that Ray's start and the workers' model load overlap the reading.
+
+Workers run scenarios as the driver read them; a perception step's image is read by the worker from
+the scenario file's folder: on several machines, each node needs the same checkout.
 """
 
 from __future__ import annotations
@@ -26,9 +36,15 @@ from .scenario import Scenario
 MAX_TRIES = 3
 """How many workers a scenario is given before it is reported as an error."""
 IN_FLIGHT = 2
-"""Scenarios handed to a worker ahead of its results: the next one waits in the actor's queue, so the
-worker starts it as soon as it finishes one instead of idling while its result travels back and the
-next is sent."""
+"""Batches handed to a worker ahead of its results: the next one waits in the actor's queue, so the
+worker starts it as soon as it finishes one instead of idling while its results travel back and the
+next batch is sent."""
+BATCH_MAX = 16
+"""The most scenarios one Ray call carries (a template-read scenario takes 10-40 ms, a call's round
+trip a few ms on a loaded 2-core machine: 16 of them make it about 1 % of the batch)."""
+BATCHES_PER_WORKER = 8
+"""Batches are made small enough that each worker gets at least this many, so the last ones still
+spread over the workers and a dead worker's batch is a small part of the run."""
 WORKER_NICENESS = "RAY_worker_niceness"
 """Ray's setting of its workers' niceness (read by a node when it starts)."""
 
@@ -43,6 +59,12 @@ def _ray() -> Any:
     except ImportError as exc:
         raise FleetError('distributed replay needs Ray: pip install -e ".[fleet]"') from exc
     return ray
+
+
+def batch_size(scenarios: int, workers: int) -> int:
+    """Scenarios per Ray call for ``scenarios`` on ``workers``: at most ``BATCH_MAX``, and small enough
+    that every worker gets ``BATCHES_PER_WORKER`` batches (1 for a handful of scenarios)."""
+    return max(1, min(BATCH_MAX, scenarios // (max(1, workers) * BATCHES_PER_WORKER)))
 
 
 class ReplayWorker:
@@ -61,14 +83,11 @@ class ReplayWorker:
     def ready(self) -> bool:
         return True
 
-    def run(self, file: str) -> ScenarioResult:
-        from mcp_servers.vehicle.catalog import Catalog
-
+    def run(self, scenarios: list[Scenario]) -> list[ScenarioResult]:
+        """Run ``scenarios`` one after the other; their results in the same order."""
         from .runner import run_scenario
-        from .scenario import load_scenario
 
-        scenario = load_scenario(file, Catalog.load())
-        return self.loop.run_until_complete(run_scenario(scenario, self.pool))
+        return [self.loop.run_until_complete(run_scenario(s, self.pool)) for s in scenarios]
 
 
 def connect(address: str) -> None:
@@ -90,77 +109,124 @@ def connect(address: str) -> None:
         raise FleetError(f"cannot join the Ray cluster at {address}: {exc}") from exc
 
 
+class Fleet:
+    """``workers`` Ray actors (Ray must be initialised: :func:`connect`), started when it is made: each
+    loads its model while the caller does something else. ``on_workers`` is called with the live
+    actors each time the set changes (for monitoring, or for a test that stops one). :meth:`close`
+    stops them."""
+
+    def __init__(self, workers: int, on_workers: Callable[[list[Any]], None] | None = None) -> None:
+        ray = _ray()
+        self._class = ray.remote(num_cpus=1, max_restarts=0)(ReplayWorker)
+        self._on_workers = on_workers
+        self.actors: list[Any] = [self._class.remote() for _ in range(max(1, workers))]
+        self._changed()
+
+    def _changed(self) -> None:
+        if self._on_workers is not None:
+            self._on_workers(list(self.actors))
+
+    def _replace(self, dead: Any) -> Any:
+        self.actors.remove(dead)
+        replacement = self._class.remote()
+        self.actors.append(replacement)
+        self._changed()
+        return replacement
+
+    def replay(
+        self,
+        scenarios: list[Scenario],
+        on_result: Callable[[ScenarioResult], None] | None = None,
+        batch: int | None = None,
+    ) -> list[ScenarioResult]:
+        """Run ``scenarios`` on the workers, ``batch`` per Ray call (by default :func:`batch_size`);
+        ``on_result`` is called with each result as it arrives. The results come back in the
+        scenarios' order."""
+        ray = _ray()
+        from ray.exceptions import RayActorError
+
+        size = max(1, batch) if batch is not None else batch_size(len(scenarios), len(self.actors))
+        queue = list(range(len(scenarios)))
+        queue.reverse()
+        tries = [0] * len(scenarios)
+        results: dict[int, ScenarioResult] = {}
+        running: dict[Any, tuple[list[int], Any]] = {}
+        replaced: dict[int, Any] = {}
+        """A dead actor's replacement, by ``id()`` of the dead one: its other batches fail after it."""
+
+        def submit(actor: Any) -> None:
+            batch = [queue.pop() for _ in range(min(size, len(queue)))]
+            if batch:
+                for index in batch:
+                    tries[index] += 1
+                running[actor.run.remote([scenarios[i] for i in batch])] = (batch, actor)
+
+        def finished(index: int, result: ScenarioResult) -> None:
+            results[index] = result
+            if on_result is not None:
+                on_result(result)
+
+        for _ in range(IN_FLIGHT):
+            for actor in list(self.actors):
+                submit(actor)
+        while running:
+            done, _ = ray.wait(list(running), num_returns=1)
+            batch, actor = running.pop(done[0])
+            try:
+                batch_results: list[ScenarioResult] = ray.get(done[0])
+            except RayActorError:
+                replacement = replaced.get(id(actor))
+                if replacement is None:
+                    replacement = replaced[id(actor)] = self._replace(actor)
+                for index in reversed(batch):
+                    if tries[index] < MAX_TRIES:
+                        queue.append(index)
+                    else:
+                        scenario = scenarios[index]
+                        finished(
+                            index,
+                            ScenarioResult(
+                                str(scenario.file),
+                                scenario.name,
+                                scenario.tags,
+                                False,
+                                [],
+                                0.0,
+                                error=f"WorkerDied: the Ray worker running it died {MAX_TRIES} times",
+                            ),
+                        )
+                submit(replacement)
+                continue
+            for index, result in zip(batch, batch_results, strict=True):
+                finished(index, result)
+            submit(actor)
+        return [results[i] for i in range(len(scenarios))]
+
+    def close(self) -> None:
+        """Stop every worker."""
+        ray = _ray()
+        for actor in self.actors:
+            ray.kill(actor)
+
+
+def start_fleet(address: str, workers: int) -> Fleet:
+    """Join the Ray cluster at ``address`` (:func:`connect`) and start ``workers`` actors; they load
+    their model while the caller goes on (reading the scenario files, say)."""
+    connect(address)
+    return Fleet(workers)
+
+
 def replay_on_ray(
     scenarios: list[Scenario],
     workers: int,
     on_result: Callable[[ScenarioResult], None] | None = None,
     on_workers: Callable[[list[Any]], None] | None = None,
+    batch: int | None = None,
 ) -> list[ScenarioResult]:
-    """Run ``scenarios`` on ``workers`` Ray actors (Ray must be initialised: :func:`connect`).
-
-    ``on_result`` is called with each result as it arrives; ``on_workers`` with the live actors each
-    time the set changes (for monitoring, or for a test that stops one)."""
-    ray = _ray()
-    from ray.exceptions import RayActorError
-
-    actor_class = ray.remote(num_cpus=1, max_restarts=0)(ReplayWorker)
-    actors: list[Any] = [actor_class.remote() for _ in range(max(1, workers))]
-    if on_workers is not None:
-        on_workers(list(actors))
-    queue = list(range(len(scenarios)))
-    queue.reverse()
-    tries = [0] * len(scenarios)
-    results: dict[int, ScenarioResult] = {}
-    running: dict[Any, tuple[int, Any]] = {}
-    replaced: dict[int, Any] = {}
-    """A dead actor's replacement, by ``id()`` of the dead one: its other scenarios fail after it."""
-
-    def submit(actor: Any) -> None:
-        if queue:
-            index = queue.pop()
-            tries[index] += 1
-            running[actor.run.remote(str(scenarios[index].file))] = (index, actor)
-
-    for actor in actors:
-        for _ in range(IN_FLIGHT):
-            submit(actor)
+    """Run ``scenarios`` on ``workers`` Ray actors started for them (Ray must be initialised:
+    :func:`connect`) and stop the actors after; see :class:`Fleet` and :meth:`Fleet.replay`."""
+    fleet = Fleet(workers, on_workers)
     try:
-        while running:
-            done, _ = ray.wait(list(running), num_returns=1)
-            ref = done[0]
-            index, actor = running.pop(ref)
-            try:
-                result: ScenarioResult = ray.get(ref)
-            except RayActorError:
-                replacement = replaced.get(id(actor))
-                if replacement is None:
-                    actors.remove(actor)
-                    replacement = replaced[id(actor)] = actor_class.remote()
-                    actors.append(replacement)
-                    if on_workers is not None:
-                        on_workers(list(actors))
-                if tries[index] < MAX_TRIES:
-                    queue.append(index)
-                else:
-                    scenario = scenarios[index]
-                    results[index] = ScenarioResult(
-                        str(scenario.file),
-                        scenario.name,
-                        scenario.tags,
-                        False,
-                        [],
-                        0.0,
-                        error=f"WorkerDied: the Ray worker running it died {MAX_TRIES} times",
-                    )
-                    if on_result is not None:
-                        on_result(results[index])
-                submit(replacement)
-                continue
-            results[index] = result
-            if on_result is not None:
-                on_result(result)
-            submit(actor)
+        return fleet.replay(scenarios, on_result, batch)
     finally:
-        for actor in actors:
-            ray.kill(actor)
-    return [results[i] for i in range(len(scenarios))]
+        fleet.close()

@@ -1,5 +1,6 @@
 """Distributed replay on a local Ray (started and stopped here, 2 workers): the same results as
-in-process replay, and a worker that dies has its scenario run by another."""
+in-process replay, scenarios sent in batches, and a worker that dies has its whole batch run by
+another."""
 
 from __future__ import annotations
 
@@ -10,13 +11,10 @@ import pytest
 
 from mcp_servers.vehicle.catalog import Catalog
 from orchestrator.replay import load_scenario
+from orchestrator.replay.fleet import BATCH_MAX, BATCHES_PER_WORKER, batch_size
 from orchestrator.replay.runner import ScenarioResult, report_json
 
 from ..conftest import ROOT
-
-ray = pytest.importorskip("ray", reason='distributed replay needs Ray (pip install -e ".[fleet]")')
-
-from orchestrator.replay.fleet import replay_on_ray  # noqa: E402
 
 FILES = [
     ROOT / "scenarios" / "doors" / "close_passenger_door.yaml",
@@ -25,32 +23,42 @@ FILES = [
 ]
 
 
+def test_a_batch_is_at_most_batch_max_and_every_worker_gets_several() -> None:
+    assert batch_size(2464, 1) == BATCH_MAX  # the whole matrix: 154 calls instead of 2,464
+    assert batch_size(200, 2) == 200 // (2 * BATCHES_PER_WORKER)
+    assert batch_size(3, 2) == 1  # a handful: one scenario a call, spread over the workers
+    assert batch_size(0, 0) == 1
+
+
 @pytest.fixture(scope="module")
-def local_ray() -> Iterator[None]:
+def local_ray() -> Iterator[Any]:
+    ray = pytest.importorskip("ray", reason='distributed replay needs Ray (pip install -e ".[fleet]")')
     # address="local": a Ray of its own, even while another one (`ray start`) runs on this machine.
     ray.init(
         address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False
     )
     try:
-        yield
+        yield ray
     finally:
         ray.shutdown()
 
 
 @pytest.mark.model
-def test_two_workers_give_every_result_in_order_and_survive_a_dead_worker(local_ray: None) -> None:
+def test_two_workers_give_every_result_in_order_and_survive_a_dead_worker(local_ray: Any) -> None:
+    from orchestrator.replay.fleet import replay_on_ray
+
     scenarios = [load_scenario(f, Catalog.load()) for f in FILES]
     streamed: list[ScenarioResult] = []
     live: list[list[Any]] = []
 
-    def arrived(result: ScenarioResult) -> None:
-        streamed.append(result)
-        if len(streamed) == 1:
-            ray.kill(live[-1][0])  # the first worker dies: whatever it holds is run elsewhere
+    def workers(actors: list[Any]) -> None:
+        live.append(actors)
+        if len(live) == 1:
+            local_ray.kill(actors[0])  # the first worker dies holding the batch of the first two
 
-    results = replay_on_ray(scenarios, workers=2, on_result=arrived, on_workers=live.append)
+    results = replay_on_ray(scenarios, workers=2, on_result=streamed.append, on_workers=workers, batch=2)
     assert [r.file for r in results] == [str(f) for f in FILES]
     assert sorted(r.file for r in streamed) == sorted(str(f) for f in FILES)
-    assert len(live) >= 2  # a replacement joined after the kill
+    assert len(live) == 2  # one replacement joined, and ran the dead worker's batch
     report = report_json(results)
     assert (report["passed"], report["failed"]) == (3, 0), [r.steps for r in results if not r.passed]
