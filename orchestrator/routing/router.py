@@ -101,6 +101,9 @@ class _Turn:
     notes: list[str] = field(default_factory=list)
     model_unavailable: str | None = None
     context: list[str] = field(default_factory=list)
+    answered: dict[tuple[int, str], Decision | None] = field(default_factory=dict)
+    """What each stage (by ``id``) answered about a text in this routing: a stage is asked about a
+    text once (the whole utterance, its pieces, the ask of a ramble and a question's core overlap)."""
 
     def add_time(self, key: str, seconds: float) -> None:
         self.latency[key] = self.latency.get(key, 0.0) + seconds * 1000.0
@@ -265,36 +268,11 @@ class Router:
             pending = [i for i, d in enumerate(decisions) if d is None or d.tentative]
             if not pending:
                 break
-            left = turn.deadline - time.monotonic()
-            if stage.expected_latency_s > 0 and left < stage.expected_latency_s * len(pending):
-                reason = (
-                    f"{stage.name} path skipped: {max(left, 0.0) * 1000:.0f} ms of the budget left, "
-                    f"it needs about {stage.expected_latency_s * len(pending) * 1000:.0f} ms"
-                )
-                turn.note(reason)
-                for i in pending:
-                    notes[i] = notes[i] or reason
-                continue
-            t0 = time.monotonic()
-            try:
-                answers = await stage.decide([texts[i] for i in pending], deadline=turn.deadline)
-                if len(answers) != len(pending):
-                    raise StageFailed(
-                        f"the {stage.name} stage answered {len(answers)} decisions for {len(pending)} texts"
-                    )
-            except StageFailed as exc:
-                if isinstance(exc, ModelUnavailable):
-                    turn.model_unavailable = exc.message
-                elif isinstance(exc, BudgetExhausted) and isinstance(stage, ModelStage):
-                    # A model host that hangs looks like a slow one; its health check tells them apart.
-                    turn.model_unavailable = await stage.problem()
-                turn.note(exc.message)
-                for i in pending:
-                    notes[i] = notes[i] or exc.message
-                continue
-            finally:
-                turn.add_time(stage.name, time.monotonic() - t0)
+            answers = await self._ask(stage, [texts[i] for i in pending], turn)
             for i, answer in zip(pending, answers, strict=True):
+                if isinstance(answer, str):
+                    notes[i] = notes[i] or answer
+                    continue
                 if answer is None:
                     continue
                 earlier = decisions[i]
@@ -311,6 +289,60 @@ class Router:
                 else:
                     decisions[i] = answer
         return decisions, notes
+
+    async def _ask(
+        self, stage: RouterStage, texts: Sequence[str], turn: _Turn
+    ) -> list[Decision | str | None]:
+        """``stage``'s answer about each of ``texts``: its decision, None (no opinion), or why it did
+        not answer (skipped for lack of budget, or failed). What it answered earlier in this routing
+        is not asked again; each other text is asked once."""
+        out: list[Decision | str | None] = [None] * len(texts)
+        ask: dict[str, list[int]] = {}
+        for i, text in enumerate(texts):
+            key = (id(stage), text)
+            if key in turn.answered:
+                out[i] = turn.answered[key]
+            else:
+                ask.setdefault(text, []).append(i)
+        if not ask:
+            return out
+        asked = list(ask)
+        left = turn.deadline - time.monotonic()
+        if stage.expected_latency_s > 0 and left < stage.expected_latency_s * len(asked):
+            reason = (
+                f"{stage.name} path skipped: {max(left, 0.0) * 1000:.0f} ms of the budget left, "
+                f"it needs about {stage.expected_latency_s * len(asked) * 1000:.0f} ms"
+            )
+            turn.note(reason)
+            for text in asked:
+                for i in ask[text]:
+                    out[i] = reason
+            return out
+        t0 = time.monotonic()
+        try:
+            answers = await stage.decide(asked, deadline=turn.deadline)
+            if len(answers) != len(asked):
+                raise StageFailed(
+                    f"the {stage.name} stage answered {len(answers)} decisions for {len(asked)} texts"
+                )
+        except StageFailed as exc:
+            if isinstance(exc, ModelUnavailable):
+                turn.model_unavailable = exc.message
+            elif isinstance(exc, BudgetExhausted) and isinstance(stage, ModelStage):
+                # A model host that hangs looks like a slow one; its health check tells them apart.
+                turn.model_unavailable = await stage.problem()
+            turn.note(exc.message)
+            for text in asked:
+                for i in ask[text]:
+                    out[i] = exc.message
+            return out
+        finally:
+            turn.add_time(stage.name, time.monotonic() - t0)
+        for text, answer in zip(asked, answers, strict=True):
+            turn.answered[(id(stage), text)] = answer
+            for i in ask[text]:
+                out[i] = answer
+        return out
 
     async def _pieces(self, utterance: str, chunks: list[Chunk], turn: _Turn) -> list[_Piece]:
         whole = _Piece(0, len(utterance), None)

@@ -4,7 +4,8 @@ The router keeps no sentence templates of its own. Each agent ships its grammar 
 the router reads it from there (:mod:`orchestrator.routing.grammars`): vehicle-control's
 ``agents/vehicle_control/grammar/sentences.yaml``, navigation's ``agents/navigation/grammar.py`` and
 ``agents/navigation/sentences/``, perception's ``agents/perception/sentences/``. A :class:`TemplateSet`
-asks each of them whether it reads the whole text; a reading yields the agent, skill, intent and slots.
+asks them in turn whether they read the whole text, until one reads it without free text; a reading
+yields the agent, skill, intent and slots.
 A text is put in the language layer's normal form by each grammar, and a grammar matches the whole text
 (skip words aside), never a part of it, so a sentence that merely mentions a window or a temperature
 does not match.
@@ -77,18 +78,24 @@ class TemplateSet:
     def match(self, text: str) -> TemplateMatch | None:
         """The reading of the whole of ``text``, or ``None``.
 
-        Every agent's grammar is asked. A reading without free text (a wildcard) beats one with it;
-        when the best readings are of different agents, the utterance is ambiguous and ``None`` is
-        returned so that a later stage decides.
+        The agents' grammars are asked in order until one reads the whole text without free text (a
+        wildcard): that reading settles it and the grammars after it are not asked (a text is read
+        by the grammar of the agent it is for; no grammar reads another agent's sentences, which the
+        tests check on the labelled training lines). A reading without free text beats one with it;
+        when only readings with free text were found and they are of different agents, the utterance
+        is ambiguous and ``None`` is returned so that a later stage decides.
         """
-        found = [m for m in (grammar.read(text) for grammar in self.grammars) if m is not None]
-        if not found:
+        tentative: list[GrammarMatch] = []
+        for grammar in self.grammars:
+            found = grammar.read(text)
+            if found is None:
+                continue
+            if not found.wildcard:
+                return _match(found)
+            tentative.append(found)
+        if not tentative or len({m.agent for m in tentative}) != 1:
             return None
-        checked = [m for m in found if not m.wildcard]
-        best = checked or found
-        if len({m.agent for m in best}) != 1:
-            return None
-        return _match(best[0])
+        return _match(tentative[0])
 
 
 class TemplateStage(RouterStage):
@@ -128,8 +135,13 @@ class TemplateStage(RouterStage):
         if len(apart) < 2:
             return None
         for grammar in self.templates.grammars:
-            matches = [grammar.read(one) for one in apart]
-            labels = {label_of(m.agent, m.skill) for m in matches if m is not None}
-            if None not in matches and len(labels) == 1:
-                return Decision(label=labels.pop(), confidence=1.0, via="template")
+            labels: set[str] = set()
+            for one in apart:
+                found = grammar.read(one)
+                if found is None:
+                    break  # this grammar does not read every one of them: the rest are not asked
+                labels.add(label_of(found.agent, found.skill))
+            else:
+                if len(labels) == 1:
+                    return Decision(label=labels.pop(), confidence=1.0, via="template")
         return None

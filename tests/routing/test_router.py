@@ -368,3 +368,19 @@ async def test_a_question_about_something_no_agent_does_stays_a_fallback(templat
     router, _ = router_with(templates, {"should I call my mother": model_decision(NONE_LABEL, 0.9)})
     route = await router.route("should I call my mother")
     assert summary(route) == [("should I call my mother", None, None, "fallback")]
+
+
+async def test_each_stage_is_asked_about_a_text_once_per_routing() -> None:
+    """Pieces that none of the stages routes: the whole utterance is routed as one part, and the first
+    stage, which was asked about it before the pieces, is not asked again (nor twice about one piece)."""
+    first = TableStage({})
+    second = TableStage({})
+    route = await Router([first, second]).route("the glass, the glass and the mirror")
+    (part,) = route.parts
+    assert part.via == "fallback"
+    asked_first = [text for call in first.calls for text in call]
+    asked_second = [text for call in second.calls for text in call]
+    assert sorted(asked_first) == sorted(set(asked_first))
+    assert sorted(asked_second) == sorted(set(asked_second))
+    assert "the glass, the glass and the mirror" in asked_first
+    assert "the glass, the glass and the mirror" in asked_second

@@ -185,13 +185,15 @@ def test_recognition_is_fast_when_warm(templates: TemplateSet, train_lines: list
 
 
 class _Reads:
-    """A double grammar: reads exactly the texts of its table."""
+    """A double grammar: reads exactly the texts of its table, and keeps the texts it was asked."""
 
     def __init__(self, agent: str, table: dict[str, GrammarMatch]) -> None:
         self.agent = agent
         self.table = table
+        self.asked: list[str] = []
 
     def read(self, text: str) -> GrammarMatch | None:
+        self.asked.append(text)
         return self.table.get(text)
 
 
@@ -199,14 +201,41 @@ def _reading(agent: str, skill: str, *, wildcard: bool = False) -> GrammarMatch:
     return GrammarMatch(agent=agent, skill=skill, intent=f"{skill}_intent", slots={}, wildcard=wildcard)
 
 
-def test_readings_of_two_agents_are_left_to_the_next_stage() -> None:
+def test_readings_with_free_text_of_two_agents_are_left_to_the_next_stage() -> None:
     both = TemplateSet(
         [
-            _Reads("vehicle-control", {"make it nicer": _reading("vehicle-control", "climate")}),
-            _Reads("navigation", {"make it nicer": _reading("navigation", "route")}),
+            _Reads(
+                "vehicle-control", {"make it nicer": _reading("vehicle-control", "climate", wildcard=True)}
+            ),
+            _Reads("navigation", {"make it nicer": _reading("navigation", "route", wildcard=True)}),
         ]
     )
     assert both.match("make it nicer") is None
+
+
+def test_a_reading_without_free_text_settles_the_text_and_no_later_grammar_is_asked() -> None:
+    vehicle = _Reads("vehicle-control", {"set it to 21": _reading("vehicle-control", "climate")})
+    navigation = _Reads("navigation", {"set it to 21": _reading("navigation", "route")})
+    perception = _Reads("perception-summary", {})
+    found = TemplateSet([vehicle, navigation, perception]).match("set it to 21")
+    assert found is not None and found.label == "vehicle-control/climate"
+    assert vehicle.asked == ["set it to 21"] and navigation.asked == [] and perception.asked == []
+
+
+def test_no_two_agents_grammars_read_a_sentence_of_the_tests_without_free_text(
+    templates: TemplateSet,
+) -> None:
+    """What lets the first reading without free text settle a text: the agents' grammars do not both
+    read one sentence (the routing tests' sentences, pending ones and hard negatives included)."""
+    sentences = [p.values[0] for p in (*_cases(), *_pending())] + _no_match()
+    both = []
+    for sentence in sentences:
+        readers = [
+            g.agent for g in templates.grammars if (m := g.read(sentence)) is not None and not m.wildcard
+        ]
+        if len(readers) > 1:
+            both.append((sentence, readers))
+    assert both == []
 
 
 def test_a_reading_without_free_text_beats_one_with_it() -> None:
