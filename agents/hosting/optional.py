@@ -1,18 +1,22 @@
 """Optional parts of dependencies that cabin does not use stay unloaded.
 
-Two packages import optional parts when they are first imported and fall back to placeholders when
+Three packages import optional parts when they are first imported or set up, and fall back when
 those parts' dependencies are missing:
 
 - the A2A SDK's ``a2a.server.tasks`` and ``a2a.server.cluster`` import their SQL stores and with
   them SQLAlchemy (about 20 MiB per process; the SDK's ``sql`` extra is optional). Every agent
   imports those packages; few use SQLite;
 - ``httpx`` imports its command-line client and with it rich, pygments and click (about 5 MiB per
-  process; the ``cli`` extra is optional). cabin never runs ``httpx.main``.
+  process; the ``cli`` extra is optional). cabin never runs ``httpx.main``;
+- the MCP SDK's server sets up logging with rich's handler when rich is installed, a plain
+  ``logging.StreamHandler`` when it is not (every MCP server, about 4 MiB per process). cabin's
+  processes configure their own logging and print nothing through rich.
 
-:func:`defer_optional_parts` (run by ``agents/__init__.py``, which ``orchestrator/__init__.py``
-imports first, so before anything of an agent's or the orchestrator's imports these packages) makes
-them take that fallback. :func:`sql_task_store_class` (run by ``agents.hosting.store`` for a
-``sqlite:///`` URL) lifts the deferral and imports the real SQL store.
+:func:`defer_optional_parts` (run by ``agents/__init__.py``, which ``orchestrator/__init__.py`` and
+``mcp_servers/__init__.py`` import first, so before anything of an agent's, the orchestrator's or an
+MCP server's imports these packages) makes them take that fallback. :func:`sql_task_store_class`
+(run by ``agents.hosting.store`` for a ``sqlite:///`` URL) lifts the deferral and imports the real
+SQL store.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ DEFERRED = frozenset(
         "a2a.server.cluster.database_event_stream",
         "a2a.server.cluster.database_task_store",
         "httpx._main",
+        "rich",
     }
 )
 """The modules held back (the SQL ones until a SQLite store is asked for)."""
