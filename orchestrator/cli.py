@@ -383,7 +383,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--profile",
         choices=("default", "compact"),
         default="default",
-        help="compact: the agents and the map and perception servers share one process (less memory)",
+        help="compact: the orchestrator, the agents and the map and perception servers share one "
+        "process (less memory)",
     )
     run.set_defaults(func=_cmd_run)
 

@@ -1,19 +1,22 @@
-"""``cabin run --profile compact``: the non-safety components in one process (docs/performance.md).
+"""``cabin run --profile compact``: the orchestrator and the non-safety components in one process
+(docs/performance.md).
 
-``python -m orchestrator.compact --vehicle-mcp-url URL --navigation-mcp-port P --perception-mcp-port P
---vehicle-control-port P --navigation-port P --perception-port P [--pbf FILE] [--task-store URL]
-[--insecure]``
+``python -m orchestrator.compact --vehicle-mcp-url URL --orchestrator-port P --navigation-mcp-port P
+--perception-mcp-port P --vehicle-control-port P --navigation-port P --perception-port P [--agent URL ...]
+[--budget-ms MS] [--no-ui] [--pbf FILE] [--task-store URL] [--insecure]``
 
-The navigation and perception MCP servers and the three agents (vehicle control, navigation,
-perception summary) are five ASGI apps served by five uvicorn servers on one event loop, each on its
-own loopback port and behind its own token, exactly as they are served one per process: the agents
-still reach the MCP servers, and the orchestrator the agents, over HTTP (A2A and MCP), so nothing of
-the protocols or of the tokens' scopes changes. What is shared is the interpreter: the SDKs, FastAPI,
-pydantic and the agents' grammars are loaded once instead of five times. The vehicle MCP server, where
-safety is decided, and the model host stay processes of their own.
+The orchestrator (with the cockpit), the navigation and perception MCP servers and the three agents
+(vehicle control, navigation, perception summary) are six ASGI apps served by six uvicorn servers on
+one event loop, each on its own loopback port and behind its own token, exactly as they are served one
+per process: the agents still reach the MCP servers, and the orchestrator the agents, over HTTP (A2A
+and MCP), so nothing of the protocols or of the tokens' scopes changes. What is shared is the
+interpreter: the SDKs, FastAPI, pydantic and the grammars are loaded once instead of six times. The
+vehicle MCP server, where safety is decided, and the model host stay processes of their own.
 
-The tokens come in one environment variable, ``CABIN_COMPACT_TOKENS`` (JSON, :class:`CompactTokens`),
-which only this process receives. SIGINT or SIGTERM stop every server (each app's lifespan shutdown
+The servers' and agents' tokens come in one environment variable, ``CABIN_COMPACT_TOKENS`` (JSON,
+:class:`CompactTokens`), which only this process receives; the orchestrator's, which are privileged,
+on standard input (JSON, :class:`OrchestratorTokens`), so that no privileged token is in the
+environment an agent of the process shares. SIGINT or SIGTERM stop every server (each app's lifespan shutdown
 runs); a server that stops on its own (its port taken, a crash) stops the others and the process exits
 with code 1, so ``cabin run`` restarts the whole of it.
 """
@@ -31,7 +34,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -59,6 +62,33 @@ class AgentTokens(BaseModel):
     """The navigation agent's token at the map server."""
 
 
+class OrchestratorTokens(BaseModel):
+    """The orchestrator's credentials, as its own process would get them (``orchestrator/server.py``).
+
+    Privileged (the operator's token, the orchestrator's at the vehicle server), so they do not travel
+    in the environment, which an agent of the process could leak whole (GR-16): ``cabin run`` writes
+    them to the process's standard input, once per start."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    operator: str
+    """The front-end token, checked on every ``/v1`` endpoint and on the orchestrator's A2A endpoint."""
+    vehicle: str
+    """The orchestrator's token at the vehicle server (its turn read-back)."""
+    agents: dict[str, str]
+    """Agent base URL -> the caller token the orchestrator presents to that agent."""
+
+    def environ(self, perception_read: str) -> dict[str, str]:
+        """The variables ``orchestrator.server.build`` reads, with ``perception_read`` the orchestrator's
+        read-only token at the perception server (the cockpit's perception panel)."""
+        return {
+            "CABIN_OPERATOR_TOKEN": self.operator,
+            "CABIN_MCP_TOKEN": self.vehicle,
+            "CABIN_AGENT_TOKENS": json.dumps(self.agents),
+            "CABIN_PERCEPTION_MCP_TOKEN": perception_read,
+        }
+
+
 class CompactTokens(BaseModel):
     """Every token of the compact process: each server and agent keeps its own."""
 
@@ -67,6 +97,7 @@ class CompactTokens(BaseModel):
     navigation_mcp: str
     perception_mcp: str
     perception_mcp_read: str
+    """The perception server's read-only token, which the orchestrator presents there."""
     vehicle_control: AgentTokens
     navigation: AgentTokens
     perception: AgentTokens
@@ -83,6 +114,21 @@ class CompactTokens(BaseModel):
             raise CompactError(f"{TOKENS_ENV}: {problems}") from None
 
 
+def orchestrator_tokens(stream: TextIO) -> OrchestratorTokens:
+    """The orchestrator's tokens from ``stream`` (the process's standard input, which ``cabin run``
+    closes after writing them). Raises :class:`CompactError` when they are missing or malformed."""
+    raw = "" if stream.isatty() else stream.read()
+    if not raw.strip():
+        raise CompactError(
+            "no orchestrator tokens on standard input (cabin run writes them) or give --insecure"
+        )
+    try:
+        return OrchestratorTokens.model_validate_json(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise CompactError(f"orchestrator tokens: {problems}") from None
+
+
 @dataclass(frozen=True)
 class Served:
     """One app of the process and where it listens."""
@@ -95,12 +141,28 @@ class Served:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m orchestrator.compact",
-        description="The agents and the map and perception MCP servers as five servers in one process.",
+        description="The orchestrator, the agents and the map and perception MCP servers as six servers "
+        "in one process.",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--vehicle-mcp-url", required=True, help="e.g. http://127.0.0.1:8701/mcp")
-    for name in ("navigation-mcp", "perception-mcp", "vehicle-control", "navigation", "perception"):
+    for name in (
+        "orchestrator",
+        "navigation-mcp",
+        "perception-mcp",
+        "vehicle-control",
+        "navigation",
+        "perception",
+    ):
         parser.add_argument(f"--{name}-port", type=int, required=True)
+    parser.add_argument(
+        "--agent",
+        action="append",
+        required=True,
+        help="an agent's base URL for the orchestrator (repeatable)",
+    )
+    parser.add_argument("--budget-ms", type=float, default=800.0, help="the orchestrator's per-turn budget")
+    parser.add_argument("--no-ui", action="store_true", help="no cockpit")
     parser.add_argument("--pbf", default=None, help="OSM PBF extract of the map server")
     parser.add_argument("--task-store", default=None, help="the agents' task store (default memory://)")
     parser.add_argument("--insecure", action="store_true", help="no tokens (local experiments only)")
@@ -108,9 +170,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def build_apps(args: argparse.Namespace, tokens: CompactTokens | None) -> list[Served]:
-    """The five apps, MCP servers first (the agents call them), with their tokens. Raises
-    :class:`CompactError` for a setting or token an app refuses."""
+def build_apps(
+    args: argparse.Namespace, tokens: CompactTokens | None, orchestrator: OrchestratorTokens | None
+) -> list[Served]:
+    """The six apps, MCP servers first (the agents call them), the orchestrator last (it reads the
+    agents' cards when it starts), with their tokens. Raises :class:`CompactError` for a setting or
+    token an app refuses."""
     from agents.hosting import ConfigurationError, base_url_for
     from agents.navigation.app import build_navigation_app
     from agents.navigation.errors import SettingsError
@@ -126,6 +191,8 @@ def build_apps(args: argparse.Namespace, tokens: CompactTokens | None) -> list[S
     from mcp_servers.perception.server import build_server, http_app
     from mcp_servers.perception.sources import SimulatedSource
     from models import open_runtime
+
+    from .server import build as build_orchestrator
 
     host = args.host
 
@@ -175,6 +242,21 @@ def build_apps(args: argparse.Namespace, tokens: CompactTokens | None) -> list[S
             mcp_token=per.mcp if per else None,
             task_store=args.task_store,
         )
+        orchestrator_app = build_orchestrator(
+            argparse.Namespace(
+                host=host,
+                port=args.orchestrator_port,
+                agent=args.agent,
+                vehicle_mcp_url=args.vehicle_mcp_url,
+                perception_mcp_url=local(args.perception_mcp_port, "/mcp"),
+                budget_ms=args.budget_ms,
+                no_ui=args.no_ui,
+                insecure=tokens is None or orchestrator is None,
+            ),
+            {}
+            if tokens is None or orchestrator is None
+            else orchestrator.environ(tokens.perception_mcp_read),
+        )
     except (
         ConfigurationError,
         SettingsError,
@@ -190,6 +272,7 @@ def build_apps(args: argparse.Namespace, tokens: CompactTokens | None) -> list[S
         Served("vehicle-control agent", vehicle_control, args.vehicle_control_port),
         Served("navigation agent", navigation, args.navigation_port),
         Served("perception agent", perception, args.perception_port),
+        Served("orchestrator + cockpit", orchestrator_app, args.orchestrator_port),
     ]
 
 
@@ -260,9 +343,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         tokens = None if args.insecure else CompactTokens.from_env()
+        orchestrator = None if args.insecure else orchestrator_tokens(sys.stdin)
         if args.pbf is not None and not Path(args.pbf).is_file():
             raise CompactError(f"--pbf {args.pbf}: no such file")
-        served = build_apps(args, tokens)
+        served = build_apps(args, tokens, orchestrator)
     except CompactError as exc:
         print(f"compact: error: {exc}", file=sys.stderr)
         return 2

@@ -20,7 +20,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 import uvicorn
 from fastapi import FastAPI
@@ -32,7 +32,7 @@ from .api import create_app
 from .cockpit.perception import McpFeed
 from .directory import AgentDirectory
 from .routing import Router, TemplateStage
-from .turn import Orchestrator
+from .turn import Orchestrator, parked_from
 from .vehicle import VehicleAccess
 
 #: How long the orchestrator waits at most between two checks of a model host that did not answer.
@@ -55,25 +55,30 @@ async def join_model_path(orchestrator: Orchestrator, runtime: Runtime, first_pa
         return
 
 
-def build(args: argparse.Namespace) -> FastAPI:
+def build(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> FastAPI:
+    """The orchestrator's app for ``args``, its tokens read from ``environ`` (default: this process's
+    environment; the compact profile's shared process gives the orchestrator's own, see the module
+    docstring for the names)."""
     from models import open_runtime
 
+    env = os.environ if environ is None else environ
     directory = AgentDirectory.from_urls(
         args.agent,
-        token=os.environ.get("CABIN_AGENT_TOKEN") or None,
-        tokens=json.loads(os.environ.get("CABIN_AGENT_TOKENS") or "{}"),
+        token=env.get("CABIN_AGENT_TOKEN") or None,
+        tokens=json.loads(env.get("CABIN_AGENT_TOKENS") or "{}"),
     )
     # Templates answer from the first request; the model path joins once the lifespan has opened it.
     orchestrator = Orchestrator(Router([TemplateStage()]), directory, budget_s=args.budget_ms / 1000)
-    vehicle = VehicleAccess(args.vehicle_mcp_url, token=os.environ.get("CABIN_MCP_TOKEN") or None)
+    vehicle = VehicleAccess(args.vehicle_mcp_url, token=env.get("CABIN_MCP_TOKEN") or None)
     orchestrator.readback = vehicle.turn_writes
+    orchestrator.parked = parked_from(vehicle.state)
     perception = (
-        McpFeed(args.perception_mcp_url, token=os.environ.get("CABIN_PERCEPTION_MCP_TOKEN") or None)
+        McpFeed(args.perception_mcp_url, token=env.get("CABIN_PERCEPTION_MCP_TOKEN") or None)
         if args.perception_mcp_url
         else None
     )
     base_url = f"http://{args.host}:{args.port}"
-    token = None if args.insecure else os.environ.get("CABIN_OPERATOR_TOKEN") or None
+    token = None if args.insecure else env.get("CABIN_OPERATOR_TOKEN") or None
     app = create_app(
         orchestrator,
         vehicle,

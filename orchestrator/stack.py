@@ -118,9 +118,9 @@ def _vehicle_tokens(tokens: Tokens) -> Path:
 
 
 PROFILES = ("default", "compact")
-"""``default``: every component its own process. ``compact``: the three agents and the navigation and
-perception MCP servers share one process (``orchestrator/compact.py``), each still on its own port
-with its own token; the model host, the vehicle MCP server and the orchestrator stay apart."""
+"""``default``: every component its own process. ``compact``: the orchestrator, the three agents and
+the navigation and perception MCP servers share one process (``orchestrator/compact.py``), each still
+on its own port with its own token; the model host and the vehicle MCP server stay apart."""
 
 
 def components(
@@ -227,11 +227,8 @@ def components(
     orchestrator += [] if tokens else ["--insecure"]
     orchestrator_env = dict(model_env)
     if tokens is not None:
-        callers = {
-            url_: tokens.clients[CALLER + agent] for url_, agent in zip(own_agents, AGENTS, strict=True)
-        }
         orchestrator_env.update(
-            CABIN_AGENT_TOKENS=json.dumps(callers),
+            CABIN_AGENT_TOKENS=json.dumps(_caller_tokens(tokens, own_agents)),
             CABIN_MCP_TOKEN=tokens.clients["orchestrator"],
             CABIN_PERCEPTION_MCP_TOKEN=tokens.clients[PERCEPTION_READER],
             CABIN_OPERATOR_TOKEN=tokens.operator,
@@ -249,8 +246,8 @@ def components(
         "orchestrator + cockpit", orchestrator, p.orchestrator, env=orchestrator_env
     )
     if profile == "compact":
-        shared = _compact(config, host, p, tokens, url(p.vehicle_mcp, "/mcp"), py, model_env)
-        return [model_host, vehicle_server, shared, orchestrator_component]
+        shared = _compact(config, host, p, tokens, url(p.vehicle_mcp, "/mcp"), py, model_env, agent_urls, ui)
+        return [model_host, vehicle_server, shared]
     return [
         model_host,
         vehicle_server,
@@ -290,18 +287,27 @@ def _compact(
     vehicle_mcp_url: str,
     py: str,
     model_env: dict[str, str],
+    agent_urls: list[str],
+    ui: bool,
 ) -> Component:
-    """The compact profile's shared process: the five servers it hosts, each with the tokens its own
-    process would get (one JSON variable that only this process receives)."""
-    from .compact import TOKENS_ENV, AgentTokens, CompactTokens, tokens_json
+    """The compact profile's shared process: the six servers it hosts, each with the tokens its own
+    process would get: the agents' and servers' in one JSON variable that only this process receives,
+    the orchestrator's privileged ones on its standard input (none in the environment an agent shares,
+    GR-16). ``agent_urls``: the orchestrator's agents, the three of the process first."""
+    from .compact import TOKENS_ENV, AgentTokens, CompactTokens, OrchestratorTokens, tokens_json
 
     argv = [py, "-m", "orchestrator.compact", "--host", host, "--vehicle-mcp-url", vehicle_mcp_url]
+    argv += ["--orchestrator-port", str(p.orchestrator)]
     argv += ["--navigation-mcp-port", str(p.navigation_mcp), "--perception-mcp-port", str(p.perception_mcp)]
     argv += ["--vehicle-control-port", str(p.vehicle_control), "--navigation-port", str(p.navigation)]
-    argv += ["--perception-port", str(p.perception)]
+    argv += ["--perception-port", str(p.perception), "--budget-ms", str(config.budget_ms)]
+    for agent_url in agent_urls:
+        argv += ["--agent", agent_url]
+    argv += [] if ui else ["--no-ui"]
     argv += ["--pbf", str(config.map_pbf)] if config.map_pbf else []
     argv += ["--task-store", config.task_store] if config.task_store else []
     env = dict(model_env)
+    stdin = None
     if tokens is None:
         argv.append("--insecure")
     else:
@@ -324,14 +330,26 @@ def _compact(
                 perception=agent("perception-summary"),
             )
         )
+        stdin = OrchestratorTokens(
+            operator=tokens.operator,
+            vehicle=tokens.clients["orchestrator"],
+            agents=_caller_tokens(tokens, agent_urls),
+        ).model_dump_json()
     serves = [
         Endpoint("navigation MCP server", p.navigation_mcp, url_path="/mcp"),
         Endpoint("perception MCP server", p.perception_mcp, url_path="/mcp"),
         Endpoint("vehicle-control agent", p.vehicle_control),
         Endpoint("navigation agent", p.navigation),
         Endpoint("perception agent", p.perception),
+        Endpoint("orchestrator + cockpit", p.orchestrator),
     ]
-    return Component("compact", argv, p.navigation_mcp, env=env, serves=serves)
+    return Component("compact", argv, p.navigation_mcp, env=env, serves=serves, stdin=stdin)
+
+
+def _caller_tokens(tokens: Tokens, agent_urls: list[str]) -> dict[str, str]:
+    """Agent URL -> the token the orchestrator presents to that agent, for the stack's own agents
+    (the first ``len(AGENTS)`` of ``agent_urls``)."""
+    return {url_: tokens.clients[CALLER + agent] for url_, agent in zip(agent_urls, AGENTS, strict=False)}
 
 
 def run_stack(

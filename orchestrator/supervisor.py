@@ -180,7 +180,9 @@ class Endpoint:
 class Component:
     """One child process, serving ``port``; a process that hosts several servers (the compact
     profile) lists them in ``serves`` instead (``port`` is then the first of them): every one must
-    answer its health check before the component counts as started, and each is listed in the table."""
+    answer its health check before the component counts as started, and each is listed in the table.
+    ``stdin``, when given, is written to the child's standard input at each start, which is then
+    closed: credentials that must not be in its environment."""
 
     name: str
     argv: list[str]
@@ -189,6 +191,7 @@ class Component:
     url_path: str = ""
     env: dict[str, str] = field(default_factory=dict)
     serves: list[Endpoint] = field(default_factory=list)
+    stdin: str | None = field(default=None, repr=False)
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     started_at: float = 0.0
@@ -245,10 +248,17 @@ class Supervisor:
         component.process = subprocess.Popen(
             component.argv,
             env={**inherited, **component.env},
+            stdin=None if component.stdin is None else subprocess.PIPE,
             start_new_session=True,
             preexec_fn=_die_with_parent(os.getpid()),
         )
         component.started_at = time.monotonic()
+        if component.stdin is not None and component.process.stdin is not None:
+            try:
+                component.process.stdin.write(component.stdin.encode())
+                component.process.stdin.close()
+            except BrokenPipeError:
+                pass  # the child is gone already; the health check reports its exit
 
     def _wait_healthy(self, component: Component) -> None:
         import httpx

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from agents.hosting import token_digest
-from orchestrator.compact import TOKENS_ENV, CompactTokens
+from orchestrator.compact import TOKENS_ENV, CompactTokens, OrchestratorTokens
 from orchestrator.stack import AGENTS, CALLER, CLIENTS, StackConfig, components
 from orchestrator.supervisor import (
     AlreadyRunningError,
@@ -89,28 +89,32 @@ def test_gr16_each_component_holds_only_its_own_tokens(
 
 
 @pytest.mark.rule("GR-16")
-def test_gr16_the_compact_process_holds_its_servers_tokens_and_no_privileged_one(
+def test_gr16_the_compact_process_holds_its_servers_tokens_and_no_privileged_one_in_its_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
     tokens = Tokens.fresh(CLIENTS)
     stack = components(StackConfig(), "127.0.0.1", 8700, tokens, ui=False, profile="compact")
-    assert [c.name for c in stack] == [
-        "model host",
-        "vehicle MCP server",
-        "compact",
-        "orchestrator + cockpit",
-    ]
+    assert [c.name for c in stack] == ["model host", "vehicle MCP server", "compact"]
     shared = stack[2]
-    assert [e.port for e in shared.endpoints] == [8702, 8703, 8711, 8712, 8713]
+    assert [e.port for e in shared.endpoints] == [8702, 8703, 8711, 8712, 8713, 8700]
     held = CompactTokens.model_validate_json(shared.env[TOKENS_ENV])
-    privileged = {
-        tokens.operator,
-        tokens.clients["orchestrator"],
-        *(tokens.clients[CALLER + a] for a in AGENTS),
-    }
+    callers = {tokens.clients[CALLER + a] for a in AGENTS}
+    privileged = {tokens.operator, tokens.clients["orchestrator"], *callers}
+    # What an agent of the process could leak whole, its environment, holds no privileged token ...
     assert not set(shared.env.values()) & privileged
-    assert not [token for token in privileged if token in shared.env[TOKENS_ENV]]
+    assert not [token for token in privileged if token in json.dumps(shared.env)]
+    # ... the orchestrator gets its own on standard input, as its own process would get them.
+    assert shared.stdin is not None
+    orchestrator = OrchestratorTokens.model_validate_json(shared.stdin)
+    assert orchestrator.operator == tokens.operator
+    assert orchestrator.vehicle == tokens.clients["orchestrator"]
+    assert set(orchestrator.agents.values()) == callers
+    assert set(orchestrator.agents) == {
+        "http://127.0.0.1:8711",
+        "http://127.0.0.1:8712",
+        "http://127.0.0.1:8713",
+    }
     vehicle_tokens = json.loads((tmp_path / ".cabin" / "run" / "vehicle-tokens.json").read_text())
     for agent, own in zip(AGENTS, (held.vehicle_control, held.navigation, held.perception), strict=True):
         assert own.caller == token_digest(tokens.clients[CALLER + agent])
@@ -118,6 +122,22 @@ def test_gr16_the_compact_process_holds_its_servers_tokens_and_no_privileged_one
         assert vehicle_tokens[own.mcp] == agent  # each agent keeps its own client profile
     assert held.navigation.map == held.navigation_mcp == tokens.clients["navigation-map"]
     assert held.navigation_mcp not in vehicle_tokens
+
+
+def test_a_child_reads_its_stdin_credentials_and_holds_none_in_its_environment(tmp_path: Path) -> None:
+    seen = tmp_path / "seen.json"
+    script = (
+        "import json, os, sys; "
+        f"json.dump({{'stdin': sys.stdin.read(), 'env': dict(os.environ)}}, open({str(seen)!r}, 'w'))"
+    )
+    child = Component("reader", [sys.executable, "-c", script], free_port(), stdin="secret-0123456789")
+    supervisor = Supervisor([child])
+    supervisor._spawn(child)
+    assert child.process is not None
+    assert child.process.wait(timeout=30) == 0
+    data = json.loads(seen.read_text())
+    assert data["stdin"] == "secret-0123456789"
+    assert "secret-0123456789" not in json.dumps(data["env"])
 
 
 def test_a_component_serving_several_ports_checks_each_of_them() -> None:
