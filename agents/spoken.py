@@ -40,6 +40,7 @@ __all__ = [
     "plain",
     "sentence",
     "sentences_of",
+    "skill_areas",
 ]
 
 PartKind = Literal["done", "not_done", "info", "question"]
@@ -183,16 +184,32 @@ def join_words(items: Sequence[str], *, last: str = "and") -> str:
     return f"{', '.join(kept[:-1])} {last} {kept[-1]}"
 
 
-def can_help_with(things: Sequence[str]) -> str:
+def can_help_with(things: Sequence[str], *, at_most: int | None = None) -> str:
     """What the assistant can do, as one sentence from the names of what it offers (the skills of the
     agents' cards): "I can help with climate, seats and lights and wipers." reads as two things, so
-    names that hold a list of their own are set apart with semicolons."""
+    names that hold a list of their own are set apart with semicolons. With `at_most`, no more than
+    that many are named, and "among others" says there are more (GR-12: while the car is not parked,
+    "I can help with climate, navigation and perception, among others.")."""
     named = [thing[:1].lower() + thing[1:] for thing in dict.fromkeys(t.strip() for t in things) if thing]
     if not named:
         return "Nothing is available right now."
+    if at_most is not None and len(named) > at_most:
+        return sentence(f"I can help with {join_words(named[: max(1, at_most)])}, among others")
     if any("," in thing or " and " in thing for thing in named) and len(named) > 1:
         return sentence("I can help with " + "; ".join(named[:-1]) + "; and " + named[-1])
     return sentence("I can help with " + join_words(named))
+
+
+def skill_areas(agents: Sequence[Sequence[Sequence[str]]]) -> list[str]:
+    """The areas of the agents' skills, one word each (a skill's first tag: "climate", "windows",
+    "navigation"), taking each agent's in turn (the first of every agent, then the second...), each
+    area once: `agents` holds per agent the tags of each of its skills. A short list of them names
+    what every agent does before a second thing of one."""
+    firsts = [[tags[0] for tags in skills if tags] for skills in agents]
+    areas: list[str] = []
+    for rank in range(max((len(first) for first in firsts), default=0)):
+        areas.extend(first[rank] for first in firsts if rank < len(first))
+    return list(dict.fromkeys(areas))
 
 
 def cannot_do(capabilities: str = "") -> str:
