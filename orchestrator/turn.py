@@ -11,17 +11,20 @@ back (POI names, messages, replies) is shown to the person and never routed or s
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import JsonValue
 
 from agents.hosting import DATA_RULE_ID, DATA_STATE_CHANGES, INTENTS, INTENTS_EXTENSION, AgentResult
 from agents.language.dialogue import SmallTalk, small_talk, whose
 from agents.language.dialogue import for_zone as for_slots
-from agents.spoken import can_help_with, cannot_do, join_replies, not_done_yet, plain, sentence
+from agents.spoken import can_help_with, cannot_do, join_replies, not_done_yet, plain, sentence, skill_areas
+from mcp_servers.vehicle.guardrails.context import is_moving
 
 from .dialogue import (
     LastPart,
@@ -42,6 +45,8 @@ from .directory import AgentDirectory, AgentDown
 from .events import EventBus
 from .models import Action, Latency, PendingConfirmation, RouteStep, Seat, TurnResult
 from .routing import RoutedPart, Router, agent_skill
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_BUDGET_S = 0.8
 #: An agent gets at least this long even when the routing used most of the budget: a late answer
@@ -82,14 +87,37 @@ class PartOutcome:
     answered: bool = True
 
 
-def capabilities_sentence(directory: AgentDirectory) -> str:
-    """What the available agents can do, in one sentence from the skills of their cards."""
-    names: list[str] = []
+#: How many skill areas the answer to a request nothing can serve names while the car is not parked
+#: (GR-12: replies stay short while driving).
+NAMED_WHILE_DRIVING = 3
+#: Whether the car is parked, read from the car; what it cannot tell counts as not parked (GR-12).
+ParkedReader = Callable[[], Awaitable[bool]]
+
+_SPEED = "Vehicle.Speed"
+
+
+def parked_from(state: Callable[[str], Awaitable[Mapping[str, Any]]]) -> ParkedReader:
+    """A :data:`ParkedReader` over a reader of the car's state by path prefix (the orchestrator's
+    ``VehicleAccess.state``): parked while ``Vehicle.Speed`` reads 0, as the guardrails judge it
+    (any other speed, or none, is not parked)."""
+
+    async def parked() -> bool:
+        return not is_moving((await state(_SPEED)).get(_SPEED))
+
+    return parked
+
+
+def capabilities_sentence(directory: AgentDirectory, *, short: bool = False) -> str:
+    """What the available agents can do, in one sentence from the skills of their cards; ``short``
+    (while the car is not parked, GR-12): at most :data:`NAMED_WHILE_DRIVING` skill areas, each
+    agent's first before a second of one ("I can help with climate, navigation and perception, among
+    others.")."""
     healthy = directory.healthy()
-    for entry in directory.entries:
-        if entry.name in healthy and entry.card is not None:
-            names.extend(skill.name for skill in entry.card.skills)
-    return can_help_with(names)
+    cards = [entry.card for entry in directory.entries if entry.name in healthy and entry.card is not None]
+    if short:
+        areas = skill_areas([[tuple(skill.tags or ()) for skill in card.skills] for card in cards])
+        return can_help_with(areas, at_most=NAMED_WHILE_DRIVING)
+    return can_help_with([skill.name for card in cards for skill in card.skills])
 
 
 class Orchestrator:
@@ -107,9 +135,13 @@ class Orchestrator:
         after_turn: Callable[[], Awaitable[None]] | None = None,
         max_concurrent_turns: int = MAX_CONCURRENT_TURNS,
         readback: TurnReadback | None = None,
+        parked: ParkedReader | None = None,
     ) -> None:
         self.router = router
         self.readback = readback
+        #: Whether the car is parked; without one (or when it fails) the car counts as not parked,
+        #: and the answer to a request nothing serves names only a few skill areas (GR-12).
+        self.parked = parked
         self.directory = directory
         self.sessions = sessions if sessions is not None else SessionStore()
         self.events = events if events is not None else EventBus()
@@ -594,18 +626,15 @@ class Orchestrator:
         alone: bool = True,
     ) -> PartOutcome:
         healthy = self.directory.healthy()
-        # Beside other requests, what was not done in the person's words; alone, what can be done.
-        fallback = (
-            sentence(not_done_yet(step.text))
-            if not alone
-            else cannot_do(capabilities_sentence(self.directory))
-        )
         if step.agent is not None and step.agent not in healthy:
             return PartOutcome(
                 step=step, reply=f"The {step.agent} service isn't available right now.", degraded=True
             )
         timeout = min(self.agent_timeout_s, max(remaining_s, MIN_AGENT_TIMEOUT_S))
         if step.agent is None or step.via == "fallback":
+            # Beside other requests, what was not done in the person's words; alone, what can be done
+            # (while the car is not parked, a few skill areas of it: GR-12).
+            fallback = sentence(not_done_yet(step.text)) if not alone else await self._cannot_do()
             agent, skill = _guessed(step.guess)
             if agent is not None and agent in healthy and (step.confidence or 0.0) >= GUESS_FLOOR:
                 # Not confident enough to route, but close: the guessed agent's own parser decides. It
@@ -617,6 +646,17 @@ class Orchestrator:
                 return PartOutcome(step=step, reply=fallback, agent_ms=outcome.agent_ms)
             return PartOutcome(step=step, reply=fallback)
         return await self._call(session, step, intent, turn_id, seat, timeout, said=said)
+
+    async def _cannot_do(self) -> str:
+        """The answer to a request nothing can serve: what the agents can do, in full only when the
+        car says it is parked (GR-12)."""
+        parked = False
+        if self.parked is not None:
+            try:
+                parked = await self.parked()
+            except Exception:  # an unknown driving state counts as not parked
+                logger.warning("the driving state could not be read", exc_info=True)
+        return cannot_do(capabilities_sentence(self.directory, short=not parked))
 
     def _takes_together(self, agent: str) -> bool:
         """True when `agent`'s card says it acts on several intents of one turn together."""
