@@ -125,15 +125,15 @@ _FRACTION = r"\s+(?:" + "|".join(map(re.escape, sorted(FRACTIONS, key=len, rever
 _VALUED = re.compile(
     rf"\b(?P<verb>{_SETS})(?P<before>\s+{_PARTICLE})?\s+(?P<pronoun>it|them|that)"
     rf"(?P<after>(?:\s+(?:back|again|{_PARTICLE}))*)"
-    rf"(?P<value>(?:\s+(?:to|at|by|on|in))?(?:{_FRACTION}|{_VALUE_WORD}){{1,4}})"
+    rf"(?P<value>(?:\s+(?:to|at|by|on|in))?(?:\s+the)?(?:{_FRACTION}|{_VALUE_WORD}){{1,4}})"
     rf"(?P<amount>\s+{_AMOUNT})?"
     r"(?=\s*(?:$|[,;.!?]|\b(?:please|now|for me|for us|too|and|then|thanks)\b))",
     re.I,
 )
-"""A clause that gives "it" a value ("set it to 3", "make it 22", "put it on high"): the words after
-"it" and its particle are up to four words of a value (numbers, units, levels, a fraction of the
-way: "close them a third"), none of them a word that says where or whose, a verb, or a word around a
-request ("please", "and")."""
+"""A clause that gives "it" a value ("set it to 3", "make it 22", "put it on high", "set it to the
+max"): the words after "it" and its particle are up to four words of a value (numbers, units,
+levels, a fraction of the way: "close them a third"; "the" before them, "the lowest"), none of them a
+word that says where or whose, a verb, or a word around a request ("please", "and")."""
 _ASKS = ("hey", "can i", "could i", "i would like you to")
 _LEAD_IN = re.compile(
     r"^(?:(?:"

@@ -22,17 +22,20 @@ from mcp_servers.vehicle.declarations import declarations
 
 __all__ = [
     "AGENT_TOOLS",
+    "DECLARED_RANGES",
     "EXCLUSIVE_ARGUMENTS",
     "RELATIVE_STEPS",
     "SEATS",
     "ZONE_ARGUMENTS",
     "Action",
     "ActionReport",
+    "Beyond",
     "ConfirmationRequest",
     "Outcome",
     "Refusal",
     "ToolCatalog",
     "WriteResult",
+    "bounds",
     "report_for",
     "state_changes",
 ]
@@ -61,6 +64,43 @@ RELATIVE_STEPS: dict[str, int] = {d.name: d.relative_step for d in _DECLARED if 
 
 SEATS: tuple[Seat, ...] = ("driver", "passenger", "rear_left", "rear_right")
 
+
+def bounds(schema: Mapping[str, Any], argument: str) -> tuple[float, float] | None:
+    """The minimum and maximum a tool's input `schema` (JSON Schema) declares for `argument`, also
+    where the argument may be left out (one variant of its ``anyOf``); None when it declares not both."""
+    spec = schema.get("properties", {}).get(argument)
+    if not isinstance(spec, Mapping):
+        return None
+    for variant in (spec, *(spec.get("anyOf") or ())):
+        if not isinstance(variant, Mapping):
+            continue
+        low, high = variant.get("minimum"), variant.get("maximum")
+        if isinstance(low, int | float) and isinstance(high, int | float):
+            return (low, high)
+    return None
+
+
+def _declared_range(schema: Mapping[str, Any], tool: str) -> tuple[str, float, float] | None:
+    """The value argument of a tool and its bounds: the first argument of its schema with both, other
+    than a relative change (``delta``) and the seat or zone."""
+    for argument in schema.get("properties", {}):
+        if argument in ("delta", ZONE_ARGUMENTS.get(tool)):
+            continue
+        found = bounds(schema, argument)
+        if found is not None:
+            return (argument, *found)
+    return None
+
+
+DECLARED_RANGES: dict[str, tuple[str, float, float]] = {
+    d.name: found
+    for d in _DECLARED
+    if (found := _declared_range(d.arguments.model_json_schema(), d.name)) is not None
+}
+"""Per tool of this agent that is set to a value in a range, the argument and the range its declaration
+gives (``set_seat_heating``: ``level`` 0-3; ``set_fan``: ``percent`` 0-100), read once from the
+tools' argument models (mcp_servers/vehicle/task_tools.py)."""
+
 SCOPE_RULE = "GR-16"
 """The vehicle server's rule that a client writes only the signals of its scope."""
 
@@ -76,6 +116,18 @@ class Action(BaseModel):
 
     tool: _ToolName
     arguments: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class Beyond(BaseModel):
+    """A value said of a device outside the range its tool's schema declares: nothing is called."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tool: str
+    argument: str
+    value: float
+    minimum: float
+    maximum: float
 
 
 class Refusal(BaseModel):
@@ -251,6 +303,22 @@ class ToolCatalog:
         if tool not in self._schemas:
             raise InvalidActionError(self._unknown(tool))
         return self._schemas[tool]
+
+    def beyond(self, action: Action) -> Beyond | None:
+        """The first argument of `action` whose number lies outside the bounds its tool's schema
+        declares ("set the seat heating to 8": ``level`` 0-3), or None."""
+        schema = self._schemas.get(action.tool)
+        if schema is None:
+            return None
+        for argument, value in action.arguments.items():
+            found = bounds(schema, argument)
+            if found is None or not isinstance(value, int | float) or isinstance(value, bool):
+                continue
+            if not found[0] <= value <= found[1]:
+                return Beyond(
+                    tool=action.tool, argument=argument, value=value, minimum=found[0], maximum=found[1]
+                )
+        return None
 
     def check(self, action: Action, *, seat: Seat) -> Action:
         """`action` with its zone written out for the speaker `seat`; InvalidActionError names any problem."""

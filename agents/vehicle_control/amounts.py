@@ -7,11 +7,17 @@ changes by steps, once:
 
 - :data:`STEPS`: the step of each grade for a relative tool ("a smidge warmer" +1 °C, "way louder" +20
   volume points);
-- :data:`EXTREMES`: what ``extreme`` means ("as cold as it goes" is the lowest cabin temperature the
-  car accepts, "the fan all the way up" 100 %, "all the way down" on the volume mutes it; raising the
-  volume all the way is the largest step the car accepts in one request);
-- :data:`LEVELS`: the level an ``extreme`` or ``large`` word gives a levelled device ("seat heat on full
-  blast" is level 3, "massage on max" 100 %);
+- :data:`RANGES`: the range of each device's value as its tool declares it (the argument model's
+  bounds, :data:`~agents.vehicle_control.actions.DECLARED_RANGES`; the cabin temperature, which its
+  schema leaves open, within the car's comfort bounds, GR-03), read once;
+- :data:`EXTREMES`: what ``extreme`` means for a device changed by steps: the end of its range ("as
+  cold as it goes" is the lowest cabin temperature the car accepts, "the fan all the way up" 100 %,
+  "all the way down" on the volume mutes it, "crank the volume up to max" 100);
+- :func:`end`: the value a word of an end (:data:`~agents.language.lexicon.ENDS`: "max", "the
+  lowest") sets: the top of the range, or its bottom, or, for a device switched off at the bottom of
+  its range, its lowest setting that is on ("heat my seat on the lowest setting" is level 1, not off);
+- :data:`LEVELS`: the level a ``large`` word gives a levelled device ("seat heat up a lot" is level 3),
+  and :data:`LEVELLED` the tool whose range ends each levelled list of the grammar takes;
 - :data:`POSITIONS`: the grammar lists of a position said as a fraction of the way
   (:data:`~agents.language.lexicon.FRACTIONS`): ``fraction`` is how far open ("open the window a
   third" is 33 %, "the volume at half" 50), ``fraction_closed`` and ``percent_closed`` how far open
@@ -29,17 +35,24 @@ from typing import Any, Final, Literal
 
 from pydantic import JsonValue
 
-from agents.language.lexicon import FRACTIONS, INTENSIFIERS, INTENSITY
+from agents.language.lexicon import ENDS, FRACTIONS, INTENSIFIERS, INTENSITY
+from agents.vehicle_control.actions import DECLARED_RANGES, EXCLUSIVE_ARGUMENTS, RELATIVE_STEPS
 from mcp_servers.vehicle.guardrails.rules import ComfortBounds
 
 __all__ = [
     "EXTREMES",
     "GRADES",
+    "LEVELLED",
     "LEVELS",
     "POSITIONS",
+    "RANGES",
     "STEPS",
     "Grade",
     "amount",
+    "beyond_list",
+    "end",
+    "end_list",
+    "end_words",
     "grammar_lists",
     "grammar_rules",
 ]
@@ -54,21 +67,86 @@ STEPS: Final[dict[str, dict[str, int]]] = {
 }
 """The step of each grade below ``extreme`` for the tools that take a relative ``delta``."""
 
+_EXCLUSIVE_VALUES: Final = {tool: pair for tool, pair in EXCLUSIVE_ARGUMENTS.items() if pair[1] == "delta"}
+"""Per relative tool, its absolute argument and ``delta``."""
+
+_COMFORT: Final[dict[str, tuple[float, float]]] = {"celsius": (ComfortBounds.MIN_C, ComfortBounds.MAX_C)}
+"""A value the tool's schema leaves open, in the bounds the guardrails keep it to (GR-03)."""
+
+RANGES: Final[dict[str, tuple[str, float, float]]] = {
+    **{tool: (argument, *_COMFORT[argument]) for tool, (argument, _) in _EXCLUSIVE_VALUES.items()
+       if argument in _COMFORT},
+    **DECLARED_RANGES,
+}  # fmt: skip
+"""Per tool set to a value, the argument and its range: the bounds the tool's schema declares, and
+the comfort bounds (GR-03) of a temperature its schema leaves open."""
+
 EXTREMES: Final[dict[str, tuple[tuple[str, float], tuple[str, float]]]] = {
-    "set_cabin_temperature": (("celsius", ComfortBounds.MAX_C), ("celsius", ComfortBounds.MIN_C)),
-    "set_fan": (("percent", 100), ("percent", 0)),
-    "set_media_volume": (("delta", ComfortBounds.MAX_VOLUME_STEP), ("percent", 0)),
+    tool: ((argument, high), (argument, low))
+    for tool, (argument, low, high) in RANGES.items()
+    if tool in STEPS
 }
-"""Per relative tool, the arguments of ``extreme`` upwards and downwards: the car's comfort bounds for
-the cabin temperature (GR-03), the fan's range, and for the volume the largest rise the car accepts in
-one request (GR-03) or silence."""
+"""Per relative tool, the arguments of ``extreme`` upwards and downwards: the ends of its range."""
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def end(tool: str, which: str, *, lowest_on: bool = False) -> dict[str, JsonValue] | None:
+    """The arguments that set `tool` to an end of its range (:data:`RANGES`): ``highest`` its top,
+    ``lowest`` its bottom, or with `lowest_on` (a device that is off at the bottom of its range) one
+    step above it, its lowest setting that is on (the step of a follow-up where the tool declares
+    one, else 1: seat heating level 1, the fan 20 %). None for a tool with no range."""
+    if tool not in RANGES or which not in ("highest", "lowest"):
+        return None
+    argument, low, high = RANGES[tool]
+    if which == "highest":
+        return {argument: _number(high)}
+    return {argument: _number(min(high, low + RELATIVE_STEPS.get(tool, 1)) if lowest_on else low)}
+
+
+def end_words(tool: str, *, lowest_on: bool = False) -> dict[str, JsonValue]:
+    """Each word of an end (:data:`~agents.language.lexicon.ENDS`, and the ``extreme`` words of
+    :data:`~agents.language.lexicon.INTENSITY` said as a value: "on full blast", "to the max") and the
+    value of `tool`'s argument it sets (empty for a tool with no range)."""
+    words: dict[str, JsonValue] = {}
+    said = {**{word: "highest" for word, grade in INTENSITY.items() if grade == "extreme"}, **ENDS}
+    for word, which in said.items():
+        arguments = end(tool, which, lowest_on=lowest_on)
+        if arguments is not None:
+            words[word] = next(iter(arguments.values()))
+    return words
+
+
+def end_list(tool: str) -> str:
+    """The grammar list of the words of an end of `tool`'s range (:func:`grammar_lists` writes it)."""
+    return f"end_{tool}"
+
+
+def beyond_list(tool: str) -> str:
+    """The grammar list of the numbers above `tool`'s declared range (:func:`grammar_lists` writes it)."""
+    return f"beyond_{tool}"
+
+
+_SAID_UP_TO: Final = 999
+"""The largest number read as a value above a device's range."""
+
 
 LEVELS: Final[dict[str, dict[str, int]]] = {
-    "seat_level": {"large": 3, "extreme": 3},
-    "fan_level": {"large": 75, "extreme": 100},
-    "massage_level": {"large": 100, "extreme": 100},
+    "seat_level": {"large": 3},
+    "fan_level": {"large": 75},
+    "massage_level": {"large": 100},
 }
-"""Per levelled list of the grammar, the level an intensity word of a grade gives ("on full blast")."""
+"""Per levelled list of the grammar, the level a ``large`` intensity word gives ("seat heat up a lot")."""
+
+LEVELLED: Final[dict[str, str]] = {
+    "seat_level": "set_seat_heating",
+    "fan_level": "set_fan",
+    "massage_level": "set_seat_massage",
+}
+"""Per levelled list of the grammar, the tool whose range its words of an end take ("max", "the
+lowest")."""
 
 POSITIONS: Final[dict[str, dict[str, int]]] = {
     "fraction": dict(FRACTIONS),
@@ -95,25 +173,38 @@ def amount(tool: str, grade: str, sign: int) -> dict[str, JsonValue] | None:
     return {"delta": step * (1 if sign > 0 else -1)}
 
 
-def grammar_lists(lists: dict[str, Any]) -> dict[str, Any]:
-    """The grammar's `lists` with the intensity and fraction words put in: the lists of grades
+def grammar_lists(lists: dict[str, Any], *, lowest_on: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The grammar's `lists` with the intensity, fraction and end words put in: the lists of grades
     (``intensity``, ``intensifier``) and of positions (:data:`POSITIONS`) written from the language
-    layer, and each levelled list of :data:`LEVELS` given the intensity words of its grades (a word
-    the file already lists keeps its value there)."""
+    layer, one list of the words of an end per tool of :data:`RANGES` (:func:`end_list`) and one of the
+    numbers above the range its schema declares (:func:`beyond_list`), and each
+    levelled list of :data:`LEVELS` given the ``large`` intensity words and the words of an end of
+    its tool (:data:`LEVELLED`; a word the file already lists keeps its value there). `lowest_on`
+    are the tools switched off at the bottom of their range (:func:`end`)."""
     lists = dict(lists)
     for name, shares in POSITIONS.items():
         lists[name] = {"values": [{"in": word, "out": share} for word, share in shares.items()]}
     for name, words in _GRADE_LISTS.items():
         lists[name] = {"values": [{"in": word, "out": grade} for word, grade in words.items()]}
+    for tool in RANGES:
+        ends = end_words(tool, lowest_on=tool in lowest_on)
+        lists[end_list(tool)] = {"values": [{"in": word, "out": value} for word, value in ends.items()]}
+    for tool, (_, _, high) in DECLARED_RANGES.items():
+        lists[beyond_list(tool)] = {"range": {"from": int(high) + 1, "to": _SAID_UP_TO}}
     for name, levels in LEVELS.items():
         spec = dict(lists.get(name) or {})
         values = list(spec.get("values") or [])
-        said = {str(value.get("in", "")) if isinstance(value, dict) else str(value) for value in values}
-        values.extend(
-            {"in": word, "out": levels[grade]}
-            for word, grade in INTENSITY.items()
-            if grade in levels and word not in said
-        )
+        said = {
+            word
+            for value in values
+            for word in str(value.get("in", "") if isinstance(value, dict) else value).strip("()").split("|")
+        }
+        tool = LEVELLED[name]
+        added: dict[str, JsonValue] = {
+            **{word: levels[grade] for word, grade in INTENSITY.items() if grade in levels},
+            **end_words(tool, lowest_on=tool in lowest_on),
+        }
+        values.extend({"in": word, "out": value} for word, value in added.items() if word not in said)
         spec["values"] = values
         lists[name] = spec
     return lists

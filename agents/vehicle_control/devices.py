@@ -26,13 +26,15 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from agents.language.lexicon import INTENSITY, QUANTIFIERS
-from agents.vehicle_control.actions import SEATS
+from agents.vehicle_control.actions import DECLARED_RANGES, SEATS
+from agents.vehicle_control.amounts import RANGES, beyond_list, end_list
 
 __all__ = [
     "DEVICES",
     "EVERY",
     "EVERY_FRAMES",
     "FRAMES",
+    "LOWEST_ON",
     "NOUNS",
     "Device",
     "Kind",
@@ -268,7 +270,12 @@ DEVICES: Final[tuple[Device, ...]] = (
     Device(
         tool="set_sunshade",
         names="rear_shade",
-        slots={"open": {"action": "open", "rear": True}, "close": {"action": "close", "rear": True}},
+        slots={
+            "open": {"action": "open", "rear": True},
+            "close": {"action": "close", "rear": True},
+            "value": {"rear": True},
+        },
+        values=("{percent} <percent> [open]", "{fraction:percent} [open|way]"),
         opens=("retract", "roll down", "lower", "put down"),
         opened=("down",),
         closes=("raise", "put up", "pull up", "extend", "draw"),
@@ -328,6 +335,15 @@ DEVICES: Final[tuple[Device, ...]] = (
 )
 """Every device the frames work (a device may appear twice under other names with other arguments:
 the front and the rear wiper)."""
+
+LOWEST_ON: Final[frozenset[str]] = frozenset(
+    device.tool
+    for device in DEVICES
+    if device.tool in RANGES
+    and device.slots.get("off", {}).get(RANGES[device.tool][0]) == RANGES[device.tool][1]
+)
+"""The tools of a device that switching off sets to the bottom of its range (the seat heating's level
+0, the fan's 0 %): its lowest setting is the lowest one that is on (:func:`amounts.end`)."""
 
 NOUNS: Final[dict[str, str]] = {
     "set_cabin_temperature": "temperature",
@@ -395,6 +411,9 @@ FRAMES: Final[dict[Kind, tuple[str, ...]]] = {
         f"{_MOVE} [<the>] {_ZONE} {_NAME} {_FOR} [to] {_OPEN_AT} (open|OPENED) {_FOR} [please]",
         f"{_MOVE} [<the>] {_ZONE} {_NAME} {_FOR} OPENED [to] {_OPEN_AT} {_FOR} [please]",
         f"(close|shut|CLOSES) [<the>] {_ZONE} {_NAME} {_FOR} {_SHUT_AT} [closed|shut|CLOSED] {_FOR} [please]",
+        # a position said after "to" is where the device goes, whichever way the verb moves it
+        # ("close the window to 30 percent" leaves it 30 % open)
+        f"(close|shut|CLOSES) [<the>] {_ZONE} {_NAME} {_FOR} to {_OPEN_AT} [open|closed|shut] {_FOR}",
         f"{_MOVE} [<the>] {_ZONE} {_NAME} {_FOR} (CLOSED) {_SHUT_AT} {_FOR} [please]",
         f"{_MOVE} [<the>] {_ZONE} {_NAME} {_FOR} {_SHUT_AT} (closed|shut|CLOSED) {_FOR} [please]",
     ),
@@ -550,6 +569,19 @@ def _name_of(device: Device) -> str:
     return device.names.strip("{}").split(":")[0]
 
 
+def _ranged(tool: str) -> tuple[str, ...]:
+    """The values every device of a tool with a range takes besides its own: a word of an end of the
+    range ("max", "the lowest": :func:`amounts.end`), and a number above the range its tool declares
+    ("set the seat heating to 8"), read as of the device so that the reply can say its range."""
+    if tool not in RANGES:
+        return ()
+    argument = RANGES[tool][0]
+    said = [f"{{{end_list(tool)}:{argument}}}"]
+    if tool in DECLARED_RANGES:
+        said.append(f"{{{beyond_list(tool)}:{argument}}} [<percent>]")
+    return tuple(said)
+
+
 def templates_of(device: Device, kind: Kind) -> list[str]:
     """The grammar templates of every frame of `kind` for `device` (empty for a kind it does not take)."""
     if kind not in device.slots:
@@ -583,11 +615,12 @@ def templates_of(device: Device, kind: Kind) -> list[str]:
         else:
             text = text.replace(_ZONE, f"[{device.before}]").replace(_FOR, f"[{device.after}]")
             text = text.replace("WHERE", device.where)
+        said = (*device.values, *_ranged(device.tool))
         if "VALUE" in text:
-            values = (*device.values, "{intensity:delta}") if device.stepped else device.values
+            values = (*said, "{intensity:delta}") if device.stepped else said
             sentences.extend(text.replace("VALUE", f"({value})") for value in values)
         elif "TARGET" in text:
-            sentences.extend(text.replace("TARGET", f"({value})") for value in device.values)
+            sentences.extend(text.replace("TARGET", f"({value})") for value in said)
         else:
             sentences.append(text)
     return sentences

@@ -198,10 +198,16 @@ class VehicleControlExecutor(CabinExecutor):
                 return await self._advise(asked, seat)
             parse, via = self.parser.parse(request.text, seat=seat, previous=previous), "template"
         actions = []
+        beyond: list[str] = []
         for action in parse.actions:
             try:
                 actions.append(catalog.check(action, seat=seat))
             except InvalidActionError as exc:
+                outside = catalog.beyond(action)
+                if outside is not None:
+                    # "set the seat heating to 8": a value of the device, outside its range; said so.
+                    beyond.append(replies.beyond(outside))
+                    continue
                 # A template produced a call the server's tools do not take (an older server, say).
                 logger.warning("task %s: template action dropped: %s", request.task_id, exc)
         not_understood = list(parse.unmatched)
@@ -214,6 +220,17 @@ class VehicleControlExecutor(CabinExecutor):
             if from_model:
                 actions.extend(from_model)
                 via = "model"
+        if beyond and not actions and not parse.queries:
+            return Reply(
+                text=replies.summarize(
+                    [],
+                    speaker=seat,
+                    moving=await self._moving(),
+                    not_understood=not_understood,
+                    beyond=beyond,
+                ),
+                data=_data([], via),
+            )
         if parse.lacking and not actions and not parse.queries and not not_understood:
             # "child locks on": for this agent, but nothing this car has a tool for; said plainly.
             return Reply(text=replies.lacking(parse.lacking), data=_data([], "template"))
@@ -229,7 +246,7 @@ class VehicleControlExecutor(CabinExecutor):
         outcome: Outcome | None = None
         if actions:
             outcome = await self._act(
-                request, actions, via=via, not_understood=not_understood, lacking=parse.lacking
+                request, actions, via=via, not_understood=not_understood, lacking=parse.lacking, beyond=beyond
             )
         if not parse.queries or isinstance(outcome, Question):
             assert outcome is not None
@@ -247,7 +264,10 @@ class VehicleControlExecutor(CabinExecutor):
     ) -> Parse | None:
         """The parse of an intent of this agent's grammar and its slots; None when the intent is not
         one of the grammar's, no block of it takes these slots, or a call it gives does not fit its
-        tool (then the message is read as before: a tool call with its arguments, or the text)."""
+        tool (then the message is read as before: a tool call with its arguments, or the text). A
+        value outside the range of its tool that was read from a person's words (the intent's
+        `text`: "make it 8" of the seat heating) fits: the reply says the range; a call without
+        them is a tool call like any other, and rejected."""
         parse = self.parser.parse_intent(intent.intent, intent.slots, seat=seat, previous=previous)
         if parse is None:
             return None
@@ -255,7 +275,8 @@ class VehicleControlExecutor(CabinExecutor):
             try:
                 catalog.check(action, seat=seat)
             except InvalidActionError:
-                return None
+                if catalog.beyond(action) is None or not (intent.text or "").strip():
+                    return None
         return parse
 
     def _together(
@@ -349,17 +370,19 @@ class VehicleControlExecutor(CabinExecutor):
         via: str,
         not_understood: Sequence[str] = (),
         lacking: Sequence[str] = (),
+        beyond: Sequence[str] = (),
     ) -> Outcome:
         actions, unchanged, made = await self._to_change(actions)
         if not actions and unchanged:
             text = replies.nothing_changed(_already(unchanged, made=set()))
-            if not_understood or lacking:
+            if not_understood or lacking or beyond:
                 rest = replies.summarize(
                     [],
                     speaker=request.seat,
                     moving=await self._moving(),
                     not_understood=not_understood,
                     lacking=lacking,
+                    beyond=beyond,
                 )
                 text = f"{text} {rest}"
             return Reply(
@@ -408,6 +431,7 @@ class VehicleControlExecutor(CabinExecutor):
             not_understood=not_understood,
             lacking=lacking,
             unchanged=already,
+            beyond=beyond,
         )
         data = _data(reports, via)
         if unchanged:

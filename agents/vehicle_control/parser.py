@@ -155,7 +155,9 @@ class TemplateParser:
         data = {key: value for key, value in data.items() if key != _SKILLS}
         data["skip_words"] = list(SKIP_WORDS)
         # The words for seats and zones and for how much are the language layer's.
-        data["lists"] = seats.grammar_lists(amounts.grammar_lists(dict(data.get("lists") or {})))
+        data["lists"] = seats.grammar_lists(
+            amounts.grammar_lists(dict(data.get("lists") or {}), lowest_on=devices.LOWEST_ON)
+        )
         data["expansion_rules"] = devices.grammar_rules(
             amounts.grammar_rules(dict(data.get("expansion_rules") or {}))
         )

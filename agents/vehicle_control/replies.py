@@ -19,9 +19,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pydantic import JsonValue
 
 from agents.hosting import Seat
-from agents.spoken import Part, can_help_with, compose, join_words, not_done_yet, plain
+from agents.spoken import Part, can_help_with, compose, join_words, not_done_yet, plain, skill_areas
 from agents.spoken import cannot_do as shared_cannot_do
-from agents.vehicle_control.actions import SEATS, ZONE_ARGUMENTS, Action, ActionReport
+from agents.vehicle_control.actions import SEATS, ZONE_ARGUMENTS, Action, ActionReport, Beyond
 from agents.vehicle_control.card import VEHICLE_CONTROL_SPEC
 from agents.vehicle_control.driving import refusal_sentence
 from agents.vehicle_control.lacking import sentence as sentence_for
@@ -29,6 +29,7 @@ from agents.vehicle_control.lacking import sentence as sentence_for
 __all__ = [
     "CAPABILITIES",
     "already",
+    "beyond",
     "cannot_do",
     "declined",
     "describe",
@@ -41,7 +42,13 @@ __all__ = [
     "unavailable",
 ]
 
+_NAMED_WHILE_MOVING = 3
+"""How many skill areas a reply names while the car is not parked (GR-12)."""
 CAPABILITIES = can_help_with([skill.name for skill in VEHICLE_CONTROL_SPEC.skills])
+SHORT_CAPABILITIES = can_help_with(
+    skill_areas([[skill.tags for skill in VEHICLE_CONTROL_SPEC.skills]]), at_most=_NAMED_WHILE_MOVING
+)
+"""What the agent can do while the car is not parked (GR-12): three skill areas, "among others"."""
 """What this agent can do, from the skills of its card (the wording is the shared one, `agents.spoken`)."""
 
 _QUOTABLE_WORDS = 6
@@ -496,11 +503,14 @@ def summarize(
     not_understood: Sequence[str] = (),
     lacking: Sequence[str] = (),
     unchanged: Sequence[str] = (),
+    beyond: Sequence[str] = (),
 ) -> str:
     """The reply for a finished turn, as one sentence where one will do: what was applied, then what was
     not done and why ("Your side's at 20 degrees, but the trunk can only be opened when the car is
     parked and stopped."), what failed, what this car cannot do (`lacking`: features of
     `agents.vehicle_control.lacking`), and what was not understood.
+
+    `beyond` are clauses of :func:`beyond`: a value said outside its device's range, not sent.
 
     `unchanged` (clauses of `already`) say that the rest of what a request over every device covers
     was already so; they are said only when every call made was applied, since otherwise what stays
@@ -533,6 +543,7 @@ def summarize(
             text += f": {'; '.join(details)}"
         parts.append(Part(text=text, kind="not_done"))
     parts.extend(Part(text=sentence_for(feature), kind="not_done") for feature in lacking)
+    parts.extend(Part(text=text, kind="not_done") for text in beyond)
     if not_understood:
         short = len(not_understood) == 1 and len(not_understood[0].split()) <= _QUOTABLE_WORDS
         if moving or not short:
@@ -597,14 +608,25 @@ def nothing_changed(unchanged: Sequence[str]) -> str:
     return compose([Part(text=text, kind="done") for text in unchanged])
 
 
+def beyond(said: Beyond) -> str:
+    """What was not done for a value outside the device's range, and the range its tool declares, as
+    a clause: "the seat heating goes from 0 to 3, so I can't set it to 8"."""
+    thing = _THINGS.get(said.tool, "setting")
+    return (
+        f"the {thing} goes from {_number(said.minimum)} to {_number(said.maximum)}, "
+        f"so I can't set it to {_number(said.value)}"
+    )
+
+
 def lacking(features: Sequence[str]) -> str:
     """The answer to requests for what this car cannot do ("child locks on"): what, and why, plainly."""
     return compose([Part(text=sentence_for(feature), kind="not_done") for feature in features])
 
 
 def cannot_do(*, moving: bool) -> str:
-    """The honest answer when nothing in the request could be turned into an action."""
-    return shared_cannot_do("" if moving else CAPABILITIES)
+    """The honest answer when nothing in the request could be turned into an action: what can be done,
+    while the car is not parked only three skill areas of it (GR-12)."""
+    return shared_cannot_do(SHORT_CAPABILITIES if moving else CAPABILITIES)
 
 
 def needs_context(*, moving: bool) -> str:

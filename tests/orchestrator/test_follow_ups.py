@@ -108,6 +108,20 @@ async def test_it_is_a_slot_edit_of_the_previous_intent(
             "set_cabin_temperature",
             {"zone": "self", "celsius": 19},
         ),
+        # A value of the previous device outside its range is still that device's (the agent says
+        # its range), never a value of another device ("make it 8" alone is a temperature).
+        ("turn on my seat heating", "make it 8", "set_seat_heating", {"seat": "self", "level": 8}),
+        (
+            "turn on the passenger's seat heating",
+            "set it to 5",
+            "set_seat_heating",
+            {"seat": "passenger", "level": 5},
+        ),
+        ("turn on the fan", "make it 150", "set_fan", {"zone": "self", "percent": 150}),
+        # An end of the previous device's range, said as a word.
+        ("turn on my seat heating", "set it to the max", "set_seat_heating", {"seat": "self", "level": 3}),
+        ("turn on the fan", "put it on the lowest", "set_fan", {"zone": "self", "percent": 20}),
+        ("open my window", "put it at 30 percent", "set_window", {"window": "self", "percent": 30}),
     ],
 )
 async def test_a_value_said_of_it_is_a_slot_edit_of_the_previous_intent(
@@ -383,3 +397,16 @@ async def test_a_value_said_of_it_sets_the_previous_device(stack: LocalStack) ->
     assert (calls[-1]["intent"], calls[-1]["slots"]) == ("set_seat_heating", {"seat": "self", "level": 3})
     # High is the seat heating's top level: all of its range.
     assert (await stack.state([_DRIVER_HEAT]))[_DRIVER_HEAT] == 100 > medium
+
+
+async def test_a_value_beyond_the_previous_devices_range_is_said_plainly(stack: LocalStack) -> None:
+    calls = recorded(stack.orchestrator, "agent_call")
+    session = await _say(stack, None, "turn on my seat heating")
+    heat = await stack.state([_DRIVER_HEAT, _TEMPERATURE])
+    result = await stack.say("make it 8", "driver", session)
+    await stack.settle()
+    assert (calls[-1]["intent"], calls[-1]["slots"]) == ("set_seat_heating", {"seat": "self", "level": 8})
+    # The range is the seat heating tool's, as its schema declares it; nothing else changed.
+    assert result.reply == "The seat heating goes from 0 to 3, so I can't set it to 8."
+    assert result.actions == []
+    assert await stack.state([_DRIVER_HEAT, _TEMPERATURE]) == heat

@@ -70,7 +70,10 @@ def test_steps_grow_with_the_grade_and_ends_stay_in_the_cars_bounds() -> None:
     (hot_name, hot), (cold_name, cold) = EXTREMES["set_cabin_temperature"]
     assert (hot_name, cold_name) == ("celsius", "celsius")
     assert (cold, hot) == (ComfortBounds.MIN_C, ComfortBounds.MAX_C)
-    assert EXTREMES["set_media_volume"][0] == ("delta", ComfortBounds.MAX_VOLUME_STEP)
+    # The other ends are the ranges the tools' schemas declare (the volume's top is 100: a rise too
+    # large at once is the guardrails' to refuse, GR-03).
+    assert EXTREMES["set_media_volume"] == (("percent", 100), ("percent", 0))
+    assert EXTREMES["set_fan"] == (("percent", 100), ("percent", 0))
     assert amount("set_window", "large", 1) is None
     assert amount("set_fan", "enormous", 1) is None
 
