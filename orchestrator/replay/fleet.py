@@ -1,9 +1,9 @@
 """Distributed replay on Ray (``cabin replay PATH --ray auto|ADDRESS --workers N``; extra ``[fleet]``).
 
 Each worker is a Ray actor hosting its own in-process stack: the model and router load once, when the
-actor starts (``shared_runtime()``/``shared_router()`` are per process), and its scenarios run on the
-stacks of one :class:`~orchestrator.replay.runner.StackPool` as in-process replay's do (a fresh car
-and conversation for each, the stack kept between them).
+actor starts (``shared_runtime()``/``shared_router()`` are per process), with the first stack, and
+its scenarios run on the stacks of one :class:`~orchestrator.replay.runner.StackPool` as in-process
+replay's do (a fresh car and conversation for each, the stack kept between them).
 
 The workers are sent the scenarios the driver has read (not their paths: reading a file again in the
 worker cost more than running a template-read scenario), a batch at a time (:func:`batch_size`: one
@@ -79,6 +79,8 @@ class ReplayWorker:
         shared_runtime()
         self.loop.run_until_complete(shared_router())
         self.pool = StackPool()
+        # The first scenario's stack is built with the model, before any scenario is asked for.
+        self.loop.run_until_complete(self.pool.prepare())
 
     def ready(self) -> bool:
         return True
@@ -155,11 +157,11 @@ class Fleet:
         """A dead actor's replacement, by ``id()`` of the dead one: its other batches fail after it."""
 
         def submit(actor: Any) -> None:
-            batch = [queue.pop() for _ in range(min(size, len(queue)))]
-            if batch:
-                for index in batch:
+            indices = [queue.pop() for _ in range(min(size, len(queue)))]
+            if indices:
+                for index in indices:
                     tries[index] += 1
-                running[actor.run.remote([scenarios[i] for i in batch])] = (batch, actor)
+                running[actor.run.remote([scenarios[i] for i in indices])] = (indices, actor)
 
         def finished(index: int, result: ScenarioResult) -> None:
             results[index] = result
@@ -171,14 +173,14 @@ class Fleet:
                 submit(actor)
         while running:
             done, _ = ray.wait(list(running), num_returns=1)
-            batch, actor = running.pop(done[0])
+            indices, actor = running.pop(done[0])
             try:
                 batch_results: list[ScenarioResult] = ray.get(done[0])
             except RayActorError:
                 replacement = replaced.get(id(actor))
                 if replacement is None:
                     replacement = replaced[id(actor)] = self._replace(actor)
-                for index in reversed(batch):
+                for index in reversed(indices):
                     if tries[index] < MAX_TRIES:
                         queue.append(index)
                     else:
@@ -197,7 +199,7 @@ class Fleet:
                         )
                 submit(replacement)
                 continue
-            for index, result in zip(batch, batch_results, strict=True):
+            for index, result in zip(indices, batch_results, strict=True):
                 finished(index, result)
             submit(actor)
         return [results[i] for i in range(len(scenarios))]

@@ -143,6 +143,12 @@ class StackPool:
         self.reused = 0
         """How many scenarios ran on a kept stack."""
 
+    async def prepare(self) -> None:
+        """Build a stack now and keep it for the first scenario (a Ray worker does this while the
+        driver is still reading the scenario files)."""
+        self._idle.append(await self._open())
+        self.built += 1
+
     async def __call__(self) -> tuple[ReplayStack, Callable[[], Awaitable[None]]]:
         if self._idle:
             stack = self._idle.pop()

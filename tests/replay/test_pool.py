@@ -155,3 +155,14 @@ async def test_a_stack_whose_scenario_raised_is_not_kept(tmp_path: Path) -> None
     finally:
         await pool.aclose()
     assert (pool.built, pool.reused) == (2, 0)
+
+
+async def test_a_prepared_stack_is_the_first_scenarios(tmp_path: Path) -> None:
+    pool = Pool()
+    try:
+        await pool.prepare()
+        result = await run_scenario(_scenario(tmp_path, "check", CHECK), pool)
+    finally:
+        await pool.aclose()
+    assert (pool.built, pool.reused) == (1, 1)
+    assert result.passed, result.steps
