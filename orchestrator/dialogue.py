@@ -10,7 +10,8 @@ Besides the session store, the deterministic readings of a turn's words that nee
 - :func:`leading_answer`: a yes or no said before a request of its own ("yes, and unlock the doors");
 - :func:`pointing_back` and :func:`refer_back` with :func:`object_phrase`: a request whose object is
   the previous request's ("close it again" after "open my window" is "close my window", "set it to 3"
-  after "turn on the fan" is "set the fan to 3");
+  after "turn on the fan" is "set the fan to 3"); :func:`end_alone`: an end of a range said alone
+  ("full blast" after "turn on the fan" is "set it to full blast");
 - the slot edits of a follow-up on an intent that was sent: :func:`more_of` ("a bit more" after "set
   the temperature to 21" is one step up from it, "a little less" one down) and :func:`where_kept` (a
   request that points back keeps the previous request's seat or zone).
@@ -33,6 +34,7 @@ from agents.language.dialogue import SETTING_VERBS, ReplyKind, reply_kind, whose
 from agents.language.lexicon import (
     ANSWER_WORDS,
     COURTESY,
+    ENDS,
     FRACTIONS,
     HESITATION,
     INTENSITY,
@@ -203,6 +205,21 @@ def _pointing(text: str, *, valued: bool = False) -> re.Match[str] | None:
         ),
         None,
     )
+
+
+_ENDS_SAID = frozenset({*ENDS, *(words for words, grade in INTENSITY.items() if grade == "extreme")})
+_AROUND_AN_END = re.compile(r"^(?:(?:to|on|at)\s+)?(?P<end>.+?)(?:\s+please)?$")
+
+
+def end_alone(text: str) -> str | None:
+    """The words of an end of a range said alone ("full blast", "max", "to the lowest please"): a value
+    of the previous request's device, as "set it to full blast" would be; None for anything else."""
+    plain = " ".join(text.lower().replace("’", "'").split()).strip(" ,.!?;:")
+    match = _AROUND_AN_END.match(plain)
+    if match is None:
+        return None
+    said = match.group("end")
+    return said if said in _ENDS_SAID else None
 
 
 def refer_back(text: str, previous: str, *, valued: bool = False) -> Reference | None:

@@ -33,6 +33,7 @@ from .dialogue import (
     SessionStore,
     Waiting,
     classify,
+    end_alone,
     for_zone,
     leading_answer,
     more_of,
@@ -403,12 +404,18 @@ class Orchestrator:
         window") and the text routed again; the resolved request goes, as words, to the agent and
         skill of the previous part unless a template reads it whole. A clause that gives "it" a value
         has no such fallback: without a slot edit its words are routed as said ("make it 22" with no
-        previous request is the temperature, as the templates read it).
+        previous request is the temperature, as the templates read it). An end of a range said alone
+        ("full blast", "max": :func:`~orchestrator.dialogue.end_alone`) is such a clause, "set it to
+        full blast", sent with the person's own words.
         """
         clause = pointing_back(text)
         valued = clause is None
         if clause is None:
             clause = pointing_back(text, valued=True)
+        said_alone = end_alone(text) if clause is None else None
+        if said_alone is not None:
+            # "full blast" after "turn on the fan": the end of the previous device's range.
+            clause = f"set it to {said_alone}"
         if clause is None:
             return parts
         recent = self.sessions.recent_parts(session)
@@ -417,6 +424,9 @@ class Orchestrator:
             if edit is None:
                 continue
             step, data = edit
+            if said_alone is not None:
+                step = step.model_copy(update={"text": text})
+                data = {**data, "text": text}
             kept: list[RouteStep] = []
             placed = False
             for part in parts:
