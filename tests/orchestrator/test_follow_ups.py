@@ -65,6 +65,16 @@ def _sent(car: CarExecutor) -> tuple[str | None, dict[str, JsonValue] | None, st
         ("set the fan to 4", "turn it down a bit", "set_fan", {"delta": "small", "sign": -1, "zone": "self"}),
         ("turn on the AC", "turn it off again", "set_air_conditioning", {"on": False}),
         ("open the passenger's window", "close it", "set_window", {"window": "passenger", "action": "close"}),
+        # An end of a range said alone is the end of the previous device's range.
+        ("turn on the fan", "full blast", "set_fan", {"zone": "self", "percent": 100}),
+        ("turn on my seat heating", "max please", "set_seat_heating", {"seat": "self", "level": 3}),
+        (
+            "turn on the passenger's seat heating",
+            "the lowest",
+            "set_seat_heating",
+            {"seat": "passenger", "level": 1},
+        ),
+        ("set the volume to 30", "to the max", "set_media_volume", {"percent": 100}),
     ],
 )
 async def test_it_is_a_slot_edit_of_the_previous_intent(
@@ -410,34 +420,6 @@ async def test_a_value_beyond_the_previous_devices_range_is_said_plainly(stack: 
     assert result.reply == "The seat heating goes from 0 to 3, so I can't set it to 8."
     assert result.actions == []
     assert await stack.state([_DRIVER_HEAT, _TEMPERATURE]) == heat
-
-
-@pytest.mark.parametrize(
-    ("first", "then", "intent", "slots"),
-    [
-        ("turn on the fan", "full blast", "set_fan", {"zone": "self", "percent": 100}),
-        ("turn on my seat heating", "max please", "set_seat_heating", {"seat": "self", "level": 3}),
-        (
-            "turn on the passenger's seat heating",
-            "the lowest",
-            "set_seat_heating",
-            {"seat": "passenger", "level": 1},
-        ),
-        ("set the volume to 30", "to the max", "set_media_volume", {"percent": 100}),
-    ],
-)
-async def test_an_end_said_alone_is_the_end_of_the_previous_devices_range(
-    with_grammar: tuple[Orchestrator, CarExecutor],
-    first: str,
-    then: str,
-    intent: str,
-    slots: dict[str, JsonValue],
-) -> None:
-    orchestrator, car = with_grammar
-    opened = await orchestrator.handle(first)
-    result = await orchestrator.handle(then, session_id=opened.session_id)
-    assert _sent(car) == (intent, slots, then)
-    assert [(r.agent, r.text, r.intent) for r in result.route] == [(_AGENT, then, intent)]
 
 
 async def test_an_end_said_alone_with_nothing_before_it_is_no_request(
