@@ -230,7 +230,7 @@ class VehicleServerMachine(RuleBasedStateMachine):
         # Time passes between requests (a person speaks, the car answers), so rate limits rarely bite.
         self.backend.advance_now(0.3)
         before, targets = self.backend.snapshot(), self._targets()
-        records = len(self.service.audit.records)
+        seq = self.service.audit.seq
         result = self.portal.call(self._tool_call, profile, tool, arguments, meta)
         after, targets_after = self.backend.snapshot(), self._targets()
         if result.is_error:
@@ -244,7 +244,7 @@ class VehicleServerMachine(RuleBasedStateMachine):
         out: dict[str, Any] | None = result.structured_content
         assert out is not None
         applied: dict[str, Value] = out["applied"]
-        new_records = self.service.audit.records[records:]
+        new_records = [r for r in self.service.audit.records if r["seq"] > seq]
         check_call(profile, meta, confirming, before, targets, after, targets_after, applied, new_records)
         return out
 

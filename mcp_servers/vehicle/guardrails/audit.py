@@ -14,6 +14,13 @@ carries ``intent_seq``, the ``seq`` of its intent. A reader pairs them by that f
 - an intent with none (the process died between the two): the write may or may not have reached
   the car. Treat it as *possibly applied* and compare with the vehicle's current state.
 
+Without a file (tests, ``cabin ask``, ``cabin chat``, replay) the records are kept in memory
+instead, bounded: the records of the last ``keep_turns`` turns written to (a record without a turn
+id counts as a turn of its own), a turn's records kept or dropped together, the least recently
+written turn first; :attr:`AuditLog.dropped_turns` and :attr:`AuditLog.dropped_records` count what
+went. The vehicle service's read-back of a turn (``turn_writes``) does not read these records: it
+answers from its own ledger of recent turns, or from the audit file.
+
 ``seq`` increases by one per record and stays monotonic across restarts of the same file: at open
 the last ``seq`` is read back from the file, or from the newest rotated file when the current one
 holds no complete record. A torn last line (a crash in the middle of a write) is left alone and
@@ -22,9 +29,11 @@ ended with a newline, so the next record starts on a line of its own; :func:`rea
 
 from __future__ import annotations
 
+import heapq
 import json
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,23 +47,48 @@ APPLIED_DECISIONS: frozenset[str] = frozenset({"applied", "confirmed"})
 
 _TAIL_CHUNK = 64 * 1024
 
+KEEP_TURNS = 1024
+"""How many turns' records an audit without a file keeps in memory: twice the turns the vehicle
+service's ledger remembers (``TURN_MEMORY``), at about 0.35 KiB a turn of the bench's mix."""
+
 
 class AuditLog:
-    """A crash-safe JSONL audit trail (thread-safe; one writer per file)."""
+    """A crash-safe JSONL audit trail (thread-safe; one writer per file). Without a file, the records
+    of the last ``keep_turns`` turns are kept in memory (see the module's docstring)."""
 
-    def __init__(self, path: str | Path | None, max_bytes: int = 10 * 1024 * 1024, backups: int = 5) -> None:
+    def __init__(
+        self,
+        path: str | Path | None,
+        max_bytes: int = 10 * 1024 * 1024,
+        backups: int = 5,
+        *,
+        keep_turns: int = KEEP_TURNS,
+    ) -> None:
+        if keep_turns < 1:
+            raise ValueError(f"keep_turns must be at least 1, got {keep_turns}")
         self.path = Path(path) if path is not None else None
         self.max_bytes = max_bytes
         self.backups = backups
+        self.keep_turns = keep_turns
         self._lock = threading.Lock()
         self._seq = 0
         self._fd: int | None = None
-        self.records: list[dict[str, Any]] = []
-        """The records of this process when no file is configured (tests, ``cabin ask``)."""
+        self._turns: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+        self.dropped_turns = 0
+        """Turns whose records were dropped from memory to keep the bound."""
+        self.dropped_records = 0
+        """Records dropped from memory with their turns."""
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._seq = self._last_seq()
             self._open()
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """The records kept in memory when no file is configured, in ``seq`` order (a copy of the
+        list; the records themselves are the ones written)."""
+        with self._lock:
+            return list(heapq.merge(*self._turns.values(), key=lambda record: int(record["seq"])))
 
     @property
     def seq(self) -> int:
@@ -85,7 +119,7 @@ class AuditLog:
             self._seq += 1
             record = {"ts": datetime.now(UTC).isoformat(), "seq": self._seq, "decision": decision, **fields}
             if self._fd is None:
-                self.records.append(record)
+                self._keep(record)
                 return record
             line = (json.dumps(record, default=str, separators=(",", ":")) + "\n").encode()
             os.write(self._fd, line)
@@ -93,6 +127,22 @@ class AuditLog:
             if os.fstat(self._fd).st_size >= self.max_bytes:
                 self._rotate()
             return record
+
+    def _keep(self, record: dict[str, Any]) -> None:
+        """Keep ``record`` in memory with its turn's; drop the least recently written turns beyond
+        ``keep_turns`` (the caller holds the lock)."""
+        turn = record.get("turn_id")
+        key = f"turn {turn}" if isinstance(turn, str) else f"record {record['seq']}"
+        kept = self._turns.get(key)
+        if kept is None:
+            self._turns[key] = [record]
+        else:
+            kept.append(record)
+            self._turns.move_to_end(key)
+        while len(self._turns) > self.keep_turns:
+            _, dropped = self._turns.popitem(last=False)
+            self.dropped_turns += 1
+            self.dropped_records += len(dropped)
 
     def _rotate(self) -> None:
         assert self.path is not None and self._fd is not None
