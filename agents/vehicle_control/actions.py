@@ -9,16 +9,26 @@ against them before it is sent, whatever produced it (templates, a pre-parsed in
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
+import json
+import logging
+import os
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Annotated, Any, Literal
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
-from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped]
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, ValidationError
 
 from agents.hosting import DATA_RULE_ID, Seat
 from agents.vehicle_control.errors import InvalidActionError, VehicleUnavailableError
 from mcp_servers.vehicle.declarations import declarations
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
 __all__ = [
     "AGENT_TOOLS",
@@ -33,6 +43,7 @@ __all__ = [
     "ConfirmationRequest",
     "Outcome",
     "Refusal",
+    "SchemaChecks",
     "ToolCatalog",
     "WriteResult",
     "bounds",
@@ -100,6 +111,8 @@ DECLARED_RANGES: dict[str, tuple[str, float, float]] = {
 """Per tool of this agent that is set to a value in a range, the argument and the range its declaration
 gives (``set_seat_heating``: ``level`` 0-3; ``set_fan``: ``percent`` 0-100), read once from the
 tools' argument models (mcp_servers/vehicle/task_tools.py)."""
+
+log = logging.getLogger(__name__)
 
 SCOPE_RULE = "GR-16"
 """The vehicle server's rule that a client writes only the signals of its scope."""
@@ -259,33 +272,155 @@ def _plain(value: JsonValue) -> JsonValue:
     return value
 
 
+class SchemaChecks:
+    """The tool input schemas already found valid against the JSON Schema 2020-12 meta-schema, kept
+    in this process and in a file of the template cache's folder, so that a short-lived process
+    (`cabin ask`) does not check every listed schema again at each start.
+
+    A schema is known by its key: the sha256 of the schema as canonical JSON (sorted keys, no
+    spaces) together with the checker (the validator class and the versions of `jsonschema` and of
+    `jsonschema-specifications`, which holds the meta-schemas): exactly what the check depended on,
+    so a changed schema or checker is checked again. Only valid schemas are kept (an invalid one is
+    refused every time), and only schemas that are plain JSON (a schema that does not come back
+    the same from its JSON text is checked every time). The file (`FILE`, one key a line, the
+    `KEEP` most recently added) is written to a temporary name and renamed into place; a file that
+    cannot be read is treated as empty and a folder that cannot be written keeps the checks in
+    this process only: the file never makes a check fail or pass that would not otherwise.
+    """
+
+    FILE = "checked-tool-schemas.txt"
+    KEEP = 512
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._known: set[str] | None = None
+        self._added: list[str] = []
+
+    @classmethod
+    def from_env(cls) -> SchemaChecks:
+        """The checks kept in the template cache's folder (`$CABIN_TEMPLATE_CACHE`, ...)."""
+        from agents.hosting.template_cache import default_directory
+
+        return cls(default_directory() / cls.FILE)
+
+    def _read(self) -> set[str]:
+        if self._known is None:
+            self._known = set(self._file_keys())
+        return self._known
+
+    def check(self, schema: Mapping[str, Any]) -> None:
+        """Raise jsonschema's SchemaError when `schema` is not a valid JSON Schema 2020-12 schema;
+        a schema found valid before under the same key is not checked again."""
+        key = schema_key(schema)
+        if key is not None and key in self._read():
+            return
+        from jsonschema import Draft202012Validator
+
+        Draft202012Validator.check_schema(dict(schema))
+        if key is not None:
+            self._read().add(key)
+            self._added.append(key)
+
+    def save(self) -> None:
+        """Write the keys added since the last save (with those of the file, the newest `KEEP`)."""
+        if not self._added or self.path is None:
+            return
+        added, self._added = self._added, []
+        keys = list(dict.fromkeys([*self._file_keys(), *added]))[-self.KEEP :]
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-", suffix=".txt")
+        except OSError as exc:
+            log.info("not keeping the tool schema checks in %s (%s)", self.path, exc)
+            return
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write("".join(f"{key}\n" for key in keys))
+            os.replace(temporary, self.path)
+        except OSError as exc:
+            log.info("not keeping the tool schema checks in %s (%s)", self.path, exc)
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+
+    def _file_keys(self) -> list[str]:
+        if self.path is None:
+            return []
+        try:
+            lines = self.path.read_text(encoding="ascii").split()
+        except (OSError, UnicodeDecodeError):
+            return []
+        return [line for line in lines if _is_key(line)]
+
+
+def _is_key(line: str) -> bool:
+    return len(line) == 64 and all(c in "0123456789abcdef" for c in line)
+
+
+@functools.cache
+def _checker() -> str:
+    """What a check of a schema depends on besides the schema: the validator and the meta-schemas."""
+    versions = []
+    for package in ("jsonschema", "jsonschema-specifications"):
+        try:
+            versions.append(f"{package} {metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{package} unknown")
+    return "Draft202012Validator.check_schema\x00" + "\x00".join(versions)
+
+
+def schema_key(schema: Mapping[str, Any]) -> str | None:
+    """The key of a check of `schema` (see `SchemaChecks`); None when it is not plain JSON."""
+    try:
+        text = json.dumps(schema, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):
+        return None
+    if json.loads(text) != schema:
+        return None  # tuples, non-string keys: what would be checked is not what the text says
+    digest = hashlib.sha256(_checker().encode())
+    digest.update(b"\x00")
+    digest.update(text.encode())
+    return digest.hexdigest()
+
+
+@functools.cache
+def shared_schema_checks() -> SchemaChecks:
+    """The process's `SchemaChecks` (in the template cache's folder)."""
+    return SchemaChecks.from_env()
+
+
 class ToolCatalog:
     """The vehicle tools this agent may call, with the input schemas the vehicle server lists for them.
 
-    `check` validates an action against its tool's schema (JSON Schema 2020-12), refuses unknown
-    argument names, a `confirm_token` (only the confirmation flow sets one), and a call giving both
-    or neither of a tool's exclusive arguments (`EXCLUSIVE_ARGUMENTS`). The zone argument may be
-    "self" (the speaker's seat) or left out (see `ZONE_ARGUMENTS`); `check` writes it out either way,
-    so every report names the zone that was asked for.
+    Every listed schema is checked against the JSON Schema 2020-12 meta-schema when the catalog is
+    built (an invalid one makes the vehicle server unavailable to the agent); a schema found valid
+    before, in this process or an earlier one, is not checked again (`SchemaChecks`, given as
+    `checks`, default the process's). `check` validates an action against its tool's schema,
+    refuses unknown argument names, a `confirm_token` (only the confirmation flow sets one), and a
+    call giving both or neither of a tool's exclusive arguments (`EXCLUSIVE_ARGUMENTS`). The zone
+    argument may be "self" (the speaker's seat) or left out (see `ZONE_ARGUMENTS`); `check` writes it
+    out either way, so every report names the zone that was asked for.
     """
 
-    def __init__(self, schemas: Mapping[str, Mapping[str, Any]]) -> None:
-        self._schemas: dict[str, dict[str, Any]] = {}
-        self._validators: dict[str, Draft202012Validator] = {}
+    def __init__(self, schemas: Mapping[str, Mapping[str, Any]], checks: SchemaChecks | None = None) -> None:
+        from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped]
+
         from agents.vehicle_control.driving import DRIVING_TOOL
 
+        checks = checks if checks is not None else shared_schema_checks()
+        self._schemas: dict[str, dict[str, Any]] = {}
+        self._validators: dict[str, Draft202012Validator] = {}
         for name in (*AGENT_TOOLS, DRIVING_TOOL):
             schema = schemas.get(name)
             if schema is None:
                 continue
             try:
-                Draft202012Validator.check_schema(dict(schema))
+                checks.check(schema)
             except SchemaError as exc:
                 raise VehicleUnavailableError(
                     f"the vehicle server lists tool {name!r} with an invalid schema"
                 ) from exc
             self._schemas[name] = dict(schema)
-            self._validators[name] = Draft202012Validator(dict(schema))
+        checks.save()
 
     @classmethod
     def from_listing(cls, tools: Sequence[tuple[str, Mapping[str, Any]]]) -> ToolCatalog:
@@ -354,13 +489,21 @@ class ToolCatalog:
         exclusive = EXCLUSIVE_ARGUMENTS.get(tool)
         if exclusive is not None and (exclusive[0] in arguments) == (exclusive[1] in arguments):
             raise InvalidActionError(f"{tool}: give exactly one of {exclusive[0]} or {exclusive[1]}")
-        errors = sorted(self._validators[tool].iter_errors(arguments), key=lambda error: list(error.path))
+        errors = sorted(self._validator(tool).iter_errors(arguments), key=lambda error: list(error.path))
         if errors:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in error.path) or 'arguments'}: {error.message}" for error in errors
             )
             raise InvalidActionError(f"{tool}: {problems}")
         return Action(tool=tool, arguments=arguments)
+
+    def _validator(self, tool: str) -> Draft202012Validator:
+        validator = self._validators.get(tool)
+        if validator is None:
+            from jsonschema import Draft202012Validator
+
+            validator = self._validators[tool] = Draft202012Validator(self._schemas[tool])
+        return validator
 
     def _unknown(self, tool: str) -> str:
         return f"{tool!r} is not a vehicle tool this agent can call; it can call {', '.join(self.names)}"
