@@ -165,14 +165,21 @@ while after each piece of work, waiting for the next, instead of sleeping: that 
 request start sooner, and costs a process that answers one turn and exits CPU spent on nothing.
 Passive waiting and one BLAS thread change where the threads wait, not what they compute (NumPy's
 products in a turn are small ones; docs/performance.md). ``cabin run``'s servers keep the libraries'
-defaults."""
+defaults.
+
+They are set by :func:`main` before the parser is built: building it imports the ``models`` package,
+which gives llama.cpp's threads a bounded spin (``GOMP_SPINCOUNT``) unless a wait policy is already
+set, and an explicit spin count outweighs the passive policy set after it."""
+
+
+def _one_shot_threads() -> None:
+    for name, value in ONE_SHOT_THREADS.items():
+        os.environ.setdefault(name, value)
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
     import logging
 
-    for name, value in ONE_SHOT_THREADS.items():
-        os.environ.setdefault(name, value)
     # Warnings print as plain lines on standard error; set before the stack's MCP servers are built,
     # whose SDK otherwise installs a rich console handler on the root logger.
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
@@ -487,6 +494,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    given = list(sys.argv[1:] if argv is None else argv)
+    if given[:1] == ["ask"]:
+        _one_shot_threads()  # before build_parser() imports the models package (ONE_SHOT_THREADS)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

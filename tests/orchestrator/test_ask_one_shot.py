@@ -27,6 +27,7 @@ from orchestrator import cli
 seen = {}
 def answer(args):
     seen.update({name: os.environ.get(name) for name in cli.ONE_SHOT_THREADS})
+    seen["GOMP_SPINCOUNT"] = os.environ.get("GOMP_SPINCOUNT")
     seen["numpy loaded before"] = "numpy" in sys.modules
     return 0
 cli._answer = answer
@@ -44,18 +45,29 @@ def _ask_environment(env: dict[str, str]) -> dict[str, object]:
 
 
 def _without_thread_settings() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k not in ONE_SHOT_THREADS}
+    return {k: v for k, v in os.environ.items() if k not in {*ONE_SHOT_THREADS, "GOMP_SPINCOUNT"}}
 
 
 def test_ask_sets_passive_waiting_before_numpy_or_llama_load() -> None:
     found = _ask_environment(_without_thread_settings())
-    assert found == {"rc": 0, **ONE_SHOT_THREADS, "numpy loaded before": False}
+    # No spin count either: the models package bounds the spin only where no wait policy is set, and
+    # an explicit GOMP_SPINCOUNT would keep llama.cpp's threads spinning under the passive policy.
+    assert found == {"rc": 0, **ONE_SHOT_THREADS, "GOMP_SPINCOUNT": None, "numpy loaded before": False}
 
 
 def test_a_setting_of_the_user_is_kept() -> None:
-    env = {**_without_thread_settings(), "OMP_WAIT_POLICY": "active", "OPENBLAS_NUM_THREADS": "2"}
+    env = {
+        **_without_thread_settings(),
+        "OMP_WAIT_POLICY": "active",
+        "OPENBLAS_NUM_THREADS": "2",
+        "GOMP_SPINCOUNT": "10",
+    }
     found = _ask_environment(env)
-    assert (found["OMP_WAIT_POLICY"], found["OPENBLAS_NUM_THREADS"]) == ("active", "2")
+    assert (found["OMP_WAIT_POLICY"], found["OPENBLAS_NUM_THREADS"], found["GOMP_SPINCOUNT"]) == (
+        "active",
+        "2",
+        "10",
+    )
 
 
 @pytest.fixture
