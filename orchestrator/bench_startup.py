@@ -6,6 +6,10 @@ process and everything it waited for (user + system, ``os.wait4``), which a busy
 little; its wall time grows with whatever else runs, so compare CPU times across machines and loads.
 Each figure is the median over the runs.
 
+``--help`` is measured for ``cabin`` itself and for ``ask`` on their own rows, and for every command
+and nested command the parser declares (``help_commands``), of which the slowest is reported
+(``help_every``: its median, and how many commands were measured).
+
 ``ask`` is measured on a sentence the templates read (``ASK_TEXT``) with the template cache filled
 by an untimed run first (every run after the first on a machine), and again with an empty cache for
 each run (``cold``: the first run after an install or a grammar change), and on a sentence no
@@ -18,6 +22,7 @@ last written, and the figure would be the compiler's.
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import subprocess
@@ -27,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ASK_TEXT", "MODEL_TEXT", "bench_startup", "startup_table"]
+__all__ = ["ASK_TEXT", "MODEL_TEXT", "bench_startup", "help_commands", "startup_table"]
 
 ASK_TEXT = "set the temperature to 21"
 """A request the vehicle-control templates read whole."""
@@ -79,9 +84,31 @@ def _measure(argv: list[str], runs: int, env: dict[str, str], fresh_cache: Path 
     }
 
 
+def help_commands(parser: argparse.ArgumentParser | None = None) -> list[list[str]]:
+    """Every command and nested command of ``cabin`` (``[]`` is ``cabin`` itself), as the parser
+    declares them."""
+    if parser is None:
+        from .cli import build_parser
+
+        parser = build_parser()
+    found: list[list[str]] = [[]]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in sorted(action.choices.items()):
+                found += [[name, *rest] for rest in help_commands(child)]
+    return found
+
+
+def _slowest_help(runs: int, env: dict[str, str]) -> dict[str, Any]:
+    measured = [_measure([*command, "--help"], runs, env, None) for command in help_commands()]
+    slowest = max(measured, key=lambda m: (m["cpu_s"], m["wall_s"]))
+    return {**slowest, "commands": len(measured)}
+
+
 def bench_startup(runs: int = 3) -> dict[str, Any]:
-    """Median CPU and wall seconds of ``--help``, ``ask --help``, ``tools`` and ``ask`` (warm and cold
-    template cache, and a sentence the model routes), each over ``runs`` fresh processes."""
+    """Median CPU and wall seconds of ``--help``, ``ask --help``, the slowest ``--help`` of every
+    command, ``tools`` and ``ask`` (warm and cold template cache, and a sentence the model routes),
+    each over ``runs`` fresh processes."""
     if runs < 1:
         raise ValueError(f"runs must be at least 1, got {runs}")
     with tempfile.TemporaryDirectory(prefix="cabin-bench-startup-") as scratch:
@@ -92,6 +119,7 @@ def bench_startup(runs: int = 3) -> dict[str, Any]:
         report: dict[str, Any] = {
             "help": _measure(["--help"], runs, env, None),
             "ask_help": _measure(["ask", "--help"], runs, env, None),
+            "help_every": _slowest_help(runs, env),
             "tools": _measure(["tools"], runs, env, None),
             "ask": _measure(["ask", ASK_TEXT], runs, env, None),
             "ask_cold": _measure(["ask", ASK_TEXT], runs, env, folder / "cold"),
@@ -101,13 +129,17 @@ def bench_startup(runs: int = 3) -> dict[str, Any]:
     return report
 
 
+def _label(key: str, value: dict[str, Any]) -> str:
+    if key == "ask_cold":
+        return f"{value['command']} (empty template cache)"
+    if key == "help_every":
+        return f"{value['command']} (the slowest --help of {value['commands']} commands)"
+    return str(value["command"])
+
+
 def startup_table(report: dict[str, Any]) -> str:
     """The report as a table: command, median CPU and wall seconds, each run's CPU."""
-    rows = [
-        (value["command"] + (" (empty template cache)" if key == "ask_cold" else ""), value)
-        for key, value in report.items()
-        if key != "machine"
-    ]
+    rows = [(_label(key, value), value) for key, value in report.items() if key != "machine"]
     width = max(len(label) for label, _ in rows)
     lines = [f"{'command':<{width}}  cpu s  wall s  cpu per run"]
     for label, value in rows:

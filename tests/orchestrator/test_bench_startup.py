@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from orchestrator.bench_startup import _measure, _run, bench_startup, startup_table
+from orchestrator.bench_startup import _measure, _run, bench_startup, help_commands, startup_table
 
 
 def test_a_command_is_measured_in_fresh_processes() -> None:
@@ -36,3 +36,18 @@ def test_the_table_names_each_command_and_its_medians() -> None:
     assert lines[1].startswith("cabin ask x ") and "2.50" in lines[1] and "2.40, 2.50, 2.60" in lines[1]
     assert "(empty template cache)" in lines[2]
     assert "2 cores" in lines[-1]
+
+
+def test_every_command_and_nested_command_has_its_help_measured() -> None:
+    commands = help_commands()
+    assert commands[0] == [] and ["ask"] in commands and ["router", "fit"] in commands
+    assert len(commands) == len({tuple(c) for c in commands})
+    assert all(c[:1] != ["--help"] for c in commands)
+
+
+def test_the_table_names_the_slowest_help() -> None:
+    row = {"command": "cabin router fit --help", "cpu_s": 0.2, "wall_s": 0.3, "cpu_runs_s": [0.2], "runs": 1}
+    table = startup_table(
+        {"help_every": {**row, "commands": 29}, "machine": {"cores": 2, "load_average": [1.0]}}
+    )
+    assert "cabin router fit --help (the slowest --help of 29 commands)" in table.splitlines()[1]
