@@ -308,18 +308,23 @@ class SchemaChecks:
             self._known = set(self._file_keys())
         return self._known
 
-    def check(self, schema: Mapping[str, Any]) -> None:
-        """Raise jsonschema's SchemaError when `schema` is not a valid JSON Schema 2020-12 schema;
-        a schema found valid before under the same key is not checked again."""
+    def invalid(self, schema: Mapping[str, Any]) -> str | None:
+        """What the meta-schema finds wrong with `schema` (None: it is a valid JSON Schema 2020-12
+        schema); a schema found valid before under the same key is not checked again."""
         key = schema_key(schema)
         if key is not None and key in self._read():
-            return
+            return None
         from jsonschema import Draft202012Validator
+        from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped]
 
-        Draft202012Validator.check_schema(dict(schema))
+        try:
+            Draft202012Validator.check_schema(dict(schema))
+        except SchemaError as exc:
+            return str(exc.message)
         if key is not None:
             self._read().add(key)
             self._added.append(key)
+        return None
 
     def save(self) -> None:
         """Write the keys added since the last save (with those of the file, the newest `KEEP`)."""
@@ -402,8 +407,6 @@ class ToolCatalog:
     """
 
     def __init__(self, schemas: Mapping[str, Mapping[str, Any]], checks: SchemaChecks | None = None) -> None:
-        from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped]
-
         from agents.vehicle_control.driving import DRIVING_TOOL
 
         checks = checks if checks is not None else shared_schema_checks()
@@ -413,12 +416,11 @@ class ToolCatalog:
             schema = schemas.get(name)
             if schema is None:
                 continue
-            try:
-                checks.check(schema)
-            except SchemaError as exc:
+            problem = checks.invalid(schema)
+            if problem is not None:
                 raise VehicleUnavailableError(
-                    f"the vehicle server lists tool {name!r} with an invalid schema"
-                ) from exc
+                    f"the vehicle server lists tool {name!r} with an invalid schema: {problem}"
+                )
             self._schemas[name] = dict(schema)
         checks.save()
 
