@@ -17,7 +17,10 @@ template reads, which loads the model (``MODEL_TEXT``). The template cache of th
 folder (``$CABIN_TEMPLATE_CACHE``), so the user's is neither used nor changed. The runs write and
 read Python's bytecode cache as an installed ``cabin`` does (``PYTHONDONTWRITEBYTECODE`` is left out
 of their environment): with it set, every run would compile the modules changed since the cache was
-last written, and the figure would be the compiler's.
+last written, and the figure would be the compiler's. The runs get the environment ``cabin`` was started
+with (``STARTING_ENVIRONMENT`` in ``orchestrator/cli.py``), not the bench's own: building the bench's
+parser imports the models package, which sets a spin count for llama.cpp's threads that a user's shell
+would not pass on.
 """
 
 from __future__ import annotations
@@ -113,7 +116,9 @@ def bench_startup(runs: int = 3) -> dict[str, Any]:
         raise ValueError(f"runs must be at least 1, got {runs}")
     with tempfile.TemporaryDirectory(prefix="cabin-bench-startup-") as scratch:
         folder = Path(scratch)
-        env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+        from .cli import STARTING_ENVIRONMENT
+
+        env = {key: value for key, value in STARTING_ENVIRONMENT.items() if key != "PYTHONDONTWRITEBYTECODE"}
         env["CABIN_TEMPLATE_CACHE"] = str(folder / "warm")
         _run(["ask", ASK_TEXT], env)  # fills the template cache (not timed)
         report: dict[str, Any] = {

@@ -24,6 +24,11 @@ if TYPE_CHECKING:
 
 SEATS = ("driver", "passenger", "rear_left", "rear_right")
 
+STARTING_ENVIRONMENT = dict(os.environ)
+"""The environment as it was when this module was imported, before the commands' packages set their
+defaults in it (the models package's spin count for llama.cpp's threads, see ``ONE_SHOT_THREADS``):
+``cabin bench --startup`` runs each command in it, as a user's shell would."""
+
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .stack import run_stack
