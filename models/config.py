@@ -31,10 +31,15 @@ class RuntimeConfig(BaseModel):
     threads: int | None = Field(default=None, ge=1, le=256)
     adapter: str | None = Field(default=None, min_length=1, max_length=100)
     # The generation context's KV cache, shared by the prefix slots, the running requests and the score
-    # lanes. Replaying every scenario in scenarios/ uses at most 1444 cells (the sum of all sequence
-    # lengths, an upper bound); when it fills, cached prefixes are evicted and recomputed. 4096 cost
-    # 36 MiB more resident memory in the model host for nothing the turns use.
-    n_ctx: int = Field(default=2048, ge=64, le=131072)
+    # lanes; a cell costs about 18 KiB of resident memory in the model host (gemma-3-270m: 2048 cells
+    # 36 MiB, 1536 cells 27). What turns send: replaying scenarios/, the longest prompt was 201 tokens
+    # and the sequences together never held more than 622 cells; with the vehicle tool-call adapter a
+    # model-routed request is about 30 tokens. Without an adapter the vehicle-control agent's few-shot
+    # prefix is 615 tokens, kept cached; with a 500-character utterance (the front end's limit, about
+    # 185 tokens of plain words) and 96 generated tokens its longest request takes about 900 cells,
+    # and two beside the cached prefixes about 1,200. When the cache fills, cached prefixes are
+    # evicted and recomputed; a single request longer than n_ctx is refused.
+    n_ctx: int = Field(default=1536, ge=64, le=131072)
     n_batch: int = Field(default=256, ge=8, le=4096)
     parallel: int = Field(default=2, ge=1, le=8)
     prefix_slots: int = Field(default=4, ge=1, le=32)

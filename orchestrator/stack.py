@@ -24,7 +24,6 @@ import os
 import sys
 from pathlib import Path
 
-import httpx
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -402,6 +401,8 @@ def _run(stack_config: StackConfig, host: str, port: int, insecure: bool, ui: bo
 
 
 def _login_line(url: str, token: str) -> str:
+    import httpx
+
     from .access import login_link
 
     try:

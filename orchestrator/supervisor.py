@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
+import http.client
 import os
 import secrets
 import signal
@@ -175,6 +176,18 @@ class Endpoint:
     def health_url(self) -> str:
         return f"http://127.0.0.1:{self.port}{self.health_path}"
 
+    def answers(self, timeout_s: float = 1.0) -> bool:
+        """Whether the health path answers with a status below 500 (the standard library's client:
+        the supervisor loads no HTTP package of its own, docs/performance.md)."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout_s)
+        try:
+            connection.request("GET", self.health_path)
+            return connection.getresponse().status < 500
+        except (OSError, http.client.HTTPException):
+            return False
+        finally:
+            connection.close()
+
 
 @dataclass
 class Component:
@@ -261,8 +274,6 @@ class Supervisor:
                 pass  # the child is gone already; the health check reports its exit
 
     def _wait_healthy(self, component: Component) -> None:
-        import httpx
-
         deadline = time.monotonic() + self.start_timeout_s
         waiting = list(component.endpoints)
         while time.monotonic() < deadline:
@@ -272,11 +283,8 @@ class Supervisor:
                 raise SupervisorError(
                     f"{component.name} exited with code {component.process.returncode} while starting"
                 )
-            try:
-                while waiting and httpx.get(waiting[0].health_url, timeout=1.0).status_code < 500:
-                    waiting.pop(0)
-            except httpx.HTTPError:
-                pass
+            while waiting and waiting[0].answers():
+                waiting.pop(0)
             if not waiting:
                 return
             time.sleep(0.1)

@@ -14,12 +14,15 @@ import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-from starlette.authentication import AuthCredentials, SimpleUser
-from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Receive, Scope, Send
+from typing import TYPE_CHECKING
 
 from agents.hosting.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Receive, Scope, Send
+
+# Starlette is imported by the middleware when it first serves, not with this module: the token
+# helpers serve `cabin run`'s supervisor too, which serves nothing (docs/performance.md, "Memory").
 
 __all__ = [
     "FRONT_END_SCOPE",
@@ -108,6 +111,9 @@ class BearerTokenMiddleware:
             # No A2A binding uses WebSockets; refuse the handshake (HTTP 403).
             await send({"type": "websocket.close", "code": 1008})
             return
+        from starlette.authentication import AuthCredentials, SimpleUser
+        from starlette.datastructures import Headers
+
         credential = self._credential(Headers(scope=scope).get("authorization"))
         if isinstance(credential, _Refusal):
             await _unauthorized(send, credential.problem)
