@@ -17,10 +17,10 @@ template reads, which loads the model (``MODEL_TEXT``). The template cache of th
 folder (``$CABIN_TEMPLATE_CACHE``), so the user's is neither used nor changed. The runs write and
 read Python's bytecode cache as an installed ``cabin`` does (``PYTHONDONTWRITEBYTECODE`` is left out
 of their environment): with it set, every run would compile the modules changed since the cache was
-last written, and the figure would be the compiler's. The runs get the environment ``cabin`` was started
-with (``STARTING_ENVIRONMENT`` in ``orchestrator/cli.py``), not the bench's own: building the bench's
-parser imports the models package, which sets a spin count for llama.cpp's threads that a user's shell
-would not pass on.
+last written, and the figure would be the compiler's. ``cabin bench --startup`` runs them in the
+environment ``cabin`` was started with (``main`` in ``orchestrator/cli.py`` keeps a copy), not the
+bench's own: building the bench's parser imports the models package, which sets a spin count for
+llama.cpp's threads that a user's shell would not pass on.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -108,17 +109,16 @@ def _slowest_help(runs: int, env: dict[str, str]) -> dict[str, Any]:
     return {**slowest, "commands": len(measured)}
 
 
-def bench_startup(runs: int = 3) -> dict[str, Any]:
+def bench_startup(runs: int = 3, *, environment: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Median CPU and wall seconds of ``--help``, ``ask --help``, the slowest ``--help`` of every
     command, ``tools`` and ``ask`` (warm and cold template cache, and a sentence the model routes),
-    each over ``runs`` fresh processes."""
+    each over ``runs`` fresh processes, in ``environment`` (default: this process's)."""
     if runs < 1:
         raise ValueError(f"runs must be at least 1, got {runs}")
     with tempfile.TemporaryDirectory(prefix="cabin-bench-startup-") as scratch:
         folder = Path(scratch)
-        from .cli import STARTING_ENVIRONMENT
-
-        env = {key: value for key, value in STARTING_ENVIRONMENT.items() if key != "PYTHONDONTWRITEBYTECODE"}
+        given = os.environ if environment is None else environment
+        env = {key: value for key, value in given.items() if key != "PYTHONDONTWRITEBYTECODE"}
         env["CABIN_TEMPLATE_CACHE"] = str(folder / "warm")
         _run(["ask", ASK_TEXT], env)  # fills the template cache (not timed)
         report: dict[str, Any] = {

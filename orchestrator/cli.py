@@ -24,11 +24,6 @@ if TYPE_CHECKING:
 
 SEATS = ("driver", "passenger", "rear_left", "rear_right")
 
-STARTING_ENVIRONMENT = dict(os.environ)
-"""The environment as it was when this module was imported, before the commands' packages set their
-defaults in it (the models package's spin count for llama.cpp's threads, see ``ONE_SHOT_THREADS``):
-``cabin bench --startup`` runs each command in it, as a user's shell would."""
-
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .stack import run_stack
@@ -315,7 +310,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     if args.startup:
         from .bench_startup import bench_startup, startup_table
 
-        startup = bench_startup(args.runs)
+        startup = bench_startup(args.runs, environment=args.started_with)
         print(json.dumps(startup, indent=2) if args.json else startup_table(startup))
         return 0
     try:
@@ -499,11 +494,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # The environment as it was given, before the commands' packages set their defaults in it (the
+    # models package's spin count for llama.cpp's threads): `cabin bench --startup` runs commands in it.
+    started_with = dict(os.environ)
     given = list(sys.argv[1:] if argv is None else argv)
     if given[:1] == ["ask"]:
         _one_shot_threads()  # before build_parser() imports the models package (ONE_SHOT_THREADS)
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.started_with = started_with
     try:
         code: int = args.func(args)
     except KeyboardInterrupt:

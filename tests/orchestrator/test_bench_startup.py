@@ -56,14 +56,24 @@ def test_the_table_names_the_slowest_help() -> None:
     assert "cabin router fit --help (the slowest --help of 29 commands)" in table.splitlines()[1]
 
 
+_PROBE = """
+import json, os
+from orchestrator import bench_startup, cli
+seen = {}
+def bench(runs, *, environment=None):
+    seen["given"] = dict(environment or {})
+    return {"machine": {"cores": 2, "load_average": [0.0]}}
+bench_startup.bench_startup = bench
+cli.main(["bench", "--startup", "--runs", "1", "--json"])
+print(json.dumps([os.environ.get("GOMP_SPINCOUNT"), seen["given"].get("GOMP_SPINCOUNT"), seen["given"].get("HOME")]))
+"""
+
+
 def test_the_runs_get_the_environment_cabin_was_started_with() -> None:
     # Building the bench's own parser imports the models package, which sets a spin count for
     # llama.cpp's threads; a user's shell would not pass that on to `cabin ask`, nor does the bench.
-    probe = (
-        "import json, os; from orchestrator import cli; cli.build_parser(); "
-        "print(json.dumps([os.environ.get('GOMP_SPINCOUNT'), cli.STARTING_ENVIRONMENT.get('GOMP_SPINCOUNT')]))"
-    )
     env = {k: v for k, v in os.environ.items() if k not in {"GOMP_SPINCOUNT", "OMP_WAIT_POLICY"}}
-    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
-    now, started = json.loads(done.stdout.strip().splitlines()[-1])
-    assert now is not None and started is None
+    done = subprocess.run([sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, check=True)
+    now, given, home = json.loads(done.stdout.strip().splitlines()[-1])
+    assert now is not None and given is None
+    assert home == os.environ.get("HOME")
