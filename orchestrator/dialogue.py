@@ -11,7 +11,9 @@ Besides the session store, the deterministic readings of a turn's words that nee
 - :func:`pointing_back` and :func:`refer_back` with :func:`object_phrase`: a request whose object is
   the previous request's ("close it again" after "open my window" is "close my window", "set it to 3"
   after "turn on the fan" is "set the fan to 3"); :func:`end_alone`: an end of a range said alone
-  ("full blast" after "turn on the fan" is "set it to full blast");
+  ("full blast" after "turn on the fan" is "set it to full blast"); :func:`comparative_alone` with
+  :func:`compared_of`: a comparative said alone ("faster" after "set the wipers to slow" is "make
+  the wipers faster"), and :func:`unfit`, what is said when it fits no previous device;
 - the slot edits of a follow-up on an intent that was sent: :func:`more_of` ("a bit more" after "set
   the temperature to 21" is one step up from it, "a little less" one down) and :func:`where_kept` (a
   request that points back keeps the previous request's seat or zone).
@@ -33,6 +35,7 @@ from agents.language.clauses import is_filler
 from agents.language.dialogue import SETTING_VERBS, ReplyKind, reply_kind, whose
 from agents.language.lexicon import (
     ANSWER_WORDS,
+    COMPARATIVES,
     COURTESY,
     ENDS,
     FRACTIONS,
@@ -220,6 +223,43 @@ def end_alone(text: str) -> str | None:
         return None
     said = match.group("end")
     return said if said in _ENDS_SAID else None
+
+
+_AROUND_A_COMPARATIVE = re.compile(rf"^(?:(?:even|{_AMOUNT})\s+)?(?P<word>\w+)(?:\s+please)?$")
+"""A comparative perhaps with how much before it ("a bit warmer", "even faster"): one step all the same."""
+
+
+def comparative_alone(text: str) -> str | None:
+    """The comparative of the lexicon's ``COMPARATIVES`` said alone ("faster", "louder please", "a bit
+    warmer"): which way the previous request's device goes, as "make it faster" would say; None for
+    anything else."""
+    plain = " ".join(text.lower().replace("’", "'").split()).strip(" ,.!?;:")
+    match = _AROUND_A_COMPARATIVE.match(plain)
+    if match is None or match.group("word") not in COMPARATIVES:
+        return None
+    return match.group("word")
+
+
+def compared_of(word: str, previous: str) -> Reference | None:
+    """The comparative ``word`` said alone (:func:`comparative_alone`) as said of the object of the
+    ``previous`` request: "faster" after "set the wipers to slow" is "make the wipers faster"; None
+    when ``previous`` names no object."""
+    thing = object_phrase(previous)
+    return None if thing is None else Reference(clause=word, resolved=f"make {thing} {word}")
+
+
+_YOURS = re.compile(r"\b(?:my|mine)\b", re.I)
+
+
+def unfit(word: str, request: str) -> str:
+    """What is said when ``word`` (a :func:`comparative_alone` answer) fits no device of the previous
+    ``request``: nothing is done and no other device is guessed ("warmer" after "set the wipers to
+    slow": "I can't make the wipers warmer: say what you'd like warmer.")."""
+    thing = object_phrase(request)
+    if thing is None:
+        return f"I'm not sure what to make {word}: say what you'd like {word}."
+    yours = _YOURS.sub("your", thing)
+    return f"I can't make {yours} {word}: say what you'd like {word}."
 
 
 def refer_back(text: str, previous: str, *, valued: bool = False) -> Reference | None:

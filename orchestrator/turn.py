@@ -33,12 +33,15 @@ from .dialogue import (
     SessionStore,
     Waiting,
     classify,
+    comparative_alone,
+    compared_of,
     end_alone,
     for_zone,
     leading_answer,
     more_of,
     pointing_back,
     refer_back,
+    unfit,
     where_kept,
     zone_words,
 )
@@ -204,6 +207,17 @@ class Orchestrator:
             reply = self._small_talk_reply(talk)
             outcomes = [
                 PartOutcome(step=RouteStep(text=text, agent=None, skill=None, via="template"), reply=reply)
+            ]
+            route_ms = 0.0
+        elif (
+            waiting is None
+            and (word := comparative_alone(text)) is not None
+            and (not_fit := await self._unfit(session, word)) is not None
+        ):
+            # "warmer" after "set the wipers to slow": no device of the previous request goes that
+            # way, and no other is guessed.
+            outcomes = [
+                PartOutcome(step=RouteStep(text=text, agent=None, skill=None, via="template"), reply=not_fit)
             ]
             route_ms = 0.0
         else:
@@ -413,20 +427,27 @@ class Orchestrator:
         if clause is None:
             clause = pointing_back(text, valued=True)
         said_alone = end_alone(text) if clause is None else None
+        compared = comparative_alone(text) if clause is None and said_alone is None else None
         if said_alone is not None:
             # "full blast" after "turn on the fan": the end of the previous device's range.
             clause = f"set it to {said_alone}"
+        elif compared is not None:
+            # "faster" after "set the wipers to slow": one step of the previous device that way.
+            clause = text
         if clause is None:
             return parts
         recent = self.sessions.recent_parts(session)
         for last in recent:
-            edit = await self._slot_edit(last, clause, valued=valued, budget_s=budget_s)
+            edit = await self._slot_edit(last, clause, valued=valued, budget_s=budget_s, compared=compared)
             if edit is None:
                 continue
             step, data = edit
-            if said_alone is not None:
+            if said_alone is not None or compared is not None:
+                # The whole text is the follow-up: nothing else of it is a request.
                 step = step.model_copy(update={"text": text})
-                data = {**data, "text": text}
+                understood[id(step)] = {**data, "text": text}
+                origins[id(step)] = last.request
+                return [step]
             kept: list[RouteStep] = []
             placed = False
             for part in parts:
@@ -470,8 +491,25 @@ class Orchestrator:
             fallback = fallback if fallback is not None else (kept if kept else [resolved])
         return fallback if fallback is not None else parts
 
+    async def _unfit(self, session: Session, word: str) -> str | None:
+        """What is said to a comparative alone (``word``, "warmer") that the grammar of no recent part
+        sent with an intent reads of that part's device (:func:`~orchestrator.dialogue.unfit`); None
+        when one reads it (the slot edit of :meth:`_refer_back`) or no recent part has an intent
+        (the word is routed as said)."""
+        edited = [last for last in self.sessions.recent_parts(session) if last.intent is not None]
+        for last in edited:
+            if await self._slot_edit(last, word, budget_s=self.budget_s, compared=word):
+                return None
+        return unfit(word, edited[0].request) if edited else None
+
     async def _slot_edit(
-        self, last: LastPart, clause: str, *, valued: bool = False, budget_s: float
+        self,
+        last: LastPart,
+        clause: str,
+        *,
+        valued: bool = False,
+        budget_s: float,
+        compared: str | None = None,
     ) -> tuple[RouteStep, dict[str, JsonValue]] | None:
         """The step and data part of ``clause`` as an edit of ``last``'s intent and
         slots; None when ``last`` was not sent with an intent and slots, or its agent's grammar does
@@ -483,10 +521,15 @@ class Orchestrator:
         3" after "turn on the fan", is read as "set the fan to 3"); its intent and slots are taken,
         with every slot that says where set to ``last``'s (:func:`~orchestrator.dialogue.where_kept`).
         Only the words it reads are the grammar's: what is sent is that intent and those slots, with
-        the clause as said."""
+        the clause as said. With ``compared``, the clause is that comparative alone, read as said of
+        ``last``'s object ("faster" after "set the wipers to slow" is "make the wipers faster")."""
         if last.intent is None or last.slots is None:
             return None
-        reference = refer_back(clause, last.request, valued=valued)
+        reference = (
+            compared_of(compared, last.request)
+            if compared is not None
+            else refer_back(clause, last.request, valued=valued)
+        )
         if reference is None:
             return None
         route = await self.router.route(

@@ -77,8 +77,10 @@ _ZONE = "|".join(re.escape(z) for z in sorted(_WHO, key=len, reverse=True))
 _SAME = "|".join(re.escape(words) for words in sorted(SAME_FOR, key=len, reverse=True))
 _WHOSE = re.compile(
     rf"^(?:(?P<same>{_SAME}) |also |then )?(?:for |on )?(?:the )?(?P<who>{_ZONE})(?:'s)?"
-    r"(?P<where>(?: one| side| seat| window)*)(?P<too>(?: too| as well| also)*)$"
+    r"(?P<where>(?: ones?| sides?| seats?| windows?| doors?)*)(?P<too>(?: too| as well| also)*)$"
 )
+"""Whose alone, perhaps with what of theirs ("the back ones", "the rear windows") and "too" after it
+or a lead-in of :data:`~agents.language.lexicon.SAME_FOR` before it."""
 _EDGES = " ,.!?;:"
 _GREETING = phrase_pattern(GREETINGS)
 _THANKS = phrase_pattern(THANKS)
@@ -145,9 +147,12 @@ def whose(text: str, *, said_too: bool = False) -> str | None:
     one"); with `said_too`, only when it also asks for
     the previous request again: "too" / "as well" / "also" after it, or words of
     :data:`~agents.language.lexicon.SAME_FOR` before it ("what about the back", "same for the
-    passenger", "and the passenger?"). None for any other clause."""
+    passenger", "and the passenger?"), or when it says "both" ("both sides"). Plural words are
+    whose too: "and the back ones", "the front ones as well". None for any other clause."""
     found = _WHOSE.match(_plain(text))
-    if found is None or (said_too and not (found.group("too") or found.group("same"))):
+    # "Both sides" says the previous one again with the other: as "too" does.
+    both = found is not None and found.group("who").split()[0] == "both"
+    if found is None or (said_too and not (found.group("too") or found.group("same") or both)):
         return None
     return _WHO[found.group("who")]
 

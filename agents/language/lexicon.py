@@ -16,6 +16,7 @@ __all__ = [
     "ANSWER_WORDS",
     "CANCEL",
     "CAPABILITY_QUESTIONS",
+    "COMPARATIVES",
     "COURTESY",
     "DETERMINERS",
     "ENDS",
@@ -420,6 +421,8 @@ SPEAKER_ZONES: dict[str, str] = {
     "ahead of me": "ahead",
     "my row": "row",
     "our row": "row",
+    "both sides": "row",
+    "both seats": "row",
 }
 """Seats said relative to the speaker -> the position each agent resolves from the speaker's seat:
 ``self`` (theirs), ``beside`` (across the row: the driver's is the passenger's), ``behind``,
@@ -540,6 +543,15 @@ QUANTIFIERS: tuple[str, ...] = (
 )
 """Words that say every device a verb applies to ("close everything", "turn it all off"): each agent
 decides which of its devices that covers for each verb."""
+
+COMPARATIVES: frozenset[str] = frozenset(
+    {"faster", "slower", "higher", "lower", "warmer", "hotter", "cooler", "colder", "louder", "quieter"}
+    | {"softer", "brighter", "dimmer", "darker", "stronger", "weaker"}
+)
+"""Comparatives that say which way a device goes: said alone after a request ("faster"
+after "set the wipers to slow"), one step of the previous request's device that way, where its agent's
+grammar reads the word of that device ("make the wipers faster"); "more" and "less" are follow-ups of
+their own."""
 
 SAME_FOR: tuple[str, ...] = (
     "and",

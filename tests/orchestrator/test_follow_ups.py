@@ -429,3 +429,146 @@ async def test_an_end_said_alone_with_nothing_before_it_is_no_request(
     result = await orchestrator.handle("full blast")
     assert car.requests == []
     assert [r.agent for r in result.route] == [None]
+
+
+# -- a comparative alone, zones said with a plural -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "intent", "slots"),
+    [
+        # (The recording double is slow to answer "slow": the wipers are switched on instead.)
+        ("turn on the wipers", "faster", "set_wipers", {"mode": "fast", "rear": False}),
+        ("turn on the fan", "faster", "set_fan", {"zone": "self", "delta": "medium"}),
+        ("set the fan to 3", "lower", "set_fan", {"zone": "self", "delta": "medium", "sign": -1}),
+        ("turn on my seat heating", "warmer", "set_seat_heating", {"seat": "self", "level": 3}),
+        (
+            "turn on the passenger's seat heating",
+            "a bit cooler",
+            "set_seat_heating",
+            {"seat": "passenger", "level": 1},
+        ),
+        ("set the volume to 30", "quieter please", "set_media_volume", {"delta": 10, "sign": -1}),
+        ("set the temperature to 21", "higher", "set_cabin_temperature", {"zone": "self", "delta": "small"}),
+    ],
+)
+async def test_a_comparative_alone_is_a_step_of_the_previous_device(
+    with_grammar: tuple[Orchestrator, CarExecutor],
+    first: str,
+    then: str,
+    intent: str,
+    slots: dict[str, JsonValue],
+) -> None:
+    orchestrator, car = with_grammar
+    calls = recorded(orchestrator, "agent_call")
+    opened = await orchestrator.handle(first)
+    result = await orchestrator.handle(then, session_id=opened.session_id)
+    assert _sent(car) == (intent, slots, then)
+    assert [(r.agent, r.text, r.intent) for r in result.route] == [(_AGENT, then, intent)]
+    assert (calls[-1]["intent"], calls[-1]["slots"]) == (intent, slots)
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "reply"),
+    [
+        ("turn on the wipers", "warmer", "I can't make the wipers warmer: say what you'd like warmer."),
+        ("open my window", "louder", "I can't make your window louder: say what you'd like louder."),
+        ("turn on my seat heating", "faster", "I can't make your seat heating faster"),
+    ],
+)
+async def test_a_comparative_that_does_not_fit_the_previous_device_guesses_no_other(
+    with_grammar: tuple[Orchestrator, CarExecutor], first: str, then: str, reply: str
+) -> None:
+    orchestrator, car = with_grammar
+    opened = await orchestrator.handle(first)
+    sent = len(car.requests)
+    result = await orchestrator.handle(then, session_id=opened.session_id)
+    # Nothing is sent to any agent: neither the previous device nor another one the word alone names.
+    assert len(car.requests) == sent
+    assert result.reply.startswith(reply)
+    assert [r.agent for r in result.route] == [None]
+
+
+async def test_a_comparative_with_nothing_before_it_is_read_as_said(
+    with_grammar: tuple[Orchestrator, CarExecutor],
+) -> None:
+    orchestrator, car = with_grammar
+    result = await orchestrator.handle("warmer")
+    assert [(r.agent, r.intent) for r in result.route] == [(_AGENT, "climate_warmer")]
+    assert car.requests[-1].intent is not None and car.requests[-1].intent.intent == "climate_warmer"
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "intent", "slots"),
+    [
+        ("open the windows", "and the back ones", "set_window", {"window": "rear", "action": "open"}),
+        ("open my window", "the rear ones too", "set_window", {"window": "rear", "action": "open"}),
+        (
+            "close the back windows",
+            "the front ones as well",
+            "set_window",
+            {"window": "front", "action": "close"},
+        ),
+        ("turn on my seat heating", "both sides", "set_seat_heating", {"seat": "row", "level": 2}),
+        (
+            "turn on the passenger's seat heating",
+            "the back seats too",
+            "set_seat_heating",
+            {"seat": "rear", "level": 2},
+        ),
+    ],
+)
+async def test_zones_said_with_a_plural_are_the_previous_intent_for_them(
+    with_grammar: tuple[Orchestrator, CarExecutor],
+    first: str,
+    then: str,
+    intent: str,
+    slots: dict[str, JsonValue],
+) -> None:
+    orchestrator, car = with_grammar
+    opened = await orchestrator.handle(first)
+    result = await orchestrator.handle(then, session_id=opened.session_id)
+    assert _sent(car) == (intent, slots, then)
+    assert [(r.agent, r.intent) for r in result.route] == [(_AGENT, intent)]
+
+
+_WIPERS = "Vehicle.Body.Windshield.Front.Wiping.Mode"
+_REAR_LEFT_WINDOW = "Vehicle.Cabin.Door.Row2.DriverSide.Window.Position"
+_REAR_RIGHT_WINDOW = "Vehicle.Cabin.Door.Row2.PassengerSide.Window.Position"
+
+
+async def test_a_comparative_alone_changes_the_previous_device(stack: LocalStack) -> None:
+    calls = recorded(stack.orchestrator, "agent_call")
+    session = await _say(stack, None, "set the wipers to slow")
+    await _say(stack, session, "faster")
+    assert (calls[-1]["intent"], calls[-1]["text"]) == ("set_wipers", "faster")
+    assert await stack.state([_WIPERS]) == {_WIPERS: "FAST"}
+
+    session = await _say(stack, None, "turn on my seat heating")
+    before = await stack.state([_DRIVER_HEAT, _TEMPERATURE])
+    await _say(stack, session, "warmer")
+    after = await stack.state([_DRIVER_HEAT, _TEMPERATURE])
+    # The seat heating went up a level; the cabin temperature, which "warmer" alone would be, did not.
+    assert after[_DRIVER_HEAT] > before[_DRIVER_HEAT]
+    assert after[_TEMPERATURE] == before[_TEMPERATURE]
+
+    session = await _say(stack, None, "set the wipers to slow")
+    result = await stack.say("warmer", "driver", session)
+    await stack.settle()
+    assert result.actions == [] and "wipers" in result.reply
+    assert (await stack.state([_TEMPERATURE]))[_TEMPERATURE] == after[_TEMPERATURE]
+
+
+async def test_zones_said_with_a_plural_change_the_car(stack: LocalStack) -> None:
+    session = await _say(stack, None, "open my window")
+    await _say(stack, session, "and the back ones")
+    assert await stack.state([_DRIVER_WINDOW, _REAR_LEFT_WINDOW, _REAR_RIGHT_WINDOW, _PASSENGER_WINDOW]) == {
+        _DRIVER_WINDOW: 100,
+        _REAR_LEFT_WINDOW: 100,
+        _REAR_RIGHT_WINDOW: 100,
+        _PASSENGER_WINDOW: 0,
+    }
+    session = await _say(stack, None, "turn on my seat heating")
+    await _say(stack, session, "both sides")
+    heat = await stack.state([_DRIVER_HEAT, _PASSENGER_HEAT])
+    assert heat[_PASSENGER_HEAT] == heat[_DRIVER_HEAT] > 0
