@@ -41,6 +41,7 @@ from agents.language.lexicon import (
     FRACTIONS,
     HESITATION,
     INTENSITY,
+    OPPOSITES,
     PARTICLE_VERBS,
     PARTICLES,
     SPEAKER_ZONES,
@@ -295,6 +296,54 @@ def where_kept(slots: Mapping[str, JsonValue], previous: Mapping[str, JsonValue]
     return {**slots, **{key: previous[key] for key in WHERE_SLOTS if key in slots and key in previous}}
 
 
+def opposite(request: str) -> str | None:
+    """``request`` with its verb and its particle turned to those that undo its change (the
+    lexicon's ``OPPOSITES``): "open my window" -> "close my window", "turn on the seat heating" ->
+    "turn off the seat heating", "turn the fan up" -> "turn the fan down"; None when it has neither."""
+    words = request.split()
+    turned = False
+    for kinds in (VERBS, PARTICLES):
+        at = next(
+            (i for i, word in enumerate(words) if word.lower() in kinds and word.lower() in OPPOSITES), None
+        )
+        if at is not None:
+            words[at], turned = OPPOSITES[words[at].lower()], True
+    return " ".join(words) if turned else None
+
+
+def undone(part: LastPart, earlier: Sequence[LastPart]) -> dict[str, JsonValue] | None:
+    """The slots that undo what ``part`` (a part of the previous turn sent with an intent) changed,
+    for the same intent, where the slots alone say it; ``earlier`` are the session's parts before
+    that turn, the latest last. A relative change is the same change the other way (``sign``
+    turned); an absolute value is the value the latest earlier part of the same intent, for the same
+    seat or zone, set (it was the device's value before). None otherwise (then the request's words
+    turned, :func:`opposite`, may say it)."""
+    if part.intent is None or part.slots is None:
+        return None
+    slots = part.slots
+    if "delta" in slots:
+        kept = {key: value for key, value in slots.items() if key != "sign"}
+        return kept if slots.get("sign") == -1 else {**kept, "sign": -1}
+    where = {key: slots.get(key) for key in WHERE_SLOTS}
+    for before in reversed(earlier):
+        if (
+            before.agent == part.agent
+            and before.intent == part.intent
+            and before.slots is not None
+            and "delta" not in before.slots
+            and {key: before.slots.get(key) for key in WHERE_SLOTS} == where
+        ):
+            return dict(before.slots)
+    return None
+
+
+def not_undone(request: str) -> str:
+    """What is said of a part of the previous turn whose earlier value nothing says."""
+    thing = object_phrase(request)
+    said = _YOURS.sub("your", thing) if thing is not None else "that"
+    return f"I can't tell what {said} was before, so I've left it as it is."
+
+
 _AGAIN = re.compile(r"^(?:again|once more|(?:do )?that again)$")
 _MORE_OR_LESS = re.compile(r"\s*\b(?:more|less)$")
 
@@ -406,6 +455,10 @@ class LastPart:
         return self.said if self.said is not None else self.text
 
 
+EARLIER_PARTS = 16
+"""How many parts of the turns before the latest a session keeps (for undo)."""
+
+
 @dataclass
 class Session:
     id: str
@@ -418,8 +471,17 @@ class Session:
     last_turn: list[LastPart] = field(default_factory=list)
     """Every part of the latest turn that reached an agent, in order."""
     last_turn_id: str | None = None
+    earlier: list[LastPart] = field(default_factory=list)
+    """The parts that reached an agent in the turns before the latest, the latest last (at most
+    :data:`EARLIER_PARTS`): what a device was set to before the latest turn changed it (undo)."""
     contexts: dict[str, str] = field(default_factory=dict)
     """The A2A context id of this conversation at each agent, so agents can keep their own memory."""
+
+    def next_turn(self, turn_id: str) -> None:
+        """Begin remembering the parts of ``turn_id``; those of the turn before go to :attr:`earlier`."""
+        self.earlier.extend(self.last_turn)
+        del self.earlier[:-EARLIER_PARTS]
+        self.last_turn_id, self.last_turn = turn_id, []
 
     @property
     def last(self) -> LastPart | None:

@@ -39,8 +39,11 @@ from .dialogue import (
     for_zone,
     leading_answer,
     more_of,
+    not_undone,
+    opposite,
     pointing_back,
     refer_back,
+    undone,
     unfit,
     where_kept,
     zone_words,
@@ -194,6 +197,9 @@ class Orchestrator:
             route_ms = 0.0
         elif kind == "cancel":
             outcomes = [await self._cancel_last(session, turn_id)]
+            route_ms = 0.0
+        elif kind == "undo" and waiting is None:
+            outcomes = await self._undo(session, text, turn_id, seat, started)
             route_ms = 0.0
         elif kind in ("yes", "no"):
             # A bare yes or no with no question open (none was asked, or it expired): nothing to act on.
@@ -491,6 +497,46 @@ class Orchestrator:
             fallback = fallback if fallback is not None else (kept if kept else [resolved])
         return fallback if fallback is not None else parts
 
+    async def _undo(
+        self, session: Session, text: str, turn_id: str, seat: Seat, started: float
+    ) -> list[PartOutcome]:
+        """Undo what the previous turn changed ("undo that", "put it back", "never mind, undo it"):
+        each of its parts sent with an intent is sent again to its agent as a new request, with the
+        slots that restore the value before (:func:`~orchestrator.dialogue.undone`: a relative change
+        the other way, an absolute value the one an earlier request of the session set), or else the
+        previous request's words turned (:func:`~orchestrator.dialogue.opposite`: "close my window"
+        for "open my window") as its agent's grammar reads them, the seat or zone the previous
+        one's; with the person's own words. The agent's guardrails decide as for any request, and
+        its reply says what was restored. A part nothing says the earlier value of is left as it is,
+        and the reply says so; with no recent part, nothing is done."""
+        done = RouteStep(text=text, agent=None, skill=None, via="template")
+        parts = list(reversed(self.sessions.recent_parts(session)))
+        if not parts:
+            return [PartOutcome(step=done, reply="There's nothing to undo.")]
+        earlier = list(session.earlier)
+        outcomes: list[PartOutcome] = []
+        for last in parts:
+            remaining = self.budget_s - (time.perf_counter() - started)
+            slots = undone(last, earlier)
+            edit: tuple[RouteStep, dict[str, JsonValue]] | None = None
+            if slots is not None and last.intent is not None:
+                step = RouteStep(
+                    text=text, agent=last.agent, skill=last.skill, via="template", intent=last.intent
+                )
+                edit = step, {"intent": last.intent, "slots": slots, "text": text}
+            elif (turned := opposite(last.request)) is not None:
+                edit = await self._read_of(last, turned, text, budget_s=remaining)
+            if edit is None:
+                outcomes.append(PartOutcome(step=done, reply=not_undone(last.request)))
+                continue
+            step, data = edit
+            outcomes.append(
+                await self._run_part(
+                    session, step, data, turn_id, seat, remaining, said=last.request, alone=len(parts) == 1
+                )
+            )
+        return outcomes
+
     async def _unfit(self, session: Session, word: str) -> str | None:
         """What is said to a comparative alone (``word``, "warmer") that the grammar of no recent part
         sent with an intent reads of that part's device (:func:`~orchestrator.dialogue.unfit`); None
@@ -532,8 +578,18 @@ class Orchestrator:
         )
         if reference is None:
             return None
+        return await self._read_of(last, reference.resolved, clause, budget_s=budget_s)
+
+    async def _read_of(
+        self, last: LastPart, resolved: str, clause: str, *, budget_s: float
+    ) -> tuple[RouteStep, dict[str, JsonValue]] | None:
+        """The step and data part of ``resolved`` (a request said of ``last``'s object) read whole by
+        ``last``'s agent's grammar, with every slot that says where set to ``last``'s, sent with the
+        words ``clause``; None when that grammar does not read it as one request of its own."""
+        if last.slots is None:
+            return None
         route = await self.router.route(
-            reference.resolved, available_agents=self.directory.healthy(), budget_s=budget_s
+            resolved, available_agents=self.directory.healthy(), budget_s=budget_s
         )
         if len(route.parts) != 1:
             return None
@@ -859,7 +915,7 @@ class Orchestrator:
             said=previous.said if previous is not None else said,
         )
         if session.last_turn_id != turn_id:
-            session.last_turn_id, session.last_turn = turn_id, []
+            session.next_turn(turn_id)
         session.last_turn.append(part)
         return outcome
 

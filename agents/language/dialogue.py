@@ -3,7 +3,8 @@
 - :func:`answer`: a reply to a yes/no question, read loosely (the agent that asked reads it): a no
   word anywhere wins, a yes word counts unless negated ("not sure" is unclear);
 - :func:`reply_kind`: what a whole utterance is when it is nothing but an answer or a follow-up
-  (the orchestrator reads every turn with it before routing): ``yes``, ``no``, ``cancel``, ``more``
+  (the orchestrator reads every turn with it before routing): ``yes``, ``no``, ``cancel``, ``undo``
+  ("undo that", "put it back", "never mind, undo it"), ``more``
   ("a bit more", "a lot more", "again"), ``less`` ("a little less"), ``too`` or ``other``;
 - :func:`whose`: the seat or zone a follow-up names ("and the passenger's", "the rear too", "what
   about the back"), and
@@ -38,6 +39,7 @@ from agents.language.lexicon import (
     SAME_FOR,
     SPEAKER_ZONES,
     THANKS,
+    UNDO,
     WHERE_SLOTS,
     YES,
     ZONES,
@@ -57,7 +59,7 @@ __all__ = [
 ]
 
 Answer = Literal["yes", "no", "unclear"]
-ReplyKind = Literal["yes", "no", "cancel", "more", "less", "too", "other"]
+ReplyKind = Literal["yes", "no", "cancel", "undo", "more", "less", "too", "other"]
 SmallTalk = Literal["greeting", "thanks", "capabilities", "acknowledgement", "reported"]
 
 SETTING_VERBS: frozenset[str] = frozenset({"change", "adjust"})
@@ -68,6 +70,17 @@ SETTING_VERBS: frozenset[str] = frozenset({"change", "adjust"})
 _YES = phrase_pattern(YES)
 _NO = phrase_pattern(NO)
 _CANCEL = re.compile(r"^(?:" + "|".join(re.escape(p) for p in sorted(CANCEL, key=len, reverse=True)) + r")$")
+_UNDO = re.compile(
+    r"^(?:(?:"
+    + "|".join(
+        re.escape(p) for p in sorted({*CANCEL, "no", "oops", "actually", "sorry"}, key=len, reverse=True)
+    )
+    + r")[\s,.!]+)*(?:please\s+)?(?:"
+    + "|".join(re.escape(p) for p in sorted(UNDO, key=len, reverse=True))
+    + r")(?:\s+please)?$"
+)
+"""What the previous turn changed, as it was: a phrase of :data:`~agents.language.lexicon.UNDO`,
+perhaps after a cancel ("never mind, undo it") or "oops"."""
 _HOW_MUCH = "|".join(re.escape(words) for words in sorted({*INTENSITY, "even"}, key=len, reverse=True))
 _MORE = re.compile(rf"^(?:(?:{_HOW_MUCH}) )?more$|^(?:again|once more|(?:do )?that again)$")
 _LESS = re.compile(rf"^(?:(?:{_HOW_MUCH}) )?less$")
@@ -116,6 +129,8 @@ def reply_kind(text: str) -> ReplyKind:
     plain = _plain(text)
     if _CANCEL.match(plain):
         return "cancel"
+    if _UNDO.match(plain):
+        return "undo"
     rest = _NO.sub(" ", _YES.sub(" ", plain))
     words = re.findall(r"[a-z']+", rest)
     if plain and all(word in ANSWER_WORDS for word in words):

@@ -30,6 +30,7 @@ __all__ = [
     "NEGATION",
     "NO",
     "NUMBERS",
+    "OPPOSITES",
     "PARTICLES",
     "PARTICLE_VERBS",
     "PAST_FORMS",
@@ -47,6 +48,7 @@ __all__ = [
     "SUBJECTS",
     "TENS",
     "THANKS",
+    "UNDO",
     "UNITS",
     "VERBS",
     "WANTING",
@@ -103,6 +105,60 @@ CANCEL: tuple[str, ...] = (
     "abort",
 )
 """Calling off what is under way (also a no to a question)."""
+
+UNDO: tuple[str, ...] = (
+    "undo",
+    "undo that",
+    "undo it",
+    "undo this",
+    "undo the last one",
+    "put it back",
+    "put them back",
+    "put that back",
+    "put it back how it was",
+    "put it back the way it was",
+    "change it back",
+    "change them back",
+    "change that back",
+    "set it back",
+    "set that back",
+    "switch it back",
+    "revert that",
+    "revert it",
+    "reverse that",
+    "take that back",
+    "go back to how it was",
+    "back to how it was",
+    "the way it was",
+    "as it was",
+)
+"""Asking that what the previous turn changed be as it was before ("undo that", "put it back"); said
+after a word of :data:`CANCEL` too ("never mind, undo it")."""
+
+OPPOSITES: dict[str, str] = {
+    **dict.fromkeys(("open", "crack", "vent"), "close"),
+    "close": "open",
+    "shut": "open",
+    "on": "off",
+    "off": "on",
+    "up": "down",
+    "down": "up",
+    "lock": "unlock",
+    "unlock": "lock",
+    "raise": "lower",
+    "lower": "raise",
+    "fold": "unfold",
+    "unfold": "fold",
+    "start": "stop",
+    "stop": "start",
+    "activate": "deactivate",
+    "deactivate": "activate",
+    "enable": "disable",
+    "disable": "enable",
+    "increase": "decrease",
+    "decrease": "increase",
+}
+"""The verb or particle that undoes another's change ("open" -> "close", "on" -> "off")."""
 
 NO: tuple[str, ...] = (
     "no",

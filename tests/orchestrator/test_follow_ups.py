@@ -572,3 +572,124 @@ async def test_zones_said_with_a_plural_change_the_car(stack: LocalStack) -> Non
     await _say(stack, session, "both sides")
     heat = await stack.state([_DRIVER_HEAT, _PASSENGER_HEAT])
     assert heat[_PASSENGER_HEAT] == heat[_DRIVER_HEAT] > 0
+
+
+# -- undo: what the previous turn changed, as it was before ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("before", "then", "intent", "slots"),
+    [
+        # The previous request's words turned, read by its grammar, the seat or zone kept.
+        (["open my window"], "undo that", "set_window", {"window": "self", "action": "close"}),
+        (
+            ["open the passenger's window"],
+            "put it back",
+            "set_window",
+            {"window": "passenger", "action": "close"},
+        ),
+        (["turn on my seat heating"], "change it back", "set_seat_heating", {"seat": "self", "level": 0}),
+        # A relative change the other way.
+        (
+            ["turn the fan up"],
+            "never mind, undo it",
+            "set_fan",
+            {"zone": "self", "delta": "medium", "sign": -1},
+        ),
+        (["set the fan to 3", "more"], "undo", "set_fan", {"zone": "self", "delta": "small", "sign": -1}),
+        # An absolute value: the one an earlier request of the session set for the same zone.
+        (
+            ["set the temperature to 20", "set the temperature to 23"],
+            "put it back",
+            "set_cabin_temperature",
+            {"celsius": 20, "zone": "self"},
+        ),
+        # Unlocking is a request like any other: the guardrails decide (below).
+        (["lock the doors"], "undo that", "unlock_doors", {"doors": "all"}),
+    ],
+)
+async def test_undo_sends_what_restores_the_previous_change(
+    with_grammar: tuple[Orchestrator, CarExecutor],
+    before: list[str],
+    then: str,
+    intent: str,
+    slots: dict[str, JsonValue],
+) -> None:
+    orchestrator, car = with_grammar
+    calls = recorded(orchestrator, "agent_call")
+    session = None
+    for said in before:
+        session = (await orchestrator.handle(said, session_id=session)).session_id
+    result = await orchestrator.handle(then, session_id=session)
+    assert _sent(car) == (intent, slots, then)
+    assert [(r.agent, r.intent) for r in result.route] == [(_AGENT, intent)]
+    assert (calls[-1]["intent"], calls[-1]["slots"]) == (intent, slots)
+
+
+async def test_undo_of_a_turn_of_several_parts_restores_each(
+    with_grammar: tuple[Orchestrator, CarExecutor],
+) -> None:
+    orchestrator, car = with_grammar
+    first = await orchestrator.handle("turn on the seat heating and open my window")
+    result = await orchestrator.handle("undo that", session_id=first.session_id)
+    assert [_sent_of(r) for r in car.requests[-2:]] == [
+        ("set_seat_heating", {"seat": "self", "level": 0}),
+        ("set_window", {"window": "self", "action": "close"}),
+    ]
+    assert [r.intent for r in result.route] == ["set_seat_heating", "set_window"]
+
+
+async def test_undo_with_no_earlier_value_or_nothing_before_changes_nothing(
+    with_grammar: tuple[Orchestrator, CarExecutor],
+) -> None:
+    orchestrator, car = with_grammar
+    nothing = await orchestrator.handle("undo that")
+    assert car.requests == [] and nothing.reply == "There's nothing to undo."
+    first = await orchestrator.handle("set the temperature to 22")
+    result = await orchestrator.handle("put it back", session_id=first.session_id)
+    # What the temperature was before is not known: it is left, and the reply says so.
+    assert len(car.requests) == 1
+    assert result.reply == "I can't tell what the temperature was before, so I've left it as it is."
+
+
+async def test_undo_restores_the_car(stack: LocalStack) -> None:
+    calls = recorded(stack.orchestrator, "agent_call")
+    results = recorded(stack.orchestrator, "agent_result")
+    session = await _say(stack, None, "set the temperature to 20")
+    await _say(stack, session, "set the temperature to 24")
+    assert await stack.state([_TEMPERATURE]) == {_TEMPERATURE: 24}
+    result = await stack.say("put it back", "driver", session)
+    await stack.settle()
+    assert (calls[-1]["intent"], calls[-1]["slots"]) == (
+        "set_cabin_temperature",
+        {"celsius": 20, "zone": "self"},
+    )
+    assert results[-1]["data"]["via"] == "intent"
+    assert await stack.state([_TEMPERATURE]) == {_TEMPERATURE: 20}
+    assert "20" in result.reply
+
+    session = await _say(stack, None, "open my window")
+    assert await stack.state([_DRIVER_WINDOW]) == {_DRIVER_WINDOW: 100}
+    await _say(stack, session, "undo that")
+    assert await stack.state([_DRIVER_WINDOW]) == {_DRIVER_WINDOW: 0}
+
+    session = await _say(stack, None, "turn on my seat heating")
+    await _say(stack, session, "never mind, undo it")
+    assert await stack.state([_DRIVER_HEAT]) == {_DRIVER_HEAT: 0}
+
+
+_DRIVER_LOCK = "Vehicle.Cabin.Door.Row1.DriverSide.IsLocked"
+
+
+@pytest.mark.rule("GR-13")
+async def test_undo_goes_through_the_guardrails(stack: LocalStack) -> None:
+    session = await _say(stack, None, "lock the doors")
+    assert await stack.state([_DRIVER_LOCK]) == {_DRIVER_LOCK: True}
+    result = await stack.say("undo that", "driver", session)
+    await stack.settle()
+    # Undoing a lock is an unlock, and an unlock is asked first (GR-13): nothing is unlocked yet.
+    assert [(a.tool, a.outcome, a.rule_id) for a in result.actions] == [
+        ("unlock_doors", "needs_confirmation", "GR-13")
+    ]
+    assert result.pending_confirmation is not None
+    assert await stack.state([_DRIVER_LOCK]) == {_DRIVER_LOCK: True}
