@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import JsonValue
 
 from agents.hosting import DATA_RULE_ID, DATA_STATE_CHANGES, INTENTS, INTENTS_EXTENSION, AgentResult
-from agents.language.dialogue import SmallTalk, small_talk, whose
+from agents.language.dialogue import SmallTalk, plain_request, small_talk, whose
 from agents.language.dialogue import for_zone as for_slots
 from agents.spoken import can_help_with, cannot_do, join_replies, not_done_yet, plain, sentence, skill_areas
 from mcp_servers.vehicle.guardrails.context import is_moving
@@ -228,7 +228,10 @@ class Orchestrator:
             route_ms = 0.0
         else:
             answer = leading_answer(text) if waiting is not None else None
-            routed_text, forced, edited = self._follow_up(session, answer.rest if answer else text, kind)
+            request = answer.rest if answer else text
+            # "would you mind turning on my seat heater" is read as "turn on my seat heater".
+            request = plain_request(request) or request
+            routed_text, forced, edited = self._follow_up(session, request, kind)
             route_started = time.perf_counter()
             # What was understood of each part, sent to its agent with the words (see _understood), and
             # for a slot edit of an earlier request, the words that request was read from.

@@ -10,6 +10,8 @@
   about the back"), and
   :func:`for_zone` the slot edit that makes the previous request one for them;
 - :data:`SETTING_VERBS`: the verbs that give a thing a value ("change it to 19 degrees");
+- :func:`plain_request`: a request wrapped in courtesy with its verb's gerund ("would you mind
+  turning on my seat heater") as the plain request ("turn on my seat heater");
 - :func:`small_talk`: a whole utterance that greets, thanks or asks what the assistant can do
   (``greeting``, ``thanks``, ``capabilities``), answered briefly without any agent.
 
@@ -31,15 +33,18 @@ from agents.language.lexicon import (
     CANCEL,
     CAPABILITY_QUESTIONS,
     FILLER,
+    GERUND_WRAPPERS,
     GREETINGS,
     INTENSITY,
     NEGATION,
     NO,
+    PARTICLE_VERBS,
     PRAISE,
     SAME_FOR,
     SPEAKER_ZONES,
     THANKS,
     UNDO,
+    VERBS,
     WHERE_SLOTS,
     YES,
     ZONES,
@@ -53,6 +58,7 @@ __all__ = [
     "SmallTalk",
     "answer",
     "for_zone",
+    "plain_request",
     "reply_kind",
     "small_talk",
     "whose",
@@ -198,3 +204,33 @@ def small_talk(text: str) -> SmallTalk | None:
     if not found or not all(word in _AROUND_TALK for word in plain.split()):
         return None
     return found[0]
+
+
+_GERUND = re.compile(
+    r"^\s*(?:please\s+)?(?:"
+    + "|".join(re.escape(words) for words in sorted(GERUND_WRAPPERS, key=len, reverse=True))
+    + r")\s+(?P<gerund>[a-z]+ing)\b(?P<rest>.*)$",
+    re.I | re.S,
+)
+_KNOWN_VERBS: frozenset[str] = VERBS | PARTICLE_VERBS | SETTING_VERBS
+
+
+def base_form(gerund: str) -> str | None:
+    """The verb of ``gerund`` in its base form, among the verbs the grammars know (the lexicon's
+    ``VERBS`` and ``PARTICLE_VERBS``, and :data:`SETTING_VERBS`): "turning" -> "turn", "closing" ->
+    "close", "shutting" -> "shut"; None when none of its possible base forms is one of them."""
+    stem = gerund.lower().removesuffix("ing")
+    undoubled = stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] else None
+    return next((verb for verb in (stem, f"{stem}e", undoubled) if verb in _KNOWN_VERBS), None)
+
+
+def plain_request(text: str) -> str | None:
+    """The request in ``text`` when courtesy of the lexicon's ``GERUND_WRAPPERS`` wraps it with its
+    verb's gerund: "would you mind turning on my seat heater" -> "turn on my seat heater", "how about
+    closing the sunroof?" -> "close the sunroof?"; None for any other text, also for a gerund of a verb
+    no grammar knows (:func:`base_form`)."""
+    found = _GERUND.match(text)
+    if found is None:
+        return None
+    verb = base_form(found.group("gerund"))
+    return None if verb is None else f"{verb}{found.group('rest')}"

@@ -22,6 +22,7 @@ __all__ = [
     "ENDS",
     "FILLER",
     "FRACTIONS",
+    "GERUND_WRAPPERS",
     "GREETINGS",
     "HESITATION",
     "INTENSIFIERS",
@@ -608,6 +609,20 @@ COMPARATIVES: frozenset[str] = frozenset(
 after "set the wipers to slow"), one step of the previous request's device that way, where its agent's
 grammar reads the word of that device ("make the wipers faster"); "more" and "less" are follow-ups of
 their own."""
+
+GERUND_WRAPPERS: tuple[str, ...] = (
+    "would you mind",
+    "would you mind just",
+    "do you mind",
+    "do you mind just",
+    "how about",
+    "what about",
+    "how about just",
+    "mind",
+)
+"""Courtesy that wraps a request said with its verb's gerund ("would you mind turning on my seat
+heater", "how about closing the sunroof"): the request is the gerund's verb in its base form and the
+words after it."""
 
 SAME_FOR: tuple[str, ...] = (
     "and",

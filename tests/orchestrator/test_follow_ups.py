@@ -693,3 +693,38 @@ async def test_undo_goes_through_the_guardrails(stack: LocalStack) -> None:
     ]
     assert result.pending_confirmation is not None
     assert await stack.state([_DRIVER_LOCK]) == {_DRIVER_LOCK: True}
+
+
+# -- a request wrapped in courtesy with its verb's gerund ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("said", "intent", "slots"),
+    [
+        ("would you mind turning on my seat heater", "set_seat_heating", {"seat": "self", "level": 2}),
+        ("do you mind opening the window", "set_window", {"window": "self", "action": "open"}),
+        ("how about closing the sunroof", "set_sunroof", {"action": "close"}),
+        ("would you mind shutting the trunk please", "set_trunk", {"open": False}),
+    ],
+)
+async def test_a_courtesy_gerund_is_read_as_the_plain_request(
+    with_grammar: tuple[Orchestrator, CarExecutor], said: str, intent: str, slots: dict[str, JsonValue]
+) -> None:
+    orchestrator, car = with_grammar
+    result = await orchestrator.handle(said)
+    assert _sent_of(car.requests[-1]) == (intent, slots)
+    assert [(r.agent, r.intent) for r in result.route] == [(_AGENT, intent)]
+
+
+async def test_a_courtesy_gerund_of_it_points_back(with_grammar: tuple[Orchestrator, CarExecutor]) -> None:
+    orchestrator, car = with_grammar
+    first = await orchestrator.handle("open the passenger's window")
+    await orchestrator.handle("how about closing it again", session_id=first.session_id)
+    assert _sent_of(car.requests[-1]) == ("set_window", {"window": "passenger", "action": "close"})
+
+
+async def test_a_courtesy_gerund_changes_the_car(stack: LocalStack) -> None:
+    await _say(stack, None, "would you mind turning on my seat heater")
+    assert (await stack.state([_DRIVER_HEAT]))[_DRIVER_HEAT] > 0
+    await _say(stack, None, "do you mind opening the window")
+    assert await stack.state([_DRIVER_WINDOW]) == {_DRIVER_WINDOW: 100}
