@@ -11,7 +11,10 @@ one event loop, each on its own loopback port and behind its own token, exactly 
 per process: the agents still reach the MCP servers, and the orchestrator the agents, over HTTP (A2A
 and MCP), so nothing of the protocols or of the tokens' scopes changes. What is shared is the
 interpreter: the SDKs, FastAPI, pydantic and the grammars are loaded once instead of six times. The
-vehicle MCP server, where safety is decided, and the model host stay processes of their own.
+vehicle MCP server, where safety is decided, and the model host stay processes of their own. The
+routing templates are compiled each when a text first reaches it, not all before serving: the whole
+set's compiled expressions take about 26 MiB, a turn needs a few of them, and the first turn of each
+template pays its compilation (milliseconds) instead.
 
 The servers' and agents' tokens come in one environment variable, ``CABIN_COMPACT_TOKENS`` (JSON,
 :class:`CompactTokens`), which only this process receives; the orchestrator's, which are privileged,
@@ -256,6 +259,7 @@ def build_apps(
             {}
             if tokens is None or orchestrator is None
             else orchestrator.environ(tokens.perception_mcp_read),
+            warm_templates=False,
         )
     except (
         ConfigurationError,

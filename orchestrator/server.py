@@ -31,7 +31,7 @@ from models import ModelError, Runtime
 from .api import create_app
 from .cockpit.perception import McpFeed
 from .directory import AgentDirectory
-from .routing import Router, TemplateStage
+from .routing import Router, TemplateSet, TemplateStage
 from .turn import Orchestrator, parked_from
 from .vehicle import VehicleAccess
 
@@ -39,10 +39,16 @@ from .vehicle import VehicleAccess
 MODEL_RETRY_MAX_S = 10.0
 
 
-async def join_model_path(orchestrator: Orchestrator, runtime: Runtime, first_pause_s: float = 0.5) -> None:
+async def join_model_path(
+    orchestrator: Orchestrator,
+    runtime: Runtime,
+    first_pause_s: float = 0.5,
+    templates: TemplateSet | None = None,
+) -> None:
     """Open the routing cascade's model path once ``runtime`` answers (its host was down when the
     orchestrator started): checked with a pause doubling up to ``MODEL_RETRY_MAX_S``, then the router
-    is opened once more, whatever it finds (an artefact fitted on another model stays off)."""
+    is opened once more over ``templates`` (None: the shipped grammars, loaded again), whatever it
+    finds (an artefact fitted on another model stays off)."""
     pause = first_pause_s
     while True:
         await asyncio.sleep(pause)
@@ -51,14 +57,18 @@ async def join_model_path(orchestrator: Orchestrator, runtime: Runtime, first_pa
         except ModelError:
             pause = min(pause * 2, MODEL_RETRY_MAX_S)
             continue
-        orchestrator.router = await Router.open(runtime)
+        orchestrator.router = await Router.open(runtime, templates=templates)
         return
 
 
-def build(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> FastAPI:
+def build(
+    args: argparse.Namespace, environ: Mapping[str, str] | None = None, *, warm_templates: bool = True
+) -> FastAPI:
     """The orchestrator's app for ``args``, its tokens read from ``environ`` (default: this process's
     environment; the compact profile's shared process gives the orchestrator's own, see the module
-    docstring for the names)."""
+    docstring for the names). ``warm_templates``: compile every routing template before serving
+    (first turns as fast as later ones) rather than each when a text first reaches it (less memory,
+    the compact profile)."""
     from models import open_runtime
 
     env = os.environ if environ is None else environ
@@ -68,7 +78,9 @@ def build(args: argparse.Namespace, environ: Mapping[str, str] | None = None) ->
         tokens=json.loads(env.get("CABIN_AGENT_TOKENS") or "{}"),
     )
     # Templates answer from the first request; the model path joins once the lifespan has opened it.
-    orchestrator = Orchestrator(Router([TemplateStage()]), directory, budget_s=args.budget_ms / 1000)
+    # One template set for the router of the first requests and the cascade the lifespan opens.
+    templates = TemplateSet.load(warm=warm_templates)
+    orchestrator = Orchestrator(Router([TemplateStage(templates)]), directory, budget_s=args.budget_ms / 1000)
     vehicle = VehicleAccess(args.vehicle_mcp_url, token=env.get("CABIN_MCP_TOKEN") or None)
     orchestrator.readback = vehicle.turn_writes
     orchestrator.parked = parked_from(vehicle.state)
@@ -93,11 +105,11 @@ def build(args: argparse.Namespace, environ: Mapping[str, str] | None = None) ->
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with vehicle:
             runtime = open_runtime()
-            orchestrator.router = await Router.open(runtime)
+            orchestrator.router = await Router.open(runtime, templates=templates)
             # A model host that was down at the start joins when it answers: not templates for good.
             joining = None
             if not orchestrator.router.model_available:
-                joining = asyncio.create_task(join_model_path(orchestrator, runtime))
+                joining = asyncio.create_task(join_model_path(orchestrator, runtime, templates=templates))
             await directory.refresh()
 
             task = asyncio.create_task(directory.watch())
