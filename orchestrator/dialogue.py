@@ -49,6 +49,7 @@ from agents.language.lexicon import (
     WHERE_SLOTS,
     ZONE_WORDS,
 )
+from agents.vehicle_control.actions import DECLARED_RANGES
 
 from .models import Seat
 from .routing.grammars import AgentGrammar, stepped_intents
@@ -368,8 +369,8 @@ def more_of(
     more", "more": ``small``, one step: 22 degrees, fan level 4; "a lot more" ``large``). "Less" is
     the same change the other way: downwards from an absolute value, against the direction of a
     relative change. "Again" / "once more" repeats the request as it was, and so does "more" of
-    anything else (a seat heating level, a window opened). The agent checks the change against the
-    car's rules like any other.
+    anything else (a window opened; a device set by levels is stepped by :func:`level_step`). The
+    agent checks the change against the car's rules like any other.
     """
     plain = " ".join(said.lower().replace("’", "'").split()).strip(" ,.!?;:")
     less = plain.endswith("less")
@@ -391,6 +392,29 @@ def more_of(
         key: value for key, value in slots.items() if key not in absolute and key not in ("delta", "sign")
     }
     return {**kept, "delta": grade, **({} if upwards else {"sign": -1})}
+
+
+LEVELS_AT_MOST = 10
+"""A device whose declared range spans at most this many units is set by levels (the seat heating,
+0-3): one level is one step of it."""
+
+
+def level_step(intent: str, slots: Mapping[str, JsonValue], said: str) -> dict[str, JsonValue] | None:
+    """The slots a "more" or "less" follow-up (``said``) sends after ``intent`` set a device set by
+    levels to one (``slots``: "turn on my seat heating" is level 2): one level up, or down for
+    "less" ("a bit more" is level 3). The device's levels are the range its tool declares
+    (``DECLARED_RANGES`` of :mod:`agents.vehicle_control.actions`, spanning at most
+    :data:`LEVELS_AT_MOST`); a level beyond it is sent all the same, and the agent answers with the
+    range. None for anything else ("again" repeats the request: :func:`more_of`)."""
+    declared = DECLARED_RANGES.get(intent)
+    plain = " ".join(said.lower().replace("’", "'").split()).strip(" ,.!?;:")
+    if declared is None or _AGAIN.match(plain) or not _MORE_OR_LESS.search(plain) or "delta" in slots:
+        return None
+    argument, low, high = declared
+    value = slots.get(argument)
+    if high - low > LEVELS_AT_MOST or not isinstance(value, int) or isinstance(value, bool):
+        return None
+    return {**slots, argument: value - 1 if plain.endswith("less") else value + 1}
 
 
 def zone_words(text: str) -> str | None:

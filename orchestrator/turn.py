@@ -38,6 +38,7 @@ from .dialogue import (
     end_alone,
     for_zone,
     leading_answer,
+    level_step,
     more_of,
     not_undone,
     opposite,
@@ -371,7 +372,9 @@ class Orchestrator:
         zone = whose(text, said_too=True) if kind == "too" else None
         if last.intent is not None and last.slots is not None:
             slots = (
-                for_slots(last.slots, zone or "") if kind == "too" else more_of(last.intent, last.slots, text)
+                for_slots(last.slots, zone or "")
+                if kind == "too"
+                else level_step(last.intent, last.slots, text) or more_of(last.intent, last.slots, text)
             )
             if slots is not None:
                 step = RouteStep(

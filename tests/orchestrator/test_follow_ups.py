@@ -728,3 +728,35 @@ async def test_a_courtesy_gerund_changes_the_car(stack: LocalStack) -> None:
     assert (await stack.state([_DRIVER_HEAT]))[_DRIVER_HEAT] > 0
     await _say(stack, None, "do you mind opening the window")
     assert await stack.state([_DRIVER_WINDOW]) == {_DRIVER_WINDOW: 100}
+
+
+# -- "more" after a device set by levels ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("before", "then", "slots"),
+    [
+        (["turn on my seat heating"], "a bit more", {"seat": "self", "level": 3}),
+        (["turn on the passenger's seat heating"], "less", {"seat": "passenger", "level": 1}),
+        # One level further than the last "more": beyond the declared range, the agent says the range.
+        (["turn on my seat heating", "more"], "more", {"seat": "self", "level": 4}),
+        # "Again" is the same request.
+        (["turn on my seat heating"], "again", {"seat": "self", "level": 2}),
+    ],
+)
+async def test_more_after_a_level_is_one_level_further(
+    with_grammar: tuple[Orchestrator, CarExecutor], before: list[str], then: str, slots: dict[str, JsonValue]
+) -> None:
+    orchestrator, car = with_grammar
+    session = None
+    for said in before:
+        session = (await orchestrator.handle(said, session_id=session)).session_id
+    await orchestrator.handle(then, session_id=session)
+    assert _sent(car) == ("set_seat_heating", slots, then)
+
+
+async def test_more_after_a_level_changes_the_car(stack: LocalStack) -> None:
+    session = await _say(stack, None, "turn on my seat heating")
+    medium = (await stack.state([_DRIVER_HEAT]))[_DRIVER_HEAT]
+    await _say(stack, session, "a bit more")
+    assert (await stack.state([_DRIVER_HEAT]))[_DRIVER_HEAT] == 100 > medium

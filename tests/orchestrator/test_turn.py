@@ -355,9 +355,10 @@ async def test_a_follow_up_for_someone_else_is_a_slot_edit_of_the_intent_sent() 
     assert (sent.intent.intent, sent.intent.slots) == ("set_seat_heating", {"seat": "passenger", "level": 2})
     assert sent.text == "the passenger's too"
 
+    # "More" of a device set by levels is one level further, for the seat the edit named.
     await orchestrator.handle("a bit more", session_id=first.session_id)
     again = car.requests[-1]
-    assert again.intent is not None and again.intent.slots == {"seat": "passenger", "level": 2}
+    assert again.intent is not None and again.intent.slots == {"seat": "passenger", "level": 3}
 
 
 async def test_a_part_no_agents_grammar_read_goes_as_words_alone() -> None:
