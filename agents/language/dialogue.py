@@ -41,6 +41,7 @@ from agents.language.lexicon import (
     PARTICLE_VERBS,
     PRAISE,
     SAME_FOR,
+    SKIP_WORDS,
     SPEAKER_ZONES,
     THANKS,
     UNDO,
@@ -79,14 +80,16 @@ _CANCEL = re.compile(r"^(?:" + "|".join(re.escape(p) for p in sorted(CANCEL, key
 _UNDO = re.compile(
     r"^(?:(?:"
     + "|".join(
-        re.escape(p) for p in sorted({*CANCEL, "no", "oops", "actually", "sorry"}, key=len, reverse=True)
+        re.escape(p)
+        for p in sorted({*CANCEL, *SKIP_WORDS, "no", "oops", "actually", "sorry"}, key=len, reverse=True)
     )
-    + r")[\s,.!]+)*(?:please\s+)?(?:"
+    + r")[\s,.!]+)*(?:"
     + "|".join(re.escape(p) for p in sorted(UNDO, key=len, reverse=True))
     + r")(?:\s+please)?$"
 )
 """What the previous turn changed, as it was: a phrase of :data:`~agents.language.lexicon.UNDO`,
-perhaps after a cancel ("never mind, undo it") or "oops"."""
+perhaps after a cancel ("never mind, undo it"), courtesy or hesitation (the lexicon's
+``SKIP_WORDS``: "hmm, put it back", "could you undo that") or "oops"."""
 _HOW_MUCH = "|".join(re.escape(words) for words in sorted({*INTENSITY, "even"}, key=len, reverse=True))
 _MORE = re.compile(rf"^(?:(?:{_HOW_MUCH}) )?more$|^(?:again|once more|(?:do )?that again)$")
 _LESS = re.compile(rf"^(?:(?:{_HOW_MUCH}) )?less$")
