@@ -75,19 +75,90 @@ def _sent(car: CarExecutor) -> tuple[str | None, dict[str, JsonValue] | None, st
             {"seat": "passenger", "level": 1},
         ),
         ("set the volume to 30", "to the max", "set_media_volume", {"percent": 100}),
+        # After several requests: undo, and "more" of a level.
+        # The previous request's words turned, read by its grammar, the seat or zone kept.
+        (["open my window"], "undo that", "set_window", {"window": "self", "action": "close"}),
+        (
+            ["open the passenger's window"],
+            "put it back",
+            "set_window",
+            {"window": "passenger", "action": "close"},
+        ),
+        (["turn on my seat heating"], "change it back", "set_seat_heating", {"seat": "self", "level": 0}),
+        # A relative change the other way.
+        (
+            ["turn the fan up"],
+            "never mind, undo it",
+            "set_fan",
+            {"zone": "self", "delta": "medium", "sign": -1},
+        ),
+        (["set the fan to 3", "more"], "undo", "set_fan", {"zone": "self", "delta": "small", "sign": -1}),
+        # An absolute value: the one an earlier request of the session set for the same zone.
+        (
+            ["set the temperature to 20", "set the temperature to 23"],
+            "put it back",
+            "set_cabin_temperature",
+            {"celsius": 20, "zone": "self"},
+        ),
+        # Unlocking is a request like any other: the guardrails decide (below).
+        (["lock the doors"], "undo that", "unlock_doors", {"doors": "all"}),
+        # "More" of a device set by levels: one level further.
+        (["turn on my seat heating"], "a bit more", "set_seat_heating", {"seat": "self", "level": 3}),
+        (
+            ["turn on the passenger's seat heating"],
+            "less",
+            "set_seat_heating",
+            {"seat": "passenger", "level": 1},
+        ),
+        # One level further than the last "more": beyond the declared range, the agent says the range.
+        (["turn on my seat heating", "more"], "more", "set_seat_heating", {"seat": "self", "level": 4}),
+        # "Again" is the same request.
+        (["turn on my seat heating"], "again", "set_seat_heating", {"seat": "self", "level": 2}),
+        # A comparative alone: one step of the previous device that way.
+        # (The recording double is slow to answer "slow": the wipers are switched on instead.)
+        ("turn on the wipers", "faster", "set_wipers", {"mode": "fast", "rear": False}),
+        ("turn on the fan", "faster", "set_fan", {"zone": "self", "delta": "medium"}),
+        ("set the fan to 3", "lower", "set_fan", {"zone": "self", "delta": "medium", "sign": -1}),
+        ("turn on my seat heating", "warmer", "set_seat_heating", {"seat": "self", "level": 3}),
+        (
+            "turn on the passenger's seat heating",
+            "a bit cooler",
+            "set_seat_heating",
+            {"seat": "passenger", "level": 1},
+        ),
+        ("set the volume to 30", "quieter please", "set_media_volume", {"delta": 10, "sign": -1}),
+        ("set the temperature to 21", "higher", "set_cabin_temperature", {"zone": "self", "delta": "small"}),
+        # Whose said with a plural or "both".
+        ("open the windows", "and the back ones", "set_window", {"window": "rear", "action": "open"}),
+        ("open my window", "the rear ones too", "set_window", {"window": "rear", "action": "open"}),
+        (
+            "close the back windows",
+            "the front ones as well",
+            "set_window",
+            {"window": "front", "action": "close"},
+        ),
+        ("turn on my seat heating", "both sides", "set_seat_heating", {"seat": "row", "level": 2}),
+        (
+            "turn on the passenger's seat heating",
+            "the back seats too",
+            "set_seat_heating",
+            {"seat": "rear", "level": 2},
+        ),
     ],
 )
 async def test_it_is_a_slot_edit_of_the_previous_intent(
     with_grammar: tuple[Orchestrator, CarExecutor],
-    first: str,
+    first: str | list[str],
     then: str,
     intent: str,
     slots: dict[str, JsonValue],
 ) -> None:
     orchestrator, car = with_grammar
     calls = recorded(orchestrator, "agent_call")
-    opened = await orchestrator.handle(first)
-    result = await orchestrator.handle(then, session_id=opened.session_id)
+    session = None
+    for said in [first] if isinstance(first, str) else first:
+        session = (await orchestrator.handle(said, session_id=session)).session_id
+    result = await orchestrator.handle(then, session_id=session)
     # The person's own words go with the intent and slots; the agent does not read them again.
     assert _sent(car) == (intent, slots, then)
     assert car.requests[-1].intent is not None and car.requests[-1].intent.text == then
@@ -435,40 +506,6 @@ async def test_an_end_said_alone_with_nothing_before_it_is_no_request(
 
 
 @pytest.mark.parametrize(
-    ("first", "then", "intent", "slots"),
-    [
-        # (The recording double is slow to answer "slow": the wipers are switched on instead.)
-        ("turn on the wipers", "faster", "set_wipers", {"mode": "fast", "rear": False}),
-        ("turn on the fan", "faster", "set_fan", {"zone": "self", "delta": "medium"}),
-        ("set the fan to 3", "lower", "set_fan", {"zone": "self", "delta": "medium", "sign": -1}),
-        ("turn on my seat heating", "warmer", "set_seat_heating", {"seat": "self", "level": 3}),
-        (
-            "turn on the passenger's seat heating",
-            "a bit cooler",
-            "set_seat_heating",
-            {"seat": "passenger", "level": 1},
-        ),
-        ("set the volume to 30", "quieter please", "set_media_volume", {"delta": 10, "sign": -1}),
-        ("set the temperature to 21", "higher", "set_cabin_temperature", {"zone": "self", "delta": "small"}),
-    ],
-)
-async def test_a_comparative_alone_is_a_step_of_the_previous_device(
-    with_grammar: tuple[Orchestrator, CarExecutor],
-    first: str,
-    then: str,
-    intent: str,
-    slots: dict[str, JsonValue],
-) -> None:
-    orchestrator, car = with_grammar
-    calls = recorded(orchestrator, "agent_call")
-    opened = await orchestrator.handle(first)
-    result = await orchestrator.handle(then, session_id=opened.session_id)
-    assert _sent(car) == (intent, slots, then)
-    assert [(r.agent, r.text, r.intent) for r in result.route] == [(_AGENT, then, intent)]
-    assert (calls[-1]["intent"], calls[-1]["slots"]) == (intent, slots)
-
-
-@pytest.mark.parametrize(
     ("first", "then", "reply"),
     [
         ("turn on the wipers", "warmer", "I can't make the wipers warmer: say what you'd like warmer."),
@@ -496,40 +533,6 @@ async def test_a_comparative_with_nothing_before_it_is_read_as_said(
     result = await orchestrator.handle("warmer")
     assert [(r.agent, r.intent) for r in result.route] == [(_AGENT, "climate_warmer")]
     assert car.requests[-1].intent is not None and car.requests[-1].intent.intent == "climate_warmer"
-
-
-@pytest.mark.parametrize(
-    ("first", "then", "intent", "slots"),
-    [
-        ("open the windows", "and the back ones", "set_window", {"window": "rear", "action": "open"}),
-        ("open my window", "the rear ones too", "set_window", {"window": "rear", "action": "open"}),
-        (
-            "close the back windows",
-            "the front ones as well",
-            "set_window",
-            {"window": "front", "action": "close"},
-        ),
-        ("turn on my seat heating", "both sides", "set_seat_heating", {"seat": "row", "level": 2}),
-        (
-            "turn on the passenger's seat heating",
-            "the back seats too",
-            "set_seat_heating",
-            {"seat": "rear", "level": 2},
-        ),
-    ],
-)
-async def test_zones_said_with_a_plural_are_the_previous_intent_for_them(
-    with_grammar: tuple[Orchestrator, CarExecutor],
-    first: str,
-    then: str,
-    intent: str,
-    slots: dict[str, JsonValue],
-) -> None:
-    orchestrator, car = with_grammar
-    opened = await orchestrator.handle(first)
-    result = await orchestrator.handle(then, session_id=opened.session_id)
-    assert _sent(car) == (intent, slots, then)
-    assert [(r.agent, r.intent) for r in result.route] == [(_AGENT, intent)]
 
 
 _WIPERS = "Vehicle.Body.Windshield.Front.Wiping.Mode"
@@ -575,55 +578,6 @@ async def test_zones_said_with_a_plural_change_the_car(stack: LocalStack) -> Non
 
 
 # -- undo: what the previous turn changed, as it was before ---------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("before", "then", "intent", "slots"),
-    [
-        # The previous request's words turned, read by its grammar, the seat or zone kept.
-        (["open my window"], "undo that", "set_window", {"window": "self", "action": "close"}),
-        (
-            ["open the passenger's window"],
-            "put it back",
-            "set_window",
-            {"window": "passenger", "action": "close"},
-        ),
-        (["turn on my seat heating"], "change it back", "set_seat_heating", {"seat": "self", "level": 0}),
-        # A relative change the other way.
-        (
-            ["turn the fan up"],
-            "never mind, undo it",
-            "set_fan",
-            {"zone": "self", "delta": "medium", "sign": -1},
-        ),
-        (["set the fan to 3", "more"], "undo", "set_fan", {"zone": "self", "delta": "small", "sign": -1}),
-        # An absolute value: the one an earlier request of the session set for the same zone.
-        (
-            ["set the temperature to 20", "set the temperature to 23"],
-            "put it back",
-            "set_cabin_temperature",
-            {"celsius": 20, "zone": "self"},
-        ),
-        # Unlocking is a request like any other: the guardrails decide (below).
-        (["lock the doors"], "undo that", "unlock_doors", {"doors": "all"}),
-    ],
-)
-async def test_undo_sends_what_restores_the_previous_change(
-    with_grammar: tuple[Orchestrator, CarExecutor],
-    before: list[str],
-    then: str,
-    intent: str,
-    slots: dict[str, JsonValue],
-) -> None:
-    orchestrator, car = with_grammar
-    calls = recorded(orchestrator, "agent_call")
-    session = None
-    for said in before:
-        session = (await orchestrator.handle(said, session_id=session)).session_id
-    result = await orchestrator.handle(then, session_id=session)
-    assert _sent(car) == (intent, slots, then)
-    assert [(r.agent, r.intent) for r in result.route] == [(_AGENT, intent)]
-    assert (calls[-1]["intent"], calls[-1]["slots"]) == (intent, slots)
 
 
 async def test_undo_of_a_turn_of_several_parts_restores_each(
@@ -731,28 +685,6 @@ async def test_a_courtesy_gerund_changes_the_car(stack: LocalStack) -> None:
 
 
 # -- "more" after a device set by levels ---------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("before", "then", "slots"),
-    [
-        (["turn on my seat heating"], "a bit more", {"seat": "self", "level": 3}),
-        (["turn on the passenger's seat heating"], "less", {"seat": "passenger", "level": 1}),
-        # One level further than the last "more": beyond the declared range, the agent says the range.
-        (["turn on my seat heating", "more"], "more", {"seat": "self", "level": 4}),
-        # "Again" is the same request.
-        (["turn on my seat heating"], "again", {"seat": "self", "level": 2}),
-    ],
-)
-async def test_more_after_a_level_is_one_level_further(
-    with_grammar: tuple[Orchestrator, CarExecutor], before: list[str], then: str, slots: dict[str, JsonValue]
-) -> None:
-    orchestrator, car = with_grammar
-    session = None
-    for said in before:
-        session = (await orchestrator.handle(said, session_id=session)).session_id
-    await orchestrator.handle(then, session_id=session)
-    assert _sent(car) == ("set_seat_heating", slots, then)
 
 
 async def test_more_after_a_level_changes_the_car(stack: LocalStack) -> None:
