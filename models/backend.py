@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Generator, Sequence
-from typing import TypeAlias, TypeVar
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from models.types import ChatRequest, Completion, CompletionRequest, ModelInfo, ScoreRequest, ScoreResult
 
@@ -19,8 +16,23 @@ Step: TypeAlias = Generator[str, None, T]
 """A request in progress: each ``next()`` does one bounded unit of work and yields the text it adds
 to the output (``""`` when it adds none); the final value arrives with ``StopIteration``."""
 
-Embeddings: TypeAlias = npt.NDArray[np.float32]
-"""A ``(n_texts, n_embd)`` float32 array."""
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    Embeddings: TypeAlias = npt.NDArray[np.float32]
+    """A ``(n_texts, n_embd)`` float32 array."""
+
+
+def __getattr__(name: str) -> Any:
+    # `Embeddings` at run time imports NumPy when first asked for (PEP 562): a process that never
+    # embeds (`cabin ask` on a text the templates read) does not load it.
+    if name == "Embeddings":
+        import numpy as np
+        import numpy.typing as npt
+
+        return npt.NDArray[np.float32]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ModelBackend(ABC):

@@ -15,11 +15,9 @@ from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import numpy as np
-
-from models.backend import Embeddings, ModelBackend
+from models.backend import ModelBackend
 from models.config import RuntimeConfig
 from models.errors import DeadlineExceeded, HostUnavailable, InvalidRequest, RequestCancelled
 from models.registry import ModelRegistry, ModelSpec
@@ -37,6 +35,11 @@ from models.types import (
     ScoreRequest,
     ScoreResult,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from models.backend import Embeddings
 
 __all__ = [
     "CompletionStream",
@@ -693,6 +696,8 @@ class ModelRuntime(Runtime):
                     self._cache.move_to_end(text)
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
+        import numpy as np  # NumPy loads with the first embedding, not with the runtime
+
         out = np.stack(rows).astype(np.float32, copy=True)
         if request.normalize:
             norms = np.linalg.norm(out, axis=1, keepdims=True)

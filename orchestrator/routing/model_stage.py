@@ -15,15 +15,13 @@ import time
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models import (
     ClassifierMismatch,
     DeadlineExceeded,
-    EmbeddingClassifier,
     HostUnavailable,
     ModelError,
     Priority,
@@ -33,6 +31,9 @@ from models import (
 from .errors import ArtefactError, BudgetExhausted, ModelUnavailable, StageFailed
 from .labels import AGENTS, LABELS, NONE, agent_skill
 from .stage import Decision, RouterStage
+
+if TYPE_CHECKING:
+    from models import EmbeddingClassifier
 
 __all__ = [
     "ARTEFACT_FORMAT",
@@ -169,16 +170,16 @@ class ModelStage(RouterStage):
             raise StageFailed(f"the model path failed: {exc.message}") from exc
         elapsed = time.monotonic() - started
         self.expected_latency_s = 0.7 * self.expected_latency_s + 0.3 * (elapsed / len(texts))
-        probabilities = self.classifier.predict_proba(np.asarray(vectors, dtype=np.float64))
-        return [self._decision(row) for row in probabilities]
+        return list(self.decide_vectors(vectors))
 
     def decide_vectors(self, vectors: Any) -> list[Decision]:
         """Decisions for embeddings already computed (used when evaluating on many texts)."""
-        probabilities = self.classifier.predict_proba(np.asarray(vectors, dtype=np.float64))
-        return [self._decision(row) for row in probabilities]
+        import numpy as np  # loaded with the first text the model path decides, not with the router
 
-    def _decision(self, row: Any) -> Decision:
-        best = int(np.argmax(row))
+        probabilities = self.classifier.predict_proba(np.asarray(vectors, dtype=np.float64))
+        return [self._decision(row, int(np.argmax(row))) for row in probabilities]
+
+    def _decision(self, row: Any, best: int) -> Decision:
         label = self.classifier.labels[best]
         confidence = float(row[best])
         if label == NONE:
@@ -205,6 +206,8 @@ def load_artefact(path: Path) -> tuple[EmbeddingClassifier, RouterSettings]:
     """Read a router artefact without checking which model runs (:class:`ArtefactError` if unusable)."""
     if not path.is_file():
         raise ArtefactError(f"the router artefact {path} does not exist; {REFIT}")
+    from models import EmbeddingClassifier  # with NumPy: a process the templates serve never reads it
+
     try:
         classifier = EmbeddingClassifier.load(path)
     except ClassifierMismatch as exc:

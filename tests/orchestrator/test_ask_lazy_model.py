@@ -94,8 +94,9 @@ async def test_a_failed_background_opening_reaches_the_first_request() -> None:
     await opener.runtime.aclose()
 
 
-def _ask(text: str, cache: Path) -> tuple[dict[str, Any], bool]:
-    """`cabin ask --json TEXT` in a fresh interpreter: the turn and whether llama.cpp was loaded."""
+def _ask(text: str, cache: Path) -> tuple[dict[str, Any], bool, bool]:
+    """`cabin ask --json TEXT` in a fresh interpreter: the turn and whether llama.cpp and NumPy were
+    loaded."""
     script = (
         "import sys, io, contextlib\n"
         "from orchestrator.cli import main\n"
@@ -104,7 +105,7 @@ def _ask(text: str, cache: Path) -> tuple[dict[str, Any], bool]:
         f"    rc = main(['ask', '--json', {text!r}])\n"
         "assert rc == 0, rc\n"
         "print(out.getvalue())\n"
-        "print('LLAMA', 'llama_cpp' in sys.modules)\n"
+        "print('LLAMA', 'llama_cpp' in sys.modules, 'numpy' in sys.modules)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script],
@@ -114,20 +115,22 @@ def _ask(text: str, cache: Path) -> tuple[dict[str, Any], bool]:
         text=True,
         check=True,
     )
-    body, _, flag = done.stdout.rpartition("LLAMA ")
-    return json.loads(body), flag.strip() == "True"
+    body, _, flags = done.stdout.rpartition("LLAMA ")
+    llama, numpy = (flag == "True" for flag in flags.split())
+    return json.loads(body), llama, numpy
 
 
 @pytest.mark.model
 def test_a_text_the_templates_read_is_answered_without_the_model(tmp_path: Path) -> None:
-    turn, loaded = _ask("set the temperature to 21", tmp_path)
+    turn, loaded, numpy = _ask("set the temperature to 21", tmp_path)
     assert not loaded
+    assert not numpy  # the router's classifier and the runtime's embeddings load it when first used
     assert [(r["agent"], r["via"]) for r in turn["route"]] == [("vehicle-control", "template")]
     assert [a["outcome"] for a in turn["actions"]] == ["applied"]
 
 
 @pytest.mark.model
 def test_a_text_no_template_reads_loads_the_model(tmp_path: Path) -> None:
-    turn, loaded = _ask("the air in here feels rather stale today", tmp_path)
-    assert loaded
+    turn, loaded, numpy = _ask("the air in here feels rather stale today", tmp_path)
+    assert loaded and numpy
     assert turn["reply"]
