@@ -24,13 +24,24 @@ with "set" reaches some seventy templates, of which a handful hold its other wor
 
 What the index derives from its templates (the expressions, the first words, the fragments) is kept
 on disk between processes (`agents.hosting.template_cache`): a process whose templates were indexed
-before reads it instead of parsing every template with hassil.
+before reads it instead of parsing every template with hassil. So is each expression once compiled
+(`CompiledExpressions`): the code CPython's regular-expression compiler made of it, which a later
+process hands back to the engine instead of compiling the expression again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import hashlib
+import importlib
+import json
+import logging
+import os
 import re
+import sys
+import tempfile
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -64,7 +75,9 @@ YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoade
 with it (about ten times faster), else the pure-Python one. Same documents, same errors."""
 
 
-__all__ = ["MAX_INDEXED_CHARS", "TemplateIndex"]
+__all__ = ["MAX_INDEXED_CHARS", "CompiledExpressions", "TemplateIndex"]
+
+log = logging.getLogger(__name__)
 
 MAX_INDEXED_CHARS = 400
 """Longer texts skip the index (hassil sees every template), which bounds the regular expressions'
@@ -130,6 +143,7 @@ class TemplateIndex:
         self._by_digit: list[tuple[int, int]] = []
         self._always: list[tuple[int, int]] = []
         store = TemplateCache.from_env() if cache is True else cache or None
+        self._expressions = CompiledExpressions.beside(store) if store is not None else None
         key = cache_key(intents, self.language, _COMPILER) if store is not None else ""
         cached = store.load(key) if store is not None else None
         self.from_cache = cached is not None and self._restore(cached)
@@ -256,7 +270,7 @@ class TemplateIndex:
             source = block.patterns[i]
             if source is not None and not _holds(block.clauses[i], said):
                 continue
-            pattern = _regex(source) if source is not None else None
+            pattern = _regex(source, self._expressions) if source is not None else None
             if pattern is None or any(pattern.fullmatch(h) for h in haystacks):
                 keep_by_block.setdefault(b, set()).add(i)
         chosen: dict[str, Intent] = {}
@@ -569,20 +583,190 @@ def _holds(clauses: Clauses, text: str) -> bool:
 _COMPILED: dict[str, re.Pattern[str] | None] = {}
 
 
-def _regex(pattern: str) -> re.Pattern[str] | None:
+def _regex(pattern: str, kept: CompiledExpressions | None = None) -> re.Pattern[str] | None:
     """Compiled once per process, when a text first reaches the template: compiling all of a
     grammar's expressions takes seconds, a turn needs a few of them, and every agent app or router
-    built in the process (tests build many) shares the same ones. None when `re` cannot compile it
-    (the template is then always handed to hassil, which is still exact)."""
+    built in the process (tests build many) shares the same ones. With `kept`, an expression compiled
+    by an earlier process is read back from it instead, and one compiled now is written to it. None
+    when `re` cannot compile it (the template is then always handed to hassil, which is still exact)."""
     if pattern in _COMPILED:
         return _COMPILED[pattern]
-    compiled: re.Pattern[str] | None
-    try:
-        compiled = re.compile(pattern, re.IGNORECASE)
-    except (re.error, RecursionError, OverflowError):
-        compiled = None
+    compiled = kept.load(pattern) if kept is not None else None
+    if compiled is None:
+        try:
+            compiled = kept.compile(pattern) if kept is not None else re.compile(pattern, re.IGNORECASE)
+        except (re.error, RecursionError, OverflowError):
+            compiled = None
     _COMPILED[pattern] = compiled
     return compiled
+
+
+_SRE: Any = None
+_SRE_PARSER: Any = None
+_SRE_COMPILER: Any = None
+try:  # CPython's engine and compiler (the modules behind `re.compile`)
+    _SRE = importlib.import_module("_sre")
+    _SRE_PARSER = importlib.import_module("re._parser")
+    _SRE_COMPILER = importlib.import_module("re._compiler")
+except ImportError:  # another interpreter: expressions are compiled in every process
+    pass
+
+
+class CompiledExpressions:
+    """Compiled template expressions kept between processes, one file per expression in `directory`.
+
+    `re.compile` parses an expression and turns it into the code of CPython's matching engine
+    (milliseconds for a template's expression, which spells out every value of the lists it refers
+    to); the engine then builds its pattern object from that code in microseconds. `compile` does
+    what `re.compile(pattern, re.IGNORECASE)` does and writes the code, the flags and the groups it
+    made to a file (zlib-compressed JSON, a few KiB) named by the sha256 of the expression, the
+    interpreter's version and the engine's magic number and code size; `load` reads such a file back
+    and hands it to the engine, which checks the code as it checks any. A file for another
+    expression, one that does not parse or whose code the engine refuses is ignored and removed (the
+    expression is compiled again); a folder that cannot be written turns the writing off for this
+    object. About the `keep` most recently used files are kept. Where the interpreter has no such
+    engine, `load` finds nothing and `compile` is `re.compile`. Neither method raises an `OSError`;
+    `compile` raises what `re.compile` raises.
+    """
+
+    FOLDER = "expressions"
+    FORMAT = 1
+    KEEP = 1024
+    _PRUNE_EVERY = 64
+    _SUFFIX = ".sre.json.z"
+
+    def __init__(self, directory: Path, *, keep: int = KEEP) -> None:
+        self.directory = directory
+        self.keep = keep
+        self._writable = _SRE is not None
+        self._written = 0
+
+    @classmethod
+    def beside(cls, cache: TemplateCache) -> CompiledExpressions:
+        """The expressions kept in the template cache's folder (one per process and folder)."""
+        folder = cache.directory / cls.FOLDER
+        kept = _KEPT.get(folder)
+        if kept is None:
+            kept = _KEPT[folder] = cls(folder)
+        return kept
+
+    def path_for(self, pattern: str) -> Path:
+        digest = hashlib.sha256()
+        engine = f"{getattr(_SRE, 'MAGIC', '')}\0{getattr(_SRE, 'CODESIZE', '')}"
+        digest.update(f"{self.FORMAT}\0{sys.version}\0{engine}\0".encode())
+        digest.update(pattern.encode("utf-8", "surrogatepass"))
+        return self.directory / f"{digest.hexdigest()}{self._SUFFIX}"
+
+    def load(self, pattern: str) -> re.Pattern[str] | None:
+        """`pattern` compiled (`re.IGNORECASE`) from the code kept for it, or None when none is kept
+        or it cannot be used."""
+        if _SRE is None:
+            return None
+        path = self.path_for(pattern)
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            return None
+        try:
+            kept = json.loads(zlib.decompress(raw))
+            if kept["pattern"] != pattern:
+                raise ValueError("it was written for another expression")
+            compiled = _SRE.compile(
+                pattern,
+                int(kept["flags"]),
+                [int(word) for word in kept["code"]],
+                int(kept["groups"]),
+                {str(name): int(index) for name, index in kept["groupindex"].items()},
+                tuple(None if name is None else str(name) for name in kept["indexgroup"]),
+            )
+        except Exception as exc:  # any fault in the file: compile the expression again
+            log.warning("compiled expressions: ignoring %s (%s); compiling it again", path, exc)
+            _unlink(path)
+            return None
+        if not isinstance(compiled, re.Pattern) or compiled.flags & re.IGNORECASE == 0:
+            _unlink(path)
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(path)  # most recently used: pruned last
+        return compiled
+
+    def compile(self, pattern: str) -> re.Pattern[str]:
+        """`re.compile(pattern, re.IGNORECASE)`, the code it made written to this folder."""
+        if not self._writable:
+            return re.compile(pattern, re.IGNORECASE)
+        try:
+            parsed = _SRE_PARSER.parse(pattern, re.IGNORECASE)
+            code = _SRE_COMPILER._code(parsed, re.IGNORECASE)
+            groupindex = dict(parsed.state.groupdict)
+            indexgroup: list[str | None] = [None] * parsed.state.groups
+            for name, index in groupindex.items():
+                indexgroup[index] = name
+            flags = re.IGNORECASE | parsed.state.flags
+            groups = parsed.state.groups - 1
+            compiled: re.Pattern[str] = _SRE.compile(
+                pattern, flags, code, groups, groupindex, tuple(indexgroup)
+            )
+        except (re.error, RecursionError, OverflowError):
+            raise
+        except Exception as exc:  # the engine's internals differ: compile as re does
+            log.info("compiled expressions: not kept (%s)", exc)
+            self._writable = False
+            return re.compile(pattern, re.IGNORECASE)
+        kept = {
+            "pattern": pattern,
+            "flags": flags,
+            "code": list(code),
+            "groups": groups,
+            "groupindex": groupindex,
+            "indexgroup": indexgroup,
+        }
+        text = json.dumps(kept, separators=(",", ":"))
+        self._write(self.path_for(pattern), zlib.compress(text.encode(), 1))
+        return compiled
+
+    def _write(self, path: Path, data: bytes) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=self._SUFFIX)
+        except OSError as exc:
+            self._off(exc)
+            return
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(temporary, path)
+        except OSError as exc:
+            _unlink(Path(temporary))
+            self._off(exc)
+            return
+        if self._written % self._PRUNE_EVERY == 0:
+            self._prune()
+        self._written += 1
+
+    def _off(self, exc: OSError) -> None:
+        self._writable = False
+        log.info("compiled expressions: %s cannot be written (%s); not keeping them", self.directory, exc)
+
+    def _prune(self) -> None:
+        try:
+            files = [
+                (entry.stat().st_mtime, entry.path)
+                for entry in os.scandir(self.directory)
+                if entry.name.endswith(self._SUFFIX) and not entry.name.startswith(".")
+            ]
+        except OSError:
+            return
+        files.sort()
+        for _, old in files[: max(0, len(files) - self.keep)]:
+            _unlink(Path(old))
+
+
+_KEPT: dict[Path, CompiledExpressions] = {}
+
+
+def _unlink(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()
 
 
 def _digits(slot_list: RangeSlotList) -> str:
