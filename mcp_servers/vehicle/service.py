@@ -96,6 +96,11 @@ class AppliedWrite(BaseModel):
     tool: str
     arguments: dict[str, Any] = Field(default_factory=dict)
     values: dict[str, Value] = Field(description="{VSS path: value written}")
+    before: dict[str, Value | None] | None = Field(
+        default=None,
+        description="{VSS path: current value read just before the write} (what an undo restores); "
+        "None when it is not known (a write read back from the audit file, which does not record it)",
+    )
     client: str
     seat: str | None = None
     decision: Literal["applied", "confirmed"]
@@ -406,6 +411,8 @@ class VehicleService:
         turn: _Turn | None,
     ) -> None:
         """Write ahead, act, then record the outcome: a crash in between leaves the intent on disk."""
+        # What the turn's read-back reports as the value before (an undo restores it).
+        before = await self.backend.get_current(list(values)) if turn is not None else None
         intent = self.audit.append("intent", values=values, **common)
         try:
             await self.backend.set_targets(values)
@@ -423,6 +430,7 @@ class VehicleService:
                     tool=common["tool"],
                     arguments=common["arguments"],
                     values=values,
+                    before=before,
                     client=common["client"],
                     seat=common["seat"],
                     decision=decision,
