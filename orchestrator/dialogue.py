@@ -16,7 +16,9 @@ Besides the session store, the deterministic readings of a turn's words that nee
   the wipers faster"), and :func:`unfit`, what is said when it fits no previous device;
 - the slot edits of a follow-up on an intent that was sent: :func:`more_of` ("a bit more" after "set
   the temperature to 21" is one step up from it, "a little less" one down) and :func:`where_kept` (a
-  request that points back keeps the previous request's seat or zone).
+  request that points back keeps the previous request's seat or zone);
+- what an undo restores: :func:`undone` (from the session's earlier parts), :func:`restored` (from
+  what the previous turn wrote to the car, the value each signal had before), :func:`opposite`.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from agents.language.lexicon import (
     ZONE_WORDS,
 )
 from agents.vehicle_control.actions import DECLARED_RANGES
+from mcp_servers.vehicle.service import AppliedWrite
 
 from .models import Seat
 from .routing.grammars import AgentGrammar, stepped_intents
@@ -336,6 +339,39 @@ def undone(part: LastPart, earlier: Sequence[LastPart]) -> dict[str, JsonValue] 
         ):
             return dict(before.slots)
     return None
+
+
+def restored(part: LastPart, writes: Sequence[AppliedWrite]) -> dict[str, JsonValue] | None:
+    """The slots that put back the value ``part`` (a part of the previous turn sent with an intent
+    and an absolute value) set, read from what that turn wrote to the car (``writes``, the vehicle
+    server's ``turn_writes``): of the writes by ``part``'s agent through the tool of its intent, the
+    latest whose argument of the same name holds the part's value and which wrote that value to
+    every signal it wrote; that slot set to the value those signals all had before (``before``).
+    "Set the temperature to 22", then "put it back", sets the 21 the car read before. None where no
+    such write says one value before (it is not known, the signals differed, the value was written
+    in other units, or the part's change was relative: :func:`undone` turns that)."""
+    if part.intent is None or part.slots is None or "delta" in part.slots:
+        return None
+    for write in reversed(writes):
+        if write.client != part.agent or write.tool != part.intent or not write.before:
+            continue
+        for key, value in part.slots.items():
+            if key in WHERE_SLOTS or not _number(value) or write.arguments.get(key) != value:
+                continue
+            if not write.values or any(written != value for written in write.values.values()):
+                continue
+            earlier = [write.before.get(path) for path in write.values]
+            first = earlier[0]
+            if not _number(first) or any(other != first for other in earlier):
+                continue
+            assert isinstance(first, int | float)
+            kept = int(first) if isinstance(value, int) and float(first).is_integer() else first
+            return {**part.slots, key: kept}
+    return None
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def not_undone(request: str) -> str:

@@ -234,6 +234,7 @@ async def _open_local_stack(
     stack.orchestrator = Orchestrator(router, directory, budget_s=budget_s, agent_timeout_s=agent_timeout_s)
     stack.vehicle = await stack._stack.enter_async_context(VehicleAccess(vehicle_for("operator")))
     stack.orchestrator.readback = stack.vehicle.turn_writes
+    stack.orchestrator.written = stack.vehicle.written
     stack.orchestrator.parked = parked_from(stack.vehicle.state)
     # The SDKs log every in-memory HTTP request and tool error at INFO; a turn's account is the TurnResult.
     for name in ("httpx", "httpcore", "mcp", "a2a"):

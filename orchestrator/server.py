@@ -83,6 +83,7 @@ def build(
     orchestrator = Orchestrator(Router([TemplateStage(templates)]), directory, budget_s=args.budget_ms / 1000)
     vehicle = VehicleAccess(args.vehicle_mcp_url, token=env.get("CABIN_MCP_TOKEN") or None)
     orchestrator.readback = vehicle.turn_writes
+    orchestrator.written = vehicle.written
     orchestrator.parked = parked_from(vehicle.state)
     perception = (
         McpFeed(args.perception_mcp_url, token=env.get("CABIN_PERCEPTION_MCP_TOKEN") or None)

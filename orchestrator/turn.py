@@ -25,6 +25,7 @@ from agents.language.dialogue import SmallTalk, plain_request, small_talk, whose
 from agents.language.dialogue import for_zone as for_slots
 from agents.spoken import can_help_with, cannot_do, join_replies, not_done_yet, plain, sentence, skill_areas
 from mcp_servers.vehicle.guardrails.context import is_moving
+from mcp_servers.vehicle.service import AppliedWrite
 
 from .dialogue import (
     LastPart,
@@ -44,6 +45,7 @@ from .dialogue import (
     opposite,
     pointing_back,
     refer_back,
+    restored,
     undone,
     unfit,
     where_kept,
@@ -64,6 +66,10 @@ MIN_AGENT_TIMEOUT_S = 3.0
 #: with ``close``): every write the car took under the turn id, as actions with outcome ``applied``
 #: and ``agent`` the client that wrote it; None when the vehicle server cannot tell.
 TurnReadback = Callable[[str], Awaitable[list[Action] | None]]
+#: Reads what an earlier turn wrote to the car without ending it (the vehicle server's ``turn_writes``),
+#: each write with the values before it; None when the vehicle server cannot tell. An undo reads the
+#: previous turn's values before where the session does not know them (:meth:`Orchestrator._undo`).
+TurnWritten = Callable[[str], Awaitable[list[AppliedWrite] | None]]
 #: What a part that only the model could have understood gets while the model is unavailable.
 MODEL_UNAVAILABLE_REPLY = (
     "Sorry, I can't understand that right now: the on-device model is not available. "
@@ -144,9 +150,11 @@ class Orchestrator:
         max_concurrent_turns: int = MAX_CONCURRENT_TURNS,
         readback: TurnReadback | None = None,
         parked: ParkedReader | None = None,
+        written: TurnWritten | None = None,
     ) -> None:
         self.router = router
         self.readback = readback
+        self.written = written
         #: Whether the car is parked; without one (or when it fails) the car counts as not parked,
         #: and the answer to a request nothing serves names only a few skill areas (GR-12).
         self.parked = parked
@@ -509,7 +517,9 @@ class Orchestrator:
         """Undo what the previous turn changed ("undo that", "put it back", "never mind, undo it"):
         each of its parts sent with an intent is sent again to its agent as a new request, with the
         slots that restore the value before (:func:`~orchestrator.dialogue.undone`: a relative change
-        the other way, an absolute value the one an earlier request of the session set), or else the
+        the other way, an absolute value the one an earlier request of the session set; failing that,
+        :func:`~orchestrator.dialogue.restored`: the value the car read before the previous turn
+        wrote it, from :attr:`written`), or else the
         previous request's words turned (:func:`~orchestrator.dialogue.opposite`: "close my window"
         for "open my window") as its agent's grammar reads them, the seat or zone the previous
         one's; with the person's own words. The agent's guardrails decide as for any request, and
@@ -520,10 +530,16 @@ class Orchestrator:
         if not parts:
             return [PartOutcome(step=done, reply="There's nothing to undo.")]
         earlier = list(session.earlier)
+        previous = session.last_turn_id
+        writes: list[AppliedWrite] | None = None
         outcomes: list[PartOutcome] = []
         for last in parts:
             remaining = self.budget_s - (time.perf_counter() - started)
             slots = undone(last, earlier)
+            if slots is None and last.intent is not None and self.written is not None and previous:
+                if writes is None:  # read once, for every part of the previous turn
+                    writes = await self.written(previous) or []
+                slots = restored(last, writes)
             edit: tuple[RouteStep, dict[str, JsonValue]] | None = None
             if slots is not None and last.intent is not None:
                 step = RouteStep(

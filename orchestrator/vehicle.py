@@ -21,6 +21,7 @@ from mcp.types import CallToolResult
 from pydantic import ValidationError
 
 from mcp_servers.client import McpLink
+from mcp_servers.vehicle.service import AppliedWrite, TurnWrites
 
 from .models import Action
 
@@ -168,6 +169,22 @@ class VehicleAccess:
             ]
         except (KeyError, TypeError, ValidationError) as exc:
             logger.warning("reading back turn %s: unexpected answer (%s)", turn_id, exc)
+            return None
+
+    async def written(self, turn_id: str) -> list[AppliedWrite] | None:
+        """What the car took under ``turn_id``, each write with the values before it, the turn left
+        open; None when the vehicle server cannot tell."""
+        try:
+            result = await self._call("turn_writes", {"turn_id": turn_id})
+        except VehicleStateError:
+            return None
+        if result.is_error:
+            logger.warning("reading turn %s failed: %s", turn_id, _text(result.content))
+            return None
+        try:
+            return TurnWrites.model_validate(result.structured_content or {}).applied
+        except ValidationError as exc:
+            logger.warning("reading turn %s: unexpected answer (%s)", turn_id, exc)
             return None
 
     async def healthy(self) -> bool:

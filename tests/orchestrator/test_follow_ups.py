@@ -17,6 +17,8 @@ from pydantic import JsonValue
 
 from agents.hosting import AgentSpec, SkillSpec, build_agent_app
 from agents.vehicle_control.parser import shared_parser
+from mcp_servers.vehicle.service import AppliedWrite
+from orchestrator.dialogue import LastPart, restored
 from orchestrator.directory import AgentDirectory
 from orchestrator.local import LocalStack, open_local_stack
 from orchestrator.routing import Router
@@ -692,3 +694,82 @@ async def test_more_after_a_level_changes_the_car(stack: LocalStack) -> None:
     medium = (await stack.state([_DRIVER_HEAT]))[_DRIVER_HEAT]
     await _say(stack, session, "a bit more")
     assert (await stack.state([_DRIVER_HEAT]))[_DRIVER_HEAT] == 100 > medium
+
+
+# -- undo of a value set once: the value before, as the car read it before the write ---------------------
+
+
+async def test_undo_of_a_value_set_once_restores_what_the_car_read_before(stack: LocalStack) -> None:
+    calls = recorded(stack.orchestrator, "agent_call")
+    await stack.inject({_TEMPERATURE: 19.0, _DRIVER_WINDOW: 30})
+    session = await _say(stack, None, "set the temperature to 22")
+    assert await stack.state([_TEMPERATURE]) == {_TEMPERATURE: 22}
+    result = await stack.say("put it back", "driver", session)
+    await stack.settle()
+    # The session knew no earlier value: the previous turn's read-back says 19 was there before, and
+    # it is asked for as a new request of the vehicle-control agent (through its guardrails).
+    assert (calls[-1]["intent"], calls[-1]["slots"]) == (
+        "set_cabin_temperature",
+        {"celsius": 19, "zone": "self"},
+    )
+    assert [(a.tool, a.outcome) for a in result.actions] == [("set_cabin_temperature", "applied")]
+    assert await stack.state([_TEMPERATURE]) == {_TEMPERATURE: 19}
+    assert "19" in result.reply and "can't tell" not in result.reply
+
+    session = await _say(stack, None, "set my window to 60 percent")
+    assert await stack.state([_DRIVER_WINDOW]) == {_DRIVER_WINDOW: 60}
+    await _say(stack, session, "undo that")
+    assert await stack.state([_DRIVER_WINDOW]) == {_DRIVER_WINDOW: 30}
+
+
+_TEMPERATURES = {_TEMPERATURE: 23, _PASSENGER_TEMPERATURE: 23}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "values", "before", "slots"),
+    [
+        # One value before for every signal written: that value, in the part's own slot.
+        (
+            {"zone": "all", "celsius": 23},
+            _TEMPERATURES,
+            {_TEMPERATURE: 20.0, _PASSENGER_TEMPERATURE: 20.0},
+            20,
+        ),
+        # The signals differed before: no one value puts them back.
+        (
+            {"zone": "all", "celsius": 23},
+            _TEMPERATURES,
+            {_TEMPERATURE: 20.0, _PASSENGER_TEMPERATURE: 21.0},
+            None,
+        ),
+        # Not known (a write read back from the audit file).
+        ({"zone": "all", "celsius": 23}, _TEMPERATURES, None, None),
+        # Written in other units than the slot says: not the slot's value before.
+        ({"zone": "all", "celsius": 23}, {_TEMPERATURE: 73.4}, {_TEMPERATURE: 68.0}, None),
+    ],
+)
+def test_restored_reads_the_value_before_from_the_turns_writes(
+    arguments: dict[str, Any], values: dict[str, Any], before: dict[str, Any] | None, slots: int | None
+) -> None:
+    part = LastPart(
+        text="set the temperature to 23 for everyone",
+        agent=_AGENT,
+        skill="climate",
+        task_id=None,
+        at=0.0,
+        intent="set_cabin_temperature",
+        slots={"zone": "all", "celsius": 23},
+    )
+    write = AppliedWrite(
+        seq=1,
+        tool="set_cabin_temperature",
+        arguments=arguments,
+        values=values,
+        before=before,
+        client=_AGENT,
+        decision="applied",
+    )
+    other = write.model_copy(update={"client": "navigation"})
+    expected = None if slots is None else {"zone": "all", "celsius": slots}
+    assert restored(part, [write]) == expected
+    assert restored(part, [other]) is None  # another agent's write is not this part's
