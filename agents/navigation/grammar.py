@@ -44,16 +44,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import JsonValue
 
 from agents.language.grammar import PackagedGrammar
+from agents.navigation.activities import catalogue_vocabulary
 from agents.navigation.understanding import FILLER_WORDS, PlaceRef, understand_text
-from agents.navigation.vocabulary import CategoryVocabulary, is_label, normalize
-from mcp_servers.navigation.categories import CATEGORIES
+from agents.navigation.vocabulary import is_label, normalize
 
 __all__ = ["SENTENCES", "NavigationGrammar", "NavigationReading", "read_navigation"]
 
@@ -95,15 +94,10 @@ _CONSUMED = frozenset({"food", "restaurant", "fast_food", "cafe", "bar"})
 ("I want pizza", "I need tea")."""
 
 
-@cache
-def _vocabulary() -> CategoryVocabulary:
-    return CategoryVocabulary((category.name, category.aliases) for category in CATEGORIES)
-
-
 def _whole_category(place: PlaceRef, *, as_noun: bool) -> bool:
     if place.phrase is None:
         return False
-    match = _vocabulary().find(place.phrase)
+    match = catalogue_vocabulary().find(place.phrase)
     if match is None or not all(word in FILLER_WORDS for word in match.rest):
         return False
     return not as_noun or is_label(match.phrase) or match.category in _CONSUMED
@@ -127,16 +121,18 @@ def read_navigation(text: str) -> NavigationReading | None:
     if place is None or read.kind not in ("find", "navigate", "unknown"):
         return None
     plain = normalize(text)
-    if _ABOUT_SOMETHING_ELSE.search(plain):
+    # what is done at the place may be a play or a parcel to post; the words around it must not be a message
+    outside = plain.replace(read.activity, " ") if read.activity else plain
+    if _ABOUT_SOMETHING_ELSE.search(outside):
         return None
     kept = place.saved is not None
     if read.kind == "unknown" and (kept or _ORDER_TO_THE_CAR.match(plain)):
         return None
     # "the nearest Starbucks": a name said with "nearest" is a chain's branch, a place
     branch = read.kind != "unknown" and place.phrase is not None and _NEAREST.search(plain) is not None
-    if not kept and (
-        _owned(plain, place) or not (branch or _whole_category(place, as_noun=read.kind == "unknown"))
-    ):
+    # "wash my car": the person's own thing is what is done at the place (`Understanding.activity`)
+    owned = read.activity is None and _owned(plain, place)
+    if not kept and (owned or not (branch or _whole_category(place, as_noun=read.kind == "unknown"))):
         return None
     slots: dict[str, JsonValue] = {}
     if place.phrase is not None:

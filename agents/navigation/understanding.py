@@ -23,6 +23,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, JsonValue, Vali
 from agents.hosting import ParsedIntent
 from agents.hosting.spans import data_spans, mask, unquote
 from agents.language.dialogue import reply_kind
+from agents.navigation.activities import activity_place
 from agents.navigation.errors import UnderstandingError
 from agents.navigation.vocabulary import AVOID_WORDS, ORDINALS, normalize, singular
 
@@ -106,6 +107,9 @@ class Understanding(BaseModel):
     unsupported: Unsupported | None = None
     asks_existence: bool = False
     """The person asked whether such a place exists ("is there a pharmacy nearby?")."""
+    activity: str | None = None
+    """What the person said they want to do there, when the place was read from that ("wash my car"
+    for a car wash, `activities.ACTIVITIES`)."""
     source: Literal["text", "intent"] = "text"
 
 
@@ -349,6 +353,44 @@ _ASK_START = re.compile(
     r"get me|get us|get the|need)\b"
 )
 """Where a request may start after other words ("I'm kind of hungry, locate a pizza shop")."""
+_PLACE_FOR = (
+    r"(?:somewhere|anywhere|someplace|some place|any place|a place|places|a spot|a good place|a good spot|"
+    r"a nice place|a nearby place|the nearest place|the closest place|the best place)"
+    r"(?: (?:cheap|cheaper|affordable|inexpensive|good|nice|decent|quiet|quick|close|downtown))?"
+    r"(?: nearby| near here| around here| close by| around| near| close| downtown)?"
+)
+_ONE_CAN = (
+    r"(?:to|(?:where |that |which )?(?:i|we|you|one|someone) (?:can|could|may|might)|for (?:me|us) to)"
+    r"(?: go (?:and|to))?"
+)
+_OPENING = r"^(?:(?:hey|hi|ok|okay|so|well|um|uh|please|now|right|alright|car|cabin)\s+)*"
+_ACTIVITY_ASKED = re.compile(
+    _OPENING
+    + r"(?:(?P<lead>(?:\w+ ){0,8}?)"
+    + _PLACE_FOR
+    + " "
+    + _ONE_CAN
+    + r"|where (?:can|could|do|should|shall|might|may|would) (?:i|we|one|you|someone|a \w+)"
+    r"(?: go (?:and|to))?"
+    r"|where to"
+    r"|(?:is there |are there )?(?:anything|something|anywhere|somewhere|any places?|places?|what|whats|"
+    r"what is|what are)(?: interesting| nice| good)?(?: around here| nearby| near here| around)? worth)"
+    r" (?P<words>.+)$"
+)
+"""A frame that asks for a place to do something ("where can I ...", "somewhere to ...", "find me a
+place where I can ...", "take me somewhere to ...", "anything worth ..."), after any words that do not
+deny it."""
+_GO_THERE = re.compile(r"\b(?:take|bring|drive|navigate|guide|direct|directions|route|send)\b")
+"""Words before the frame that ask to be taken there ("take me somewhere to eat")."""
+_DENIED = re.compile(r"\b(?:dont|do not|not|never|no|without)\b")
+_ACTIVITY_WISHED = re.compile(
+    _OPENING
+    + r"(?:(?:i|we) (?:really )?(?:need|want|have|got|would like|d like|would love|d love|wanna|gotta)"
+    r"(?: to)?|lets|let us|shall we) (?P<words>.+)$"
+)
+"""A wish to do something ("I need to fill up", "let's grab a bite"): a search only for an errand
+(`activities.Activity.errand`) said with nothing else ("I want to eat healthier" is not one). "Can I
+have ..." is not one: it asks to be given something ("can I have an espresso")."""
 _QUESTION_START = re.compile(r"(?:where|what|which|any|is there|are there)\b")
 
 _FIND = re.compile(
@@ -544,7 +586,11 @@ def _understand_plain(text: str) -> Understanding:
     for start in _ASK_START.finditer(normalized):
         if start.start() == 0:
             continue
-        tail = _read(normalized[start.start() :])
+        before, said = normalized[: start.start()], normalized[start.start() :]
+        tail = _read(said)
+        if tail.activity is not None and (_DENIED.search(before) or not _ACTIVITY_ASKED.match(said)):
+            # "I don't need a place to park"; "do I need to rest?" asks about the person, not for a place
+            continue
         if _asks_for_place(tail):
             update: dict[str, object] = {"avoid": tuple(dict.fromkeys((*read.avoid, *tail.avoid)))}
             if tail.kind == "find" and _QUESTION_START.match(normalized, start.start()):
@@ -553,6 +599,43 @@ def _understand_plain(text: str) -> Understanding:
                 update["kind"] = "unknown"
             return tail.model_copy(update=update)
     return read
+
+
+def _activity(text: str) -> Understanding | None:
+    """A place asked for by what the person wants to do there (`activities.ACTIVITIES`), or None.
+
+    Only in a frame that asks for a place or says a wish, and only when every word after it is the
+    activity, a time ("tonight") or where ("around here", "near the station"): "I need to sleep
+    more" and "I want to eat healthier" are not requests for a place."""
+    said, avoid = _take_avoid(text)
+    asked = _ACTIVITY_ASKED.match(said)
+    found = asked or _ACTIVITY_WISHED.match(said)
+    if found is None:
+        return None
+    words, unsupported = _unsupported(_trim_place(found.group("words")))
+    near: PlaceRef | None = None
+    landmark = _NEAR_LANDMARK.match(words)
+    if landmark is not None:
+        near, _ = _place(landmark.group("landmark"))
+        words = landmark.group("what") if near is not None and near.phrase is not None else words
+    words = _strip_courtesy(re.sub(r"\s+", " ", _NEAREST.sub(" ", words)).strip())
+    match = activity_place(words, errand_only=asked is None)
+    if match is None:
+        return None
+    _, said_unsupported = _unsupported(said[: found.start("words")])
+    lead = (asked.group("lead") or "") if asked is not None else ""
+    if _DENIED.search(lead):
+        return None
+    go = _GO_THERE.search(lead) is not None
+    return Understanding(
+        kind="navigate" if go else "find",
+        place=PlaceRef(
+            phrase=match.phrase, indefinite=True, near=near if near is not None and near.phrase else None
+        ),
+        avoid=avoid,
+        unsupported=unsupported or said_unsupported,
+        activity=words,
+    )
 
 
 def _asks_for_place(read: Understanding) -> bool:
@@ -577,6 +660,9 @@ def _read(text: str) -> Understanding:
         return Understanding(kind=reply)
     if _CANCEL.match(plain):
         return Understanding(kind="cancel")
+    activity = _activity(normalized)
+    if activity is not None:
+        return activity
     head, _, following = plain.partition(" ")
     if following and _answer(head) is not None:
         # "yes, take me there" / "no, the second one": the answer's own words say what is meant.

@@ -89,6 +89,7 @@ CATEGORIES: tuple[Category, ...] = (
     Category("dentist", "dentist", (("amenity", ("dentist",)), ("healthcare", ("dentist",)))),
     Category("supermarket", "supermarket", (("shop", ("supermarket",)),), ("grocery", "groceries")),
     Category("convenience", "convenience store", (("shop", ("convenience",)),), ("convenience_store",)),
+    Category("florist", "florist", (("shop", ("florist",)),), ("flower_shop",)),
     Category(
         "mall",
         "shopping centre or department store",
@@ -126,6 +127,12 @@ CATEGORIES: tuple[Category, ...] = (
         "car rental or car sharing",
         (("amenity", ("car_rental", "car_sharing")),),
         ("car_sharing", "rental_car"),
+    ),
+    Category(
+        "bicycle_rental",
+        "bicycle rental or city-bike station",
+        (("amenity", ("bicycle_rental",)),),
+        ("bike_rental", "bike_hire", "bicycle_hire", "city_bike", "city_bikes", "citybike"),
     ),
     Category("police", "police station", (("amenity", ("police",)),)),
     Category("post_office", "post office", (("amenity", ("post_office",)),), ("post",)),
