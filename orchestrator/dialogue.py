@@ -15,7 +15,8 @@ Besides the session store, the deterministic readings of a turn's words that nee
   :func:`compared_of`: a comparative said alone ("faster" after "set the wipers to slow" is "make
   the wipers faster"), and :func:`unfit`, what is said when it fits no previous device;
 - the slot edits of a follow-up on an intent that was sent: :func:`more_of` ("a bit more" after "set
-  the temperature to 21" is one step up from it, "a little less" one down) and :func:`where_kept` (a
+  the temperature to 21" is one step up from it, "a little less" one down), :func:`moved_again`
+  ("a bit more" after "open the window a bit" moves it as far again) and :func:`where_kept` (a
   request that points back keeps the previous request's seat or zone);
 - what an undo restores: :func:`undone` (from the session's earlier parts), :func:`restored` (from
   what the previous turn wrote to the car, the value each signal had before), :func:`opposite`.
@@ -51,7 +52,7 @@ from agents.language.lexicon import (
     WHERE_SLOTS,
     ZONE_WORDS,
 )
-from agents.vehicle_control.actions import DECLARED_RANGES
+from agents.vehicle_control.actions import DECLARED_RANGES, EXCLUSIVE_ARGUMENTS
 from mcp_servers.vehicle.service import AppliedWrite
 
 from .models import Seat
@@ -451,6 +452,48 @@ def level_step(intent: str, slots: Mapping[str, JsonValue], said: str) -> dict[s
     if high - low > LEVELS_AT_MOST or not isinstance(value, int) or isinstance(value, bool):
         return None
     return {**slots, argument: value - 1 if plain.endswith("less") else value + 1}
+
+
+def moves_by_word(part: LastPart, said: str) -> bool:
+    """Whether ``said`` is a "more" follow-up (not "less", not "again") on ``part``, which moved a
+    device by a word in place of the absolute value its tool also takes (:func:`moved_again`)."""
+    plain = " ".join(said.lower().replace("’", "'").split()).strip(" ,.!?;:")
+    if part.intent is None or part.slots is None or _AGAIN.match(plain) or not plain.endswith("more"):
+        return False
+    pair, declared = EXCLUSIVE_ARGUMENTS.get(part.intent), DECLARED_RANGES.get(part.intent)
+    return pair is not None and declared is not None and pair[1] in part.slots and pair[0] == declared[0]
+
+
+def moved_again(part: LastPart, writes: Sequence[AppliedWrite], said: str) -> dict[str, JsonValue] | None:
+    """The slots a "more" follow-up (``said``) sends after ``part`` moved a device by a word rather
+    than a value ("open the window a bit": ``action`` ``vent``), read from what that turn wrote to the
+    car (``writes``): the same change of position again, as a new absolute position (the tool's
+    absolute argument of its ``EXCLUSIVE_ARGUMENTS`` pair in place of the word), bounded to the
+    range its tool declares (``DECLARED_RANGES``). The window vented from 0 to 20 goes to 40; from
+    90 to 100, it stays at 100. Only where the part's agent wrote one value through the tool of its
+    intent, every signal read one value before and the change is not nothing; None otherwise (and
+    for "less" or "again": :func:`more_of`)."""
+    if not moves_by_word(part, said):
+        return None
+    assert part.intent is not None and part.slots is not None
+    word = EXCLUSIVE_ARGUMENTS[part.intent][1]
+    argument, low, high = DECLARED_RANGES[part.intent]
+    for write in reversed(writes):
+        if write.client != part.agent or write.tool != part.intent or not write.before or not write.values:
+            continue
+        after, before = list(write.values.values()), [write.before.get(path) for path in write.values]
+        if not all(_number(v) and v == after[0] for v in after) or not all(
+            _number(v) and v == before[0] for v in before
+        ):
+            continue
+        assert isinstance(after[0], int | float) and isinstance(before[0], int | float)
+        change = after[0] - before[0]
+        if change == 0:
+            return None
+        position = min(high, max(low, after[0] + change))
+        kept = {key: value for key, value in part.slots.items() if key != word}
+        return {**kept, argument: int(position) if float(position).is_integer() else position}
+    return None
 
 
 def zone_words(text: str) -> str | None:

@@ -41,6 +41,8 @@ from .dialogue import (
     leading_answer,
     level_step,
     more_of,
+    moved_again,
+    moves_by_word,
     not_undone,
     opposite,
     pointing_back,
@@ -240,7 +242,7 @@ class Orchestrator:
             request = answer.rest if answer else text
             # "would you mind turning on my seat heater" is read as "turn on my seat heater".
             request = plain_request(request) or request
-            routed_text, forced, edited = self._follow_up(session, request, kind)
+            routed_text, forced, edited = await self._follow_up(session, request, kind)
             route_started = time.perf_counter()
             # What was understood of each part, sent to its agent with the words (see _understood), and
             # for a slot edit of an earlier request, the words that request was read from.
@@ -361,7 +363,7 @@ class Orchestrator:
             return "I've left the car as it is, since someone else said that; ask me if you want it done."
         return capabilities_sentence(self.directory)
 
-    def _follow_up(
+    async def _follow_up(
         self, session: Session, text: str, kind: str
     ) -> tuple[str, RouteStep | None, dict[str, JsonValue] | None]:
         """A follow-up on the previous part: the text to route, the step it becomes, and what is sent
@@ -371,7 +373,9 @@ class Orchestrator:
         with every slot that says where set to the one named; "a bit more" is one more step of a
         relative change, or a step up from an absolute value (:func:`~orchestrator.dialogue.more_of`:
         "set the fan to 3", then "more", is a step of the fan from 3); "a little less" the same step
-        the other way. Otherwise (the previous part
+        the other way; "a bit more" after a device moved by a word ("open the window a bit") is the
+        same change of position again, as the previous turn's read-back says it (:attr:`written`,
+        :func:`~orchestrator.dialogue.moved_again`). Otherwise (the previous part
         went as words alone, e.g. the model routed it) the previous request is said again, for "too"
         in words for the one it names, and "less" is routed as said."""
         last = self.sessions.recent(session)
@@ -382,7 +386,9 @@ class Orchestrator:
             slots = (
                 for_slots(last.slots, zone or "")
                 if kind == "too"
-                else level_step(last.intent, last.slots, text) or more_of(last.intent, last.slots, text)
+                else level_step(last.intent, last.slots, text)
+                or await self._moved_again(session, last, text)
+                or more_of(last.intent, last.slots, text)
             )
             if slots is not None:
                 step = RouteStep(
@@ -402,6 +408,13 @@ class Orchestrator:
         who = zone_words(text)
         rewritten = for_zone(last.text, who) if who else last.text
         return rewritten, RouteStep(text=rewritten, agent=last.agent, skill=last.skill, via="template"), None
+
+    async def _moved_again(self, session: Session, last: LastPart, text: str) -> dict[str, JsonValue] | None:
+        """:func:`~orchestrator.dialogue.moved_again` of ``last`` with the writes of the session's
+        previous turn (:attr:`written`); None without them."""
+        if self.written is None or session.last_turn_id is None or not moves_by_word(last, text):
+            return None
+        return moved_again(last, await self.written(session.last_turn_id) or [], text)
 
     async def _refer_back(
         self,

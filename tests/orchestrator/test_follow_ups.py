@@ -18,7 +18,7 @@ from pydantic import JsonValue
 from agents.hosting import AgentSpec, SkillSpec, build_agent_app
 from agents.vehicle_control.parser import shared_parser
 from mcp_servers.vehicle.service import AppliedWrite
-from orchestrator.dialogue import LastPart, restored
+from orchestrator.dialogue import LastPart, moved_again, restored
 from orchestrator.directory import AgentDirectory
 from orchestrator.local import LocalStack, open_local_stack
 from orchestrator.routing import Router
@@ -773,3 +773,65 @@ def test_restored_reads_the_value_before_from_the_turns_writes(
     expected = None if slots is None else {"zone": "all", "celsius": slots}
     assert restored(part, [write]) == expected
     assert restored(part, [other]) is None  # another agent's write is not this part's
+
+
+# -- "a bit more" after a device moved by a word: the same change of position again ---------------------
+
+
+async def test_more_after_a_window_opened_a_bit_moves_it_as_far_again(stack: LocalStack) -> None:
+    calls = recorded(stack.orchestrator, "agent_call")
+    session = await _say(stack, None, "open my window a bit")
+    vented = (await stack.state([_DRIVER_WINDOW]))[_DRIVER_WINDOW]
+    assert 0 < vented < 50
+    result = await stack.say("a bit more", "driver", session)
+    await stack.settle()
+    assert (calls[-1]["intent"], calls[-1]["slots"]) == (
+        "set_window",
+        {"window": "self", "percent": 2 * vented},
+    )
+    assert [(a.tool, a.outcome) for a in result.actions] == [("set_window", "applied")]
+    assert await stack.state([_DRIVER_WINDOW]) == {_DRIVER_WINDOW: 2 * vented}
+
+    # From a window a little open, the change is the part "a bit" moved it, not its position.
+    await stack.inject({_PASSENGER_WINDOW: vented // 2})
+    session = await _say(stack, None, "open the passenger window a bit")
+    await _say(stack, session, "a bit more")
+    assert await stack.state([_PASSENGER_WINDOW]) == {_PASSENGER_WINDOW: vented + (vented - vented // 2)}
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "said", "slots"),
+    [
+        (0, 20, "a bit more", {"window": "self", "percent": 40}),
+        # As far again is bounded to the range the tool declares (0-100).
+        (80, 95, "more", {"window": "self", "percent": 100}),
+        # Nothing moved: nothing to repeat (the request is said again, as before).
+        (20, 20, "a bit more", None),
+        # "Less" and "again" are not this edit (more_of says them).
+        (0, 20, "a bit less", None),
+        (0, 20, "again", None),
+    ],
+)
+def test_moved_again_repeats_the_change_of_position(
+    before: int, after: int, said: str, slots: dict[str, JsonValue] | None
+) -> None:
+    window = "Vehicle.Cabin.Door.Row1.DriverSide.Window.Position"
+    part = LastPart(
+        text="open my window a bit",
+        agent=_AGENT,
+        skill="windows",
+        task_id=None,
+        at=0.0,
+        intent="set_window",
+        slots={"window": "self", "action": "vent"},
+    )
+    write = AppliedWrite(
+        seq=1,
+        tool="set_window",
+        arguments={"window": "driver", "action": "vent"},
+        values={window: after},
+        before={window: before},
+        client=_AGENT,
+        decision="applied",
+    )
+    assert moved_again(part, [write], said) == slots
