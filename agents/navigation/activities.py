@@ -66,7 +66,7 @@ ACTIVITIES: tuple[Activity, ...] = (
     Activity("bar", ("drink", "go drinking", "go out drinking"), (), alone=True, errand=False),
     Activity(
         "bar",
-        (*_GET, "go for", "grab"),
+        (*_GET, "go for"),
         (
             "a drink",
             "drinks",
