@@ -31,6 +31,12 @@ __all__ = ["grounding_problem", "numbers_in", "tool_problem"]
 _MISTED = ("fog", "fogg", "mist", "frost", "steam", "icy", "cloudy")
 """Words for a misted or iced surface: evidence for the defroster only when they are on the glass."""
 
+_GUIDANCE = (
+    "navigation", "nav", "navi", "directions", "guidance", "gps", "sat nav", "satnav", "instructions",
+    "announcement", "voice", "prompts",
+)  # fmt: skip
+"""Words that name the navigation voice (its volume and whether it speaks)."""
+
 _TOOL_WORDS: dict[str, tuple[str, ...]] = {
     "set_cabin_temperature": (
         "temperature", "temp", "warm", "cold", "cool", "hot", "heat", "chill", "degree", "freez", "celsius",
@@ -61,6 +67,18 @@ _TOOL_WORDS: dict[str, tuple[str, ...]] = {
         "noise", "silent",
     ),
     "fold_mirrors": ("mirror",),
+    "set_mirror_heating": ("mirror",),
+    "set_media_playback": (
+        "play", "pause", "resume", "skip", "next", "previous", "song", "track", "music", "podcast", "episode",
+        "audiobook", "rewind", "forward", "tune",
+    ),
+    "set_navigation_volume": _GUIDANCE,
+    "set_navigation_guidance": _GUIDANCE,
+    "set_window_child_lock": (
+        "window lock", "window child", "windows child", "rear window", "back window", "window switch",
+        "window control", "window button",
+    ),
+    "set_hood": ("hood", "bonnet", "engine bay"),
 }  # fmt: skip
 
 _OPEN = ("open", "down", "lower", "drop", "wind down", "roll down")
@@ -128,6 +146,34 @@ _VALUE_EVIDENCE: dict[tuple[str, str], dict[object, tuple[str, ...]]] = {
         "middle": ("face", "body", "chest", "head"),
         "down": ("feet", "foot", "floor", "legs", "toes"),
     },
+    ("set_mirror_heating", "on"): {
+        True: (*_ON, *_HEAT, "ice", "icy", "frost", "fog", "mist", "demist", "defrost", "clear"),
+        False: _OFF,
+    },
+    ("set_media_playback", "action"): {
+        "play": ("play", "resume", "unpause", "continue", "start", "back on", "keep"),
+        "pause": ("pause", "hold", "stop", "hang on", "wait"),
+        "stop": ("stop", "off", "enough", "quit"),
+        "next": ("next", "skip", "hate", "another", "different", "can't stand"),
+        "previous": ("previous", "back", "last", "again"),
+        "fast_forward": ("forward", "ahead"),
+        "rewind": ("rewind", "back"),
+    },
+    ("set_navigation_guidance", "mode"): {
+        "muted": ("mute", "silen", "shush", "hush", "quiet", "shut up", "off", "stop", "enough", "annoying"),
+        "voice": ("unmute", "back on", "on", "turn on", "hear", "speak", "talk"),
+        "alerts_only": ("alert", "important", "only", "warning", "essential"),
+    },
+    ("set_window_child_lock", "on"): {
+        True: ("lock", "child", "block", "disable", "stop the kids", "stop the children", "keep the kids"),
+        False: (
+            "unlock", "release", "enable", "allow", "free", "let the kids", "let the children", "let them",
+        ),
+    },
+    ("set_hood", "open"): {
+        True: ("open", "pop", "raise", "lift", "release", "check"),
+        False: ("close", "shut", "lower"),
+    },
     ("fold_mirrors", "folded"): {
         True: ("fold in", "fold the", "fold my", "tuck", "fold mirrors"),
         False: ("unfold", "fold out"),
@@ -151,6 +197,10 @@ _DIRECTION_EVIDENCE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("up", "more", "harder", "stronger", "increase", "higher", "faster", "max"),
         ("down", "less", "lower", "decrease", "softer", "weaker", "too hard", "too strong", "so hard"),
     ),
+    "set_navigation_volume": (
+        ("up", "louder", "more", "raise", "increase", "can't hear", "cannot hear", "barely", "boost"),
+        ("down", "quieter", "lower", "softer", "reduce", "decrease", "too loud", "blaring", "annoying"),
+    ),
     "set_media_volume": (
         (
             "up",
@@ -169,7 +219,12 @@ _DIRECTION_EVIDENCE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 """For relative changes: words for a rise and words for a fall (as the person would say them)."""
 
-_DELTA_LIMITS = {"set_cabin_temperature": 3, "set_fan": 40, "set_media_volume": 20}
+_DELTA_LIMITS = {
+    "set_cabin_temperature": 3,
+    "set_fan": 40,
+    "set_media_volume": 20,
+    "set_navigation_volume": 20,
+}
 _ABSOLUTE_NUMBERS = ("celsius", "percent")
 _ZONE_WORDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "driver": (("driver",), ("left",)),
