@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.hosting import template_cache, templates
+from agents.hosting import Seat, template_cache, templates
 from agents.hosting.template_cache import TemplateCache
 from agents.hosting.templates import CompiledExpressions, TemplateIndex
 from agents.vehicle_control.parser import SENTENCES, TemplateParser
@@ -77,7 +77,7 @@ def test_the_vehicle_control_expressions_read_back_parse_the_same(
     process and one whose expressions were all read back parse the same."""
     monkeypatch.setenv(template_cache.ENV_VAR, str(tmp_path))
     texts = CORPUS[::3]
-    seats = ("driver", "rear_left")
+    seats: tuple[Seat, ...] = ("driver", "rear_left")
     monkeypatch.setattr(templates, "_COMPILED", {})
     first = TemplateParser(SENTENCES)
     compiled = [[first.parse(text, seat=seat) for seat in seats] for text in texts]
@@ -109,7 +109,7 @@ def test_an_index_reads_its_expressions_back(tmp_path: Path, monkeypatch: pytest
     assert _results(TemplateIndex(_grammar(), cache=cache), _TEXTS) == expected
     assert list((tmp_path / CompiledExpressions.FOLDER).iterdir())
     monkeypatch.setattr(templates, "_COMPILED", {})
-    monkeypatch.setattr(templates.re, "compile", _no_compile)
+    monkeypatch.setattr(CompiledExpressions, "compile", _no_compile)
     assert _results(TemplateIndex(_grammar(), cache=cache), _TEXTS) == expected
 
 
