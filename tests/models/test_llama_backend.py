@@ -230,6 +230,9 @@ async def test_deadline_and_cancellation_leave_the_engine_clean(real_runtime: Mo
 
 
 async def test_driver_request_overtakes_a_background_generation(real_runtime: ModelRuntime) -> None:
+    # The reference is a second run: the first evaluates the whole prompt, the later ones find it in the
+    # prefix cache, and on some CPUs the two paths round differently enough to change a greedy token.
+    await real_runtime.generate("Write about the sea:", max_tokens=1, priority=Priority.BACKGROUND)
     alone = await real_runtime.generate("Write about the sea:", max_tokens=40, priority=Priority.BACKGROUND)
     order: list[str] = []
 
