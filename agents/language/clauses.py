@@ -31,6 +31,7 @@ from agents.language.lexicon import (
     PAST_FORMS,
     REASONS,
     REASONS_BEFORE_A_CLAUSE,
+    REPAIRS,
     REPORTING_VERBS,
     SITUATION_SUBJECTS,
     SKIP_WORDS,
@@ -51,6 +52,7 @@ __all__ = [
     "is_filler",
     "is_situation",
     "pieces",
+    "repaired_from",
     "reported",
     "trimmed",
     "zones_apart",
@@ -227,14 +229,41 @@ def content_words(text: str) -> list[str]:
     return _WORD.findall(_EVERY_FILLER_PHRASE.sub(" ", text.lower().replace("’", "'")))
 
 
+_REPAIR = re.compile(
+    r"(?<![\w'])(?:"
+    + "|".join(r"[\s,.!?;:-]*".join(re.escape(word) for word in p.split()) for p in REPAIRS)
+    + r")(?![\w'])[\s,.!?;:-]*",
+    re.IGNORECASE,
+)
+_REPAIRED = re.compile(r"\w+\W+\w+")
+"""What follows a repair must be a request of at least two words ("turn it off, I mean it" is no repair)."""
+
+
+def repaired_from(text: str) -> int:
+    """Where the words that stand start when the speaker corrects themselves ("book... I mean, find a
+    hotel near here" -> the offset of "find"): after the last repair (:data:`REPAIRS`) that is
+    neither the first words nor inside a quotation or a said name and is followed by at least two
+    words; 0 when there is none."""
+    spans = data_spans(text)
+    start = 0
+    for repair in _REPAIR.finditer(text):
+        if not text[: repair.start()].strip(" ,.!?;:-") or not _REPAIRED.match(text, repair.end()):
+            continue
+        if any(span.start < repair.end() and repair.start() < span.end for span in spans):
+            continue
+        start = repair.end()
+    return start
+
+
 def cut(text: str) -> list[Chunk]:
     """The non-empty pieces of `text` between separators, in order (one piece when there is none).
-    A separator inside a quotation or a said name is not one."""
+    A separator inside a quotation or a said name is not one. When the speaker corrects themselves
+    (:func:`repaired_from`), only what follows the correction is cut."""
     chunks: list[Chunk] = []
-    position = 0
+    position = repaired_from(text)
     spans = [*data_spans(text), *(Span(run.start(), run.end()) for run in _zone_runs(text))]
     for separator in _SEPARATOR.finditer(text):
-        if separator.start() == separator.end():
+        if separator.start() == separator.end() or separator.start() < position:
             continue
         if any(span.start < separator.end() and separator.start() < span.end for span in spans):
             continue

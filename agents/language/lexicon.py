@@ -107,6 +107,17 @@ CANCEL: tuple[str, ...] = (
 )
 """Calling off what is under way (also a no to a question)."""
 
+REPAIRS: tuple[str, ...] = (
+    "i mean",
+    "i meant",
+    "sorry i mean",
+    "or rather",
+    "no wait",
+    "scratch that",
+)
+"""A speaker correcting themselves mid-sentence ("book... I mean, find a hotel"): what follows replaces
+what came before."""
+
 UNDO: tuple[str, ...] = (
     "undo",
     "undo that",

@@ -68,6 +68,25 @@ def test_one_cutter_never_cuts_data(text: str, expected: list[str]) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("book... I mean, find a hotel near here", ["find a hotel near here"]),
+        ("open the window, scratch that, close the sunroof", ["close the sunroof"]),
+        ("warm my seat or rather turn on the fan and the wipers", ["turn on the fan", "the wipers"]),
+        ("open the trunk, no wait, open the sunroof", ["open the sunroof"]),
+        # not a repair: the first words, an emphasis ("I mean it"), a quoted name
+        ("I mean, open the window", ["I mean", "open the window"]),
+        ("turn it off, I mean it", ["turn it off", "I mean it"]),
+        ("navigate to the place called 'open, I mean close the door'", ["navigate to the place called 'open, I mean close the door'"]),
+    ],
+)  # fmt: skip
+def test_a_speaker_correcting_themselves_keeps_what_follows(text: str, expected: list[str]) -> None:
+    assert pieces(text) == expected
+    for chunk in cut(text):
+        assert text[chunk.start : chunk.end] == chunk.text
+
+
+@pytest.mark.parametrize(
     ("text", "filler"),
     [("please", True), ("oh, uh", True), ("thank you", True), ("can you", True), ("help", True)],
 )
