@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from orchestrator.local import LocalStack
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -31,6 +34,22 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture
+async def stack() -> AsyncIterator[LocalStack]:
+    """The in-process stack with the real agents; its router reads with the agents' grammars alone (no
+    model). A module with a ``stack`` fixture of its own (a real-process stack) uses that one."""
+    from orchestrator.local import open_local_stack
+    from orchestrator.routing import Router
+    from orchestrator.routing.templates import TemplateSet, TemplateStage
+
+    router = Router([TemplateStage(TemplateSet.load(warm=False))])
+    opened = await open_local_stack(router=router, runtime=None)
+    try:
+        yield opened
+    finally:
+        await opened.aclose()
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)

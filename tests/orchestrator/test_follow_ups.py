@@ -20,7 +20,7 @@ from agents.vehicle_control.parser import shared_parser
 from mcp_servers.vehicle.service import AppliedWrite
 from orchestrator.dialogue import LastPart, moved_again, restored
 from orchestrator.directory import AgentDirectory
-from orchestrator.local import LocalStack, open_local_stack
+from orchestrator.local import LocalStack
 from orchestrator.routing import Router
 from orchestrator.routing.grammars import ParserGrammar
 from orchestrator.routing.templates import TemplateSet, TemplateStage
@@ -380,16 +380,7 @@ _DRIVER_HEAT = "Vehicle.Cabin.Seat.Row1.DriverSide.HeatingCooling"
 _PASSENGER_TEMPERATURE = "Vehicle.Cabin.HVAC.Station.Row1.Passenger.Temperature"
 
 
-@pytest.fixture
-async def stack() -> Any:
-    """The in-process stack with the real agents; its router reads with the agents' grammars alone
-    (no model: the follow-ups here are all read by the templates)."""
-    router = Router([TemplateStage(TemplateSet.load(warm=False))])
-    opened = await open_local_stack(router=router, runtime=None)
-    try:
-        yield opened
-    finally:
-        await opened.aclose()
+# `stack`: the in-process stack whose router reads with the agents' grammars alone (tests/conftest.py).
 
 
 async def _say(stack: LocalStack, session: str | None, text: str) -> str:

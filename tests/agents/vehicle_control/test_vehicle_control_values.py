@@ -6,7 +6,6 @@ the frames themselves are run for every device by test_vehicle_control_devices.p
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -15,10 +14,8 @@ from agents.hosting import AgentClient
 from agents.vehicle_control import TemplateParser
 from mcp_servers.vehicle.backends.simulator import SimulatorBackend
 from orchestrator.dialogue import more_of
-from orchestrator.local import LocalStack, open_local_stack
-from orchestrator.routing import Router
+from orchestrator.local import LocalStack
 from orchestrator.routing.grammars import ParserGrammar, stepped_intents
-from orchestrator.routing.templates import TemplateSet, TemplateStage
 
 from .vehicle_control_doubles import OCCUPANT, actions
 
@@ -149,15 +146,7 @@ def test_a_sentence_that_names_a_device_works_only_that_device(parser: TemplateP
 # -- follow-ups: "it" and "them" read with the previous device in their place ------------------------
 
 
-@pytest.fixture
-async def stack() -> AsyncIterator[LocalStack]:
-    """The in-process stack with the real agents; its router reads with the agents' grammars alone."""
-    router = Router([TemplateStage(TemplateSet.load(warm=False))])
-    opened = await open_local_stack(router=router, runtime=None)
-    try:
-        yield opened
-    finally:
-        await opened.aclose()
+# `stack`: the in-process stack whose router reads with the agents' grammars alone (tests/conftest.py).
 
 
 async def _turns(stack: LocalStack, *said: str) -> dict[str, Any]:
