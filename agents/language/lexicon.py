@@ -572,6 +572,25 @@ INTENSIFIERS: dict[str, str] = {
 }
 """Verbs that say how much as well as which way (up): "crank the heat", "max the fan"."""
 
+STEP_WORDS: tuple[str, ...] = (
+    "one",
+    "a notch",
+    "one notch",
+    "a step",
+    "one step",
+    "a level",
+    "one level",
+    "a setting",
+    "one setting",
+    "a click",
+    "one click",
+    "a stage",
+    "one stage",
+)
+"""Words that say one step of a device, said with which way ("up one", "down a notch", "a step
+warmer"): a device set by levels moves one level from where it is, any other by its ``small``
+amount of :data:`INTENSITY`. ("one" is a step only where it says how much, never as a value.)"""
+
 ENDS: dict[str, str] = {
     "max": "highest",
     "the max": "highest",
