@@ -18,6 +18,12 @@ changes by steps, once:
   its range, its lowest setting that is on ("heat my seat on the lowest setting" is level 1, not off);
 - :data:`LEVELS`: the level a ``large`` word gives a levelled device ("seat heat up a lot" is level 3),
   and :data:`LEVELLED` the tool whose range ends each levelled list of the grammar takes;
+- :data:`LEVEL_STEPS` and :data:`POSITION_STEPS`: what a step is for a device whose tool takes no
+  relative change, a change said from where the device is (:data:`BY`): one level of a device set by
+  levels ("turn my seat heating up a notch" is one level up from the level it is at, never the top),
+  and the grades' amounts of a device set to a position ("open the window a bit" opens it twenty
+  points more than it is open, never fully); the agent reads where the device is before it sends the
+  absolute value (:mod:`agents.vehicle_control.relative`);
 - :data:`POSITIONS`: the grammar lists of a position said as a fraction of the way
   (:data:`~agents.language.lexicon.FRACTIONS`): ``fraction`` is how far open ("open the window a
   third" is 33 %, "the volume at half" 50), ``fraction_closed`` and ``percent_closed`` how far open
@@ -35,16 +41,20 @@ from typing import Any, Final, Literal
 
 from pydantic import JsonValue
 
-from agents.language.lexicon import ENDS, FRACTIONS, INTENSIFIERS, INTENSITY
+from agents.language.lexicon import ENDS, FRACTIONS, INTENSIFIERS, INTENSITY, STEP_WORDS
 from agents.vehicle_control.actions import DECLARED_RANGES, EXCLUSIVE_ARGUMENTS, RELATIVE_STEPS
 from mcp_servers.vehicle.guardrails.rules import ComfortBounds
 
 __all__ = [
+    "BY",
     "EXTREMES",
     "GRADES",
     "LEVELLED",
     "LEVELS",
+    "LEVELS_AT_MOST",
+    "LEVEL_STEPS",
     "POSITIONS",
+    "POSITION_STEPS",
     "RANGES",
     "STEPS",
     "Grade",
@@ -87,6 +97,38 @@ EXTREMES: Final[dict[str, tuple[tuple[str, float], tuple[str, float]]]] = {
     if tool in STEPS
 }
 """Per relative tool, the arguments of ``extreme`` upwards and downwards: the ends of its range."""
+
+
+LEVELS_AT_MOST: Final = 10
+"""A device whose declared range spans at most this many units is set by levels (the seat heating,
+0-3): one level is one step of it."""
+
+LEVEL_STEPS: Final[dict[str, tuple[int, ...]]] = {
+    **{
+        tool: tuple(range(int(low), int(high) + 1))
+        for tool, (_, low, high) in DECLARED_RANGES.items()
+        if high - low <= LEVELS_AT_MOST
+    },
+    "set_seat_massage": (0, 33, 66, 100),
+}
+"""Per tool of a device set by levels, its levels: the range its tool declares where that spans at
+most :data:`LEVELS_AT_MOST` (seat heating and ventilation 0-3), and the massage's off, low, medium
+and high as the grammar's ``massage_level`` list says them (its tool takes 0-100)."""
+
+_LEVELS_OF_GRADE: Final[dict[str, int]] = {"small": 1, "medium": 1, "large": 2}
+"""How many levels a grade below ``extreme`` moves a device set by levels ("a notch", "a bit": one)."""
+
+POSITION_STEPS: Final[dict[str, dict[str, int]]] = {
+    "set_window": {"small": 20, "medium": 40, "large": 60},
+    "set_sunshade": {"small": 20, "medium": 40, "large": 60},
+}
+"""Per tool of a device set to a position (percent open) and moved from where it is, the points of
+each grade below ``extreme`` ("open the window a crack" is 20 points more open than it is)."""
+
+BY: Final = "by"
+"""The argument of a change said from where the device is, for a tool that takes no relative change:
+levels (:data:`LEVEL_STEPS`) or points of a position (:data:`POSITION_STEPS`), negative downwards.
+No tool takes it: the agent reads the device and sends the absolute value in its place."""
 
 
 def _number(value: float) -> int | float:
@@ -155,18 +197,30 @@ POSITIONS: Final[dict[str, dict[str, int]]] = {
 }
 """Per grammar list of a position, each fraction word and the percent open it says."""
 
-_GRADE_LISTS: Final[dict[str, dict[str, str]]] = {"intensity": INTENSITY, "intensifier": INTENSIFIERS}
+_GRADE_LISTS: Final[dict[str, dict[str, str]]] = {
+    "intensity": INTENSITY,
+    "intensifier": INTENSIFIERS,
+    "step": dict.fromkeys(STEP_WORDS, "small"),
+}
 """The grammar lists whose values are grades (captured into `delta`, resolved by :func:`amount`)."""
 
 
 def amount(tool: str, grade: str, sign: int) -> dict[str, JsonValue] | None:
     """The arguments of `tool` for a change of `grade` in the direction of `sign` (1 up, -1 down): a
-    ``delta`` or, for ``extreme``, the absolute value at that end. None when the tool takes no grade
-    or `grade` is not one."""
+    ``delta`` or, for ``extreme``, the absolute value at that end; for a tool that takes no relative
+    change, a change from where the device is (:data:`BY`: levels of :data:`LEVEL_STEPS`, points of
+    :data:`POSITION_STEPS`). None when the tool takes no grade or `grade` is not one."""
     if grade == "extreme" and tool in EXTREMES:
         name, value = EXTREMES[tool][0 if sign > 0 else 1]
         number = int(value) if float(value).is_integer() else value
         return {name: number}
+    if tool in LEVEL_STEPS or tool in POSITION_STEPS:
+        if grade == "extreme":
+            return end(tool, "highest" if sign > 0 else "lowest")
+        steps = _LEVELS_OF_GRADE if tool in LEVEL_STEPS else POSITION_STEPS[tool]
+        if grade not in steps:
+            return None
+        return {BY: steps[grade] * (1 if sign > 0 else -1)}
     step = STEPS.get(tool, {}).get(grade)
     if step is None:
         return None

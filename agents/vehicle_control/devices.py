@@ -44,7 +44,7 @@ __all__ = [
     "templates_of",
 ]
 
-Kind = Literal["on", "off", "up", "down", "value", "open", "close", "ajar"]
+Kind = Literal["on", "off", "up", "down", "value", "open", "close", "ajar", "closer"]
 
 
 class Device(BaseModel):
@@ -67,7 +67,11 @@ class Device(BaseModel):
     `every` gives per kind of request the arguments it is set with when a request names every device
     of that kind ("close everything": :data:`EVERY`); a kind left out is one such a request does not
     cover for it. `every_zone` are the seats or zones such a request works it in, one call each, so
-    that the guardrails judge each window on its own and what they allow is done."""
+    that the guardrails judge each window on its own and what they allow is done.
+
+    `unable` names per kind of request the device cannot do the grammar's intent that says so (a
+    ``lacking`` feature): its frames said with how much are written to that intent ("open the sunroof
+    a little": the sunroof has no position), so that the reply says what was not done and why."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -88,16 +92,20 @@ class Device(BaseModel):
     stepped: bool = False
     every: dict[Kind, dict[str, JsonValue]] = Field(default_factory=dict)
     every_zone: tuple[str, ...] = SEATS
+    unable: dict[Kind, str] = Field(default_factory=dict)
 
 
+_UP_A_STEP: Final[dict[str, JsonValue]] = {"delta": "small"}
+_DOWN_A_STEP: Final[dict[str, JsonValue]] = {"delta": "small", "sign": -1}
 _LEVELLED: Final[dict[Kind, dict[str, JsonValue]]] = {
     "on": {"level": 2},
     "off": {"level": 0},
-    "up": {"level": 3},
-    "down": {"level": 1},
+    "up": _UP_A_STEP,
+    "down": _DOWN_A_STEP,
     "value": {},
 }
-"""A device of levels 0-3: on is medium, up is high, down is low."""
+"""A device of levels 0-3: on is medium; up and down are one level from where it is (a grade said
+with them, "up a lot", moves it as far as :func:`amounts.amount` says)."""
 _ON: Final = {"on": True}
 _OFF: Final = {"on": False}
 
@@ -106,7 +114,8 @@ _WINDOW: Final[dict[str, Any]] = {
     "slots": {
         "open": {"action": "open"},
         "close": {"action": "close"},
-        "ajar": {"action": "vent"},
+        "ajar": _UP_A_STEP,
+        "closer": _DOWN_A_STEP,
         "value": {},
     },
     "values": ("{percent} <percent> [open]", "{fraction:percent} [open|down|way]"),
@@ -176,13 +185,7 @@ DEVICES: Final[tuple[Device, ...]] = (
         tool="set_seat_massage",
         names="seat_massage",
         where="seat",
-        slots={
-            "on": {"level": 50},
-            "off": {"level": 0},
-            "up": {"level": 100},
-            "down": {"level": 33},
-            "value": {},
-        },
+        slots={"on": {"level": 50}, "off": {"level": 0}, "up": _UP_A_STEP, "down": _DOWN_A_STEP, "value": {}},
         values=("{massage_level:level} [setting|level|intensity]", "{percent:level} <percent>"),
         every={"off": {"level": 0}},
         every_zone=("driver", "passenger"),  # the tool's massage is the front seats'.
@@ -247,8 +250,10 @@ DEVICES: Final[tuple[Device, ...]] = (
     Device(
         tool="set_sunroof",
         names="sunroof",
-        # Opening the sunroof opens its shade too: the grammar's own intent `sunroof_open`.
-        slots={"close": {"action": "close"}, "ajar": {"action": "tilt"}},
+        # Opening the sunroof opens its shade too: the grammar's own intent `sunroof_open`. Its tool
+        # takes no position: "open the sunroof a little" is said to be what it cannot do.
+        slots={"close": {"action": "close"}},
+        unable={"ajar": "sunroof_position", "closer": "sunroof_position"},
         closes=("slide shut",),
         every={"open": {"action": "open"}, "close": {"action": "close"}},
     ),
@@ -258,6 +263,8 @@ DEVICES: Final[tuple[Device, ...]] = (
         slots={
             "open": {"action": "open", "rear": False},
             "close": {"action": "close", "rear": False},
+            "ajar": {**_UP_A_STEP, "rear": False},
+            "closer": {**_DOWN_A_STEP, "rear": False},
             "value": {"rear": False},
         },
         values=("{percent} <percent> [open]", "{fraction:percent} [open|way]"),
@@ -273,6 +280,8 @@ DEVICES: Final[tuple[Device, ...]] = (
         slots={
             "open": {"action": "open", "rear": True},
             "close": {"action": "close", "rear": True},
+            "ajar": {**_UP_A_STEP, "rear": True},
+            "closer": {**_DOWN_A_STEP, "rear": True},
             "value": {"rear": True},
         },
         values=("{percent} <percent> [open]", "{fraction:percent} [open|way]"),
@@ -432,6 +441,10 @@ FRAMES: Final[dict[Kind, tuple[str, ...]]] = {
         f"(roll|wind|put|let|bring) [<the>] {_ZONE} {_NAME} OPENED {_AJAR} {_FOR}",
         f"crack [<the>] {_ZONE} {_NAME} [open] {_FOR}",
     ),
+    "closer": (
+        f"(close|shut|CLOSES) [<the>] {_ZONE} {_NAME} [closed|shut|CLOSED] {_AJAR} {_FOR}",
+        f"{_MOVE} [<the>] {_ZONE} {_NAME} CLOSED {_AJAR} {_FOR}",
+    ),
 }
 """The templates of each kind of request: ``<NAME>`` is the device's name, ``{zone:WHERE}`` and
 ``<for_WHERE>`` say whose (left out for a device of the whole car), ``AMOUNT`` how much, ``BY`` a
@@ -522,6 +535,14 @@ def grammar_intents(
         if intent is None or _name_of(device) not in named:
             continue  # a grammar without the device (a plugin's, a test's) gets no frames for it
         blocks = list(intent.get("data") or [])
+        for kind, feature in device.unable.items():
+            unable = written.get(feature)
+            if unable is not None:
+                said = templates_of(device, kind)
+                unable["data"] = [
+                    *(unable.get("data") or []),
+                    {"sentences": said, "metadata": {"lacking": feature}},
+                ]
         for kind, slots in device.slots.items():
             sentences = templates_of(device, kind)
             if not sentences:
@@ -583,8 +604,9 @@ def _ranged(tool: str) -> tuple[str, ...]:
 
 
 def templates_of(device: Device, kind: Kind) -> list[str]:
-    """The grammar templates of every frame of `kind` for `device` (empty for a kind it does not take)."""
-    if kind not in device.slots:
+    """The grammar templates of every frame of `kind` for `device` (empty for a kind it does not take;
+    for a kind it is `unable` to do, the frames said with how much)."""
+    if kind not in device.slots and kind not in device.unable:
         return []
     name = device.names if device.names.startswith("{") else f"<{device.names}>"
     words = {
@@ -595,10 +617,15 @@ def templates_of(device: Device, kind: Kind) -> list[str]:
         "CLOSES": device.closes,
         "CLOSED": device.closed,
     }
-    amount = "{intensity:delta}" if device.stepped else f"<{_HOW_MUCH}>"
-    by = "{intensifier:delta}" if device.stepped else "<intensify>"
+    # A device changed by steps, or moved a step from where it is (a grade in its `delta` slot),
+    # captures how much is said: "up a lot", "down one", "crank up".
+    graded = device.stepped or any(isinstance(slots.get("delta"), str) for slots in device.slots.values())
+    amount = "({intensity:delta}|{step:delta})" if graded else f"<{_HOW_MUCH}>"
+    by = "{intensifier:delta}" if graded else "<intensify>"
     sentences: list[str] = []
     for frame in FRAMES[kind]:
+        if kind in device.unable and _AJAR not in frame:
+            continue
         text = frame
         for place in _PLACES:
             if words[place]:

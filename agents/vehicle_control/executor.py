@@ -68,7 +68,7 @@ from agents.hosting.asking import question_core
 from agents.hosting.spans import mask
 from agents.language.dialogue import small_talk
 from agents.vehicle_control import queries as queries_module
-from agents.vehicle_control import replies
+from agents.vehicle_control import relative, replies
 from agents.vehicle_control.actions import (
     RELATIVE_STEPS,
     SEATS,
@@ -199,7 +199,14 @@ class VehicleControlExecutor(CabinExecutor):
             parse, via = self.parser.parse(request.text, seat=seat, previous=previous), "template"
         actions = []
         beyond: list[str] = []
-        for action in parse.actions:
+        parsed = list(parse.actions)
+        if any(relative.needs_state(action) for action in parsed):
+            # "turn my seat heating up a notch", "open the window a bit", "match my temperature":
+            # from where the device is, or another seat's setting, read from the car first.
+            settled = await self._from_state(parsed, seat)
+            parsed = list(settled.actions)
+            beyond.extend(settled.said)
+        for action in parsed:
             try:
                 actions.append(catalog.check(action, seat=seat))
             except InvalidActionError as exc:
@@ -272,6 +279,8 @@ class VehicleControlExecutor(CabinExecutor):
         if parse is None:
             return None
         for action in parse.actions:
+            if relative.needs_state(action):
+                continue  # resolved from the car's state before it is checked
             try:
                 catalog.check(action, seat=seat)
             except InvalidActionError:
@@ -316,6 +325,19 @@ class VehicleControlExecutor(CabinExecutor):
             else:
                 actions.append(reading.action)
         return actions, left, unavailable
+
+    async def _from_state(self, actions: Sequence[Action], seat: Seat) -> relative.Resolved:
+        """`actions` with each step from where a device is and each copy of another seat's setting
+        resolved from the car's state (:mod:`agents.vehicle_control.relative`); when the car cannot
+        be read, those calls are not sent and the reply says so."""
+        paths = relative.paths(actions)
+        values: dict[str, JsonValue] = {}
+        if paths:
+            try:
+                values = await self.link.read(paths)
+            except VehicleUnavailableError as exc:
+                logger.warning("reading where the devices are: %s", exc)
+        return relative.resolved(actions, values, seat)
 
     async def _advise(self, asked: str, seat: Seat) -> Outcome:
         """The answer to a question about doing `asked`: how that part of the car stands, no tool call."""

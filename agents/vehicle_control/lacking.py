@@ -25,6 +25,9 @@ FEATURES: Final[dict[str, str]] = {
         "and set the sunshade to any position."
     ),
     "unmute": "There's no mute I can lift in this car; tell me how loud you want it, say 30 percent.",
+    "copy_what": (
+        "I'm not sure which setting to copy; say which, for example the temperature or the seat heating."
+    ),
 }
 """Per feature the car lacks, what the person hears: what was not done, why, and what can be."""
 

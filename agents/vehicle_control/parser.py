@@ -37,7 +37,7 @@ from agents.language.clauses import ASK, content_words, is_filler, pieces, zones
 from agents.language.dialogue import for_zone, whose
 from agents.language.lexicon import PARTICLE_VERBS, PARTICLES, SKIP_WORDS, VERBS, WHERE_SLOTS
 from agents.language.normalise import normalise
-from agents.vehicle_control import amounts, devices, lacking, needs, seats
+from agents.vehicle_control import amounts, devices, lacking, needs, relative, seats
 from agents.vehicle_control.actions import AGENT_TOOLS, RELATIVE_STEPS, ZONE_ARGUMENTS, Action
 from agents.vehicle_control.driving import FUNCTIONS, action_for
 from agents.vehicle_control.errors import SetupError
@@ -63,6 +63,12 @@ _LACKING = "lacking"
 """Metadata of the templates that ask for what this car cannot do (see `agents.vehicle_control.lacking`)."""
 _NEED = "need"
 """Metadata of the templates that say a need indirectly (see `agents.vehicle_control.needs`)."""
+_COPY = "copy"
+"""Metadata of the templates that copy one seat's or zone's setting to others (`grammar/copy.yaml`):
+the call is the device's tool with the seat or zone to set and `like`, whose setting to copy
+(`agents.vehicle_control.relative`)."""
+_COPY_WHAT = "copy_what"
+"""The lacking feature said when a copy names no device and none was sent with it."""
 """Metadata of the templates that name a driving function (see `agents.vehicle_control.driving`)."""
 
 _MIN_CORRECTED = 4
@@ -307,6 +313,8 @@ class TemplateParser:
             return _Match(actions=(), query=metadata["query"])
         if isinstance(metadata.get(_LACKING), str):
             return _Match(actions=(), lacking=metadata[_LACKING])
+        if metadata.get(_COPY) is True:
+            return _copy(slots)
         if metadata.get(_DRIVING) is True:
             try:
                 return _Match(actions=(action_for(str(slots.get("function")), slots.get("value")),))
@@ -497,7 +505,7 @@ def _for_seat(action: Action, seat: Seat) -> tuple[Action, ...] | None:
     :func:`agents.vehicle_control.seats.resolve`): one action per zone (a side of the car is two
     seats), None when the speaker's seat has no such neighbour."""
     actions = [action]
-    for name in (*WHERE_SLOTS, "doors"):
+    for name in (*WHERE_SLOTS, "doors", relative.LIKE):
         value = action.arguments.get(name)
         if not isinstance(value, str):
             continue
@@ -510,6 +518,20 @@ def _for_seat(action: Action, seat: Seat) -> tuple[Action, ...] | None:
             for zone in zones
         ]
     return tuple(actions)
+
+
+def _copy(slots: Mapping[str, JsonValue]) -> _Match | None:
+    """The call of a copy of one seat's or zone's setting ("match my temperature"): the device's tool
+    with the seat or zone to set (every one unless said) and, as `like`, whose setting (the
+    speaker's unless said); said with no device, what was not done and why."""
+    device = slots.get("device")
+    if not isinstance(device, str):
+        return _Match(actions=(), lacking=_COPY_WHAT)
+    where = ZONE_ARGUMENTS.get(device)
+    if where is None or device not in relative.COPIES:
+        return None
+    target, source = slots.get("target", "all"), slots.get("source", "self")
+    return _Match(actions=(Action(tool=device, arguments={where: target, relative.LIKE: source}),))
 
 
 def _follow_up(previous: Action | None, sign: int) -> Action | None:
@@ -718,6 +740,8 @@ def _check_grammar(path: Path, data: Mapping[str, Any], lines: Mapping[str, str]
                     raise SetupError(
                         f"{where}: intent {name}: {need!r} is no need of the needs table ({known})"
                     )
+                continue
+            if metadata.get(_COPY) is True:
                 continue
             if metadata.get(_DRIVING) is True:
                 function = slots.get("function")

@@ -20,8 +20,19 @@ from collections.abc import Callable, Mapping, Sequence
 from pydantic import JsonValue
 
 from agents.hosting import Seat
+from mcp_servers.vehicle.tools import SEAT_LEVELS
 
-__all__ = ["QUERIES", "advice", "answer", "paths_for", "settled", "settled_paths", "topic_of"]
+__all__ = [
+    "QUERIES",
+    "advice",
+    "answer",
+    "paths_for",
+    "settled",
+    "settled_paths",
+    "signal_of",
+    "topic_of",
+    "value_of",
+]
 
 _SEAT_PLACES: dict[Seat, tuple[str, str]] = {
     "driver": ("Row1.DriverSide", "driver's"),
@@ -259,3 +270,58 @@ def settled(tool: str, arguments: Mapping[str, JsonValue], values: Mapping[str, 
     heating. False when it does not, when the car reported no value, or for a call this cannot tell."""
     check = _check(tool, arguments)
     return check is not None and check[1](values)
+
+
+# -- where a device is ------------------------------------------------------------------------------
+
+_STATION_SIGNALS = {
+    "set_cabin_temperature": "Temperature",
+    "set_fan": "FanSpeed",
+}
+
+
+def signal_of(tool: str, arguments: Mapping[str, JsonValue]) -> str | None:
+    """The signal that says where the device a call of `tool` works stands, for the one seat its
+    arguments name (the seat heating's level, the window's position, the passenger's temperature);
+    None for a device this cannot say or a seat or zone that is not one seat."""
+    if tool in _STATION_SIGNALS:
+        zone = arguments.get("zone")
+        if not isinstance(zone, str) or zone not in _STATIONS:
+            return None
+        return f"Vehicle.Cabin.HVAC.Station.{_STATIONS[zone]}.{_STATION_SIGNALS[tool]}"
+    if tool == "set_sunshade":
+        return _SHADES[arguments.get("rear") is True]
+    where = {"set_window": "window", "set_seat_massage": "seat"}.get(tool, "seat")
+    seat = arguments.get(where)
+    if not isinstance(seat, str) or seat not in _SEAT_PLACES:
+        return None
+    if tool == "set_window":
+        return _WINDOWS[seat]
+    if tool == "set_seat_massage":
+        return _MASSAGE[seat]
+    if tool in ("set_seat_heating", "set_seat_ventilation"):
+        return _HEATING_COOLING[seat]
+    return None
+
+
+_SEAT_LEVELS = {percent: level for level, percent in SEAT_LEVELS.items()}
+"""The seat heating and ventilation levels 0-3 by the percent of heating (positive) or cooling
+(negative) the car reports for them."""
+
+
+def value_of(tool: str, arguments: Mapping[str, JsonValue], values: Mapping[str, JsonValue]) -> float | None:
+    """Where the device of a call of `tool` for the one seat of `arguments` stands, in the unit of the
+    tool's argument (the seat heating's level 0-3, not the percent the car reports), from `values`
+    read from the car; None where the car did not report it."""
+    path = signal_of(tool, arguments)
+    if path is None:
+        return None
+    raw = _number_at(path, values)
+    if raw is None:
+        return None
+    if tool in ("set_seat_heating", "set_seat_ventilation"):
+        heat = raw if tool == "set_seat_heating" else -raw
+        if heat <= 0:
+            return 0.0
+        return float(min(_SEAT_LEVELS.items(), key=lambda item: abs(item[0] - heat))[1])
+    return raw

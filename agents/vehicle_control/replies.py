@@ -236,7 +236,12 @@ def _window(report: ActionReport, speaker: Seat | None) -> str:
         return _be(name, "closing")
     if action == "vent":
         return _be(name, "opening a little")
-    return _be(name, f"going to {_number(_arg(report, 'percent'))} percent")
+    percent = _arg(report, "percent")
+    if percent == 0:
+        return _be(name, "closing")
+    if percent == 100:
+        return _be(name, "opening all the way")
+    return _be(name, f"going to {_number(percent)} percent")
 
 
 def _sunroof(report: ActionReport, _: Seat | None) -> str:
