@@ -62,13 +62,15 @@ async def join_model_path(
 
 
 def build(
-    args: argparse.Namespace, environ: Mapping[str, str] | None = None, *, warm_templates: bool = True
+    args: argparse.Namespace, environ: Mapping[str, str] | None = None, *, warm_templates: bool = False
 ) -> FastAPI:
     """The orchestrator's app for ``args``, its tokens read from ``environ`` (default: this process's
     environment; the compact profile's shared process gives the orchestrator's own, see the module
     docstring for the names). ``warm_templates``: compile every routing template before serving
-    (first turns as fast as later ones) rather than each when a text first reaches it (less memory,
-    the compact profile)."""
+    rather than each when a text first reaches it. Off in both profiles: the whole set's compiled
+    expressions take about 21 MiB and seconds of CPU, a turn needs a few of them, and the first turn
+    that reaches one reads it from the template cache's ``expressions/`` folder (or compiles it:
+    milliseconds), docs/performance.md."""
     from models import open_runtime
 
     env = os.environ if environ is None else environ
