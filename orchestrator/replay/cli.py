@@ -176,42 +176,95 @@ def _read(args: argparse.Namespace) -> tuple[list[Scenario], Report | None]:
     return load_all(args.paths), load_report(args.baseline) if args.baseline else None
 
 
+OUTPUTS = (("report", "--report"), ("junit", "--junit"), ("html", "--html"))
+"""The options naming a file the replay writes when it ends: checked before it starts."""
+
+
+def ray_address_problem(address: str) -> str | None:
+    """What is wrong with ``--ray``'s value, or ``None``: ``auto``, or a cluster's ``HOST:PORT`` (the
+    address ``ray start --head`` prints; ``ray://HOST:PORT`` for Ray's client)."""
+    if address == "auto":
+        return None
+    where = address.removeprefix("ray://")
+    host, colon, port = where.rpartition(":")
+    if (
+        colon
+        and host
+        and not any(c.isspace() or c == "/" for c in host)
+        and port.isdigit()
+        and 0 < int(port) < 65536
+    ):
+        return None
+    return (
+        f"--ray {address!r}: expected auto (a local Ray) or a cluster's address HOST:PORT, as "
+        "`ray start --head` prints it (e.g. 10.0.0.5:6379)"
+    )
+
+
+def option_problems(args: argparse.Namespace) -> list[str]:
+    """What is wrong with the options of ``cabin replay``, found without reading a scenario or
+    starting anything: conflicting options, counts, ``--ray``'s value and whether Ray is installed,
+    and the folders of the files it writes at the end (so a run is not lost to a typo)."""
+    problems = []
+    if args.ray and args.url:
+        problems.append("--ray replays in-process stacks on Ray workers; it cannot take --url")
+    if args.jobs < 1:
+        problems.append(f"--jobs {args.jobs}: expected at least 1 scenario at a time")
+    if args.workers < 1:
+        problems.append(f"--workers {args.workers}: expected at least 1 Ray worker")
+    if args.ray:
+        from .fleet import ray_missing
+
+        address = ray_address_problem(args.ray)
+        if address is not None:
+            problems.append(address)
+        missing = ray_missing()
+        if missing is not None:
+            problems.append(missing)
+    for attribute, option in OUTPUTS:
+        value = getattr(args, attribute)
+        if value is None:
+            continue
+        target = Path(value)
+        if target.is_dir():
+            problems.append(f"{option} {value}: is a folder, expected a file to write")
+        elif not target.parent.is_dir():
+            problems.append(f"{option} {value}: no such folder {target.parent}")
+    return problems
+
+
 def _cmd_replay(args: argparse.Namespace) -> int:
     from .compare import Report, compare, describe
     from .runner import describe_failure, report_json, report_junit
     from .scenario import ScenarioError
 
-    if args.ray and args.url:
-        print("error: --ray replays in-process stacks on Ray workers; it cannot take --url", file=sys.stderr)
+    # Everything that can be wrong without Ray is checked before Ray starts (its start takes
+    # seconds): the options, then every scenario file and the baseline, read whole.
+    problems = option_problems(args)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if problems:
         return 2
-    fleet: Fleet | None = None
     try:
-        if args.ray:
-            from concurrent.futures import ThreadPoolExecutor
-
-            from .fleet import FleetError, start_fleet
-
-            # The files are read on another thread while Ray starts and its workers load their model
-            # (Ray's own processes must be started from the main thread: they end with the thread
-            # that started them).
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cabin-read") as reader:
-                reading = reader.submit(_read, args)
-                try:
-                    fleet = start_fleet(args.ray, args.workers)
-                except FleetError as exc:
-                    reading.cancel()
-                    print(f"error: {exc}", file=sys.stderr)
-                    return 2
-                try:
-                    scenarios, baseline = reading.result()
-                except BaseException:
-                    fleet.close()
-                    raise
-        else:
-            scenarios, baseline = _read(args)
+        scenarios, baseline = _read(args)
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    fleet: Fleet | None = None
+    if args.ray:
+        from .fleet import FleetError, start_fleet
+
+        try:
+            fleet = start_fleet(args.ray, args.workers)
+        except FleetError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        if len(fleet.actors) < args.workers:
+            print(
+                f"note: --workers {args.workers}: the Ray cluster has {len(fleet.actors)} CPU(s), "
+                f"one per worker: {len(fleet.actors)} worker(s)",
+                file=sys.stderr,
+            )
     started = time.perf_counter()
     from orchestrator.access import front_end_token
 

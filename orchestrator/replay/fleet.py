@@ -16,17 +16,20 @@ returned in the scenarios' order, so the report and exit code are the same whate
 count or batch size.
 
 :func:`start_fleet` returns as soon as Ray is joined and the workers are asked for, before they
-have loaded their model: ``cabin replay`` reads the scenario files on another thread meanwhile, so
-that Ray's start and the workers' model load overlap the reading.
+have loaded their model. ``cabin replay`` has read and checked every scenario file before it calls
+it, so that a bad path or a malformed file stops it before Ray starts.
 
-Workers run scenarios as the driver read them; a perception step's image is read by the worker from
-the scenario file's folder: on several machines, each node needs the same checkout.
+A local Ray (``--ray auto`` where none runs) is started with what a replay needs and no more
+(:func:`local_options`). Workers run scenarios as the driver read them; a perception step's image
+is read by the worker from the scenario file's folder: on several machines, each node needs the
+same checkout.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -53,11 +56,21 @@ class FleetError(Exception):
     """Ray is not installed, or the cluster cannot be joined or used."""
 
 
+NO_RAY = 'distributed replay needs Ray: pip install -e ".[fleet]"'
+
+
+def ray_missing() -> str | None:
+    """Why Ray cannot be used here (it is not installed), or ``None``; Ray is not imported."""
+    import importlib.util
+
+    return NO_RAY if importlib.util.find_spec("ray") is None else None
+
+
 def _ray() -> Any:
     try:
         import ray
     except ImportError as exc:
-        raise FleetError('distributed replay needs Ray: pip install -e ".[fleet]"') from exc
+        raise FleetError(NO_RAY) from exc
     return ray
 
 
@@ -92,11 +105,35 @@ class ReplayWorker:
         return [self.loop.run_until_complete(run_scenario(s, self.pool)) for s in scenarios]
 
 
-def connect(address: str) -> None:
-    """Join the Ray cluster at ``address`` (``auto``: a local Ray, started here when none runs)."""
+LOCAL_SYSTEM_CONFIG: dict[str, Any] = {
+    # No worker process is started ahead of need: each replay worker is an actor with a process of
+    # its own, and the driver runs no task, so a prestarted worker only loaded Ray and waited.
+    "enable_worker_prestart": False,
+    "prestart_worker_first_driver": False,
+    # Nothing reads Ray's metrics during a replay (no dashboard, no Prometheus).
+    "enable_metrics_collection": False,
+}
+"""Ray's settings for a local Ray started by ``--ray auto`` (scenarios/README.md, "Figures"); a
+cluster (``ray start``) keeps its own."""
+
+
+def local_options(workers: int) -> dict[str, Any]:
+    """``ray.init``'s options for a local Ray started for ``workers`` replay workers: no dashboard,
+    one CPU per worker (at most the machine's), :data:`LOCAL_SYSTEM_CONFIG`."""
+    return {
+        "include_dashboard": False,
+        "num_cpus": max(1, min(workers, os.cpu_count() or 1)),
+        "_system_config": dict(LOCAL_SYSTEM_CONFIG),
+    }
+
+
+def connect(address: str, workers: int = 1) -> None:
+    """Join the Ray cluster at ``address`` (``auto``: the Ray running on this machine, else a local
+    Ray started here for ``workers`` workers, with :func:`local_options`)."""
     ray = _ray()
     if ray.is_initialized():
         return
+    quiet = {"log_to_driver": False, "configure_logging": False}
     try:
         if address == "auto":
             # Ray starts its workers at niceness 15 so that they never starve its own processes; a
@@ -104,11 +141,21 @@ def connect(address: str) -> None:
             # machine's CPU (scenarios/README.md). A Ray started here runs them at 0; a cluster from
             # `ray start` decides for itself (RAY_worker_niceness=0 there too).
             os.environ.setdefault(WORKER_NICENESS, "0")
-            ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
+            try:
+                ray.init(**local_options(workers), **quiet)
+            except ValueError:
+                # A Ray runs here already (`ray start`): joining it, Ray takes none of a new one's
+                # options, and raises before it does anything.
+                ray.init(**quiet)
         else:
-            ray.init(address=address, log_to_driver=False, configure_logging=False)
+            ray.init(address=address, **quiet)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise FleetError(f"cannot join the Ray cluster at {address}: {exc}") from exc
+
+
+def cluster_cpus() -> int:
+    """The CPUs of the cluster joined (every node's)."""
+    return int(_ray().cluster_resources().get("CPU", 0))
 
 
 class Fleet:
@@ -140,12 +187,16 @@ class Fleet:
         scenarios: list[Scenario],
         on_result: Callable[[ScenarioResult], None] | None = None,
         batch: int | None = None,
+        timeout_s: float | None = None,
     ) -> list[ScenarioResult]:
         """Run ``scenarios`` on the workers, ``batch`` per Ray call (by default :func:`batch_size`);
         ``on_result`` is called with each result as it arrives. The results come back in the
-        scenarios' order."""
+        scenarios' order. With ``timeout_s``, a :class:`FleetError` when they are not all back
+        within that many seconds (no worker started, say: a cluster without a free CPU)."""
         ray = _ray()
         from ray.exceptions import RayActorError
+
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
 
         size = max(1, batch) if batch is not None else batch_size(len(scenarios), len(self.actors))
         queue = list(range(len(scenarios)))
@@ -172,7 +223,13 @@ class Fleet:
             for actor in list(self.actors):
                 submit(actor)
         while running:
-            done, _ = ray.wait(list(running), num_returns=1)
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            done, _ = ray.wait(list(running), num_returns=1, timeout=left)
+            if not done:
+                raise FleetError(
+                    f"{len(scenarios) - len(results)} of {len(scenarios)} scenarios not back from "
+                    f"the Ray workers after {timeout_s} s"
+                )
             indices, actor = running.pop(done[0])
             try:
                 batch_results: list[ScenarioResult] = ray.get(done[0])
@@ -212,10 +269,14 @@ class Fleet:
 
 
 def start_fleet(address: str, workers: int) -> Fleet:
-    """Join the Ray cluster at ``address`` (:func:`connect`) and start ``workers`` actors; they load
-    their model while the caller goes on (reading the scenario files, say)."""
-    connect(address)
-    return Fleet(workers)
+    """Join the Ray cluster at ``address`` (:func:`connect`) and start ``workers`` actors, at most one
+    per CPU of the cluster (one more would wait for a CPU that the others hold until the end, and
+    its scenarios with it); they load their model while the caller goes on."""
+    connect(address, workers)
+    cpus = cluster_cpus()
+    if cpus < 1:
+        raise FleetError(f"the Ray cluster at {address} has no CPU for a replay worker")
+    return Fleet(min(workers, cpus))
 
 
 def replay_on_ray(
@@ -224,11 +285,12 @@ def replay_on_ray(
     on_result: Callable[[ScenarioResult], None] | None = None,
     on_workers: Callable[[list[Any]], None] | None = None,
     batch: int | None = None,
+    timeout_s: float | None = None,
 ) -> list[ScenarioResult]:
     """Run ``scenarios`` on ``workers`` Ray actors started for them (Ray must be initialised:
     :func:`connect`) and stop the actors after; see :class:`Fleet` and :meth:`Fleet.replay`."""
     fleet = Fleet(workers, on_workers)
     try:
-        return fleet.replay(scenarios, on_result, batch)
+        return fleet.replay(scenarios, on_result, batch, timeout_s)
     finally:
         fleet.close()

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.constructor import SafeConstructor
 
 from mcp_servers.vehicle.catalog import Catalog, Value
 from mcp_servers.vehicle.errors import InvalidValue, UnknownSignal
@@ -31,6 +32,9 @@ EXPECT_KEYS = (
     "applied",
 )
 MATCHERS = ("eq", "ne", "gt", "ge", "lt", "le", "in", "approx")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's parser where PyYAML has it (a file is read several times faster than by the pure-Python
+one: the whole generated matrix is read before a replay starts), with the safe loader's tags."""
 
 
 class ScenarioError(Exception):
@@ -156,7 +160,8 @@ class _Reader:
 
     @staticmethod
     def value(node: yaml.Node) -> Any:
-        return yaml.safe_load(yaml.serialize(node))
+        """The Python value of ``node``, as ``yaml.safe_load`` gives it for its text."""
+        return SafeConstructor().construct_document(node)
 
     def signals(self, node: yaml.Node, key: str) -> dict[str, Value]:
         values: dict[str, Value] = {}
@@ -314,7 +319,7 @@ def load_scenario(file: str | Path, catalog: Catalog) -> Scenario:
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     try:
-        root = yaml.compose(text)
+        root = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
