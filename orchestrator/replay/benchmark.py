@@ -6,13 +6,15 @@ timed on the sample as a person runs it, the whole command (start-up, model load
 there is one): in-process (``--jobs 1``), on Ray with one worker and with two (``--ray auto``). Each
 run's wall time is split at its first result (read from the progress lines): the time to it is
 start-up (model load; Ray and its workers), the scenarios per second after it are the steady rate that
-decides a long run. There are ``--repeats`` rounds, each running the three in turn, and the medians are
-reported, with the load average of the machine before and after each run (the figures are only
-comparable on an otherwise quiet machine). ``--two-nodes`` then starts two Ray nodes on this machine,
-``ray start --head`` and ``ray start --address`` with one CPU each (so the two workers sit one per
-node), replays the sample on that cluster with ``--ray ADDRESS --workers 2``, and compares its
-verdicts with every other run's: the same scenarios pass and fail, at the same steps, for the same
-expectations.
+decides a long run. Each run's CPU seconds are read from ``/proc`` meanwhile, by process (the command,
+Ray's replay workers, Ray's own processes: :class:`CpuSampler`): on a shared machine they move less
+than wall time. There are ``--repeats`` rounds, each running the three in turn (``--only`` to pick
+some), and the medians are reported, with the load average of the machine before and after each run
+(the figures are only comparable on an otherwise quiet machine). ``--two-nodes`` then starts two Ray
+nodes on this machine, ``ray start --head`` and ``ray start --address`` with one CPU each (so the two
+workers sit one per node), replays the sample on that cluster with ``--ray ADDRESS --workers 2``,
+and compares its verdicts with every other run's: the same scenarios pass and fail, at the same
+steps, for the same expectations.
 
 Ray's files (its address file, sessions, sockets) go to a temporary folder (``RAY_TMPDIR``), so these
 runs never join, nor are joined by, another Ray on the machine; the nodes are stopped by their process
@@ -35,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -126,6 +129,10 @@ class Timing:
     first_s: float
     last_s: float
     results: int
+    cpu_s: dict[str, float]
+    """CPU seconds of the run's processes (:class:`CpuSampler`): ``driver`` (the ``cabin replay``
+    command; in-process replay, everything), ``workers`` (Ray's replay workers) and ``ray`` (Ray's
+    own processes: GCS, raylet, its agents and monitors, idle workers)."""
 
     @property
     def steady_rate(self) -> float | None:
@@ -134,17 +141,80 @@ class Timing:
 
 
 _RESULT_LINE = re.compile(r"^\[(\d+)/(\d+)\] ")
+RUN_MARK = "CABIN_REPLAY_BENCHMARK_RUN"
+"""An environment variable set for one run's command only: every process it starts (a local Ray's
+GCS, raylet, agents and workers) inherits it, which is how :class:`CpuSampler` finds them."""
+CPU_PERIOD_S = 0.25
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+class CpuSampler:
+    """The CPU seconds of the processes whose environment holds ``RUN_MARK=mark``, read from
+    ``/proc/PID/stat`` every ``CPU_PERIOD_S`` while the run lasts (a process's last reading counts,
+    so what one does in its last quarter second before it ends is missed), by kind: the command
+    (``driver``), Ray's replay workers (``workers``: their process title is ``ray::ReplayWorker``)
+    and every other one (``ray``: Ray's own processes)."""
+
+    def __init__(self, mark: str, driver: int) -> None:
+        self._marker = f"{RUN_MARK}={mark}".encode()
+        self._driver = driver
+        self._seen: dict[int, tuple[str, float]] = {}
+        self._others: set[int] = set()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="cpu-sampler", daemon=True)
+        self._thread.start()
+
+    def _kind(self, pid: int, title: bytes) -> str:
+        if pid == self._driver:
+            return "driver"
+        return "workers" if title.startswith(b"ray::ReplayWorker") else "ray"
+
+    def _sample(self) -> None:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) in self._others:
+                continue
+            pid = int(entry.name)
+            try:
+                environment = b"" if pid in self._seen else (entry / "environ").read_bytes()
+                if pid not in self._seen and self._marker not in environment.split(b"\0"):
+                    self._others.add(pid)
+                    continue
+                stat = (entry / "stat").read_text(encoding="utf-8", errors="replace")
+                title = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2 :].split()
+            self._seen[pid] = (self._kind(pid, title), (int(fields[11]) + int(fields[12])) / _TICKS)
+
+    def _run(self) -> None:
+        while not self._done.wait(CPU_PERIOD_S):
+            self._sample()
+
+    def stop(self) -> dict[str, float]:
+        """Stop sampling; the CPU seconds by kind."""
+        self._done.set()
+        self._thread.join()
+        totals = {"driver": 0.0, "workers": 0.0, "ray": 0.0}
+        for kind, seconds in self._seen.values():
+            totals[kind] += seconds
+        return {kind: round(seconds, 2) for kind, seconds in totals.items()}
 
 
 def replay(sample: Path, options: Sequence[str], report: Path, env: dict[str, str]) -> Timing:
-    """Run ``cabin replay`` on ``sample`` (the report is written) and time it."""
+    """Run ``cabin replay`` on ``sample`` (the report is written) and time it, wall and CPU."""
     command = [_cabin(), "replay", str(sample), "--report", str(report), *options]
+    mark = f"{os.getpid()}-{time.monotonic_ns()}"
     started = time.monotonic()
     arrived: list[float] = []
     tail: list[str] = []
     with subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        command,
+        env={**env, RUN_MARK: mark},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     ) as process:
+        sampler = CpuSampler(mark, process.pid)
         assert process.stderr is not None
         for line in process.stderr:
             if _RESULT_LINE.match(line):
@@ -153,16 +223,20 @@ def replay(sample: Path, options: Sequence[str], report: Path, env: dict[str, st
                 tail = [*tail[-40:], line]
         returncode = process.wait()
     wall = time.monotonic() - started
+    time.sleep(1.0)  # what the run started and stops as it ends: its last readings
+    cpu = sampler.stop()
     if returncode not in (0, 1) or not report.is_file() or not arrived:
         raise BenchmarkError(f"{' '.join(command)} exited {returncode}: {''.join(tail)[-2000:]}")
-    return Timing(wall, arrived[0], arrived[-1], len(arrived))
+    return Timing(wall, arrived[0], arrived[-1], len(arrived), cpu)
 
 
 def _describe(timing: Timing) -> str:
     steady = timing.steady_rate
+    cpu = ", ".join(f"{kind} {seconds:.1f}" for kind, seconds in timing.cpu_s.items() if seconds)
     return (
         f"{timing.wall_s:.1f} s, first result at {timing.first_s:.1f} s, "
-        f"{'-' if steady is None else f'{steady:.3f}'} scenarios/s after it"
+        f"{'-' if steady is None else f'{steady:.3f}'} scenarios/s after it, "
+        f"CPU {sum(timing.cpu_s.values()):.1f} s ({cpu})"
     )
 
 
@@ -177,6 +251,8 @@ def _figures(timings: Sequence[Timing], scenarios: int) -> dict[str, Any]:
         "first_result_s": round(statistics.median(t.first_s for t in timings), 1),
         "steady_scenarios_per_s": round(statistics.median(steady), 3) if steady else None,
         "wall_s_each": [round(t.wall_s, 1) for t in timings],
+        "cpu_s": round(statistics.median(sum(t.cpu_s.values()) for t in timings), 1),
+        "cpu_s_each": [t.cpu_s for t in timings],
     }
 
 
@@ -194,7 +270,7 @@ def _free_port() -> int:
         return port
 
 
-def _ray_processes(ray_dir: Path) -> list[int]:
+def ray_processes(ray_dir: Path) -> list[int]:
     """The processes started with ``ray_dir`` as their Ray folder (nodes, their workers)."""
     mine: list[int] = []
     marker = f"RAY_TMPDIR={ray_dir}".encode()
@@ -222,14 +298,14 @@ def stop_ray(nodes: Sequence[subprocess.Popen[bytes]], ray_dir: Path) -> None:
         except subprocess.TimeoutExpired:
             node.kill()
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        left = _ray_processes(ray_dir)
+        left = ray_processes(ray_dir)
         for pid in left:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
         deadline = time.monotonic() + 20
         while left and time.monotonic() < deadline:
             time.sleep(0.5)
-            left = _ray_processes(ray_dir)
+            left = ray_processes(ray_dir)
         if not left:
             return
 
@@ -352,6 +428,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "steady": round(base["steady_scenarios_per_s"] / ray_1["steady_scenarios_per_s"] - 1, 3)
                 if base["steady_scenarios_per_s"] and ray_1["steady_scenarios_per_s"]
                 else None,
+                "cpu": round(ray_1["cpu_s"] / base["cpu_s"] - 1, 3) if base["cpu_s"] else None,
+                "wall_pairs": [
+                    round(on_ray.wall_s / in_process.wall_s, 2)
+                    for in_process, on_ray in zip(times["in-process"], times["ray, 1 worker"], strict=True)
+                ],
             }
         if args.two_nodes:
             nodes: list[subprocess.Popen[bytes]] = []
