@@ -35,7 +35,7 @@ from pydantic import JsonValue
 
 from agents.hosting.spans import data_spans
 from agents.language.clauses import is_filler
-from agents.language.dialogue import SETTING_VERBS, ReplyKind, reply_kind, whose
+from agents.language.dialogue import SETTING_VERBS, ReplyKind, instead, reply_kind, whose
 from agents.language.lexicon import (
     ANSWER_WORDS,
     COMPARATIVES,
@@ -48,11 +48,15 @@ from agents.language.lexicon import (
     PARTICLE_VERBS,
     PARTICLES,
     SPEAKER_ZONES,
+    STEP_WORDS,
+    UNITS,
     VERBS,
     WHERE_SLOTS,
     ZONE_WORDS,
 )
 from agents.vehicle_control.actions import DECLARED_RANGES, EXCLUSIVE_ARGUMENTS
+from agents.vehicle_control.amounts import LEVELS_AT_MOST
+from agents.vehicle_control.relative import COPIES
 from mcp_servers.vehicle.service import AppliedWrite
 
 from .models import Seat
@@ -108,16 +112,35 @@ def _courtesy_only(text: str) -> bool:
 
 _ACT = "(?:" + "|".join(sorted(VERBS | PARTICLE_VERBS)) + ")"
 _PARTICLE = "(?:" + "|".join(sorted(PARTICLES)) + ")"
-_AMOUNT = "(?:" + "|".join(re.escape(words) for words in sorted(INTENSITY, key=len, reverse=True)) + ")"
+_AMOUNT = (
+    "(?:"
+    + "|".join(re.escape(words) for words in sorted({*INTENSITY, *STEP_WORDS}, key=len, reverse=True))
+    + ")"
+)
 _REFERENCE = re.compile(
     rf"\b(?P<verb>{_ACT})(?P<before>\s+{_PARTICLE})?\s+(?P<pronoun>it|them|that)"
     rf"(?P<after>(?:\s+(?:back|again|{_PARTICLE}|open|closed|shut))*)(?P<amount>\s+{_AMOUNT})?"
     r"(?=\s*(?:$|[,;.!?]|\b(?:please|now|for me|for us|too|and|then|thanks)\b))",
     re.I,
 )
-"""A clause that acts on "it": its verb and particle ("switch ... off"), and how much ("a bit")."""
+"""A clause that acts on "it": its verb and particle ("switch ... off"), and how much ("a bit", "a
+notch")."""
 _NOT_A_VALUE = sorted(
-    {"please", "now", "for", "too", "also", "and", "then", "thanks", "thank", "again", "back", "but"}
+    {
+        "please",
+        "now",
+        "for",
+        "too",
+        "also",
+        "and",
+        "then",
+        "thanks",
+        "thank",
+        "again",
+        "back",
+        "but",
+        "instead",
+    }
     | {"the", "a", "an", "my", "your", "our", "their", "his", "her", "its", "me", "us", "you"}
     | {"it", "them", "that", "this", "those", "these", "one", "side", "seat", "window", "door"}
     | {word for words in ZONE_WORDS for word in words.split()}
@@ -138,7 +161,7 @@ _VALUED = re.compile(
     rf"(?P<after>(?:\s+(?:back|again|{_PARTICLE}))*)"
     rf"(?P<value>(?:\s+(?:to|at|by|on|in))?(?:\s+the)?(?:{_FRACTION}|{_VALUE_WORD}){{1,4}})"
     rf"(?P<amount>\s+{_AMOUNT})?"
-    r"(?=\s*(?:$|[,;.!?]|\b(?:please|now|for me|for us|too|and|then|thanks)\b))",
+    r"(?=\s*(?:$|[,;.!?]|\b(?:please|now|for me|for us|too|and|then|thanks|instead)\b))",
     re.I,
 )
 """A clause that gives "it" a value ("set it to 3", "make it 22", "put it on high", "set it to the
@@ -214,6 +237,59 @@ def _pointing(text: str, *, valued: bool = False) -> re.Match[str] | None:
         ),
         None,
     )
+
+
+_STEP_SAID = "|".join(
+    re.escape(words)
+    for words in sorted(
+        {*STEP_WORDS, *(w for w, grade in INTENSITY.items() if grade != "extreme")}, key=len, reverse=True
+    )
+)
+_STEP_ALONE = re.compile(
+    rf"^(?:(?P<way>up|down)\s+(?P<amount>{_STEP_SAID})|(?P<amount2>{_STEP_SAID})\s+(?P<way2>up|down|higher|lower))"
+    r"(?:\s+please)?$"
+)
+
+
+def step_alone(text: str) -> str | None:
+    """A step said alone, with which way ("down a notch", "up one", "a step higher", "one notch
+    lower"): the clause "turn it up a notch" it stands for, said of the previous request's device;
+    None for anything else."""
+    plain = " ".join(text.lower().replace("’", "'").split()).strip(" ,.!?;:")
+    match = _STEP_ALONE.match(plain)
+    if match is None:
+        return None
+    way = match.group("way") or {"higher": "up", "lower": "down"}.get(
+        match.group("way2"), match.group("way2")
+    )
+    return f"turn it {way} {match.group('amount') or match.group('amount2')}"
+
+
+_LEAD = re.compile(r"^(?:(?:no|nope|actually|sorry|oh|wait|um|uh|ok|okay|please)[\s,]+)+")
+_DEGREES = frozenset(unit for unit, kind in UNITS.items() if kind == "degrees")
+"""The units that name what is set by themselves: a value in degrees is the temperature."""
+
+
+def value_alone(text: str) -> str | None:
+    """The value of a turn that only gives "it" a value ("make it 22", "set it to 3", "22 instead"),
+    when no word of it names what is meant: what "it" is must come from a previous request, and
+    without one the reply asks (nothing is guessed). None for any other text, also for a value said
+    with its unit ("make it 22 degrees": the unit names the temperature)."""
+    plain = _LEAD.sub("", " ".join(text.lower().replace("’", "'").split()).strip(" ,.!?;:"))
+    value = instead(plain)
+    if value is None:
+        match = _pointing(plain, valued=True)
+        if match is None or match.group(0).strip() != plain.removesuffix(" please").strip():
+            return None
+        value = re.sub(r"^(?:(?:to|at|by|on|in)\s+)?(?:the\s+)?", "", match.group("value").strip())
+    if any(unit in value for unit in _DEGREES):
+        return None
+    return value
+
+
+def asked_what(value: str) -> str:
+    """The question for a value said of nothing ("make it 22" first thing): what to set to it."""
+    return f"What would you like me to set to {value}?"
 
 
 _ENDS_SAID = frozenset({*ENDS, *(words for words, grade in INTENSITY.items() if grade == "extreme")})
@@ -431,11 +507,6 @@ def more_of(
     return {**kept, "delta": grade, **({} if upwards else {"sign": -1})}
 
 
-LEVELS_AT_MOST = 10
-"""A device whose declared range spans at most this many units is set by levels (the seat heating,
-0-3): one level is one step of it."""
-
-
 def level_step(intent: str, slots: Mapping[str, JsonValue], said: str) -> dict[str, JsonValue] | None:
     """The slots a "more" or "less" follow-up (``said``) sends after ``intent`` set a device set by
     levels to one (``slots``: "turn on my seat heating" is level 2): one level up, or down for
@@ -494,6 +565,25 @@ def moved_again(part: LastPart, writes: Sequence[AppliedWrite], said: str) -> di
         kept = {key: value for key, value in part.slots.items() if key != word}
         return {**kept, argument: int(position) if float(position).is_integer() else position}
     return None
+
+
+COPY_INTENT = "copy_setting"
+"""Vehicle-control's intent that copies one seat's or zone's setting to others ("same as mine")."""
+
+
+def copied_from(recent: Sequence[LastPart], sent: Sequence[dict[str, JsonValue] | None]) -> None:
+    """Give each data part of ``sent`` that copies a setting without naming the device ("same as
+    mine", "give the passenger what I have": :data:`COPY_INTENT` with no ``device`` slot) the device of
+    the latest of the ``recent`` parts whose intent is a setting that can be copied (``COPIES`` of
+    :mod:`agents.vehicle_control.relative`); in place. Without one, the part is sent as it is and the
+    agent asks which setting is meant."""
+    device = next((part.intent for part in recent if part.intent in COPIES), None)
+    if device is None:
+        return
+    for data in sent:
+        slots = data.get("slots") if data is not None and data.get("intent") == COPY_INTENT else None
+        if isinstance(slots, dict) and "device" not in slots:
+            slots["device"] = device
 
 
 def zone_words(text: str) -> str | None:

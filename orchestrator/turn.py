@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import JsonValue
 
 from agents.hosting import DATA_RULE_ID, DATA_STATE_CHANGES, INTENTS, INTENTS_EXTENSION, AgentResult
-from agents.language.dialogue import SmallTalk, plain_request, small_talk, whose
+from agents.language.dialogue import SmallTalk, instead, plain_request, small_talk, whose
 from agents.language.dialogue import for_zone as for_slots
 from agents.spoken import can_help_with, cannot_do, join_replies, not_done_yet, plain, sentence, skill_areas
 from mcp_servers.vehicle.guardrails.context import is_moving
@@ -33,9 +33,11 @@ from .dialogue import (
     Session,
     SessionStore,
     Waiting,
+    asked_what,
     classify,
     comparative_alone,
     compared_of,
+    copied_from,
     end_alone,
     for_zone,
     leading_answer,
@@ -48,8 +50,10 @@ from .dialogue import (
     pointing_back,
     refer_back,
     restored,
+    step_alone,
     undone,
     unfit,
+    value_alone,
     where_kept,
     zone_words,
 )
@@ -228,6 +232,18 @@ class Orchestrator:
             route_ms = 0.0
         elif (
             waiting is None
+            and self.sessions.recent(session) is None
+            and (value := value_alone(plain_request(text) or text)) is not None
+        ):
+            # "make it 22" first thing: "it" names nothing yet, so what to set is asked, never guessed.
+            outcomes = [
+                PartOutcome(
+                    step=RouteStep(text=text, agent=None, skill=None, via="template"), reply=asked_what(value)
+                )
+            ]
+            route_ms = 0.0
+        elif (
+            waiting is None
             and (word := comparative_alone(text)) is not None
             and (not_fit := await self._unfit(session, word)) is not None
         ):
@@ -273,6 +289,8 @@ class Orchestrator:
                 parts = await self._refer_back(
                     session, routed_text, parts, understood, origins, budget_s=left_s
                 )
+                # "same as mine", "give the passenger what I have": the previous request's device.
+                copied_from(self.sessions.recent_parts(session), [understood.get(id(p)) for p in parts])
             route_ms = (time.perf_counter() - route_started) * 1000
             if self.events.subscribers:  # the payloads below cost a serialisation each
                 self.events.publish(
@@ -460,7 +478,14 @@ class Orchestrator:
         if clause is None:
             clause = pointing_back(text, valued=True)
         said_alone = end_alone(text) if clause is None else None
+        if said_alone is None and clause is None:
+            # "22 instead" after "set the temperature to 20": another value of the previous device.
+            said_alone = instead(text)
         compared = comparative_alone(text) if clause is None and said_alone is None else None
+        stepped = step_alone(text) if clause is None and said_alone is None and compared is None else None
+        if stepped is not None:
+            # "down a notch" after "turn on my seat heating": "turn it down a notch".
+            clause, valued = stepped, False
         if said_alone is not None:
             # "full blast" after "turn on the fan": the end of the previous device's range.
             clause = f"set it to {said_alone}"
@@ -475,7 +500,7 @@ class Orchestrator:
             if edit is None:
                 continue
             step, data = edit
-            if said_alone is not None or compared is not None:
+            if said_alone is not None or compared is not None or stepped is not None:
                 # The whole text is the follow-up: nothing else of it is a request.
                 step = step.model_copy(update={"text": text})
                 understood[id(step)] = {**data, "text": text}

@@ -48,6 +48,7 @@ from agents.language.lexicon import (
     VERBS,
     WHERE_SLOTS,
     YES,
+    ZONE_WORDS,
     ZONES,
     phrase_pattern,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "SmallTalk",
     "answer",
     "for_zone",
+    "instead",
     "plain_request",
     "reply_kind",
     "small_talk",
@@ -225,6 +227,31 @@ def base_form(gerund: str) -> str | None:
     stem = gerund.lower().removesuffix("ing")
     undoubled = stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] else None
     return next((verb for verb in (stem, f"{stem}e", undoubled) if verb in _KNOWN_VERBS), None)
+
+
+_INSTEAD = re.compile(
+    r"^(?:(?:no|nope|actually|sorry|oh|wait|um|uh)[\s,]+)*"
+    r"(?:(?:make it|set it to|put it on|change it to|go with|do)\s+)?"
+    r"(?P<value>[\w%°.']+(?:\s+[\w%°.']+){0,3}?)\s+instead(?:\s+please)?$",
+    re.I,
+)
+
+
+def instead(text: str) -> str | None:
+    """The value of a turn that gives the previous request another value ("22 instead", "make it 3
+    instead", "no, medium instead please"): the words of the value; None for any other text, also
+    where the value's words say where or whose ("the passenger instead" asks for another seat) or
+    are a verb ("close it instead")."""
+    found = _INSTEAD.match(_plain(text))
+    if found is None:
+        return None
+    value = found.group("value")
+    words = value.split()
+    if any(word in _KNOWN_VERBS or word in ("it", "that", "them") for word in words) or any(
+        re.search(rf"(?<![\w']){re.escape(zone)}(?![\w'])", value) for zone in ZONE_WORDS
+    ):
+        return None
+    return value
 
 
 def plain_request(text: str) -> str | None:

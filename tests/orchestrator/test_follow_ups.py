@@ -121,12 +121,13 @@ def _sent(car: CarExecutor) -> tuple[str | None, dict[str, JsonValue] | None, st
         ("turn on the wipers", "faster", "set_wipers", {"mode": "fast", "rear": False}),
         ("turn on the fan", "faster", "set_fan", {"zone": "self", "delta": "medium"}),
         ("set the fan to 3", "lower", "set_fan", {"zone": "self", "delta": "medium", "sign": -1}),
-        ("turn on my seat heating", "warmer", "set_seat_heating", {"seat": "self", "level": 3}),
+        # A comparative of a device set by levels is one level from where it is (the agent reads it).
+        ("turn on my seat heating", "warmer", "set_seat_heating", {"seat": "self", "delta": "small"}),
         (
             "turn on the passenger's seat heating",
             "a bit cooler",
             "set_seat_heating",
-            {"seat": "passenger", "level": 1},
+            {"seat": "passenger", "delta": "small", "sign": -1},
         ),
         ("set the volume to 30", "quieter please", "set_media_volume", {"delta": 10, "sign": -1}),
         ("set the temperature to 21", "higher", "set_cabin_temperature", {"zone": "self", "delta": "small"}),
@@ -243,8 +244,8 @@ async def test_a_value_of_it_beside_a_request_of_its_own(
 @pytest.mark.parametrize(
     ("first", "then", "sent"),
     [
-        # No previous request: the words are read as they stand, as before.
-        (None, "make it 22", ("set_cabin_temperature", {"celsius": 22, "zone": "self"})),
+        # No previous request: the words are read as they stand ("make it 22" alone is asked about:
+        # test_a_value_of_it_with_nothing_before_it_is_asked_about).
         (None, "turn it up", ("set_media_volume", {"delta": 10})),
         # A value said with whose: no edit of the previous request, read as said.
         (
@@ -776,18 +777,17 @@ async def test_more_after_a_window_opened_a_bit_moves_it_as_far_again(stack: Loc
     assert 0 < vented < 50
     result = await stack.say("a bit more", "driver", session)
     await stack.settle()
-    assert (calls[-1]["intent"], calls[-1]["slots"]) == (
-        "set_window",
-        {"window": "self", "percent": 2 * vented},
-    )
+    # "a bit" is a step from where the window is: "more" is the same step again.
+    assert (calls[-1]["intent"], calls[-1]["slots"]) == ("set_window", {"window": "self", "delta": "small"})
     assert [(a.tool, a.outcome) for a in result.actions] == [("set_window", "applied")]
     assert await stack.state([_DRIVER_WINDOW]) == {_DRIVER_WINDOW: 2 * vented}
 
-    # From a window a little open, the change is the part "a bit" moved it, not its position.
+    # From a window a little open, "a bit" moves it as far from there, and "a bit more" as far again.
     await stack.inject({_PASSENGER_WINDOW: vented // 2})
     session = await _say(stack, None, "open the passenger window a bit")
+    assert await stack.state([_PASSENGER_WINDOW]) == {_PASSENGER_WINDOW: vented // 2 + vented}
     await _say(stack, session, "a bit more")
-    assert await stack.state([_PASSENGER_WINDOW]) == {_PASSENGER_WINDOW: vented + (vented - vented // 2)}
+    assert await stack.state([_PASSENGER_WINDOW]) == {_PASSENGER_WINDOW: vented // 2 + 2 * vented}
 
 
 @pytest.mark.parametrize(

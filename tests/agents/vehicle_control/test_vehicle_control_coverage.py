@@ -74,7 +74,12 @@ def test_steps_grow_with_the_grade_and_ends_stay_in_the_cars_bounds() -> None:
     # large at once is the guardrails' to refuse, GR-03).
     assert EXTREMES["set_media_volume"] == (("percent", 100), ("percent", 0))
     assert EXTREMES["set_fan"] == (("percent", 100), ("percent", 0))
-    assert amount("set_window", "large", 1) is None
+    # A window takes no relative change: a grade is a change from where it is, which the agent reads.
+    assert amount("set_window", "large", 1) == {"by": 60}
+    assert amount("set_window", "small", -1) == {"by": -20}
+    assert amount("set_seat_heating", "small", -1) == {"by": -1}
+    assert amount("set_seat_heating", "extreme", 1) == {"level": 3}
+    assert amount("set_air_conditioning", "large", 1) is None
     assert amount("set_fan", "enormous", 1) is None
 
 

@@ -64,7 +64,7 @@ def test_every_frame_works_its_device(parser: TemplateParser, device: Device, ki
         ("set my fan at maximum", {"zone": "driver", "percent": 100}),
         ("the passenger's seat heat to high", {"seat": "passenger", "level": 3}),
         ("roll the driver's window down all the way", {"window": "driver", "action": "open"}),
-        ("crack the passenger window a little", {"window": "passenger", "action": "vent"}),
+        ("crack the passenger window a little", {"window": "passenger", "by": 20}),
         ("pull the blind over", {"action": "close", "rear": False}),
         ("volume to half", {"percent": 50}),
         ("switch the music off", {"percent": 0}),
