@@ -496,7 +496,12 @@ def more_of(
         for key, value in slots.items()
         if key not in WHERE_SLOTS and isinstance(value, int | float) and not isinstance(value, bool)
     ]
-    if intent not in stepped_intents(grammars) or ("delta" not in slots and not absolute):
+    # A step from where a device is ("open the window a bit", "turn my seat heating up a notch": a
+    # grade in ``delta`` of a tool that takes no relative change) is stepped again or back alike.
+    from_where_it_is = isinstance(slots.get("delta"), str)
+    if (intent not in stepped_intents(grammars) and not from_where_it_is) or (
+        "delta" not in slots and not absolute
+    ):
         return None if less else dict(slots)
     if "delta" in slots and not less:
         return dict(slots)
