@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from .bench import summarize
+from .supervisor import READY_LINE
 
-READY_LINE = "Ctrl-C stops every component."
 START_TIMEOUT_S = 300.0
 
 # A mix of what people say: template-routed actions on several seats, a navigation search, a question

@@ -33,11 +33,13 @@ from .supervisor import (
     RUN_DIR,
     Component,
     Endpoint,
+    Plan,
     RunLock,
-    Supervisor,
     SupervisorError,
     Tokens,
     check_ports,
+    exec_supervisor,
+    supervise,
 )
 
 AGENTS = ("vehicle-control", "navigation", "perception-summary")
@@ -369,35 +371,36 @@ def run_stack(
         print(f"error: {exc}", file=sys.stderr)
         return 1
     try:
-        return _run(stack_config, host, port, insecure, ui, profile)
+        return _run(stack_config, host, port, insecure, ui, profile, lock)
     finally:
         lock.release()
 
 
-def _run(stack_config: StackConfig, host: str, port: int, insecure: bool, ui: bool, profile: str) -> int:
+def _run(
+    stack_config: StackConfig, host: str, port: int, insecure: bool, ui: bool, profile: str, lock: RunLock
+) -> int:
     tokens = None if insecure else Tokens.fresh(CLIENTS)
     # A new run starts the simulated car from `state` (or the defaults); only the vehicle server's
     # restarts within this run find the car as it was.
     stack_config.vehicle_state.unlink(missing_ok=True)
-    supervisor = Supervisor(components(stack_config, host, port, tokens, ui, profile))
+    url = f"http://{host}:{port}"
+    login = [sys.executable, "-m", "orchestrator.stack", "--login-line", url] if tokens and ui else None
+    plan = Plan(
+        components(stack_config, host, port, tokens, ui, profile),
+        operator=tokens.operator if tokens else None,
+        login=login,
+    )
     print("starting cabin (the first start loads the model and the map) ...", flush=True)
-    supervisor.handle_signals()
     try:
-        check_ports(supervisor.components, host)
-        supervisor.start()
+        check_ports(plan.components, host)
     except SupervisorError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(supervisor.table(), flush=True)
-    if tokens is not None:
-        print(f"operator token: {tokens.write_operator()} (mode 600)", flush=True)
-        if ui:
-            print(_login_line(f"http://{host}:{port}", tokens.operator), flush=True)
-    else:
-        print("running without tokens (--insecure)", flush=True)
-    print("Ctrl-C stops every component.", flush=True)
-    supervisor.run_forever()
-    return 0
+    # The supervisor goes on in this process without what building the plan loaded; where it cannot
+    # (not Linux), here.
+    exec_supervisor(plan, keep=[lock.fileno()])
+    operator = plan.operator
+    return supervise(plan, None if operator is None or not ui else lambda: _login_line(url, operator))
 
 
 def _login_line(url: str, token: str) -> str:
@@ -410,3 +413,25 @@ def _login_line(url: str, token: str) -> str:
     except httpx.HTTPError as exc:
         return f"cockpit login: no one-time link ({exc}); `cabin login` prints one"
     return f"cockpit login (one-time, {link.expires_in_s} s; `cabin login` prints another): {link.url}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m orchestrator.stack --login-line URL``: print the cockpit's login line of the stack
+    at URL for the operator token read on standard input (what ``cabin run``'s supervisor runs once
+    every component is up)."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2 or args[0] != "--login-line":
+        print(
+            "usage: python -m orchestrator.stack --login-line URL (token on standard input)", file=sys.stderr
+        )
+        return 2
+    token = sys.stdin.read().strip()
+    if not token:
+        print("error: no operator token on standard input", file=sys.stderr)
+        return 2
+    print(_login_line(args[1], token))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -11,6 +11,13 @@ parent dies (``PR_SET_PDEATHSIG``), so even a SIGKILL of ``cabin run`` takes the
 Before anything starts, :class:`RunLock` makes sure no other ``cabin run`` uses the same run folder
 (its operator token must stay valid), and :func:`check_ports` fails at once for a port that another
 process holds, naming that process.
+
+Once ``cabin run`` has built its components it hands them to :func:`supervise` in a fresh
+interpreter that loads only this module (:func:`exec_supervisor`: ``exec`` of ``python -I`` with
+this file, the plan on a memory file descriptor): the same process, now without the CLI, pydantic,
+YAML and the stack's configuration modules, which it needed only to build the plan (about 13 MiB of
+anonymous memory, docs/performance.md). This module therefore imports nothing but the standard
+library.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import ctypes
 import errno
 import fcntl
 import http.client
+import json
 import os
 import secrets
 import signal
@@ -27,9 +35,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 RUN_DIR = Path(".cabin") / "run"
 
@@ -138,6 +147,13 @@ class RunLock:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
+
+    def fileno(self) -> int:
+        """The locked file's descriptor (the lock lasts while it is open: across ``exec`` too when
+        it is inheritable). Raises :class:`SupervisorError` before :meth:`acquire`."""
+        if self._fd is None:
+            raise SupervisorError(f"{self.path} is not locked")
+        return self._fd
 
     def release(self) -> None:
         if self._fd is not None:
@@ -382,3 +398,136 @@ class Supervisor:
             self.watch()
         finally:
             self.stop()
+
+
+READY_LINE = "Ctrl-C stops every component."
+"""What ``cabin run`` prints once every component is up (``cabin bench --memory`` waits for it)."""
+
+_PLAN_FIELDS = ("name", "argv", "port", "health_path", "url_path", "env", "stdin")
+
+
+@dataclass
+class Plan:
+    """What :func:`supervise` runs: the components, in order, and what it prints and writes once
+    they are up. Tokens travel in it (the components' environments and standard input, the operator
+    token), so it is only ever handed over in memory (:func:`exec_supervisor`)."""
+
+    components: list[Component]
+    operator: str | None = None
+    """Written to ``RUN_DIR/operator-token`` once every component is up (None: ``--insecure``)."""
+    login: list[str] | None = None
+    """A command whose output is the cockpit's login line, run once every component is up; it
+    reads the operator token on its standard input (None: no cockpit or no tokens)."""
+    start_timeout_s: float = 60.0
+
+    def to_json(self) -> str:
+        components = [
+            {
+                **{name: getattr(c, name) for name in _PLAN_FIELDS},
+                "serves": [asdict(endpoint) for endpoint in c.serves],
+            }
+            for c in self.components
+        ]
+        return json.dumps(
+            {
+                "components": components,
+                "operator": self.operator,
+                "login": self.login,
+                "start_timeout_s": self.start_timeout_s,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Plan:
+        """Raises :class:`SupervisorError` when ``text`` is not a plan ``to_json`` wrote."""
+        try:
+            raw: dict[str, Any] = json.loads(text)
+            components = [
+                Component(
+                    **{name: item[name] for name in _PLAN_FIELDS},
+                    serves=[Endpoint(**endpoint) for endpoint in item["serves"]],
+                )
+                for item in raw["components"]
+            ]
+            return cls(components, raw["operator"], raw["login"], float(raw["start_timeout_s"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SupervisorError(f"not a supervisor plan: {exc!r}") from None
+
+
+def supervise(plan: Plan, login_line: Callable[[], str] | None = None) -> int:
+    """Start ``plan``'s components, print their table, write the operator token, print the login line
+    (``login_line()``, else the output of ``plan.login``) and ``READY_LINE``, then watch them until
+    SIGINT, SIGTERM or SIGHUP and stop them. Returns 1 when a component did not start, else 0."""
+    supervisor = Supervisor(plan.components, start_timeout_s=plan.start_timeout_s)
+    supervisor.handle_signals()
+    try:
+        supervisor.start()
+    except SupervisorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(supervisor.table(), flush=True)
+    if plan.operator is not None:
+        path = Tokens(plan.operator, {}).write_operator()
+        print(f"operator token: {path} (mode 600)", flush=True)
+        if login_line is not None:
+            print(login_line(), flush=True)
+        elif plan.login is not None:
+            print(_run_login(plan.login, plan.operator), flush=True)
+    else:
+        print("running without tokens (--insecure)", flush=True)
+    print(READY_LINE, flush=True)
+    supervisor.run_forever()
+    return 0
+
+
+def _run_login(argv: list[str], operator: str) -> str:
+    try:
+        done = subprocess.run(argv, input=operator, capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"cockpit login: no one-time link ({exc}); `cabin login` prints one"
+    line = done.stdout.strip()
+    if done.returncode != 0 or not line:
+        reason = done.stderr.strip().splitlines()[-1:] or [f"exit code {done.returncode}"]
+        return f"cockpit login: no one-time link ({reason[0]}); `cabin login` prints one"
+    return line
+
+
+def exec_supervisor(plan: Plan, keep: Sequence[int] = ()) -> None:
+    """Go on as :func:`supervise` of ``plan`` in a fresh interpreter that loads only this module:
+    ``exec`` (same process, same PID) of ``python -I`` with this file, the plan on a memory file
+    descriptor, and the descriptors ``keep`` (the run lock) left open. Returns only where that
+    cannot be done (no ``memfd_create``: not Linux); the caller then calls :func:`supervise`."""
+    memfd_create = getattr(os, "memfd_create", None)
+    if memfd_create is None:
+        return
+    data = plan.to_json().encode()
+    fd: int = memfd_create("cabin-run-plan")
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    os.lseek(fd, 0, os.SEEK_SET)
+    for descriptor in (fd, *keep):
+        os.set_inheritable(descriptor, True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-I", str(Path(__file__).resolve()), "--plan-fd", str(fd)])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -I orchestrator/supervisor.py --plan-fd N``: :func:`supervise` the plan read from
+    descriptor N (what :func:`exec_supervisor` starts)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 2 or args[0] != "--plan-fd" or not args[1].isdigit():
+        print("usage: supervisor.py --plan-fd N (cabin run starts it)", file=sys.stderr)
+        return 2
+    try:
+        with os.fdopen(int(args[1]), "rb") as handle:
+            plan = Plan.from_json(handle.read().decode())
+    except (OSError, UnicodeDecodeError, SupervisorError) as exc:
+        print(f"error: cannot read the supervisor plan: {exc}", file=sys.stderr)
+        return 2
+    return supervise(plan)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -14,15 +14,19 @@ from pathlib import Path
 import pytest
 
 from agents.hosting import token_digest
+from orchestrator import supervisor as supervisor_module
 from orchestrator.compact import TOKENS_ENV, CompactTokens, OrchestratorTokens
 from orchestrator.stack import AGENTS, CALLER, CLIENTS, StackConfig, components
 from orchestrator.supervisor import (
+    READY_LINE,
     AlreadyRunningError,
     Component,
     Endpoint,
+    Plan,
     PortInUseError,
     RunLock,
     Supervisor,
+    SupervisorError,
     Tokens,
     check_ports,
     is_credential,
@@ -205,3 +209,95 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_a_plan_travels_whole_as_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    tokens = Tokens.fresh(CLIENTS)
+    for profile in ("default", "compact"):
+        stack = components(StackConfig(), "127.0.0.1", 8700, tokens, ui=True, profile=profile)
+        plan = Plan(stack, operator=tokens.operator, login=["true"], start_timeout_s=12.5)
+        back = Plan.from_json(plan.to_json())
+        assert (back.operator, back.login, back.start_timeout_s) == (tokens.operator, ["true"], 12.5)
+        for before, after in zip(plan.components, back.components, strict=True):
+            assert (after.name, after.argv, after.port, after.env, after.stdin) == (
+                before.name,
+                before.argv,
+                before.port,
+                before.env,
+                before.stdin,
+            )
+            assert after.endpoints == before.endpoints
+            assert (after.health_url, after.url) == (before.health_url, before.url)
+
+
+@pytest.mark.parametrize("text", ["", "[]", '{"components": [{"name": "x"}]}', '{"operator": null}'])
+def test_a_malformed_plan_is_refused_by_name(text: str) -> None:
+    with pytest.raises(SupervisorError, match="not a supervisor plan"):
+        Plan.from_json(text)
+
+
+def test_the_supervisor_goes_on_in_an_interpreter_that_loads_only_the_standard_library(
+    tmp_path: Path,
+) -> None:
+    """What `cabin run` execs into: `python -I supervisor.py --plan-fd N` starts the plan's
+    components, writes the operator token, prints the ready line, and stops its child on SIGTERM;
+    it maps no third-party extension (pydantic's, YAML's) and imports no cabin package."""
+    port = free_port()
+    server = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
+    plan = Plan([Component("web", server, port)], operator="operator-secret", start_timeout_s=60)
+    read, write = os.pipe()
+    os.write(write, plan.to_json().encode())
+    os.close(write)
+    script = Path(supervisor_module.__file__).resolve()
+    lean = subprocess.Popen(
+        [sys.executable, "-I", str(script), "--plan-fd", str(read)],
+        pass_fds=[read],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    os.close(read)
+    try:
+        assert lean.stdout is not None
+        lines = []
+        for line in lean.stdout:
+            lines.append(line)
+            if READY_LINE in line:
+                break
+        assert any("operator token: .cabin/run/operator-token" in line for line in lines), lines
+        assert (tmp_path / ".cabin" / "run" / "operator-token").read_text().strip() == "operator-secret"
+        maps = Path(f"/proc/{lean.pid}/maps").read_text()
+        assert "site-packages" not in maps
+        children = Path(f"/proc/{lean.pid}/task/{lean.pid}/children").read_text().split()
+        assert len(children) == 1
+        lean.terminate()
+        assert lean.wait(timeout=30) == 0
+        deadline = time.monotonic() + 10
+        while _alive(int(children[0])) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not _alive(int(children[0]))
+    finally:
+        if lean.poll() is None:
+            lean.kill()
+            lean.wait()
+        if lean.stdout is not None:
+            lean.stdout.close()
+
+
+def test_the_supervisor_refuses_a_plan_it_cannot_read() -> None:
+    script = Path(supervisor_module.__file__).resolve()
+    read, write = os.pipe()
+    os.write(write, b"{not json")
+    os.close(write)
+    done = subprocess.run(
+        [sys.executable, "-I", str(script), "--plan-fd", str(read)],
+        pass_fds=[read],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    os.close(read)
+    assert done.returncode == 2
+    assert "cannot read the supervisor plan: not a supervisor plan" in done.stderr
