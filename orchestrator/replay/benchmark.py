@@ -167,6 +167,8 @@ class CpuSampler:
     def _kind(self, pid: int, title: bytes) -> str:
         if pid == self._driver:
             return "driver"
+        if pid in self._seen and self._seen[pid][0] == "workers":
+            return "workers"  # its title is gone once it has ended (an empty cmdline until reaped)
         return "workers" if title.startswith(b"ray::ReplayWorker") else "ray"
 
     def _sample(self) -> None:
