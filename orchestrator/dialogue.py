@@ -55,7 +55,7 @@ from agents.language.lexicon import (
     ZONE_WORDS,
 )
 from agents.vehicle_control.actions import DECLARED_RANGES, EXCLUSIVE_ARGUMENTS
-from agents.vehicle_control.amounts import LEVELS_AT_MOST
+from agents.vehicle_control.amounts import LEVEL_STEPS, LEVELS_AT_MOST, POSITION_STEPS
 from agents.vehicle_control.relative import COPIES
 from mcp_servers.vehicle.service import AppliedWrite
 
@@ -179,7 +179,7 @@ _LEAD_IN = re.compile(
 _VERB_HEAD = re.compile(rf"^{_ACT}(?:\s+{_PARTICLE})?\s+(?P<object>.+)$", re.I)
 _SETTING_TAIL = re.compile(
     rf"(?:\s+(?:to|at|by)\s+.*|(?:\s+(?:{_PARTICLE}|open|closed|shut|please|again|now|for me|for us|"
-    r"all the way|fully|completely|a bit|a little|a little bit|slightly|halfway))+)$",
+    rf"all the way|fully|completely|halfway|{_AMOUNT[3:-1]}))+)$",
     re.I,
 )
 _PRONOUNS = frozenset({"it", "them", "that", "this", "everything", "things"})
@@ -282,8 +282,11 @@ def value_alone(text: str) -> str | None:
         if match is None or match.group(0).strip() != plain.removesuffix(" please").strip():
             return None
         value = re.sub(r"^(?:(?:to|at|by|on|in)\s+)?(?:the\s+)?", "", match.group("value").strip())
-    if any(unit in value for unit in _DEGREES):
-        return None
+    if any(unit in value for unit in _DEGREES) or any(
+        word in COMPARATIVES or word in ("more", "less") or (word.isalpha() and word.endswith("er"))
+        for word in value.split()
+    ):
+        return None  # "make it warmer" says which way, not a value
     return value
 
 
@@ -498,7 +501,9 @@ def more_of(
     ]
     # A step from where a device is ("open the window a bit", "turn my seat heating up a notch": a
     # grade in ``delta`` of a tool that takes no relative change) is stepped again or back alike.
-    from_where_it_is = isinstance(slots.get("delta"), str)
+    from_where_it_is = isinstance(slots.get("delta"), str) and (
+        intent in LEVEL_STEPS or intent in POSITION_STEPS
+    )
     if (intent not in stepped_intents(grammars) and not from_where_it_is) or (
         "delta" not in slots and not absolute
     ):
