@@ -380,7 +380,7 @@ _WANT: Final = "(i want|i need|i'd like|i would like|give me|can i have|can i ge
 _MOVE: Final = "(roll|wind|put|let|bring|get|slide|pull|push|draw)"
 _WISH: Final = f"[{_WANT}] [<the>] {_ZONE} {_NAME} {_FOR} to [be]"
 """What the person wants the device to do or be, the device first ("I'd like the rear left door to open")."""
-_AJAR: Final = "(<how_much>|a crack|an inch|a few inches)"
+_AJAR: Final = "(<how_much>|{step:delta}|a crack|an inch|a few inches)"
 _TO: Final = f"{_SET[:-1]}|crank|bump|push|kick|dial|knock|notch|pump|wind|roll|slide)"
 """The verbs of a target said with a direction ("turn the fan up to 6", "bring the volume down to 3")."""
 _OPEN_AT: Final = "({fraction:percent}|{percent} <percent>)"
@@ -399,13 +399,13 @@ FRAMES: Final[dict[Kind, tuple[str, ...]]] = {
         f"(turn|push|put|kick|dial|notch|BY) up [<the>] {_ZONE} {_NAME} [{_AMOUNT}] {_FOR}",
         f"(turn|push|put|kick|dial|notch|BY) [<the>] {_ZONE} {_NAME} [{_AMOUNT}] up [{_AMOUNT}] {_FOR}",
         f"(increase|raise|up|BY|more|stronger) [<the>] {_ZONE} {_NAME} [{_AMOUNT}] {_FOR} [please]",
-        f"[make|get] [<the>] {_ZONE} {_NAME} (up|higher|MORE) [{_AMOUNT}] {_FOR} [please]",
+        f"[make|get] [<the>] {_ZONE} {_NAME} [{_AMOUNT}] (up|higher|MORE) [{_AMOUNT}] {_FOR} [please]",
     ),
     "down": (
         f"(turn|bring|knock|put|take|dial|notch|BY) down [<the>] {_ZONE} {_NAME} [{_AMOUNT}] {_FOR}",
         f"{_DOWN} [<the>] {_ZONE} {_NAME} [{_AMOUNT}] down [{_AMOUNT}] {_FOR}",
         f"{_LOWER} [<the>] {_ZONE} {_NAME} [{_AMOUNT}] {_FOR} [please]",
-        f"[make|get] [<the>] {_ZONE} {_NAME} (down|lower|LESS) [{_AMOUNT}] {_FOR} [please]",
+        f"[make|get] [<the>] {_ZONE} {_NAME} [{_AMOUNT}] (down|lower|LESS) [{_AMOUNT}] {_FOR} [please]",
     ),
     "value": (
         f"{_SET} [<the>] {_ZONE} {_NAME} {_FOR} (to|at|on) VALUE [please]",

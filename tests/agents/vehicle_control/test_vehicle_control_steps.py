@@ -48,6 +48,8 @@ def _calls(
         ("turn the seat ventilation up a level", ("set_seat_ventilation", {"seat": "driver", BY: 1})),
         ("seat cooling down a click", ("set_seat_ventilation", {"seat": "driver", BY: -1})),
         ("turn the massage up a notch", ("set_seat_massage", {"seat": "driver", BY: 1})),
+        ("seat heating one level lower", ("set_seat_heating", {"seat": "driver", BY: -1})),
+        ("make the seat heating a step hotter", ("set_seat_heating", {"seat": "driver", BY: 1})),
         # A grade that says more than one step moves further, an end goes to the end.
         ("turn the seat heating up a lot", ("set_seat_heating", {"seat": "driver", BY: 2})),
         ("turn the seat heating all the way up", ("set_seat_heating", {"seat": "driver", "level": 3})),
@@ -132,6 +134,8 @@ def test_a_seat_of_someone_else_and_a_zone_of_seats_set_apart() -> None:
         ("open the window a little", ("set_window", {"window": "driver", BY: 20})),
         ("open the window a bit", ("set_window", {"window": "driver", BY: 20})),
         ("open the window a crack", ("set_window", {"window": "driver", BY: 20})),
+        ("open the window a notch", ("set_window", {"window": "driver", BY: 20})),
+        ("open the window one step", ("set_window", {"window": "driver", BY: 20})),
         ("open the window a little bit", ("set_window", {"window": "driver", BY: 20})),
         ("put my window down a little bit", ("set_window", {"window": "driver", BY: 20})),
         ("close the window a bit", ("set_window", {"window": "driver", BY: -20})),
