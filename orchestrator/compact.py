@@ -340,23 +340,7 @@ async def serve_all(served: Sequence[Served], *, host: str, log_level: str = "wa
     return 1 if failed else 0
 
 
-HELD_BACK = ("grpc",)
-"""Packages this process never loads. gRPC: the A2A SDK imports its gRPC transports and handlers
-when gRPC is installed and goes without them when it is not; the agents here are served and called
-over JSON-RPC only (``agents.hosting``), and the vehicle server, whose KUKSA backend needs gRPC, is
-a process of its own. Held back, about 2 MiB of anonymous memory and 12 MiB of the library's pages
-stay out of the process (docs/performance.md)."""
-
-
-def hold_back(names: Sequence[str] = HELD_BACK) -> None:
-    """Make ``import NAME`` fail with :class:`ModuleNotFoundError` in this process for each of
-    ``names`` not imported yet, as it does where the package is not installed."""
-    for name in names:
-        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    hold_back()
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"

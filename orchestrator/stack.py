@@ -28,6 +28,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agents.hosting import token_digest
+from agents.hosting.optional import HOLD_BACK_ENV
 
 from .supervisor import (
     RUN_DIR,
@@ -144,7 +145,10 @@ def components(
         return {} if tokens is None else {"CABIN_MCP_TOKEN": tokens.clients[name]}
 
     quiet = {"OTEL_INSTRUMENTATION_A2A_SDK_ENABLED": "false"}
-    model_env = {"CABIN_MODEL_HOST": url(p.model_host), **quiet}
+    # The orchestrator and the agents (every process that gets model_env) never load gRPC: their A2A
+    # SDK does without it, and they speak JSON-RPC only (about 2 MiB anonymous and 12 MiB of library
+    # pages each, agents/hosting/optional.py). The vehicle server's KUKSA backend needs it.
+    model_env = {"CABIN_MODEL_HOST": url(p.model_host), HOLD_BACK_ENV: "grpc", **quiet}
     if tokens is not None:
         model_env["CABIN_MODEL_TOKEN"] = tokens.clients["models"]
 
@@ -242,7 +246,9 @@ def components(
         p.model_host,
         env=host_env,
     )
-    vehicle_server = Component("vehicle MCP server", vehicle, p.vehicle_mcp, url_path="/mcp")
+    vehicle_server = Component(
+        "vehicle MCP server", vehicle, p.vehicle_mcp, url_path="/mcp", env={HOLD_BACK_ENV: ""}
+    )
     orchestrator_component = Component(
         "orchestrator + cockpit", orchestrator, p.orchestrator, env=orchestrator_env
     )

@@ -14,13 +14,18 @@ those parts' dependencies are missing:
 
 :func:`defer_optional_parts` (run by ``agents/__init__.py``, which ``orchestrator/__init__.py`` and
 ``mcp_servers/__init__.py`` import first, so before anything of an agent's, the orchestrator's or an
-MCP server's imports these packages) makes them take that fallback. :func:`sql_task_store_class`
-(run by ``agents.hosting.store`` for a ``sqlite:///`` URL) lifts the deferral and imports the real
-SQL store.
+MCP server's imports these packages) makes them take that fallback. It also holds back the packages
+``HOLD_BACK_ENV`` names in the process's environment: ``cabin run`` names gRPC there for the
+orchestrator and the agents (``orchestrator/stack.py``), whose A2A SDK imports its gRPC transports
+and handlers when gRPC is installed and goes without them when it is not (they are served and
+called over JSON-RPC only); the vehicle server, whose KUKSA backend needs gRPC, is not given it.
+:func:`sql_task_store_class` (run by ``agents.hosting.store`` for a ``sqlite:///`` URL) lifts the
+deferral and imports the real SQL store.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from importlib.machinery import ModuleSpec
 from types import ModuleType
@@ -31,7 +36,7 @@ if TYPE_CHECKING:
 
     from a2a.server.tasks.database_task_store import DatabaseTaskStore
 
-__all__ = ["DEFERRED", "defer_optional_parts", "sql_task_store_class"]
+__all__ = ["DEFERRED", "HOLD_BACK_ENV", "defer_optional_parts", "sql_task_store_class"]
 
 DEFERRED = frozenset(
     {
@@ -46,13 +51,21 @@ DEFERRED = frozenset(
 """The modules held back (the SQL ones until a SQLite store is asked for)."""
 
 
+HOLD_BACK_ENV = "CABIN_HOLD_BACK"
+"""Comma-separated names of packages (with their submodules) this process never loads."""
+
+
 class _DeferOptionalParts:
-    """A meta-path finder that reports the ``DEFERRED`` modules as missing until lifted."""
+    """A meta-path finder that reports the ``DEFERRED`` modules and the packages in ``held`` as
+    missing until lifted."""
+
+    def __init__(self) -> None:
+        self.held: frozenset[str] = frozenset()
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
-        if fullname in DEFERRED:
+        if fullname in DEFERRED or fullname.partition(".")[0] in self.held:
             raise ModuleNotFoundError(
                 f"{fullname} is not loaded by cabin (agents.hosting.optional)", name=fullname
             )
@@ -63,7 +76,10 @@ _FINDER = _DeferOptionalParts()
 
 
 def defer_optional_parts() -> None:
-    """Hold the ``DEFERRED`` modules back (idempotent). No effect on a package already imported."""
+    """Hold the ``DEFERRED`` modules and the packages ``HOLD_BACK_ENV`` names back (idempotent). No
+    effect on a package already imported."""
+    named = os.environ.get(HOLD_BACK_ENV, "")
+    _FINDER.held = _FINDER.held | {name.strip() for name in named.split(",") if name.strip()}
     if _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)
 
