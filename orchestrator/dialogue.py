@@ -271,10 +271,12 @@ _DEGREES = frozenset(unit for unit, kind in UNITS.items() if kind == "degrees")
 
 
 def value_alone(text: str) -> str | None:
-    """The value of a turn that only gives "it" a value ("make it 22", "set it to 3", "22 instead"),
-    when no word of it names what is meant: what "it" is must come from a previous request, and
-    without one the reply asks (nothing is guessed). None for any other text, also for a value said
-    with its unit ("make it 22 degrees": the unit names the temperature)."""
+    """The value of a turn that only gives "it" a value ("make it 22", "set it to 3", "22 instead",
+    "set it to the max"), when no word of it names what is meant: what "it" is must come from a
+    previous request, and without one the reply asks (nothing is guessed). Only a number or an end
+    of a range is such a value. None for any other text, also for a value said with its unit ("make
+    it 22 degrees": the unit names the temperature) and for a word that names a setting of its own
+    ("put it in park" is the gear)."""
     plain = _LEAD.sub("", " ".join(text.lower().replace("’", "'").split()).strip(" ,.!?;:"))
     value = instead(plain)
     if value is None:
@@ -287,6 +289,8 @@ def value_alone(text: str) -> str | None:
         for word in value.split()
     ):
         return None  # "make it warmer" says which way, not a value
+    if not re.search(r"\d", value) and value not in _ENDS_SAID:
+        return None  # "put it in park" is the gear: only a number or an end is a value of anything
     return value
 
 

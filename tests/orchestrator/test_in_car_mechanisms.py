@@ -243,6 +243,8 @@ def test_the_words_of_a_value_said_alone_and_of_a_step_said_alone() -> None:
     assert step_alone("down") is None
 
 
-@pytest.mark.parametrize("said", ["make it warmer", "make it a bit cooler", "make it quieter please"])
+@pytest.mark.parametrize(
+    "said", ["make it warmer", "make it a bit cooler", "make it quieter please", "put it in park"]
+)
 def test_a_comparative_of_it_is_no_value_to_ask_about(said: str) -> None:
     assert value_alone(said) is None
