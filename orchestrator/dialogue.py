@@ -35,7 +35,7 @@ from pydantic import JsonValue
 
 from agents.hosting.spans import data_spans
 from agents.language.clauses import is_filler
-from agents.language.dialogue import SETTING_VERBS, ReplyKind, instead, reply_kind, whose
+from agents.language.dialogue import SETTING_VERBS, ReplyKind, instead, reply_kind, whose, without_lead_in
 from agents.language.lexicon import (
     ANSWER_WORDS,
     COMPARATIVES,
@@ -265,7 +265,6 @@ def step_alone(text: str) -> str | None:
     return f"turn it {way} {match.group('amount') or match.group('amount2')}"
 
 
-_LEAD = re.compile(r"^(?:(?:no|nope|actually|sorry|oh|wait|um|uh|ok|okay|please)[\s,]+)+")
 _DEGREES = frozenset(unit for unit, kind in UNITS.items() if kind == "degrees")
 """The units that name what is set by themselves: a value in degrees is the temperature."""
 
@@ -277,7 +276,7 @@ def value_alone(text: str) -> str | None:
     of a range is such a value. None for any other text, also for a value said with its unit ("make
     it 22 degrees": the unit names the temperature) and for a word that names a setting of its own
     ("put it in park" is the gear)."""
-    plain = _LEAD.sub("", " ".join(text.lower().replace("’", "'").split()).strip(" ,.!?;:"))
+    plain = without_lead_in(text)
     value = instead(plain)
     if value is None:
         match = _pointing(plain, valued=True)

@@ -32,9 +32,11 @@ from agents.language.lexicon import (
     ANSWER_WORDS,
     CANCEL,
     CAPABILITY_QUESTIONS,
+    COURTESY,
     FILLER,
     GERUND_WRAPPERS,
     GREETINGS,
+    HESITATION,
     INTENSITY,
     NEGATION,
     NO,
@@ -65,6 +67,7 @@ __all__ = [
     "reply_kind",
     "small_talk",
     "whose",
+    "without_lead_in",
 ]
 
 Answer = Literal["yes", "no", "unclear"]
@@ -229,9 +232,24 @@ def base_form(gerund: str) -> str | None:
     return next((verb for verb in (stem, f"{stem}e", undoubled) if verb in _KNOWN_VERBS), None)
 
 
+_LEAD_IN = re.compile(
+    r"^(?:(?:"
+    + "|".join(
+        re.escape(words) for words in sorted({*COURTESY, *HESITATION, "no", "nope"}, key=len, reverse=True)
+    )
+    + r")(?:[\s,]+|$))+"
+)
+"""Courtesy, hesitation and a "no" said before what is asked ("actually, ...", "no, ...", "please ...")."""
+
+
+def without_lead_in(text: str) -> str:
+    """`text` in lower case, apostrophes straight, without the courtesy, hesitation or "no" it opens
+    with ("actually, make it 22" -> "make it 22", "no, 22 instead" -> "22 instead")."""
+    return _LEAD_IN.sub("", _plain(text)).strip(_EDGES)
+
+
 _INSTEAD = re.compile(
-    r"^(?:(?:no|nope|actually|sorry|oh|wait|um|uh)[\s,]+)*"
-    r"(?:(?:make it|set it to|put it on|change it to|go with|do)\s+)?"
+    r"^(?:(?:make it|set it to|put it on|change it to|go with|do)\s+)?"
     r"(?P<value>[\w%°.']+(?:\s+[\w%°.']+){0,3}?)\s+instead(?:\s+please)?$",
     re.I,
 )
@@ -242,7 +260,7 @@ def instead(text: str) -> str | None:
     instead", "no, medium instead please"): the words of the value; None for any other text, also
     where the value's words say where or whose ("the passenger instead" asks for another seat) or
     are a verb ("close it instead")."""
-    found = _INSTEAD.match(_plain(text))
+    found = _INSTEAD.match(without_lead_in(text))
     if found is None:
         return None
     value = found.group("value")
