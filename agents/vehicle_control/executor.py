@@ -330,14 +330,19 @@ class VehicleControlExecutor(CabinExecutor):
         """`actions` with each step from where a device is and each copy of another seat's setting
         resolved from the car's state (:mod:`agents.vehicle_control.relative`); when the car cannot
         be read, those calls are not sent and the reply says so."""
-        paths = relative.paths(actions)
-        values: dict[str, JsonValue] = {}
-        if paths:
-            try:
-                values = await self.link.read(paths)
-            except VehicleUnavailableError as exc:
-                logger.warning("reading where the devices are: %s", exc)
+        values = await self._read_if_any(relative.paths(actions), "where the devices are")
         return relative.resolved(actions, values, seat)
+
+    async def _read_if_any(self, paths: Sequence[str], what: str) -> dict[str, JsonValue]:
+        """The values of `paths` as the car reports them; empty when there are none to read or the
+        car cannot be read (logged, naming `what` was read)."""
+        if not paths:
+            return {}
+        try:
+            return dict(await self.link.read(list(paths)))
+        except VehicleUnavailableError as exc:
+            logger.warning("reading %s: %s", what, exc)
+            return {}
 
     async def _advise(self, asked: str, seat: Seat) -> Outcome:
         """The answer to a question about doing `asked`: how that part of the car stands, no tool call."""
@@ -471,12 +476,7 @@ class VehicleControlExecutor(CabinExecutor):
         paths = queries_module.settled_paths(
             [(actions[index].tool, actions[index].arguments) for index in over_every]
         )
-        values: dict[str, JsonValue] = {}
-        if paths:
-            try:
-                values = await self.link.read(paths)
-            except VehicleUnavailableError as exc:
-                logger.warning("reading how every device stands: %s; every call is made", exc)
+        values = await self._read_if_any(paths, "how every device stands (every call is made)")
         kept: list[Action] = []
         unchanged: list[tuple[str, Action]] = []
         made: set[str] = set()

@@ -27,6 +27,7 @@ from typing import Final
 from pydantic import JsonValue
 
 from agents.hosting import Seat
+from agents.vehicle_control import replies
 from agents.vehicle_control.actions import SEATS, ZONE_ARGUMENTS, Action
 from agents.vehicle_control.amounts import BY, LEVEL_STEPS, RANGES
 from agents.vehicle_control.queries import signal_of, value_of
@@ -50,25 +51,6 @@ copied value is sent in."""
 
 _FRONT_ONLY: Final = {"set_seat_massage": ("driver", "passenger")}
 """Tools that work only some seats (the massage is the front seats')."""
-
-_NAMES: Final[dict[str, str]] = {
-    "set_cabin_temperature": "temperature",
-    "set_fan": "fan",
-    "set_seat_heating": "seat heating",
-    "set_seat_ventilation": "seat ventilation",
-    "set_seat_massage": "massage",
-    "set_window": "window",
-    "set_sunshade": "sunshade",
-}
-_OWNERS: Final[dict[str, str]] = {
-    "driver": "the driver's",
-    "passenger": "the passenger's",
-    "rear_left": "the rear left",
-    "rear_right": "the rear right",
-    "front": "the front",
-    "rear": "the rear",
-    "all": "every",
-}
 
 
 @dataclass(frozen=True)
@@ -154,16 +136,16 @@ def _stepped(
 ) -> tuple[list[Action], str | None]:
     by = action.arguments[BY]
     if not isinstance(by, int | float) or isinstance(by, bool) or action.tool not in RANGES:
-        return [], f"I can't move the {_NAMES.get(action.tool, 'setting')} by {by}"
+        return [], replies.read_nothing(action.tool, [None], speaker, copied=False)
     argument, low, high = RANGES[action.tool]
     where = _where(action)
     rest = {key: value for key, value in action.arguments.items() if key != BY}
     calls: list[Action] = []
-    ends: list[str] = []
-    unknown: list[str] = []
+    ends: list[JsonValue] = []
+    unknown: list[JsonValue] = []
     for spot in _spots(action):
         current = value_of(action.tool, spot, values)
-        owner = _owner(spot.get(where) if where is not None else None, speaker)
+        owner = spot.get(where) if where is not None else None
         if current is None:
             unknown.append(owner)
             continue
@@ -177,9 +159,9 @@ def _stepped(
         calls.append(Action(tool=action.tool, arguments=arguments))
     sentence = None
     if unknown:
-        sentence = f"I can't tell where {_joined(unknown)} {_NAMES[action.tool]} is, so I've left it"
+        sentence = replies.read_nothing(action.tool, unknown, speaker, copied=False)
     elif ends:
-        sentence = f"{_joined(ends)} {_NAMES[action.tool]} is already {_end(action.tool, by > 0)}"
+        sentence = replies.at_end(action.tool, ends, speaker, upwards=by > 0)
     return _together(calls, action), sentence
 
 
@@ -202,16 +184,12 @@ def _copied(
     where = _where(action)
     argument = COPIES.get(action.tool)
     source = action.arguments.get(LIKE)
-    name = _NAMES.get(action.tool, "setting")
-    if where is None or argument is None:
-        return [], f"I can't copy the {name} from one seat to another"
-    seats = _seats(action.tool, source)
-    read = [value_of(action.tool, {where: seat}, values) for seat in seats]
-    owner = _owner(source, speaker)
-    if not seats or any(value is None for value in read):
-        return [], f"I can't tell what {owner} {name} is set to, so I've left it"
+    seats = _seats(action.tool, source) if where is not None and argument is not None else ()
+    read = [value_of(action.tool, {where: seat}, values) for seat in seats] if where is not None else []
+    if where is None or argument is None or not seats or any(value is None for value in read):
+        return [], replies.read_nothing(action.tool, [source], speaker, copied=True)
     if len(set(read)) > 1:
-        return [], f"{owner} seats' {name} differs from seat to seat, so say whose to copy"
+        return [], replies.set_apart(action.tool, source, speaker)
     value = read[0]
     assert value is not None
     arguments = {key: item for key, item in action.arguments.items() if key != LIKE}
@@ -229,29 +207,6 @@ def _together(calls: list[Action], action: Action) -> list[Action]:
     if len(alike) == 1 and len(calls) == len(_spots(action)):
         return [Action(tool=action.tool, arguments={**calls[0].arguments, where: action.arguments[where]})]
     return calls
-
-
-def _end(tool: str, upwards: bool) -> str:
-    if tool in ("set_window", "set_sunshade"):
-        return "fully open" if upwards else "closed"
-    if upwards:
-        return "as high as it goes"
-    return "off" if RANGES[tool][1] == 0 else "as low as it goes"
-
-
-def _owner(zone: JsonValue, speaker: Seat) -> str:
-    if zone is None:
-        return "the"
-    if zone == speaker or zone == "self":
-        return "your"
-    return _OWNERS.get(str(zone), f"the {zone}")
-
-
-def _joined(owners: Sequence[str]) -> str:
-    unique = list(dict.fromkeys(owners))
-    if len(unique) == 1:
-        return unique[0]
-    return f"{', '.join(unique[:-1])} and {unique[-1]}"
 
 
 def _plain(value: float) -> int | float:

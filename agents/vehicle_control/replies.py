@@ -29,6 +29,7 @@ from agents.vehicle_control.lacking import sentence as sentence_for
 __all__ = [
     "CAPABILITIES",
     "already",
+    "at_end",
     "beyond",
     "cannot_do",
     "declined",
@@ -38,6 +39,8 @@ __all__ = [
     "lacking",
     "needs_context",
     "nothing_changed",
+    "read_nothing",
+    "set_apart",
     "summarize",
     "unavailable",
 ]
@@ -620,6 +623,45 @@ def beyond(said: Beyond) -> str:
     return (
         f"the {thing} goes from {_number(said.minimum)} to {_number(said.maximum)}, "
         f"so I can't set it to {_number(said.value)}"
+    )
+
+
+def _owners(zones: Sequence[JsonValue], speaker: Seat | None) -> str:
+    """Whose device, as said before its name: "your", "the passenger's", "your and the passenger's";
+    "the" for a device of the whole car (no seat or zone)."""
+    said = list(
+        dict.fromkeys(
+            "the" if zone is None else "every" if zone == "all" else _seat_owner(zone, speaker)
+            for zone in zones
+        )
+    )
+    return said[0] if len(said) == 1 else join_words(said)
+
+
+def at_end(tool: str, zones: Sequence[JsonValue], speaker: Seat | None, *, upwards: bool) -> str:
+    """What a step from where a device is says when the device is already at that end of its range,
+    as a clause: "your seat heating is already as high as it goes", "your window is already closed"."""
+    if tool in ("set_window", "set_sunshade"):
+        end = "fully open" if upwards else "closed"
+    else:
+        end = "as high as it goes" if upwards else "off"
+    return f"{_owners(zones, speaker)} {_THINGS.get(tool, 'setting')} is already {end}"
+
+
+def read_nothing(tool: str, zones: Sequence[JsonValue], speaker: Seat | None, *, copied: bool) -> str:
+    """What is said when the car did not report where a device is (a step from there) or what it is
+    set to (a copy of it), as a clause: nothing was sent for it."""
+    thing = f"{_owners(zones, speaker)} {_THINGS.get(tool, 'setting')}"
+    if copied:
+        return f"I can't tell what {thing} is set to, so I've left it"
+    return f"I can't tell where {thing} is, so I've left it"
+
+
+def set_apart(tool: str, zone: JsonValue, speaker: Seat | None) -> str:
+    """What is said when the seats of the zone a setting is copied from are set apart, as a clause."""
+    return (
+        f"{_owners([zone], speaker)} seats' {_THINGS.get(tool, 'setting')} differs from seat to seat, "
+        "so say whose to copy"
     )
 
 
