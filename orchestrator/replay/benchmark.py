@@ -192,6 +192,11 @@ class CpuSampler:
         while not self._done.wait(CPU_PERIOD_S):
             self._sample()
 
+    @property
+    def processes(self) -> dict[int, str]:
+        """The processes counted so far, by pid: their kind."""
+        return {pid: kind for pid, (kind, _) in self._seen.items()}
+
     def stop(self) -> dict[str, float]:
         """Stop sampling; the CPU seconds by kind."""
         self._done.set()

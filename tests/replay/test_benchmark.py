@@ -1,16 +1,20 @@
-"""The replay benchmark's own parts (``orchestrator/replay/benchmark.py``): its sample of the matrix and
-the comparison of two runs' verdicts. The benchmark itself (timings, two Ray nodes) is run by hand."""
+"""The replay benchmark's own parts (``orchestrator/replay/benchmark.py``): its sample of the matrix,
+the comparison of two runs' verdicts and the count of a run's processes' CPU. The benchmark itself
+(timings, two Ray nodes) is run by hand."""
 
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from mcp_servers.vehicle.catalog import Catalog
 from orchestrator.replay import load_scenario
-from orchestrator.replay.benchmark import verdicts, write_sample
+from orchestrator.replay.benchmark import RUN_MARK, CpuSampler, verdicts, write_sample
 
 
 def test_the_sample_takes_every_kind_of_variant(tmp_path: Path) -> None:
@@ -73,3 +77,24 @@ def test_verdicts_leave_out_timings_and_the_turns_trace_but_not_what_failed() ->
     other = copy.deepcopy(first)
     other["results"][0]["steps"][0]["failures"][0] = "refused: expected false, actual [GR-07]"
     assert verdicts(other) != verdicts(first)
+
+
+def test_the_cpu_of_a_runs_processes_is_counted_by_kind_and_no_other_process() -> None:
+    # A "command" that spins and starts a child that spins (as a local Ray's processes are its
+    # children): both carry the run's mark; a process started beside them without it is not counted.
+    spin = "import time\nend = time.process_time() + 0.6\nwhile time.process_time() < end: pass\n"
+    parent = f"import subprocess, sys\nchild = subprocess.Popen([sys.executable, '-c', {spin!r}])\n{spin}child.wait()\n"
+    mark = "test-sampler"
+    with (
+        subprocess.Popen([sys.executable, "-c", spin]) as other,
+        subprocess.Popen([sys.executable, "-c", parent], env={**os.environ, RUN_MARK: mark}) as process,
+    ):
+        sampler = CpuSampler(mark, process.pid)
+        process.wait()
+        other.wait()
+    cpu = sampler.stop()
+    kinds = sampler.processes
+    assert kinds.pop(process.pid) == "driver"
+    assert list(kinds.values()) == ["ray"]  # the child, under its own pid; the other process is not there
+    assert other.pid not in kinds
+    assert cpu["driver"] > 0 and cpu["ray"] > 0 and cpu["workers"] == 0
