@@ -54,9 +54,11 @@ from agents.language.lexicon import (
     WHERE_SLOTS,
     ZONE_WORDS,
 )
+from agents.language.normalise import normalise
 from agents.vehicle_control.actions import DECLARED_RANGES, EXCLUSIVE_ARGUMENTS
 from agents.vehicle_control.amounts import LEVEL_STEPS, LEVELS_AT_MOST, POSITION_STEPS
 from agents.vehicle_control.relative import COPIES
+from mcp_servers.vehicle.guardrails.rules import ComfortBounds
 from mcp_servers.vehicle.service import AppliedWrite
 
 from .models import Seat
@@ -283,6 +285,8 @@ def value_alone(text: str) -> str | None:
         if match is None or match.group(0).strip() != plain.removesuffix(" please").strip():
             return None
         value = re.sub(r"^(?:(?:to|at|by|on|in)\s+)?(?:the\s+)?", "", match.group("value").strip())
+        if _set_point(value):
+            return None  # "make it 21.5", "set it to twenty": the temperature, as the templates read it
     if any(unit in value for unit in _DEGREES) or any(
         word in COMPARATIVES or word in ("more", "less") or (word.isalpha() and word.endswith("er"))
         for word in value.split()
@@ -291,6 +295,18 @@ def value_alone(text: str) -> str | None:
     if not re.search(r"\d", value) and value not in _ENDS_SAID:
         return None  # "put it in park" is the gear: only a number or an end is a value of anything
     return value
+
+
+def _set_point(value: str) -> bool:
+    """Whether `value` is a number inside the cabin's comfort range (GR-03, 16-30 °C). Said of "it"
+    with nothing before it, such a number is the temperature's set point, as the router's templates
+    read "set it to 19" (docs/routing.md); any other number ("make it 3", "set it to 80") names
+    nothing by itself and is asked about."""
+    try:
+        number = float(normalise(value))
+    except ValueError:
+        return False
+    return ComfortBounds.MIN_C <= number <= ComfortBounds.MAX_C
 
 
 def asked_what(value: str) -> str:

@@ -244,8 +244,8 @@ async def test_a_value_of_it_beside_a_request_of_its_own(
 @pytest.mark.parametrize(
     ("first", "then", "sent"),
     [
-        # No previous request: the words are read as they stand ("make it 22" alone is asked about,
-        # test_a_value_of_it_with_nothing_before_it_is_asked_about).
+        # No previous request: the words are read as they stand ("make it 3" alone is asked about,
+        # test_a_value_of_it_with_nothing_before_it_is_asked_about; "make it 22" is the temperature).
         (None, "turn it up", ("set_media_volume", {"delta": 10})),
         # A value said with whose: no edit of the previous request, read as said.
         (

@@ -219,7 +219,7 @@ async def test_a_value_of_it_edits_the_previous_request(
     assert (await stack.state([path]))[path] == value
 
 
-@pytest.mark.parametrize("said", ["make it 22", "set it to 3", "22 instead", "please make it 19"])
+@pytest.mark.parametrize("said", ["make it 3", "set it to 80", "22 instead", "please set it to the max"])
 async def test_a_value_of_it_with_nothing_before_it_is_asked_about(stack: LocalStack, said: str) -> None:
     calls = recorded(stack.orchestrator, "agent_call")
     before = await stack.state([*_TEMPERATURE.values(), _FAN, _HEAT])
@@ -233,14 +233,30 @@ async def test_a_value_of_it_with_nothing_before_it_is_asked_about(stack: LocalS
 def test_the_words_of_a_value_said_alone_and_of_a_step_said_alone() -> None:
     assert instead("no, medium instead please") == "medium"
     assert instead("the passenger instead") is None
-    assert value_alone("make it 22") == "22"
+    assert value_alone("make it 3") == "3"
+    assert value_alone("22 instead") == "22"
     assert value_alone("set it to the max") == "max"
     assert value_alone("make it 22 degrees") is None  # the unit names the temperature
     assert value_alone("make it 22 for the passenger") is None
     assert asked_what("22") == "What would you like me to set to 22?"
+    # A number inside the cabin's comfort range (GR-03) said of "it" first thing is the temperature,
+    # as the router's templates read "set it to 19".
+    for said in ("make it 22", "make it 21.5", "set it to twenty", "please make it 19"):
+        assert value_alone(said) is None, said
     assert step_alone("down a notch") == "turn it down a notch"
     assert step_alone("a step higher") == "turn it up a step"
     assert step_alone("down") is None
+
+
+@pytest.mark.parametrize(
+    ("said", "celsius"), [("make it 22", 22), ("make it 21.5", 21.5), ("set it to twenty", 20)]
+)
+async def test_a_set_point_of_it_with_nothing_before_it_is_the_temperature(
+    stack: LocalStack, said: str, celsius: float
+) -> None:
+    await stack.say(said, "driver", None)
+    await stack.settle()
+    assert (await stack.state([_TEMPERATURE["driver"]]))[_TEMPERATURE["driver"]] == celsius
 
 
 @pytest.mark.parametrize(
