@@ -58,8 +58,24 @@ ACTIVITIES: tuple[Activity, ...] = (
     Activity(
         "food",
         (*_GET, "stop for", "go for"),
-        ("a bite", "a bite to eat", "something to eat", "a meal", "breakfast", "brunch", "supper"),
+        (
+            "a bite",
+            "a bite to eat",
+            "something to eat",
+            "a meal",
+            "breakfast",
+            "brunch",
+            "supper",
+            "a quick bite",
+            "a quick bite to eat",
+            "something quick",
+            "something quick to eat",
+            "a quick meal",
+            "a quick lunch",
+        ),
     ),
+    # a short stop to eat something small: a snack bought to take along is the convenience store's
+    Activity("food", ("stop for", "go for", "stop and get", "pull over for"), ("a snack", "a quick snack")),
     # amenity=cafe: coffee and tea are the vocabulary's words
     Activity("cafe", _GET, ("an espresso", "a cappuccino", "a latte", "a hot drink", "a cake", "a pastry")),
     # amenity=bar / pub / biergarten: drinking
@@ -115,12 +131,31 @@ ACTIVITIES: tuple[Activity, ...] = (
             "have a nap",
             "nap",
             "pull over for a break",
+            "pull over",
+            "pull over and rest",
+            "pull over to rest",
+            "pull over for a rest",
+            "pull over for a bit",
+            "stop and rest",
+            "stop to rest",
+            "stop for a rest",
+            "stop for a bit",
+            "take a short break",
+            "have a short break",
+            "stop and stretch",
+            "stop to stretch my legs",
+            "stop and stretch my legs",
         ),
         (),
         alone=True,
         errand=False,
     ),
     Activity("rest_area", ("stretch",), ("legs", "my legs", "our legs")),
+    Activity(
+        "rest_area",
+        ("stop at", "pull into", "pull in at", "make", "take"),
+        ("rest stop", "rest area", "layby", "lay-by", "services", "service area", "service station"),
+    ),
     # amenity=toilets
     Activity(
         "toilets",
@@ -139,6 +174,11 @@ ACTIVITIES: tuple[Activity, ...] = (
         ),
         (),
         alone=True,
+    ),
+    Activity(
+        "toilets",
+        ("use", "go to", "find", "get to"),
+        ("toilet", "toilets", "bathroom", "restroom", "loo", "washroom", "wc", "ladies", "gents"),
     ),
     # amenity=fuel: filling the tank
     Activity(
