@@ -17,6 +17,7 @@ __all__ = [
     "CANCEL",
     "CAPABILITY_QUESTIONS",
     "COMPARATIVES",
+    "CORRECTIONS",
     "COURTESY",
     "DETERMINERS",
     "ENDS",
@@ -117,6 +118,23 @@ REPAIRS: tuple[str, ...] = (
 )
 """A speaker correcting themselves mid-sentence ("book... I mean, find a hotel"): what follows replaces
 what came before."""
+
+CORRECTIONS: tuple[str, ...] = (
+    "no",
+    "nope",
+    "sorry",
+    "oops",
+    "whoops",
+    "my bad",
+    "my mistake",
+    "i meant",
+    "i mean",
+    "correction",
+    "sorry i meant",
+    "no wait",
+)
+"""What a speaker says before correcting the previous request ("sorry, 22 instead", "oops, make it
+22", "my bad, I meant 22 instead"): a lead-in, dropped before the correction is read."""
 
 UNDO: tuple[str, ...] = (
     "undo",
@@ -279,8 +297,11 @@ HESITATION: tuple[str, ...] = (
 )
 """Disfluencies and softeners that change nothing a request asks."""
 
-SKIP_WORDS: tuple[str, ...] = tuple(dict.fromkeys((*COURTESY, *HESITATION)))
-"""What every grammar may skip in a sentence (its `skip_words`, put in when the grammar is loaded)."""
+SKIP_WORDS: tuple[str, ...] = tuple(
+    dict.fromkeys((*COURTESY, *HESITATION, *(w for w in CORRECTIONS if w.split()[0] not in ("no", "nope"))))
+)
+"""What every grammar may skip in a sentence (its `skip_words`, put in when the grammar is loaded): the
+lead-ins of a correction among them ("sorry, make it 22"), but a "no", which a grammar reads."""
 
 INTERJECTIONS: tuple[str, ...] = ("help", "hey", "well", "oh dear", "argh", "whoa", "hello", "hi")
 """Exclamations that make a clause of their own ("help, the windows are fogging"), no request."""
