@@ -32,6 +32,7 @@ from agents.language.lexicon import (
     ANSWER_WORDS,
     CANCEL,
     CAPABILITY_QUESTIONS,
+    CORRECTIONS,
     COURTESY,
     FILLER,
     GERUND_WRAPPERS,
@@ -84,10 +85,7 @@ _NO = phrase_pattern(NO)
 _CANCEL = re.compile(r"^(?:" + "|".join(re.escape(p) for p in sorted(CANCEL, key=len, reverse=True)) + r")$")
 _UNDO = re.compile(
     r"^(?:(?:"
-    + "|".join(
-        re.escape(p)
-        for p in sorted({*CANCEL, *SKIP_WORDS, "no", "oops", "actually", "sorry"}, key=len, reverse=True)
-    )
+    + "|".join(re.escape(p) for p in sorted({*CANCEL, *SKIP_WORDS, *CORRECTIONS}, key=len, reverse=True))
     + r")[\s,.!]+)*(?:"
     + "|".join(re.escape(p) for p in sorted(UNDO, key=len, reverse=True))
     + r")(?:\s+please)?$"
@@ -235,16 +233,18 @@ def base_form(gerund: str) -> str | None:
 _LEAD_IN = re.compile(
     r"^(?:(?:"
     + "|".join(
-        re.escape(words) for words in sorted({*COURTESY, *HESITATION, "no", "nope"}, key=len, reverse=True)
+        re.escape(words) for words in sorted({*COURTESY, *HESITATION, *CORRECTIONS}, key=len, reverse=True)
     )
-    + r")(?:[\s,]+|$))+"
+    + r")(?:[\s,.!]+|$))+"
 )
-"""Courtesy, hesitation and a "no" said before what is asked ("actually, ...", "no, ...", "please ...")."""
+"""Courtesy, hesitation and the lead-ins of a correction (the lexicon's ``CORRECTIONS``: "no", "sorry",
+"oops", "my bad", "I meant") said before what is asked ("actually, ...", "sorry, ...", "please ...")."""
 
 
 def without_lead_in(text: str) -> str:
-    """`text` in lower case, apostrophes straight, without the courtesy, hesitation or "no" it opens
-    with ("actually, make it 22" -> "make it 22", "no, 22 instead" -> "22 instead")."""
+    """`text` in lower case, apostrophes straight, without the courtesy, hesitation or lead-in of a
+    correction it opens with ("actually, make it 22" -> "make it 22", "no, 22 instead" -> "22
+    instead", "oops, my bad, I meant 22 instead" -> "22 instead")."""
     return _LEAD_IN.sub("", _plain(text)).strip(_EDGES)
 
 

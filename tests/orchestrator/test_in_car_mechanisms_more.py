@@ -37,3 +37,41 @@ async def test_a_short_stop_is_a_search_for_the_place_that_serves_it(
     assert [step.agent for step in result.route] == ["navigation"]
     assert result.actions == []
     assert found.lower() in result.reply.lower()
+
+
+# -- the lead-ins of a correction --------------------------------------------------------------------------
+
+_FAN = "Vehicle.Cabin.HVAC.Station.Row1.Driver.FanSpeed"
+_TEMPERATURE = "Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature"
+
+
+@pytest.mark.parametrize(
+    "correction",
+    [
+        "sorry, 40 instead",
+        "oops, set it to 40",
+        "my bad, I meant 40 instead",
+        "sorry. set it to 40",
+        "I meant 40 instead",
+    ],
+)
+async def test_a_correction_after_its_lead_in_gives_the_previous_device_another_value(
+    stack: LocalStack, correction: str
+) -> None:
+    session, _ = await _say(stack, None, "set the fan to 60")
+    assert await stack.state([_FAN]) == {_FAN: 60}
+
+    await _say(stack, session, correction)
+
+    assert await stack.state([_FAN]) == {_FAN: 40}
+
+
+@pytest.mark.parametrize(
+    "correction", ["sorry, 23 instead", "oops, make it 23", "my mistake, I meant 23 instead"]
+)
+async def test_a_corrected_temperature_is_the_set_point(stack: LocalStack, correction: str) -> None:
+    session, _ = await _say(stack, None, "set my temperature to 20")
+
+    await _say(stack, session, correction)
+
+    assert await stack.state([_TEMPERATURE]) == {_TEMPERATURE: 23}
