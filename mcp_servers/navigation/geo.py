@@ -1,8 +1,9 @@
 """Distances on the earth, treated as a sphere of radius :data:`EARTH_RADIUS_M`.
 
 Nearest-neighbour searches run on unit vectors (points on the unit sphere in 3-D), where the straight
-chord between two points grows with their great-circle distance everywhere on the globe, so a k-d tree
-over them finds true nearest neighbours for any extract, small or continental.
+chord between two points grows with their great-circle distance everywhere on the globe, so the
+nearest point by chord (:class:`graph.NearestPoints`) is the nearest on the earth, for any extract,
+small or continental.
 """
 
 from __future__ import annotations

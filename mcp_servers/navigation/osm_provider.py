@@ -1,10 +1,10 @@
 """Map provider over an OpenStreetMap PBF extract: places by category and name, routes on the road graph.
 
-Routing runs SciPy's Dijkstra (``scipy.sparse.csgraph``) on a directed graph whose vertices are the
-road nodes and whose edge weights are travel times (see :mod:`roads`). The route is the fastest one;
-its distance is the length of that route. Positions snap to the nearest road node of the graph's
-largest strongly connected component, so that a route can always leave and come back; fragments cut
-off at the edge of the extract are never snapped to.
+Routing runs Dijkstra (:func:`graph.fastest_routes`, a heap in Python) on a directed graph whose
+vertices are the road nodes and whose edge weights are travel times (see :mod:`roads`). The route is
+the fastest one; its distance is the length of that route. Positions snap to the nearest road node of
+the graph's largest strongly connected component, so that a route can always leave and come back;
+fragments cut off at the edge of the extract are never snapped to.
 """
 
 from __future__ import annotations
@@ -20,14 +20,18 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components, dijkstra
-from scipy.spatial import KDTree
 
 from mcp_servers.navigation import config
 from mcp_servers.navigation.categories import CATEGORIES, categories_of, resolve_category
 from mcp_servers.navigation.errors import InvalidQuery, NoRoute, PoiNotFound, PositionOutsideMap
 from mcp_servers.navigation.geo import chord_for_distance, haversine_m, unit_vectors
+from mcp_servers.navigation.graph import (
+    Adjacency,
+    NearestPoints,
+    fastest_routes,
+    largest_component,
+    strong_components,
+)
 from mcp_servers.navigation.models import (
     POI_ID_PATTERN,
     AvoidOptionInfo,
@@ -112,9 +116,9 @@ def _address(tags: Mapping[str, str]) -> str | None:
 
 @dataclass(frozen=True)
 class _Graph:
-    """The road graph with some kinds of road left out: a CSR matrix of travel times and its edge ids."""
+    """The road graph with some kinds of road left out: travel times in compressed-row form and edge ids."""
 
-    matrix: csr_matrix
+    adjacency: Adjacency
     indptr: npt.NDArray[np.int64]
     indices: npt.NDArray[np.int64]
     edge_of_entry: npt.NDArray[np.int64]
@@ -178,10 +182,9 @@ class OsmMapProvider(MapProvider):
         self._graphs: dict[int, _Graph] = {}
         self._graphs_lock = threading.Lock()
         full = self._graph(0)
-        _, labels = connected_components(full.matrix, directed=True, connection="strong")
-        main_label = int(np.bincount(labels).argmax())
-        self._snap_nodes = np.nonzero(labels == main_label)[0]
-        self._snap_tree = KDTree(
+        labels = strong_components(full.adjacency)
+        self._snap_nodes = np.nonzero(labels == largest_component(labels))[0]
+        self._snap_points = NearestPoints(
             unit_vectors(data.node_lat[self._snap_nodes], data.node_lon[self._snap_nodes])
         )
 
@@ -192,13 +195,12 @@ class OsmMapProvider(MapProvider):
         for names in self._poi_categories:
             for name in names:
                 self._category_counts[name] += 1
-        self._poi_tree: KDTree | None = None
+        self._poi_points: NearestPoints | None = None
         self._poi_snap_node = np.zeros(0, dtype=np.int64)
         if len(data.poi_id):
             poi_points = unit_vectors(data.poi_lat, data.poi_lon)
-            self._poi_tree = KDTree(poi_points)
-            _, snap_position = self._snap_tree.query(poi_points)
-            self._poi_snap_node = self._snap_nodes[np.asarray(snap_position, dtype=np.int64)]
+            self._poi_points = NearestPoints(poi_points)
+            self._poi_snap_node = self._snap_nodes[self._snap_points.nearest(poi_points)]
         self._poi_streets = self._streets_of_places()
         self._road_nodes = node_count
         self.load_seconds = time.perf_counter() - started
@@ -399,13 +401,13 @@ class OsmMapProvider(MapProvider):
         )
 
     def _within(self, near: Position, radius_m: float) -> list[tuple[float, int]]:
-        if self._poi_tree is None:
+        if self._poi_points is None:
             return []
         center = unit_vectors(np.asarray([near.latitude]), np.asarray([near.longitude]))[0]
-        indices = self._poi_tree.query_ball_point(center, chord_for_distance(radius_m) * (1 + 1e-9))
+        # The chord bound (with a margin for rounding) picks candidates; the great-circle distance decides.
+        indices = self._poi_points.within(center, chord_for_distance(radius_m) * (1 + 1e-9))
         result: list[tuple[float, int]] = []
-        for raw in indices:
-            index = int(raw)
+        for index in indices.tolist():
             distance = haversine_m(
                 near.latitude,
                 near.longitude,
@@ -490,8 +492,8 @@ class OsmMapProvider(MapProvider):
             indptr = np.zeros(node_count + 1, dtype=np.int64)
             indptr[1:] = np.cumsum(np.bincount(data.edge_u[chosen], minlength=node_count))
             indices = data.edge_v[chosen].astype(np.int64)
-            matrix = csr_matrix((self._edge_time_s[chosen], indices, indptr), shape=(node_count, node_count))
-            graph = _Graph(matrix=matrix, indptr=indptr, indices=indices, edge_of_entry=chosen)
+            adjacency = Adjacency.from_arrays(indptr, indices, self._edge_time_s[chosen])
+            graph = _Graph(adjacency=adjacency, indptr=indptr, indices=indices, edge_of_entry=chosen)
             self._graphs[mask] = graph
             return graph
 
@@ -517,9 +519,8 @@ class OsmMapProvider(MapProvider):
         )
 
     def _snap(self, argument: str, position: Position) -> _Snap:
-        point = unit_vectors(np.asarray([position.latitude]), np.asarray([position.longitude]))[0]
-        _, nearest = self._snap_tree.query(point)
-        node = int(self._snap_nodes[int(nearest)])
+        point = unit_vectors(np.asarray([position.latitude]), np.asarray([position.longitude]))
+        node = int(self._snap_nodes[int(self._snap_points.nearest(point)[0])])
         distance = self._node_distance(position, node)
         if distance > self._max_snap_m:
             raise NoRoute(
@@ -539,16 +540,18 @@ class OsmMapProvider(MapProvider):
         graph = self._graph(mask)
         if start == end:
             return _Path(nodes=[start], edges=np.zeros(0, dtype=np.int64))
-        times, predecessors = self._dijkstra(graph, start)
+        times, predecessors = self._dijkstra(graph, start, end)
         if not math.isfinite(float(times[end])):
             return None
         return self._walk(graph, predecessors, start, end)
 
     @staticmethod
-    def _dijkstra(graph: _Graph, start: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int32]]:
-        """Travel times from ``start`` to every node, and each node's predecessor on its fastest route."""
-        times, predecessors = dijkstra(graph.matrix, directed=True, indices=[start], return_predecessors=True)
-        return times[0], predecessors[0]
+    def _dijkstra(
+        graph: _Graph, start: int, stop_at: int | None = None
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int32]]:
+        """Travel times from ``start`` to every node (to ``stop_at`` and the nodes settled before it, when
+        given), and each node's predecessor on its fastest route."""
+        return fastest_routes(graph.adjacency, start, stop_at)
 
     @staticmethod
     def _walk(graph: _Graph, predecessors: npt.NDArray[np.int32], start: int, end: int) -> _Path:
