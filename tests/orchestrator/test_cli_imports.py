@@ -23,7 +23,6 @@ HEAVY = (
     "osmium",
     "hassil",
     "numpy",
-    "scipy",
     "fastapi",
     "uvicorn",
     "sqlalchemy",
