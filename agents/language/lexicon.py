@@ -512,10 +512,26 @@ SPEAKER_ZONES: dict[str, str] = {
     "our row": "row",
     "both sides": "row",
     "both seats": "row",
+    "where i'm sitting": "self",
+    "where i am sitting": "self",
+    "where i sit": "self",
+    "where i am": "self",
+    "right here": "self",
+    "back here": "back_here",
+    "here in the back": "back_here",
+    "in the back here": "back_here",
+    "back here in the back": "back_here",
+    "up here": "up_here",
+    "up front here": "up_here",
+    "here in the front": "up_here",
+    "here in front": "up_here",
+    "in the front here": "up_here",
 }
 """Seats said relative to the speaker -> the position each agent resolves from the speaker's seat:
-``self`` (theirs), ``beside`` (across the row: the driver's is the passenger's), ``behind``,
-``ahead`` (the seat in the other row on the same side) and ``row`` (the speaker's row)."""
+``self`` (theirs: "my", "where I'm sitting"), ``beside`` (across the row: the driver's is the
+passenger's), ``behind``, ``ahead`` (the seat in the other row on the same side), ``row`` (the
+speaker's row), and ``back_here`` / ``up_here`` (the speaker's own seat, said from the rear or the
+front row: "back here", "up here"; said from the other row, no seat)."""
 
 ZONE_WORDS: dict[str, str] = {**ZONES, **ZONE_MODIFIERS, **SPEAKER_ZONES}
 """Every word for a seat or zone: :data:`ZONES`, :data:`ZONE_MODIFIERS` and :data:`SPEAKER_ZONES`."""
