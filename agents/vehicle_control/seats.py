@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from agents.hosting import Seat
+from agents.language.clauses import is_situation
 from agents.language.lexicon import SPEAKER_ZONES, ZONE_MODIFIERS, ZONE_WORDS
 
 __all__ = ["SIDE", "grammar_lists", "postposed", "resolve"]
@@ -35,7 +36,9 @@ SIDE: Final = "side:"
 """The prefix of a ``side`` value: ``side:driver`` is the driver's side of the car."""
 
 _GROUPS: Final = frozenset({"front", "rear", "all"})
-_ONE_SEAT: Final = frozenset({"driver", "passenger", "rear_left", "rear_right", "self", "beside"})
+_ONE_SEAT: Final = frozenset(
+    {"driver", "passenger", "rear_left", "rear_right", "self", "beside", "back_here", "up_here"}
+)
 _BESIDE: Final[dict[str, Seat]] = {
     "driver": "passenger",
     "passenger": "driver",
@@ -62,7 +65,12 @@ _RELATIVE: Final[dict[str, Mapping[str, str]]] = {
     "behind": _BEHIND,
     "ahead": _AHEAD,
     "row": _ROW,
+    "back_here": {seat: seat for seat, row in _ROW.items() if row == "rear"},
+    "up_here": {seat: seat for seat, row in _ROW.items() if row == "front"},
 }
+"""Each relative position (a value of the lexicon's ``SPEAKER_ZONES``) -> the zone it names for each
+speaker's seat; a seat missing from a mapping has no such place ("behind me" from the rear,
+"back here" from the front)."""
 
 _AFTER_NOUN: Final = [
     word
@@ -75,6 +83,24 @@ _POSTPOSED: Final = re.compile(
     + r")(?![\w'])",
     re.IGNORECASE,
 )
+_PLACES: Final = sorted(
+    (word for word in SPEAKER_ZONES if " " in word and not {"side", "my"} & set(word.split())),
+    key=len,
+    reverse=True,
+)
+"""The places relative to the speaker said in several words ("behind me", "back here", "where I'm
+sitting"), which follow what they qualify ("open the window behind me", "warmer back here")."""
+_HERE: Final = frozenset(word for word in _PLACES if SPEAKER_ZONES[word] in ("self", "back_here", "up_here"))
+"""Those that say where the speaker is ("back here", "where I'm sitting"): said in a statement of how it
+is there ("it's cold back here"), the speaker's own place, which the grammar reads as "in here"."""
+_SAID_LAST: Final = re.compile(
+    r"(?P<before>\S)\s+(?P<where>"
+    + "|".join(re.escape(word) for word in _PLACES)
+    + r")(?P<after>(?:\s+(?:please|too|as well|now|a bit|a little))*)\s*[.!?]*$",
+    re.IGNORECASE,
+)
+_AFTER_A_PREPOSITION: Final = re.compile(r"\b(?:for|on|in|at|to|of|from|with|the)$", re.IGNORECASE)
+_WHERE_NOUNS: Final = re.compile(r"\b(?:seat|window|door|mirror|side)s?$", re.IGNORECASE)
 _BOTH: Final = ("both", "both the")
 """Said before a zone of several seats ("both rear seats", "both the front windows")."""
 
@@ -96,8 +122,20 @@ def resolve(value: str, seat: Seat) -> tuple[str, ...] | None:
 
 
 def postposed(text: str) -> str:
-    """`text` with a relative position said after a noun moved before it ("open the window behind me"
-    -> "open the behind me window")."""
+    """`text` with a place relative to the speaker said after what it qualifies put where the grammar
+    reads every zone word: before a seat, window, door or mirror ("open the window behind me" -> "open
+    the behind me window"); at the end of a request after anything else, as whose it is ("turn on the
+    seat heating next to me" -> "... for next to me", "warmer back here" -> "warmer for back here");
+    in a statement of how it is where the speaker sits, as "in here" ("it's cold where I'm sitting"
+    -> "it's cold in here", read as the speaker's own place)."""
+    last = _SAID_LAST.search(text)
+    if last is not None:
+        head, where = text[: last.start("where")].rstrip(), last.group("where").lower()
+        tail = text[last.end("where") :]
+        if where in _HERE and is_situation(text):
+            return f"{head} in here{tail}"
+        if not _AFTER_A_PREPOSITION.search(head) and not _WHERE_NOUNS.search(head):
+            return f"{head} for {last.group('where')}{tail}"
     return _POSTPOSED.sub(lambda m: f"{m.group('where')} {m.group('noun')}", text)
 
 
@@ -128,4 +166,6 @@ def grammar_lists(lists: dict[str, Any]) -> dict[str, Any]:
 def _says_a_side(word: str) -> bool:
     """True for a zone word that names a side of the car ("left", "passenger side", "my", "the other
     side"), not only a seat ("driver", "rear left")."""
+    if word in _PLACES and word not in _AFTER_NOUN:
+        return False  # "back here", "where I'm sitting": one seat
     return word in ZONE_MODIFIERS or "side" in word.split() or SPEAKER_ZONES.get(word) in ("self", "beside")

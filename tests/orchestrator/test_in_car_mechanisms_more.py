@@ -75,3 +75,57 @@ async def test_a_corrected_temperature_is_the_set_point(stack: LocalStack, corre
     await _say(stack, session, correction)
 
     assert await stack.state([_TEMPERATURE]) == {_TEMPERATURE: 23}
+
+
+# -- places relative to the speaker ------------------------------------------------------------------------
+
+_REAR_LEFT_TEMPERATURE = "Vehicle.Cabin.HVAC.Station.Row2.Driver.Temperature"
+_REAR_RIGHT_TEMPERATURE = "Vehicle.Cabin.HVAC.Station.Row2.Passenger.Temperature"
+_WINDOWS = {
+    seat: f"Vehicle.Cabin.Door.{side}.Window.Position"
+    for seat, side in (
+        ("driver", "Row1.DriverSide"),
+        ("passenger", "Row1.PassengerSide"),
+        ("rear_left", "Row2.DriverSide"),
+        ("rear_right", "Row2.PassengerSide"),
+    )
+}
+
+
+@pytest.mark.parametrize(
+    "said", ["warmer back here", "it's cold back here", "turn up the heat here in the back"]
+)
+async def test_back_here_from_the_rear_is_the_speakers_own_zone(stack: LocalStack, said: str) -> None:
+    await _say(stack, None, said, seat="rear_left")
+
+    state = await stack.state([_REAR_LEFT_TEMPERATURE, _REAR_RIGHT_TEMPERATURE, _TEMPERATURE])
+    assert state[_REAR_LEFT_TEMPERATURE] > 21
+    assert state[_REAR_RIGHT_TEMPERATURE] == 21 and state[_TEMPERATURE] == 21
+
+
+async def test_the_window_behind_the_driver_is_the_rear_left(stack: LocalStack) -> None:
+    await _say(stack, None, "open the window behind me")
+
+    state = await stack.state(list(_WINDOWS.values()))
+    assert state[_WINDOWS["rear_left"]] > 0
+    assert [state[_WINDOWS[seat]] for seat in ("driver", "passenger", "rear_right")] == [0, 0, 0]
+
+
+@pytest.mark.rule("GR-15")
+@pytest.mark.parametrize(
+    ("said", "seat"),
+    [
+        ("open the window in front of me", "rear_left"),
+        ("turn up the heat in front of me", "rear_left"),
+        ("turn on the seat heating next to me", "passenger"),
+    ],
+)
+async def test_a_passenger_naming_the_drivers_seat_by_where_it_is_is_refused(
+    stack: LocalStack, said: str, seat: str
+) -> None:
+    result = await stack.say(said, seat, None)
+    await stack.settle()
+
+    assert [action.outcome for action in result.actions] == ["refused"]
+    state = await stack.state([_WINDOWS["driver"], _TEMPERATURE])
+    assert state == {_WINDOWS["driver"]: 0, _TEMPERATURE: 21}
