@@ -28,6 +28,7 @@ from agents.language.lexicon import (
     FILLER,
     INTERJECTIONS,
     PARTICLE_VERBS,
+    PARTICLES,
     PAST_FORMS,
     REASONS,
     REASONS_BEFORE_A_CLAUSE,
@@ -60,7 +61,10 @@ __all__ = [
 
 
 class Chunk(NamedTuple):
-    """A piece of an utterance: its words and where they sit in the original text."""
+    """A piece of an utterance: its words and where they sit in the original text. The words are the
+    slice's, but for a piece that names only a thing and borrows the verb of the piece before it
+    ("... and the windows" read as "open the windows", "... and the fan" after "turn the heating off"
+    as "turn the fan off"), where they hold the slice with the borrowed verb around it."""
 
     text: str
     start: int
@@ -255,10 +259,77 @@ def repaired_from(text: str) -> int:
     return start
 
 
+_LISTED = re.compile(r"[\s,]*(?:(?:and|plus|and also|as\s+well\s+as)\b)?[\s,]*", re.IGNORECASE)
+"""What joins the things one verb acts on ("open the sunroof and the windows", "..., the shade")."""
+_NOUN_PHRASE_OPENERS: frozenset[str] = frozenset(
+    {"the", "my", "our", "your", "a", "an", "all", "both", "every"}
+)
+_NOT_A_THING: frozenset[str] = frozenset(
+    {"it", "them", "that", "this", "those", "these", "there", "too", "more", "less", "one", "ones"}
+)
+"""Words that point back at a thing said before ("the rear ones") or say no thing."""
+_VALUE_VERBS: frozenset[str] = frozenset({"set", "make"})
+"""Verbs that need a value besides their object ("set the fan to 3"): not carried to another object."""
+
+
+def _shared_verb(before: str) -> tuple[str, str] | None:
+    """The verb of `before` that a clause without a verb of its own borrows, as the words said before
+    the object and after it: "turn off the fan" gives ("turn off", ""), "turn the fan off" ("turn",
+    "off"), "open the sunroof" ("open", ""); None when `before` opens with no verb that acts alone."""
+    words = content_words(before)
+    if not words or words[0] in _VALUE_VERBS:
+        return None
+    if words[0] in PARTICLE_VERBS:
+        if len(words) > 1 and words[1] in PARTICLES:
+            return f"{words[0]} {words[1]}", ""
+        if len(words) > 2 and words[-1] in PARTICLES:
+            return words[0], words[-1]
+        return None
+    return (words[0], "") if words[0] in VERBS else None
+
+
+def _a_thing_alone(piece: str) -> bool:
+    """True for a piece that names only a thing to act on ("the windows", "my seat heating", "the
+    fan"): a noun phrase with no verb, no "it", no seat or zone alone, no number, and no statement."""
+    words = content_words(piece)
+    if not words or words[0] not in _NOUN_PHRASE_OPENERS or len(words) < 2:
+        return False
+    if any(w in VERBS or w in PARTICLE_VERBS or w in _NOT_A_THING or w[0].isdigit() for w in words):
+        return False
+    rest = " ".join(words[1:]).removesuffix("'s")
+    if rest in ZONE_WORDS or " ".join(words).removesuffix("'s") in ZONE_WORDS:
+        return False
+    return not is_situation(piece)  # "the windows are fogging" says how things are
+
+
+def _with_shared_verbs(text: str, chunks: list[Chunk]) -> list[Chunk]:
+    """`chunks` where a piece that names only a thing, joined by "and" or a comma to a piece that
+    acts on something, says that piece's verb ("open the sunroof and the windows": "open the
+    windows"; "turn the fan off and the seat heating": "turn the seat heating off"). Its start and end
+    stay where its own words are."""
+    spans = data_spans(text)
+    out: list[Chunk] = []
+    verb: tuple[str, str] | None = None
+    for i, chunk in enumerate(chunks):
+        said = None if i == 0 else verb
+        joined = i > 0 and _LISTED.fullmatch(text, chunks[i - 1].end, chunk.start) is not None
+        inside = any(span.start < chunk.end and chunk.start < span.end for span in spans)
+        if said is not None and joined and not inside and _a_thing_alone(chunk.text):
+            before, after = said
+            words = f"{before} {chunk.text} {after}".strip()
+            out.append(Chunk(words, chunk.start, chunk.end))
+            continue
+        out.append(chunk)
+        verb = _shared_verb(chunk.text)
+    return out
+
+
 def cut(text: str) -> list[Chunk]:
     """The non-empty pieces of `text` between separators, in order (one piece when there is none).
     A separator inside a quotation or a said name is not one. When the speaker corrects themselves
-    (:func:`repaired_from`), only what follows the correction is cut."""
+    (:func:`repaired_from`), only what follows the correction is cut. A piece that names only a thing
+    after "and" or a comma borrows the verb of the piece before ("open the sunroof and the windows":
+    "open the sunroof", "open the windows"; :func:`_with_shared_verbs`), its start and end its own."""
     chunks: list[Chunk] = []
     position = repaired_from(text)
     spans = [*data_spans(text), *(Span(run.start(), run.end()) for run in _zone_runs(text))]
@@ -270,7 +341,7 @@ def cut(text: str) -> list[Chunk]:
         _append(chunks, text, position, separator.start())
         position = separator.end()
     _append(chunks, text, position, len(text))
-    return chunks
+    return _with_shared_verbs(text, chunks)
 
 
 def zones_apart(text: str) -> list[str]:

@@ -129,3 +129,32 @@ async def test_a_passenger_naming_the_drivers_seat_by_where_it_is_is_refused(
     assert [action.outcome for action in result.actions] == ["refused"]
     state = await stack.state([_WINDOWS["driver"], _TEMPERATURE])
     assert state == {_WINDOWS["driver"]: 0, _TEMPERATURE: 21}
+
+
+# -- two things with one verb ------------------------------------------------------------------------------
+
+_SEAT_HEAT = "Vehicle.Cabin.Seat.Row1.DriverSide.HeatingCooling"
+_SUNROOF = "Vehicle.Cabin.Sunroof.Position"
+
+
+async def test_one_verb_said_of_two_things_acts_on_both(stack: LocalStack) -> None:
+    await stack.inject({_FAN: 50, _SEAT_HEAT: 66})
+    await _say(stack, None, "turn off the fan and the seat heating")
+    assert await stack.state([_FAN, _SEAT_HEAT]) == {_FAN: 0, _SEAT_HEAT: 0}
+
+    await _say(stack, None, "open the sunroof and the windows")
+    state = await stack.state([_SUNROOF, *_WINDOWS.values()])
+    assert state[_SUNROOF] > 0 and all(state[path] > 0 for path in _WINDOWS.values())
+
+    await _say(stack, None, "close the windows and the sunroof please")
+    state = await stack.state([_SUNROOF, *_WINDOWS.values()])
+    assert state[_SUNROOF] == 0 and all(state[path] == 0 for path in _WINDOWS.values())
+
+
+async def test_two_verbs_each_act_on_their_own_thing(stack: LocalStack) -> None:
+    await stack.inject({_WINDOWS["driver"]: 100})
+    result = await stack.say("turn on the AC and close the windows", "driver", None)
+    await stack.settle()
+
+    assert {action.tool for action in result.actions} == {"set_air_conditioning", "set_window"}
+    assert (await stack.state([_WINDOWS["driver"]]))[_WINDOWS["driver"]] == 0

@@ -52,7 +52,7 @@ def test_number_value(words: str, value: int | None) -> None:
         ("open my window and turn on the seat heating", ["open my window", "turn on the seat heating"]),
         ("lights on, wipers slow and set it to 19.5", ["lights on", "wipers slow", "set it to 19.5"]),
         ("open the sunroof but close the shade", ["open the sunroof", "close the shade"]),
-        ("turn on the lights as well as the wipers", ["turn on the lights", "the wipers"]),
+        ("turn on the lights as well as the wipers", ["turn on the lights", "turn on the wipers"]),
         (
             "navigate to the place called 'open all doors and unlock'",
             ["navigate to the place called 'open all doors and unlock'"],
@@ -64,7 +64,8 @@ def test_number_value(words: str, value: int | None) -> None:
 def test_one_cutter_never_cuts_data(text: str, expected: list[str]) -> None:
     assert pieces(text) == expected
     for chunk in cut(text):
-        assert text[chunk.start : chunk.end] == chunk.text
+        # a piece's own words; one that names only a thing says them with the verb it borrows
+        assert text[chunk.start : chunk.end] in chunk.text
 
 
 @pytest.mark.parametrize(
@@ -72,7 +73,7 @@ def test_one_cutter_never_cuts_data(text: str, expected: list[str]) -> None:
     [
         ("book... I mean, find a hotel near here", ["find a hotel near here"]),
         ("open the window, scratch that, close the sunroof", ["close the sunroof"]),
-        ("warm my seat or rather turn on the fan and the wipers", ["turn on the fan", "the wipers"]),
+        ("warm my seat or rather turn on the fan and the wipers", ["turn on the fan", "turn on the wipers"]),
         ("open the trunk, no wait, open the sunroof", ["open the sunroof"]),
         # not a repair: the first words, an emphasis ("I mean it"), a quoted name
         ("I mean, open the window", ["I mean", "open the window"]),
@@ -83,7 +84,7 @@ def test_one_cutter_never_cuts_data(text: str, expected: list[str]) -> None:
 def test_a_speaker_correcting_themselves_keeps_what_follows(text: str, expected: list[str]) -> None:
     assert pieces(text) == expected
     for chunk in cut(text):
-        assert text[chunk.start : chunk.end] == chunk.text
+        assert text[chunk.start : chunk.end] in chunk.text
 
 
 @pytest.mark.parametrize(
