@@ -314,6 +314,30 @@ def asked_what(value: str) -> str:
     return f"What would you like me to set to {value}?"
 
 
+_NAMED = re.compile(r"^(?:(?:to|for|on)\s+)?(?P<thing>.+?)(?:\s+(?:please|then|thanks))*$")
+_NOT_A_DEVICE: frozenset[str] = frozenset(
+    {*VERBS, *PARTICLE_VERBS, *SETTING_VERBS, "it", "them", "that", "this", "yes", "no", "what", "how"}
+)
+
+
+def set_named(text: str, value: str) -> str | None:
+    """The request a reply to :func:`asked_what` makes when it names only a device ("the fan", "my
+    seat heating please", "volume", "oh, the fan"): "set the fan to 3"; None for anything else (a
+    request of its own, "open the window"; a yes or no; a question). Whether the device takes the
+    value is for the grammar that reads the request, and the guardrails judge it like any write."""
+    if reply_kind(text) != "other":
+        return None  # "no", "never mind", "the passenger's too"
+    plain = without_lead_in(text)
+    found = _NAMED.match(plain)
+    if found is None:
+        return None
+    thing = found.group("thing").strip(" ,.!?")
+    words = thing.split()
+    if not words or len(words) > 5 or any(w in _NOT_A_DEVICE or w[0].isdigit() for w in words):
+        return None
+    return f"set {thing} to {value}"
+
+
 _ENDS_SAID = frozenset({*ENDS, *(words for words, grade in INTENSITY.items() if grade == "extreme")})
 _AROUND_AN_END = re.compile(r"^(?:(?:to|on|at)\s+)?(?P<end>.+?)(?:\s+please)?$")
 
@@ -647,7 +671,9 @@ def for_zone(text: str, who: str) -> str:
 
 @dataclass
 class Waiting:
-    """An agent task that waits for the person's yes or no."""
+    """An open question: an agent task that waits for the person's yes or no, or (with `value`) the
+    orchestrator's own question of what to set to a value said of nothing ("What would you like me to
+    set to 3?", :func:`asked_what`), which no agent task waits on (`agent` and `task_id` are empty)."""
 
     token: str
     question: str
@@ -655,6 +681,8 @@ class Waiting:
     task_id: str
     context_id: str | None
     expires_at: float
+    value: str | None = None
+    """The value asked about: the next turn that names a device sets it to this (:func:`set_named`)."""
 
 
 @dataclass
@@ -771,6 +799,19 @@ class SessionStore:
             task_id=task_id,
             context_id=context_id,
             expires_at=time.monotonic() + self.confirmation_ttl_s,
+        )
+        return session.waiting
+
+    def expect_device(self, session: Session, value: str) -> Waiting:
+        """Keep open the question of what to set to `value` (:func:`asked_what`), for the next turn."""
+        session.waiting = Waiting(
+            token="pc-" + secrets.token_urlsafe(9),
+            question=asked_what(value),
+            agent="",
+            task_id="",
+            context_id=None,
+            expires_at=time.monotonic() + self.confirmation_ttl_s,
+            value=value,
         )
         return session.waiting
 

@@ -50,6 +50,7 @@ from .dialogue import (
     pointing_back,
     refer_back,
     restored,
+    set_named,
     step_alone,
     undone,
     unfit,
@@ -207,6 +208,16 @@ class Orchestrator:
         session.turns += 1
         kind = classify(text)
         waiting = self.sessions.waiting(session)
+        named: str | None = None
+        if waiting is not None and waiting.value is not None:
+            # The answer to "What would you like me to set to 3?": a device named now is set to 3
+            # (routed as "set the fan to 3", through the guardrails like any write); anything else
+            # drops the question and is read as it stands.
+            session.waiting = None
+            named = set_named(text, waiting.value)
+            waiting = None
+        if named is not None:
+            named = await self._names_a_device(named)
         if waiting is not None and kind in ("yes", "no", "cancel"):
             outcomes = [await self._answer(session, waiting, text, turn_id, seat, kind)]
             route_ms = 0.0
@@ -232,15 +243,18 @@ class Orchestrator:
             route_ms = 0.0
         elif (
             waiting is None
+            and named is None
             and self.sessions.recent(session) is None
             and (value := value_alone(plain_request(text) or text)) is not None
         ):
-            # "make it 22" first thing: "it" names nothing yet, so what to set is asked, never guessed.
+            # "make it 22" first thing: "it" names nothing yet, so what to set is asked, never guessed;
+            # the question stays open for the next turn (`set_named`).
             outcomes = [
                 PartOutcome(
                     step=RouteStep(text=text, agent=None, skill=None, via="template"), reply=asked_what(value)
                 )
             ]
+            self.sessions.expect_device(session, value)
             route_ms = 0.0
         elif (
             waiting is None
@@ -255,7 +269,7 @@ class Orchestrator:
             route_ms = 0.0
         else:
             answer = leading_answer(text) if waiting is not None else None
-            request = answer.rest if answer else text
+            request = named or (answer.rest if answer else text)
             # "would you mind turning on my seat heater" is read as "turn on my seat heater".
             request = plain_request(request) or request
             routed_text, forced, edited = await self._follow_up(session, request, kind)
@@ -369,6 +383,17 @@ class Orchestrator:
         return result
 
     # -- dialogue ------------------------------------------------------------------------------------
+
+    async def _names_a_device(self, request: str) -> str | None:
+        """`request` (the answer to "What would you like me to set to 3?" as a request, "set the fan to
+        3") when an agent's grammar reads it whole as one request with its intent; None otherwise."""
+        route = await self.router.route(
+            request, available_agents=self.directory.healthy(), budget_s=self.budget_s
+        )
+        parts = route.parts
+        if len(parts) == 1 and parts[0].via == "template" and parts[0].intent is not None:
+            return request
+        return None
 
     def _small_talk_reply(self, talk: SmallTalk) -> str:
         if talk == "thanks":

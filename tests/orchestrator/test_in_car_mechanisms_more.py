@@ -158,3 +158,51 @@ async def test_two_verbs_each_act_on_their_own_thing(stack: LocalStack) -> None:
 
     assert {action.tool for action in result.actions} == {"set_air_conditioning", "set_window"}
     assert (await stack.state([_WINDOWS["driver"]]))[_WINDOWS["driver"]] == 0
+
+
+# -- answering "What would you like me to set to 3?" -------------------------------------------------------
+
+_VOLUME = "Vehicle.Cabin.Infotainment.Media.Volume"
+
+
+@pytest.mark.parametrize(
+    ("answer", "path", "value"),
+    [
+        ("the fan", _FAN, 30),
+        ("the fan please", _FAN, 30),
+        ("my seat heating", _SEAT_HEAT, 100),
+        ("oh, the seat heating", _SEAT_HEAT, 100),
+        ("volume", _VOLUME, 3),
+    ],
+)
+async def test_a_device_named_after_the_question_is_set_to_the_value(
+    stack: LocalStack, answer: str, path: str, value: int
+) -> None:
+    session, reply = await _say(stack, None, "make it 3")
+    assert reply == "What would you like me to set to 3?"
+
+    await _say(stack, session, answer)
+
+    assert (await stack.state([path]))[path] == value
+
+
+async def test_anything_else_drops_the_question(stack: LocalStack) -> None:
+    session, _ = await _say(stack, None, "make it 3")
+    await _say(stack, session, "open the window")  # a request of its own, read as it stands
+    assert (await stack.state([_WINDOWS["driver"]]))[_WINDOWS["driver"]] > 0
+
+    session, _ = await _say(stack, None, "set it to 3")
+    await _say(stack, session, "never mind")
+    await _say(stack, session, "the fan")  # the question is gone: no value for the fan
+    assert (await stack.state([_FAN]))[_FAN] == 0
+
+
+@pytest.mark.rule("GR-15")
+async def test_the_answer_goes_through_the_guardrails(stack: LocalStack) -> None:
+    session, _ = await _say(stack, None, "make it 3", seat="passenger")
+
+    result = await stack.say("the driver's seat heating", "passenger", session)
+    await stack.settle()
+
+    assert [action.outcome for action in result.actions] == ["refused"]
+    assert await stack.state([_SEAT_HEAT]) == {_SEAT_HEAT: 0}
