@@ -313,6 +313,10 @@ async def serve_all(served: Sequence[Served], *, host: str, log_level: str = "wa
                 timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_S,
                 timeout_keep_alive=KEEP_ALIVE_S,
                 access_log=False,
+                # No app of the process serves WebSockets: uvicorn's "auto" would import the
+                # websockets library (19 modules, about 0.6 MiB) for nothing. A handshake is then
+                # an HTTP request, refused by each server's token check or answered as one.
+                ws="none",
             )
             server = _Server(config)
             task = asyncio.create_task(server.serve(), name=item.name)
