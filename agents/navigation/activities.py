@@ -25,7 +25,16 @@ from functools import cache
 from agents.navigation.vocabulary import CategoryVocabulary, singular
 from mcp_servers.navigation.categories import CATEGORIES
 
-__all__ = ["ACTIVITIES", "Activity", "ActivityMatch", "activity_place", "catalogue_vocabulary", "gerund"]
+__all__ = [
+    "ACTIVITIES",
+    "Activity",
+    "ActivityMatch",
+    "activity_place",
+    "catalogue_vocabulary",
+    "gerund",
+    "place_gone_to",
+    "starts_with_activity",
+]
 
 
 @dataclass(frozen=True)
@@ -454,3 +463,20 @@ def activity_place(words: str, *, errand_only: bool = False) -> ActivityMatch | 
         if all(_same_object(thing, verb.activity, verb.objects) for thing in things):
             return ActivityMatch(verb.activity.category, _DETERMINER.sub("", things[0]))
     return None
+
+
+def place_gone_to(words: str) -> ActivityMatch | None:
+    """The category `words` name as a whole, said where one goes ("the bathroom", "a pharmacy" in
+    "where can I go to the bathroom"), or None: a name ("Kamppi") or any word left over is not one."""
+    place = _DETERMINER.sub("", _SPACES.sub(" ", words).strip())
+    match = catalogue_vocabulary().find(place)
+    if match is None or match.rest:
+        return None
+    return ActivityMatch(match.category, place)
+
+
+def starts_with_activity(words: str) -> bool:
+    """Whether `words` begin with a verb of the table ("relax by the sea", "eat healthier"): after
+    "go to" they say what to do, not where to go."""
+    said = _SPACES.sub(" ", words).strip()
+    return any(said == verb.words or said.startswith(verb.words + " ") for verb in _VERBS)

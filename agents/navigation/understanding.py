@@ -23,7 +23,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, JsonValue, Vali
 from agents.hosting import ParsedIntent
 from agents.hosting.spans import data_spans, mask, unquote
 from agents.language.dialogue import reply_kind
-from agents.navigation.activities import activity_place
+from agents.navigation.activities import activity_place, place_gone_to, starts_with_activity
 from agents.navigation.errors import UnderstandingError
 from agents.navigation.vocabulary import AVOID_WORDS, ORDINALS, normalize, singular
 
@@ -380,6 +380,9 @@ _ACTIVITY_ASKED = re.compile(
 """A frame that asks for a place to do something ("where can I ...", "somewhere to ...", "find me a
 place where I can ...", "take me somewhere to ...", "anything worth ..."), after any words that do not
 deny it."""
+_GONE_TO = re.compile(r"\bgo to\s*$")
+"""A place-asking frame that ends in "go to" ("where can I go to", "somewhere to go to"): the words after
+it may be where one goes ("the bathroom"), not only what one does there ("eat")."""
 _GO_THERE = re.compile(r"\b(?:take|bring|drive|navigate|guide|direct|directions|route|send)\b")
 """Words before the frame that ask to be taken there ("take me somewhere to eat")."""
 _DENIED = re.compile(r"\b(?:dont|do not|not|never|no|without)\b")
@@ -620,12 +623,21 @@ def _activity(text: str) -> Understanding | None:
         words = landmark.group("what") if near is not None and near.phrase is not None else words
     words = _strip_courtesy(re.sub(r"\s+", " ", _NEAREST.sub(" ", words)).strip())
     match = activity_place(words, errand_only=asked is None)
-    if match is None:
-        return None
-    _, said_unsupported = _unsupported(said[: found.start("words")])
     lead = (asked.group("lead") or "") if asked is not None else ""
     if _DENIED.search(lead):
         return None
+    if match is None and asked is not None and _GONE_TO.search(said[: found.start("words")]):
+        # "where can I go to the bathroom": what follows "go to" is where, not what to do there.
+        match = place_gone_to(words)
+        if match is None and near is None and not starts_with_activity(words):
+            # "where can I go to Kamppi": a place by its name is a destination, not a search.
+            place, unsupported = _place(words)
+            if place is None or place.phrase is None:
+                return None
+            return Understanding(kind="navigate", place=place, avoid=avoid, unsupported=unsupported)
+    if match is None:
+        return None
+    _, said_unsupported = _unsupported(said[: found.start("words")])
     go = _GO_THERE.search(lead) is not None
     return Understanding(
         kind="navigate" if go else "find",
