@@ -436,7 +436,7 @@ class TemplateParser:
         queries: list[str] = []
         lacking: list[str] = []
         needs_context = False
-        for clause, match in matched:
+        for _, match in matched:
             if match.lacking is not None:
                 if match.lacking not in lacking:
                     lacking.append(match.lacking)
@@ -455,8 +455,12 @@ class TemplateParser:
                 continue
             resolved_all = [_for_seat(action, seat) for action in match.actions]
             if any(resolved is None for resolved in resolved_all):
-                # "the window behind me" said from the back: no such seat, nothing is done for it.
-                unmatched = [*unmatched, clause]
+                # "the window behind me" said from the back: no such seat, nothing is done for it, and
+                # the reply says why (`replies.no_such_place`).
+                for missing in dict.fromkeys(_nowhere(action, seat) for action in match.actions):
+                    feature = f"{seats.NOWHERE}{missing}" if missing is not None else None
+                    if feature is not None and feature not in lacking:
+                        lacking.append(feature)
                 continue
             for resolved in (one for many in resolved_all if many is not None for one in many):
                 # A repeated absolute request is one request; a repeated relative step is two steps.
@@ -518,6 +522,18 @@ def _for_seat(action: Action, seat: Seat) -> tuple[Action, ...] | None:
             for zone in zones
         ]
     return tuple(actions)
+
+
+def _nowhere(action: Action, seat: Seat) -> str | None:
+    """The relative position `action` names that the speaker in `seat` has none of (see
+    :func:`agents.vehicle_control.seats.nowhere`), or None."""
+    for name in (*WHERE_SLOTS, "doors", relative.LIKE):
+        value = action.arguments.get(name)
+        if isinstance(value, str):
+            missing = seats.nowhere(value, seat)
+            if missing is not None:
+                return missing
+    return None
 
 
 def _copy(slots: Mapping[str, JsonValue]) -> _Match | None:

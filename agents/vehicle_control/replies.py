@@ -24,7 +24,8 @@ from agents.spoken import cannot_do as shared_cannot_do
 from agents.vehicle_control.actions import SEATS, ZONE_ARGUMENTS, Action, ActionReport, Beyond
 from agents.vehicle_control.card import VEHICLE_CONTROL_SPEC
 from agents.vehicle_control.driving import refusal_sentence
-from agents.vehicle_control.lacking import sentence as sentence_for
+from agents.vehicle_control.lacking import sentence as _lacking_sentence
+from agents.vehicle_control.seats import NOWHERE
 
 __all__ = [
     "CAPABILITIES",
@@ -663,6 +664,30 @@ def set_apart(tool: str, zone: JsonValue, speaker: Seat | None) -> str:
         f"{_owners([zone], speaker)} seats' {_THINGS.get(tool, 'setting')} differs from seat to seat, "
         "so say whose to copy"
     )
+
+
+_NO_SUCH_PLACE: dict[str, str] = {
+    "behind": "There's no seat behind you from where you sit, so I left it as it is.",
+    "ahead": "There's no seat in front of you from where you sit, so I left it as it is.",
+    "back_here": "You're sitting in the front, so I can't tell which back seat you mean; say which one.",
+    "up_here": "You're sitting in the back, so I can't tell which front seat you mean; say which one.",
+}
+"""Per place relative to the speaker that a seat may have none of (`agents.vehicle_control.seats`), what
+the person hears when it was said from such a seat."""
+
+
+def no_such_place(where: str) -> str:
+    """What is said when a request names a place relative to the speaker that the speaker's seat has
+    none of ("warmer back here" said by the driver): nothing was done, and why."""
+    return _NO_SUCH_PLACE.get(where, "I can't tell which seat you mean from where you sit; say which one.")
+
+
+def sentence_for(feature: str) -> str:
+    """The sentence for one thing a request lacks (`Parse.lacking`): a feature this car does not have
+    (`agents.vehicle_control.lacking`), or a place the speaker's seat has none of (`no_such_place`)."""
+    if feature.startswith(NOWHERE):
+        return no_such_place(feature[len(NOWHERE) :])
+    return _lacking_sentence(feature)
 
 
 def lacking(features: Sequence[str]) -> str:

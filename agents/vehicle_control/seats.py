@@ -30,7 +30,7 @@ from agents.hosting import Seat
 from agents.language.clauses import is_situation
 from agents.language.lexicon import SPEAKER_ZONES, ZONE_MODIFIERS, ZONE_WORDS
 
-__all__ = ["SIDE", "grammar_lists", "postposed", "resolve"]
+__all__ = ["NOWHERE", "SIDE", "grammar_lists", "nowhere", "postposed", "resolve"]
 
 SIDE: Final = "side:"
 """The prefix of a ``side`` value: ``side:driver`` is the driver's side of the car."""
@@ -119,6 +119,19 @@ def resolve(value: str, seat: Seat) -> tuple[str, ...] | None:
         return (value,)
     found = relative.get(seat)
     return None if found is None else (found,)
+
+
+NOWHERE: Final = "nowhere:"
+"""The prefix of what a request lacks (`Parse.lacking`) when it names a place relative to the speaker
+that the speaker's seat has none of: ``nowhere:behind`` is "behind me" said from the back."""
+
+
+def nowhere(value: str, seat: Seat) -> str | None:
+    """The relative position in `value` (a captured zone) that a speaker in `seat` has none of
+    ("behind", "back_here"), or None when `value` names a place for that seat."""
+    if resolve(value, seat) is not None:
+        return None
+    return value[len(SIDE) :] if value.startswith(SIDE) else value
 
 
 def postposed(text: str) -> str:

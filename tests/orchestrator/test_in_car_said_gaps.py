@@ -28,3 +28,27 @@ async def test_a_category_after_go_to_is_a_search_for_it(stack: LocalStack, said
     assert [step.agent for step in result.route] == ["navigation"]
     assert result.actions == []
     assert found in result.reply.lower()
+
+
+# -- a relative place the speaker's seat has none of -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("said", "seat", "reply"),
+    [
+        ("warmer back here", "driver", "sitting in the front"),
+        ("open the window in front of me", "driver", "no seat in front of you"),
+        ("open the window behind me", "rear_left", "no seat behind you"),
+        ("make it cooler up here", "rear_right", "sitting in the back"),
+    ],
+)
+async def test_a_place_the_seat_has_none_of_is_said_plainly_and_nothing_changes(
+    stack: LocalStack, said: str, seat: str, reply: str
+) -> None:
+    result = await stack.say(said, seat, None)
+    await stack.settle()
+
+    assert [step.agent for step in result.route] == ["vehicle-control"]
+    assert result.actions == []
+    assert reply in result.reply.lower()
+    assert "can't do that yet" not in result.reply.lower()

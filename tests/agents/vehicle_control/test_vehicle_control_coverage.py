@@ -14,7 +14,7 @@ from agents.language.normalise import normalise
 from agents.vehicle_control import Action, TemplateParser
 from agents.vehicle_control.actions import SEATS
 from agents.vehicle_control.amounts import EXTREMES, STEPS, amount
-from agents.vehicle_control.seats import SIDE, postposed, resolve
+from agents.vehicle_control.seats import NOWHERE, SIDE, nowhere, postposed, resolve
 from mcp_servers.vehicle.guardrails.rules import ComfortBounds
 
 _SEATS = st.sampled_from(SEATS)
@@ -115,7 +115,7 @@ def test_every_zone_word_is_resolved_from_the_speakers_seat(
 
     if zones is None:
         assert parse.actions == ()
-        assert parse.unmatched
+        assert parse.lacking == (f"{NOWHERE}{nowhere(ZONE_WORDS[word], seat)}",)
     else:
         assert [a.arguments for a in parse.actions] == [{"celsius": 22, "zone": zone} for zone in zones]
 

@@ -71,19 +71,21 @@ def test_a_need_said_of_where_the_speaker_sits_is_theirs(
 
 
 @pytest.mark.parametrize(
-    ("said", "seat"),
+    ("said", "seat", "where"),
     [
-        ("warmer back here", "driver"),  # nobody's seat is "back here" from the front
-        ("turn on the seat heating up here", "rear_left"),
-        ("open the window in front of me", "driver"),
-        ("open the window behind me", "rear_right"),
+        ("warmer back here", "driver", "back_here"),  # nobody's seat is "back here" from the front
+        ("turn on the seat heating up here", "rear_left", "up_here"),
+        ("open the window in front of me", "driver", "ahead"),
+        ("open the window behind me", "rear_right", "behind"),
     ],
 )
-def test_a_place_the_speakers_seat_has_not_is_no_call(parser: TemplateParser, said: str, seat: Seat) -> None:
+def test_a_place_the_speakers_seat_has_not_is_no_call(
+    parser: TemplateParser, said: str, seat: Seat, where: str
+) -> None:
     parse = parser.parse(said, seat=seat)
 
     assert parse.actions == ()
-    assert parse.unmatched
+    assert parse.lacking == (f"nowhere:{where}",)
 
 
 def test_the_relative_places_resolve_from_one_table() -> None:
