@@ -215,6 +215,9 @@ class Reference:
     """The words that point back, as said ("close it again")."""
     resolved: str
     """The same request with the object written out and "again" / "back" dropped ("close my window")."""
+    set_to: str | None = None
+    """For a clause that gives "it" a value, the same value said the way every device's grammar reads
+    one ("make it 40" after "set the fan to 60": "set the fan to 40"), whatever verb was said."""
 
 
 def pointing_back(text: str, *, valued: bool = False) -> str | None:
@@ -410,7 +413,11 @@ def refer_back(text: str, previous: str, *, valued: bool = False) -> Reference |
     value = (match.group("value") or "").split() if valued else []
     amount = (match.group("amount") or "").split()
     words = [match.group("verb"), *(match.group("before") or "").split(), thing, *after, *value, *amount]
-    return Reference(clause=match.group(0), resolved=" ".join(words))
+    set_to = None
+    if valued:
+        said = re.sub(r"^(?:to|at|by|on|in)\s+", "", " ".join([*value, *amount]), flags=re.I)
+        set_to = f"set {thing} to {said}"
+    return Reference(clause=match.group(0), resolved=" ".join(words), set_to=set_to)
 
 
 def where_kept(slots: Mapping[str, JsonValue], previous: Mapping[str, JsonValue]) -> dict[str, JsonValue]:

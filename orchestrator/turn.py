@@ -663,7 +663,12 @@ class Orchestrator:
         )
         if reference is None:
             return None
-        return await self._read_of(last, reference.resolved, clause, budget_s=budget_s)
+        edit = await self._read_of(last, reference.resolved, clause, budget_s=budget_s)
+        if edit is None and reference.set_to is not None and reference.set_to != reference.resolved:
+            # "make it 40" after "set the fan to 60": a value said of "it" with a recent request is an
+            # edit of that request's value whatever the verb, read as "set the fan to 40".
+            edit = await self._read_of(last, reference.set_to, clause, budget_s=budget_s)
+        return edit
 
     async def _read_of(
         self, last: LastPart, resolved: str, clause: str, *, budget_s: float
