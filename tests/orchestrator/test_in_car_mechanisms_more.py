@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.local import LocalStack
+from tests.orchestrator.test_in_car_mechanisms import _LOCKS
 
 
 async def _say(stack: LocalStack, session: str | None, text: str, seat: str = "driver") -> tuple[str, str]:
@@ -81,15 +82,7 @@ async def test_a_corrected_temperature_is_the_set_point(stack: LocalStack, corre
 
 _REAR_LEFT_TEMPERATURE = "Vehicle.Cabin.HVAC.Station.Row2.Driver.Temperature"
 _REAR_RIGHT_TEMPERATURE = "Vehicle.Cabin.HVAC.Station.Row2.Passenger.Temperature"
-_WINDOWS = {
-    seat: f"Vehicle.Cabin.Door.{side}.Window.Position"
-    for seat, side in (
-        ("driver", "Row1.DriverSide"),
-        ("passenger", "Row1.PassengerSide"),
-        ("rear_left", "Row2.DriverSide"),
-        ("rear_right", "Row2.PassengerSide"),
-    )
-}
+_WINDOWS = {seat: path.replace("IsLocked", "Window.Position") for seat, path in _LOCKS.items()}
 
 
 @pytest.mark.parametrize(
