@@ -1,7 +1,8 @@
 """The ``cabin eval`` command group.
 
-- ``cabin eval understanding [--set probes|kvret|slurp] [--json FILE]``: run a set through the
-  in-process stack and print its table (see :mod:`orchestrator.evaluation.understanding`);
+- ``cabin eval understanding [--set probes|kvret|slurp] [--probes FILE] [--json FILE]``: run a set
+  through the in-process stack and print its table (see :mod:`orchestrator.evaluation.understanding`);
+  ``--probes`` picks the probe file (default ``probes.yaml``; ``probes-later.yaml`` is the second set);
 - ``cabin eval understanding --grammar-size``: lines of hand-written grammar and word lists.
 
 Exit status 0 on success, 2 on an error (its message on stderr).
@@ -30,6 +31,11 @@ def register(sub: Any) -> None:
     )
     understanding.add_argument("--set", choices=SETS, default="probes", dest="which")
     understanding.add_argument("--json", metavar="FILE", help="also write the whole report as JSON")
+    understanding.add_argument(
+        "--probes",
+        metavar="FILE",
+        help="probes: the probe file (default: orchestrator/evaluation/probes.yaml)",
+    )
     understanding.add_argument(
         "--kvret", metavar="FILE", help="KVRET train split (JSON or CSV), for --set kvret"
     )
@@ -78,12 +84,19 @@ def _cmd_understanding(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> dict[str, Any]:
     from .errors import EvaluationError
+    from .probes import PROBES_FILE, load_probes
     from .understanding import TURN_BUDGET_S, evaluate, format_report
 
     if args.limit is not None and args.limit < 1:
         raise EvaluationError(f"--limit must be at least 1, got {args.limit}")
     if args.budget_s is not None and not args.budget_s > 0:
         raise EvaluationError(f"--budget-s must be more than 0 seconds, got {args.budget_s}")
+    probes = None
+    if args.probes is not None:
+        if args.which != "probes":
+            raise EvaluationError(f"--probes FILE is for --set probes, not --set {args.which}")
+        # Read and checked before the stack opens: a missing or malformed file fails at once, named.
+        probes = load_probes(Path(args.probes))
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
@@ -91,6 +104,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     report = asyncio.run(
         evaluate(
             args.which,
+            probes=probes,
             categories=args.category,
             ids=args.probe,
             kvret=Path(args.kvret) if args.kvret else None,
@@ -100,5 +114,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
             progress=progress if args.verbose else None,
         )
     )
+    if args.which == "probes":
+        report["probes_file"] = str(Path(args.probes) if args.probes is not None else PROBES_FILE)
     print(format_report(report))
     return report
