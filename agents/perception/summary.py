@@ -192,31 +192,9 @@ class Answer(BaseModel):
 
 # --- wording ---------------------------------------------------------------------------------------------
 
-_NOUNS = {
-    "car": "car",
-    "truck": "truck",
-    "bus": "bus",
-    "van": "van",
-    "motorcycle": "motorcycle",
-    "cyclist": "cyclist",
-    "scooter": "scooter",
-    "pedestrian": "pedestrian",
-    "animal": "animal",
-    "unknown": "unidentified object",
-}
-_SIGN_NAMES = {
-    "stop": "stop sign",
-    "yield": "yield sign",
-    "no_entry": "no entry sign",
-    "no_parking": "no parking sign",
-    "no_stopping": "no stopping sign",
-    "parking": "parking sign",
-    "no_overtaking": "no overtaking sign",
-    "pedestrian_crossing": "pedestrian crossing sign",
-    "school_zone": "school zone sign",
-    "roadworks": "roadworks sign",
-    "one_way": "one way sign",
-}
+_UNIDENTIFIED = "unidentified object"
+"""What an object of the class ``unknown`` is called; every other class, and every sign kind, is called
+by its own name ("no_entry": "no entry sign")."""
 _REGION_WHERE: dict[Region, str] = {
     "all": "around you",
     "ahead": "ahead",
@@ -224,14 +202,12 @@ _REGION_WHERE: dict[Region, str] = {
     "left": "on your left",
     "right": "on your right",
 }
-_REGION_LEAD: dict[Region, str] = {
-    "all": "I see",
-    "ahead": "Ahead, I see",
-    "behind": "Behind you, I see",
-    "left": "On your left, I see",
-    "right": "On your right, I see",
-}
 _SIDES: tuple[LateralSide, LateralSide] = ("left", "right")
+
+
+def _lead(region: Region) -> str:
+    """What a list of the objects in `region` opens with ("On your left, I see")."""
+    return "I see" if region == "all" else f"{_REGION_WHERE[region].capitalize()}, I see"
 
 
 def _article(noun: str) -> str:
@@ -239,7 +215,7 @@ def _article(noun: str) -> str:
 
 
 def _noun(obj: SeenObject) -> str:
-    return _NOUNS.get(obj.object_class, obj.object_class.replace("_", " "))
+    return _UNIDENTIFIED if obj.object_class == "unknown" else obj.object_class.replace("_", " ")
 
 
 def _metres(distance_m: float) -> str:
@@ -406,7 +382,7 @@ def _surroundings(ask: Ask, facts: Facts, policy: Policy, settings: SummarySetti
     items = [describe_object(obj, region="all" if careful else ask.region) for obj in named]
     if extra:
         items.append(f"{extra} more")
-    text = f"{careful}{_join(items)}." if careful else f"{_REGION_LEAD[ask.region]} {_join(items)}."
+    text = f"{careful}{_join(items)}." if careful else f"{_lead(ask.region)} {_join(items)}."
     return Answer(
         text=text,
         facts_used=_object_ids(named) + (("perception.objects",) if extra else ()),
@@ -535,7 +511,7 @@ def describe_sign(sign: SeenSign) -> str:
     elif sign.kind == "text":
         phrase = "a sign"
     else:
-        phrase = _article(_SIGN_NAMES.get(sign.kind, sign.kind.replace("_", " ") + " sign"))
+        phrase = _article(sign.kind.replace("_", " ") + " sign")
     if sign.text:
         phrase += f' saying "{" ".join(sign.text.split())}"'
     elif sign.value is not None and sign.kind not in ("speed_limit", "end_speed_limit"):
