@@ -9,7 +9,9 @@ another module is still counted:
   comments;
 - **word lists**: in every Python module under ``orchestrator/`` or ``agents/``, each outermost literal
   set, frozenset, list, tuple or dict (keys) of at least :data:`MIN_WORDS` strings that are all plain
-  words or phrases (lower case letters, apostrophes, spaces, hyphens), and each string literal of a
+  words or phrases (lower case letters, apostrophes, spaces, hyphens), each call whose positional
+  arguments are at least :data:`MIN_WORDS` such strings (a list written as arguments,
+  ``words("car", "cars", "auto", "sedan")``), and each string literal of a
   regular expression that alternates at least :data:`MIN_WORDS` such words; the source lines they
   span.
 
@@ -120,6 +122,8 @@ def _is_word_list(node: ast.AST) -> bool:
         words = _strings(list(node.elts))
     elif isinstance(node, ast.Dict):
         words = _strings(list(node.keys))
+    elif isinstance(node, ast.Call):
+        words = _strings(list(node.args))
     else:
         return False
     return words is not None and len(words) >= MIN_WORDS and all(_WORD.match(w) for w in words)

@@ -293,6 +293,13 @@ def test_word_lists_and_grammar_files_are_counted(tmp_path: Path) -> None:
         'PATTERN = r"\\b(?:please|kindly|could you|would you)\\b"\n'
     )
     assert word_list_lines(source) == 5
+    # a list written as the arguments of a call is a list too; a call of fewer words or of names is not
+    calls = (
+        'words(\n    "car", "cars",\n    "auto", "sedan",\n)\n'
+        'words("car", "cars")\n'
+        'open("a.txt", "r", "x", "y")\n'
+    )
+    assert word_list_lines(calls) == 4
     (tmp_path / "agents" / "thing" / "grammar").mkdir(parents=True)
     (tmp_path / "agents" / "thing" / "grammar" / "sentences.yaml").write_text(
         "# a comment\nintents:\n\n  - turn on the {device}\n", encoding="utf-8"
