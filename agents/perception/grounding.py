@@ -23,6 +23,7 @@ import itertools
 import re
 from collections.abc import Sequence
 
+from agents.language.lexicon import NUMBERS, SCALES, TENS
 from agents.perception.facts import SeenObject
 
 __all__ = ["grounding_problems"]
@@ -99,35 +100,9 @@ _ABSENCE_WORDS = frozenset(
         "ok",
     }
 )
-_NUMBER_WORDS = frozenset(
-    {
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "fifteen",
-        "twenty",
-        "thirty",
-        "forty",
-        "fifty",
-        "sixty",
-        "hundred",
-        "dozen",
-        "several",
-        "few",
-        "many",
-        "couple",
-        "half",
-    }
-)
+_COUNTS = frozenset({"dozen", "several", "few", "many", "couple", "half"})
+_NUMBER_WORDS = frozenset(NUMBERS) | frozenset(TENS) | frozenset(SCALES) | _COUNTS
+"""Words that say how many: the language layer's number words and words of a count that are none."""
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+")
 _CLAUSE_BREAK = re.compile(r"[,;:.!?()]|\b(?:and|but|while|plus|also|then|with)\b")
 _SENTENCE_END = re.compile(r"[.!?](?:\s+|$)")

@@ -64,6 +64,8 @@ def test_grounded_rephrasings_are_accepted(candidate: str) -> None:
         ("A cyclist, on your left.", "'cyclist' left is not in the facts"),
         ("A cyclist 3 metres away in your right blind spot.", "the number 3 is not in the facts"),
         ("Two cyclists in your right blind spot.", "the count 'two' is not in the facts"),
+        ("Thirteen cyclists in your right blind spot.", "the count 'thirteen' is not in the facts"),
+        ("Seventy cyclists in your right blind spot.", "the count 'seventy' is not in the facts"),
         ("The road is clear apart from a cyclist in your right blind spot.", "'clear' claims something"),
         ("It is safe, a cyclist is in your right blind spot.", "'safe' claims something"),
         ("There's someone on your right.", "the cyclist (b) is left out"),
