@@ -14,7 +14,7 @@ from typing import Any
 
 from models.errors import GrammarError
 
-__all__ = ["choice_grammar", "literal_choices", "schema_to_grammar"]
+__all__ = ["JsonLayout", "choice_grammar", "literal_choices", "schema_to_grammar"]
 
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _UNESCAPES = {'"': '"', "\\": "\\", "n": "\n", "r": "\r", "t": "\t", "[": "[", "]": "]"}
@@ -162,3 +162,216 @@ def schema_to_grammar(schema: dict[str, Any]) -> str:
             f"json_schema cannot be compiled to a grammar ({type(exc).__name__}: {exc}); "
             "use the supported subset: object, array, string, number, integer, boolean, enum, const"
         ) from exc
+
+
+# -- the text a JSON schema forces next -----------------------------------------------------------
+
+
+class _Lit:
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+class _Seq:
+    __slots__ = ("items",)
+
+    def __init__(self, items: Sequence[Any]) -> None:
+        self.items = tuple(items)
+
+
+class _Alt:
+    __slots__ = ("options",)
+
+    def __init__(self, options: Sequence[Any]) -> None:
+        self.options = tuple(options)
+
+
+class _Hole:
+    """A value the layout cannot predict (a free number, string or anything else)."""
+
+    __slots__ = ("but", "chars", "may_be_empty")
+
+    def __init__(self, *, chars: str | None = None, but: str = "", may_be_empty: bool = False) -> None:
+        self.chars = None if chars is None else frozenset(chars)  # None: any character ...
+        self.but = frozenset(but)  # ... except these
+        self.may_be_empty = may_be_empty
+
+    def takes(self, ch: str) -> bool:
+        return (self.chars is None or ch in self.chars) and ch not in self.but
+
+
+_Node = _Lit | _Seq | _Alt | _Hole
+_NUMBER = _Hole(chars="-+.eE0123456789")
+_FREE_STRING = _Seq([_Lit('"'), _Hole(but='"', may_be_empty=True), _Lit('"')])
+_ANYTHING = _Hole()
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _layout(schema: Any) -> _Node:
+    """The JSON texts `schema` admits, laid out as `json.dumps` writes them (``", "`` and ``": "``,
+    object keys as llama.cpp's converter orders them: required first, then optional, each in the
+    schema's order)."""
+    if not isinstance(schema, dict):
+        return _ANYTHING
+    if "const" in schema:
+        return _Lit(_dump(schema["const"]))
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
+        return _Alt([_Lit(_dump(v)) for v in schema["enum"]])
+    if isinstance(schema.get("anyOf"), list) and schema["anyOf"]:
+        return _Alt([_layout(option) for option in schema["anyOf"]])
+    kind = schema.get("type")
+    if kind == "boolean":
+        return _Alt([_Lit("true"), _Lit("false")])
+    if kind == "null":
+        return _Lit("null")
+    if kind in ("integer", "number"):
+        return _NUMBER
+    if kind == "string":
+        return _FREE_STRING
+    if kind == "object" and isinstance(schema.get("properties"), dict):
+        return _object_layout(schema)
+    return _ANYTHING
+
+
+def _object_layout(schema: dict[str, Any]) -> _Node:
+    properties: dict[str, Any] = schema["properties"]
+    wanted = schema.get("required", [])
+    required = [key for key in properties if key in wanted]
+    optional = [key for key in properties if key not in wanted]
+
+    def pair(key: str) -> _Node:
+        return _Seq([_Lit(_dump(key) + ": "), _layout(properties[key])])
+
+    tails: dict[tuple[int, bool], _Node] = {}
+
+    def tail(start: int, first: bool) -> _Node:
+        # The optional keys from `start` on (any subset, in order), then the closing brace.
+        key = (start, first)
+        if key not in tails:
+            options: list[_Node] = [_Lit("}")]
+            for i in range(start, len(optional)):
+                lead = [] if first else [_Lit(", ")]
+                options.append(_Seq([*lead, pair(optional[i]), tail(i + 1, False)]))
+            tails[key] = _Alt(options)
+        return tails[key]
+
+    items: list[_Node] = [_Lit("{")]
+    for i, key in enumerate(required):
+        if i:
+            items.append(_Lit(", "))
+        items.append(pair(key))
+    items.append(tail(0, not required))
+    return _Seq(items)
+
+
+_Rest = tuple[Any, Any] | None  # a linked list of the nodes still to match
+_State = tuple[Any, int, _Rest]  # (_Lit, offset) or (_Hole, 1 once it holds a character else 0)
+_MAX_STATES = 4096
+
+
+def _expand(node: _Node, rest: _Rest, out: list[_State | None]) -> None:
+    if isinstance(node, _Lit):
+        if node.text:
+            out.append((node, 0, rest))
+        else:
+            _expand_rest(rest, out)
+    elif isinstance(node, _Seq):
+        for item in reversed(node.items):
+            rest = (item, rest)
+        _expand_rest(rest, out)
+    elif isinstance(node, _Alt):
+        for option in node.options:
+            _expand(option, rest, out)
+    else:
+        out.append((node, 0, rest))
+
+
+def _expand_rest(rest: _Rest, out: list[_State | None]) -> None:
+    if rest is None:
+        out.append(None)  # the end of the text
+    else:
+        _expand(rest[0], rest[1], out)
+
+
+class JsonLayout:
+    """Follows a JSON text as it is written under a schema and tells what text must come next.
+
+    The text is assumed to be laid out as `json.dumps` writes it with llama.cpp's key order (the
+    tuned tool-call model's format, `models.tuning.format`); :meth:`forced` is then the text every
+    continuation the schema admits begins with: keys of a fixed order, punctuation, the rest of an
+    enum value once its start is unique. It is a forecast for speculative decoding, which checks
+    every forecast token against the model's own choice: a text laid out otherwise, or beyond what
+    the layout can follow (more than a few thousand open alternatives), only stops the forecast.
+    """
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self._states: list[_State | None] = []
+        _expand(_layout(_bounded_integers(schema)), None, self._states)
+
+    def feed(self, text: str) -> None:
+        """Advance over `text`, written after what was fed before."""
+        for ch in text:
+            if not self._states:
+                return
+            self._states = self._step(self._states, ch)
+
+    @staticmethod
+    def _step(states: list[_State | None], ch: str) -> list[_State | None]:
+        out: list[_State | None] = []
+        seen: set[tuple[int, int, int]] = set()
+
+        def keep(state: _State | None) -> None:
+            key = (0, 0, 0) if state is None else (id(state[0]), state[1], id(state[2]))
+            if key not in seen:
+                seen.add(key)
+                out.append(state)
+
+        todo = list(states)
+        while todo:
+            state = todo.pop()
+            if state is None:
+                continue  # at the end: nothing may follow
+            node, offset, rest = state
+            if isinstance(node, _Lit):
+                if node.text[offset] != ch:
+                    continue
+                if offset + 1 < len(node.text):
+                    keep((node, offset + 1, rest))
+                else:
+                    after: list[_State | None] = []
+                    _expand_rest(rest, after)
+                    for nxt in after:
+                        keep(nxt)
+            else:
+                hole: _Hole = node
+                if hole.takes(ch):
+                    keep((hole, 1, rest))
+                if offset or hole.may_be_empty:
+                    # The hole may end here: the character belongs to what follows it.
+                    _expand_rest(rest, todo)
+            if len(out) > _MAX_STATES:
+                return []
+        return out
+
+    def forced(self, limit: int = 64) -> str:
+        """The text every admitted continuation begins with (at most `limit` characters; empty where
+        the next character is open, at a free value, at the end, or off the layout)."""
+        states = self._states
+        text: list[str] = []
+        while len(text) < limit and states:
+            nxt: set[str] = set()
+            for state in states:
+                if state is None or not isinstance(state[0], _Lit):
+                    return "".join(text)
+                nxt.add(state[0].text[state[1]])
+                if len(nxt) > 1:
+                    return "".join(text)
+            ch = nxt.pop()
+            text.append(ch)
+            states = self._step(states, ch)
+        return "".join(text)

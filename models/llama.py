@@ -28,6 +28,7 @@ from __future__ import annotations
 import codecs
 import ctypes
 import glob
+import itertools
 import json
 import logging
 import os
@@ -55,7 +56,7 @@ from models.errors import (
     ModelNotInstalled,
     OutputTruncated,
 )
-from models.grammar import literal_choices, schema_to_grammar
+from models.grammar import JsonLayout, literal_choices, schema_to_grammar
 from models.prompts import ChatFormat, Segment, chat_format
 from models.registry import ModelSpec
 from models.types import (
@@ -391,6 +392,25 @@ class _Recent:
     seq: int
     tokens: list[int]
 
+
+@dataclass
+class _Run:
+    """The state of one generation while its tokens are decoded."""
+
+    seq: int
+    n_past: int
+    prompt_len: int
+    evaluated: list[int]  # the tokens whose cells ``seq`` holds, in order
+    picker: _Picker
+    out: _TextOut
+    max_tokens: int
+    finish: str = "length"
+    generated: int = 0
+
+
+_FORECAST_CHARS = 64
+_FORECAST_TOKENS = 16
+"""At most this much of what a JSON schema forces is evaluated ahead of the model's choices."""
 
 _RECENT_SEQS = 2
 """Sequences that keep the evaluated tokens of recently finished requests (one per adapter)."""
@@ -789,15 +809,22 @@ class LlamaCppBackend(ModelBackend):
         self._seq_adapter[target] = adapter
         self._recent[adapter] = _Recent(seq=target, tokens=tokens)
 
-    def _feed(self, tokens: Sequence[int], seq: int, pos: int, *, keep: int | None = None) -> Iterator[str]:
-        """Evaluate ``tokens`` at ``pos`` in ``seq``, one batch per step; logits on the last token."""
-        for start in range(0, len(tokens), self._n_batch):
-            chunk = tokens[start : start + self._n_batch]
-            last = start + len(chunk) == len(tokens)
+    def _feed(
+        self, tokens: Sequence[int], seq: int, pos: int, *, keep: int | None = None, rows: int = 1
+    ) -> Iterator[str]:
+        """Evaluate ``tokens`` at ``pos`` in ``seq``, one batch per step; logits on the last ``rows``
+        tokens (all in the last batch: at most ``n_batch``)."""
+        n = len(tokens)
+        # The last batch is a full one where the tokens fill several, so that the rows fit in it.
+        cuts = [*range(0, max(n - self._n_batch, 0), self._n_batch), max(n - self._n_batch, 0), n]
+        for start, end in itertools.pairwise(cuts):
+            if start == end:
+                continue
+            last = end == n
             self._batch.clear()
-            for i, tok in enumerate(chunk):
-                self._batch.add(tok, pos + start + i, seq, last and i == len(chunk) - 1)
-            self._decode(self._batch, keep=keep, owner=(seq, pos + len(tokens)) if last else None)
+            for i in range(start, end):
+                self._batch.add(tokens[i], pos + i, seq, last and i >= n - rows)
+            self._decode(self._batch, keep=keep, owner=(seq, pos + n) if last else None)
             if not last:
                 yield ""
 
@@ -842,13 +869,21 @@ class LlamaCppBackend(ModelBackend):
                 "(including at least one generated token); shorten the prompt or prefix, or raise n_ctx"
             )
 
-    def _start(self, seq: int, prefix: list[int], body: list[int], adapter: str | None = None) -> Step[int]:
+    def _start(
+        self,
+        seq: int,
+        prefix: list[int],
+        body: list[int],
+        adapter: str | None = None,
+        ahead: Sequence[int] = (),
+    ) -> Step[int]:
         """Evaluate prefix (reused from a slot) and body into ``seq`` under ``adapter``; returns the
         reused token count. The leading tokens that the last finished request under ``adapter``
         evaluated too are reused instead when they are more than the prefix (at least one token is
-        always evaluated, for the logits)."""
+        always evaluated, for the logits). ``ahead``: tokens evaluated after the prompt in its last
+        batch, with logits on the prompt's last token and on each of them (a forecast)."""
         full = prefix + body
-        self._check_fits(len(full))
+        self._check_fits(len(full) + len(ahead))
         self._seq_adapter[seq] = adapter
         self._seq_rm(seq)
         cached = 0
@@ -866,7 +901,7 @@ class LlamaCppBackend(ModelBackend):
                 self._recent.move_to_end(adapter)
         if cached > 0 and source is not None:
             llama_cpp.llama_memory_seq_cp(self._mem, source, seq, 0, cached)
-        yield from self._feed(full[cached:], seq, cached, keep=source)
+        yield from self._feed([*full[cached:], *ahead], seq, cached, keep=source, rows=len(ahead) + 1)
         return cached
 
     # -- generation -------------------------------------------------------------------------------
@@ -925,111 +960,32 @@ class LlamaCppBackend(ModelBackend):
             if choices
             else None
         )
+        layout = JsonLayout(json_schema) if json_schema is not None else None
         seq = self._free_work.pop()
         try:
-            cached = yield from self._start(seq, pre, body, adapter)
+            # What the schema forces at the start (`{"` and the first key where there is one) is
+            # evaluated with the prompt, to be checked against the model's own choices.
+            guess = self._forecast(layout, [], "")
+            cached = yield from self._start(seq, pre, body, adapter, guess)
             prefill_done = time.perf_counter()
-            n_past = len(pre) + len(body)
-            evaluated = pre + body  # the tokens whose cells ``seq`` holds, in order
-            last_token = evaluated[-1]
-            picker = _Picker(sampling)
-            out = _TextOut(tuple(sampling.stop) + extra_stops)
-            finish = "length"
-            generated = 0
-            while generated < sampling.max_tokens:
-                if trie is not None:
-                    only = trie.finished()
-                    if only is not None:
-                        rest = trie.seqs[only][trie.depth :]
-                        text, stopped = out.feed(b"".join(self._piece(t) for t in rest))
-                        generated += len(rest)
-                        finish = "stop" if stopped else "eos"
-                        if text:
-                            yield text
-                        break
-                    forced = trie.forced(sampling.max_tokens - generated)
-                    if forced:
-                        # Tokens every remaining label shares need no choice: run them through the
-                        # model in one batch instead of one decode each.
-                        for token in forced:
-                            picker.accept(token)
-                        generated += len(forced)
-                        text, stopped = out.feed(b"".join(self._piece(t) for t in forced))
-                        if text:
-                            yield text
-                        if stopped:
-                            finish = "stop"
-                            break
-                        if trie.finished() is not None or generated >= sampling.max_tokens:
-                            continue
-                        if n_past + len(forced) >= self._n_ctx:
-                            break
-                        yield from self._feed(forced, seq, n_past)
-                        n_past += len(forced)
-                        evaluated += forced
-                        last_token = forced[-1]
-                if n_past >= self._n_ctx:
-                    break
-                self._ensure_logits(seq, n_past, last_token)
-                logits = picker.adjust(self._logits(-1))
-                if trie is not None:
-                    options, complete = trie.options()
-                    allowed = np.array(
-                        options + ([int(t) for t in self._eog()] if complete else []), dtype=np.int64
-                    )
-                    token = picker.pick(logits, allowed)
-                    if self._is_eog(token):
-                        finish = "eos"
-                        break
-                    trie.advance(token)
-                else:
-                    token = picker.pick(logits)
-                    if (
-                        constraint is not None
-                        and not constraint.allowed(np.array([token], dtype=np.int64))[0]
-                    ):
-                        token = self._constrained_pick(logits, picker, constraint)
-                    if self._is_eog(token):
-                        finish = "eos"
-                        break
-                    if constraint is not None:
-                        constraint.accept(token)
-                picker.accept(token)
-                generated += 1
-                text, stopped = out.feed(self._piece(token))
-                if stopped:
-                    finish = "stop"
-                    if text:
-                        yield text
-                    break
-                if json_schema is not None and _json_complete(out.text):
-                    # Only whitespace may follow a closed object or array: the value is known
-                    # without another model evaluation.
-                    finish = "eos"
-                    if text:
-                        yield text
-                    break
-                if generated >= sampling.max_tokens:
-                    if text:
-                        yield text
-                    break
-                if trie is not None and trie.finished() is not None:
-                    # One label is left: the rest of it is known without running the model again.
-                    if text:
-                        yield text
-                    continue
-                self._batch.clear()
-                self._batch.add(token, n_past, seq, True)
-                self._decode(self._batch, owner=(seq, n_past + 1))
-                n_past += 1
-                evaluated.append(token)
-                last_token = token
-                yield text
-            tail = out.flush()
+            run = _Run(
+                seq=seq,
+                n_past=len(pre) + len(body),
+                prompt_len=len(pre) + len(body),
+                evaluated=pre + body,
+                picker=_Picker(sampling),
+                out=_TextOut(tuple(sampling.stop) + extra_stops),
+                max_tokens=sampling.max_tokens,
+            )
+            if trie is not None:
+                yield from self._decode_choices(run, trie)
+            else:
+                yield from self._decode_tokens(run, constraint, layout, guess, json_schema is not None)
+            tail = run.out.flush()
             if tail:
                 yield tail
             finished = time.perf_counter()
-            self._remember(seq, evaluated, adapter)
+            self._remember(seq, run.evaluated, adapter)
         finally:
             if constraint is not None:
                 constraint.close()
@@ -1037,14 +993,14 @@ class LlamaCppBackend(ModelBackend):
             self._free_work.append(seq)
         data: Any = None
         if json_schema is not None:
-            data = self._parse_json(out.text, finish)
+            data = self._parse_json(run.out.text, run.finish)
         return Completion(
-            text=out.text,
-            finish_reason=finish,
+            text=run.out.text,
+            finish_reason=run.finish,
             model=self._spec.id,
             prompt_tokens=len(pre) + len(body),
             cached_tokens=cached,
-            completion_tokens=generated,
+            completion_tokens=run.generated,
             data=data,
             timings=Timings(
                 prefill_ms=(prefill_done - started) * 1000.0,
@@ -1052,6 +1008,176 @@ class LlamaCppBackend(ModelBackend):
                 total_ms=(finished - started) * 1000.0,
             ),
         )
+
+    def _decode_choices(self, run: _Run, trie: _Choices) -> Iterator[str]:
+        """Decode over the token trie of a choice grammar's literals. A chosen token is evaluated in
+        one batch with the tokens every label left continues with (they need no choice)."""
+        seq, picker, out = run.seq, run.picker, run.out
+        pending: list[int] = []  # chosen or shared tokens, not evaluated yet
+        while run.generated < run.max_tokens:
+            only = trie.finished()
+            if only is not None:
+                rest = trie.seqs[only][trie.depth :]
+                text, stopped = out.feed(b"".join(self._piece(t) for t in rest))
+                run.generated += len(rest)
+                run.finish = "stop" if stopped else "eos"
+                if text:
+                    yield text
+                return
+            forced = trie.forced(run.max_tokens - run.generated)
+            if forced:
+                for token in forced:
+                    picker.accept(token)
+                run.generated += len(forced)
+                text, stopped = out.feed(b"".join(self._piece(t) for t in forced))
+                if text:
+                    yield text
+                if stopped:
+                    run.finish = "stop"
+                    return
+                if trie.finished() is not None or run.generated >= run.max_tokens:
+                    continue
+                pending += forced
+            if pending:
+                if run.n_past + len(pending) >= self._n_ctx:
+                    return
+                yield from self._feed(pending, seq, run.n_past)
+                run.n_past += len(pending)
+                run.evaluated += pending
+                pending = []
+            self._ensure_logits(seq, run.n_past, run.evaluated[-1])
+            logits = picker.adjust(self._logits(-1))
+            options, complete = trie.options()
+            allowed = np.array(options + ([int(t) for t in self._eog()] if complete else []), dtype=np.int64)
+            token = picker.pick(logits, allowed)
+            if self._is_eog(token):
+                run.finish = "eos"
+                return
+            trie.advance(token)
+            picker.accept(token)
+            run.generated += 1
+            text, stopped = out.feed(self._piece(token))
+            if stopped:
+                run.finish = "stop"
+                if text:
+                    yield text
+                return
+            if run.generated >= run.max_tokens:
+                if text:
+                    yield text
+                return
+            # Evaluated with what the labels left share after it, unless one label is left (the rest
+            # of it is then known without running the model again).
+            pending = [token]
+            yield text
+
+    def _decode_tokens(
+        self,
+        run: _Run,
+        constraint: _Grammar | None,
+        layout: JsonLayout | None,
+        guess: list[int],
+        json_output: bool,
+    ) -> Iterator[str]:
+        """Decode token by token (free, or under a grammar), with speculative evaluation of what a
+        JSON schema forces.
+
+        ``guess``: tokens evaluated after position ``n_past`` in the last batch, each with its logits
+        (the layout's forecast). Every one is checked in order: the model's own choice at its position
+        (from the logits of the row before, under the grammar, exactly as without a forecast) must be
+        that token, else the choice replaces it and the rest is dropped. So the output is the one
+        token-by-token decoding gives, and each model evaluation yields one token or several.
+        """
+        seq, picker, out = run.seq, run.picker, run.out
+        layout_fed = 0
+        while run.generated < run.max_tokens:
+            if run.n_past >= self._n_ctx:
+                break
+            if guess and self._owner != (seq, run.n_past + len(guess)):
+                # Another request ran since: its logits replaced the forecast's rows.
+                llama_cpp.llama_memory_seq_rm(self._mem, seq, run.n_past, -1)
+                guess = []
+            if not guess:
+                self._ensure_logits(seq, run.n_past, run.evaluated[-1])
+            row = -len(guess) - 1
+            checked = 0
+            token = -1
+            text = ""
+            done = False
+            while True:
+                logits = picker.adjust(self._logits(row))
+                token = picker.pick(logits)
+                if constraint is not None and not constraint.allowed(np.array([token], dtype=np.int64))[0]:
+                    token = self._constrained_pick(logits, picker, constraint)
+                if self._is_eog(token):
+                    run.finish = "eos"
+                    done = True
+                    break
+                if constraint is not None:
+                    constraint.accept(token)
+                picker.accept(token)
+                run.generated += 1
+                piece, stopped = out.feed(self._piece(token))
+                text += piece
+                if stopped:
+                    run.finish = "stop"
+                    done = True
+                    break
+                if json_output and _json_complete(out.text):
+                    # Only whitespace may follow a closed object or array: the value is known
+                    # without another model evaluation.
+                    run.finish = "eos"
+                    done = True
+                    break
+                if run.generated >= run.max_tokens:
+                    done = True
+                    break
+                if checked < len(guess) and token == guess[checked]:
+                    # The forecast token is the model's choice: its cell is already evaluated.
+                    checked += 1
+                    row += 1
+                    run.n_past += 1
+                    run.evaluated.append(token)
+                    continue
+                break
+            if checked < len(guess):
+                llama_cpp.llama_memory_seq_rm(self._mem, seq, run.n_past, -1)
+            if done:
+                if text:
+                    yield text
+                break
+            # ``token`` is chosen and not yet evaluated: evaluate it with the next forecast.
+            if layout is not None:
+                layout.feed(out.text[layout_fed:])
+                layout_fed = len(out.text)
+            guess = self._forecast(layout, [*run.evaluated[run.prompt_len :], token], out.text)
+            room = self._n_ctx - run.n_past - 1
+            guess = guess[: max(0, min(room, self._n_batch - 1))]
+            self._batch.clear()
+            self._batch.add(token, run.n_past, seq, True)
+            for j, tok in enumerate(guess):
+                self._batch.add(tok, run.n_past + 1 + j, seq, True)
+            self._decode(self._batch, owner=(seq, run.n_past + 1 + len(guess)))
+            run.n_past += 1
+            run.evaluated.append(token)
+            yield text
+
+    def _forecast(self, layout: JsonLayout | None, written: list[int], text: str) -> list[int]:
+        """The tokens a JSON output forced by its schema continues with after ``written`` (its tokens
+        so far, whose text is ``text``), tokenised as the whole text is (how the model saw such text
+        in training); ``[]`` where nothing is forced."""
+        if layout is None:
+            return []
+        forced = layout.forced(_FORECAST_CHARS)
+        if not forced:
+            return []
+        whole = self.tokenize(text + forced, add_bos=False, special=False)
+        if whole[: len(written)] == written:
+            tokens = whole[len(written) :]
+        else:
+            # The text so far is not tokenised as a whole would be: forecast the forced text alone.
+            tokens = self.tokenize(forced, add_bos=False, special=False)
+        return tokens[:_FORECAST_TOKENS]
 
     def _constrained_pick(self, logits: npt.NDArray[np.float32], picker: _Picker, grammar: _Grammar) -> int:
         k = min(_TOP_CANDIDATES, self._n_vocab)

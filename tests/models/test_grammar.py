@@ -1,11 +1,13 @@
-"""Grammar helpers: label choices, literal detection, JSON schema compilation."""
+"""Grammar helpers: label choices, literal detection, JSON schema compilation, the forced JSON layout."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
 from models import GrammarError, choice_grammar
-from models.grammar import literal_choices, schema_to_grammar
+from models.grammar import JsonLayout, literal_choices, schema_to_grammar
 
 
 def test_choice_grammar_round_trips_through_detection() -> None:
@@ -79,3 +81,90 @@ def test_small_bounded_integers_are_held_to_their_bounds() -> None:
     assert props["real"] == {"type": "number", "minimum": 0, "maximum": 1}
     gbnf = schema_to_grammar(schema)
     assert '"3"' in gbnf and '"-2"' in gbnf
+
+
+ZONES = ["driver", "passenger", "rear_left", "rear_right", "all"]
+FAN = {
+    "anyOf": [
+        {
+            "type": "object",
+            "properties": {
+                "zone": {"type": "string", "enum": ZONES},
+                "percent": {"type": "integer", "minimum": 0, "maximum": 100},
+            },
+            "required": ["percent"],
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "properties": {"zone": {"type": "string", "enum": ZONES}, "delta": {"type": "number"}},
+            "required": ["delta"],
+            "additionalProperties": False,
+        },
+    ]
+}
+SWITCH = {
+    "type": "object",
+    "properties": {"on": {"type": "boolean"}, "where": {"type": "string", "enum": ["front", "rear"]}},
+    "required": ["on"],
+    "additionalProperties": False,
+}
+OPTIONAL_ONLY = {"type": "object", "properties": {"doors": {"type": "string", "enum": ZONES}}}
+FREE = {
+    "type": "object",
+    "properties": {"name": {"type": "string"}, "count": {"type": "integer"}},
+    "required": ["name", "count"],
+}
+
+
+def _forced(schema: dict[str, object], written: str) -> str:
+    layout = JsonLayout(schema)
+    for ch in written:  # fed a character at a time, as tokens of any length would be
+        layout.feed(ch)
+    return layout.forced()
+
+
+@pytest.mark.parametrize(
+    ("schema", "written", "forced"),
+    [
+        # keys in their fixed order and the punctuation around them
+        (SWITCH, "", '{"on": '),
+        (FAN, "", '{"'),
+        (FAN, '{"de', 'lta": '),
+        (FAN, '{"delta": -2, ', '"zone": "'),
+        # the rest of a value once its start is unique, and the end where nothing may follow
+        (SWITCH, '{"on": t', "rue"),
+        (FAN, '{"percent": 40, "zone": "pa', 'ssenger"}'),
+        (FAN, '{"percent": 40, "zone": "rear_r', 'ight"}'),
+        (SWITCH, '{"on": false, "where": "', ""),  # front or rear
+        (OPTIONAL_ONLY, "", "{"),  # "{}" or a key
+        (OPTIONAL_ONLY, '{"', 'doors": "'),
+        # a bounded integer is its values: 4 may be 4 or 40-49 or followed by a comma
+        (FAN, '{"percent": 4', ""),
+        (FAN, '{"percent": 100', ""),
+        # a free number or string is open until it ends
+        (FAN, '{"delta": 2', ""),
+        (FREE, '{"name": "a b', ""),
+        (FREE, '{"name": "a b"', ', "count": '),
+        # off the layout (no space after the colon): nothing is forecast
+        (SWITCH, '{"on":t', ""),
+        (SWITCH, '{"on":true', ""),
+    ],
+)
+def test_json_layout_forecasts_what_the_schema_forces(
+    schema: dict[str, object], written: str, forced: str
+) -> None:
+    assert _forced(schema, written) == forced
+
+
+def test_json_layout_follows_json_dumps_with_the_grammars_key_order() -> None:
+    # Required keys first, then optional ones: the order the tuned model writes (models/tuning/format.py).
+    value = {"percent": 30, "zone": "rear_left"}
+    text = json.dumps(value)
+    layout = JsonLayout(FAN)
+    written = ""
+    for ch in text:
+        assert text[len(written) :].startswith(layout.forced())
+        layout.feed(ch)
+        written += ch
+    assert layout.forced() == ""
