@@ -37,6 +37,7 @@ __all__ = [
     "PassedSign",
     "SeenObject",
     "SeenSign",
+    "Side",
     "SignReading",
     "SignsView",
 ]
@@ -53,6 +54,8 @@ DRIVER_SIGNALS: tuple[str, ...] = (SPEED, GEAR, FATIGUE, ATTENTIVE, DISTRACTION,
 
 GapSource = Literal["objects", "signs", "sign_text", "vehicle"]
 DrivingState = Literal["parked", "idling", "moving"]
+Side = Literal["left", "right", "ahead", "behind"]
+"""Where an object or a sign is, seen from the car."""
 
 
 class _Read(BaseModel):
@@ -64,7 +67,7 @@ class SeenObject(_Read):
 
     id: str = Field(min_length=1, max_length=64)
     object_class: str = Field(alias="class", pattern=r"^[a-z_]{1,32}$")
-    side: Literal["left", "right", "ahead", "behind"]
+    side: Side
     distance_m: float = Field(ge=0.0, allow_inf_nan=False)
     lane: str = "ego"
     rel_speed_kmh: float = Field(default=0.0, allow_inf_nan=False)
@@ -92,7 +95,7 @@ class SeenSign(_Read):
     kind: str = Field(pattern=r"^[a-z_]{1,32}$")
     value: int | float | str | None = None
     text: str | None = None
-    side: Literal["left", "right", "ahead", "behind"] | None = None
+    side: Side | None = None
     distance_m: float | None = None
 
     def as_data(self) -> dict[str, JsonValue]:

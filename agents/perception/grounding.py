@@ -22,9 +22,10 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
+from typing import get_args
 
 from agents.language.lexicon import NUMBERS, SCALES, TENS
-from agents.perception.facts import SeenObject
+from agents.perception.facts import SeenObject, Side
 
 __all__ = ["grounding_problems"]
 
@@ -67,14 +68,12 @@ _classes(
 _classes("unknown", "unidentified", "unknown")
 
 _SIDE_WORDS = {
-    "left": "left",
-    "right": "right",
-    "ahead": "ahead",
+    **{side: side for side in get_args(Side)},
     "front": "ahead",
-    "behind": "behind",
     "back": "behind",
     "rear": "behind",
 }
+"""The words of a side: each side's own name (:data:`~agents.perception.facts.Side`) and its other words."""
 _FAST_WORDS = frozenset({"closing", "fast", "approaching", "quickly", "rapidly", "speeding", "rushing"})
 _ABSENCE_WORDS = frozenset(
     {
