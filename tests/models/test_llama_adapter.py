@@ -9,12 +9,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
 
-from models import InvalidRequest, ModelRegistry, ModelRuntime, RuntimeConfig, choice_grammar
-from models.tuning.format import TUNED_PREFIX, opening
+from models import (
+    CompletionRequest,
+    InvalidRequest,
+    ModelRegistry,
+    ModelRuntime,
+    RuntimeConfig,
+    Sampling,
+    choice_grammar,
+    llama,
+)
+from models.llama import LlamaCppBackend
+from models.tuning.format import TUNED_PREFIX, arguments_opening, opening
 
 pytestmark = pytest.mark.model
 
@@ -111,3 +122,146 @@ async def test_an_adapter_that_is_not_loaded_is_a_clear_error(
     _, plain, adapter_id = runtimes
     with pytest.raises(InvalidRequest, match=f"adapter '{adapter_id}' is not loaded"):
         await plain.generate("hello", max_tokens=2, adapter=adapter_id)
+
+
+SIDES = ["driver", "passenger", "rear_left", "rear_right", "front", "rear", "all"]
+HEAT = {
+    "type": "object",
+    "properties": {
+        "level": {"type": "integer", "minimum": 0, "maximum": 3},
+        "seat": {"type": "string", "enum": SIDES},
+    },
+    "required": ["level"],
+    "additionalProperties": False,
+}
+TEMPERATURE = {
+    "anyOf": [
+        {
+            "type": "object",
+            "properties": {"zone": {"type": "string", "enum": SIDES}, "celsius": {"type": "number"}},
+            "required": ["celsius"],
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "properties": {"zone": {"type": "string", "enum": SIDES}, "delta": {"type": "number"}},
+            "required": ["delta"],
+            "additionalProperties": False,
+        },
+    ]
+}
+LIGHTS = {
+    "type": "object",
+    "properties": {
+        "light": {"type": "string", "enum": ["low_beam", "high_beam", "fog_front", "fog_rear", "hazard"]},
+        "on": {"type": "boolean"},
+    },
+    "required": ["light", "on"],
+    "additionalProperties": False,
+}
+DOORS = {
+    "type": "object",
+    "properties": {"doors": {"type": "string", "enum": SIDES}},
+    "additionalProperties": False,
+}
+CALLS: list[tuple[str, str, str, dict[str, Any]]] = [
+    ("heat the passenger seat to level three", "driver", "set_seat_heating", HEAT),
+    ("it's freezing back here", "rear_left", "set_cabin_temperature", TEMPERATURE),
+    ("make it 21.5 degrees for my passenger", "driver", "set_cabin_temperature", TEMPERATURE),
+    ("switch the hazard lights on", "passenger", "set_lights", LIGHTS),
+    ("lock the car", "driver", "lock_doors", DOORS),
+]
+
+
+async def _arguments(tuned: ModelRuntime, adapter_id: str) -> list[tuple[str, object, int]]:
+    out = []
+    for text, seat, tool, schema in CALLS:
+        result = await tuned.generate(
+            arguments_opening(text, seat, tool),
+            prefix=TUNED_PREFIX,
+            json_schema=schema,
+            max_tokens=48,
+            adapter=adapter_id,
+        )
+        out.append((result.text, result.data, result.completion_tokens))
+    return out
+
+
+async def test_forecast_arguments_are_those_chosen_one_token_at_a_time(
+    runtimes: tuple[ModelRuntime, ModelRuntime, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What the schema forces (keys, punctuation, the rest of a value) is evaluated in the batch of
+    # the token before it and checked against the model's own choice: the output must be the one
+    # decoding one token per evaluation gives, with fewer evaluations.
+    tuned, _, adapter_id = runtimes
+    decodes = 0
+    decode = LlamaCppBackend._decode
+
+    def counted(self: LlamaCppBackend, batch: llama._Batch, **kwargs: object) -> None:
+        nonlocal decodes
+        decodes += 1
+        decode(self, batch, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(LlamaCppBackend, "_decode", counted)
+    await _arguments(tuned, adapter_id)  # the prompts' shared start is cached from here on
+    decodes = 0
+    forecast = await _arguments(tuned, adapter_id)
+    with_forecast = decodes
+    monkeypatch.setattr(LlamaCppBackend, "_forecast", lambda self, layout, written, text: [])
+    decodes = 0
+    one_by_one = await _arguments(tuned, adapter_id)
+
+    assert forecast == one_by_one
+    assert all(isinstance(data, dict) for _, data, _ in forecast)
+    assert with_forecast * 3 <= decodes * 2, (with_forecast, decodes)
+
+
+async def test_a_forecast_survives_another_request_running_in_between(
+    runtimes: tuple[ModelRuntime, ModelRuntime, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two calls decoded step by step in turn (as the scheduler does when it parks one for a more
+    # urgent one): each step of one replaces the logits of the other's forecast, which is then
+    # evaluated again. The answers are those of each call alone.
+    tuned, _, adapter_id = runtimes
+    backend = tuned.backend
+    assert isinstance(backend, LlamaCppBackend)
+    alone = await _arguments(tuned, adapter_id)
+
+    def request(text: str, seat: str, tool: str, schema: dict[str, Any]) -> CompletionRequest:
+        prompt = arguments_opening(text, seat, tool)
+        return CompletionRequest(
+            prompt=prompt,
+            prefix=TUNED_PREFIX,
+            json_schema=schema,
+            adapter=adapter_id,
+            sampling=Sampling(max_tokens=48),
+        )
+
+    def in_turn() -> list[Any]:
+        results: list[Any] = []
+        for first, second in zip(CALLS, CALLS[1:] + CALLS[:1], strict=True):
+            steps = {0: backend.complete(request(*first)), 1: backend.complete(request(*second))}
+            done: dict[int, Any] = {}
+            while steps:
+                for key, step in list(steps.items()):
+                    try:
+                        next(step)
+                    except StopIteration as stop:
+                        done[key] = stop.value.data
+                        del steps[key]
+            results.append((done[0], done[1]))
+        return results
+
+    evaluated_again = 0
+    ensure = LlamaCppBackend._ensure_logits
+
+    def counted(self: LlamaCppBackend, seq: int, n_past: int, last_token: int) -> None:
+        nonlocal evaluated_again
+        evaluated_again += self._owner != (seq, n_past)
+        ensure(self, seq, n_past, last_token)
+
+    monkeypatch.setattr(LlamaCppBackend, "_ensure_logits", counted)
+    side_by_side = await asyncio.to_thread(in_turn)
+    data = [d for _, d, _ in alone]
+    assert side_by_side == list(zip(data, data[1:] + data[:1], strict=True))
+    assert evaluated_again > 0
