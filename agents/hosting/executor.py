@@ -263,8 +263,10 @@ def _parts(text: str, data: dict[str, JsonValue]) -> list[Part]:
 
 async def _publish(outcome: Outcome, updater: TaskUpdater) -> None:
     if isinstance(outcome, Reply):
-        await updater.add_artifact(_parts(outcome.text, outcome.data), name="result")
-        await updater.complete(message=_agent_message(updater, _parts(outcome.text, outcome.data)))
+        # Built once: the artifact and the status message each copy the parts (protobuf fields).
+        parts = _parts(outcome.text, outcome.data)
+        await updater.add_artifact(parts, name="result")
+        await updater.complete(message=_agent_message(updater, parts))
     elif isinstance(outcome, Question):
         pending = PendingQuestion(question=outcome.text, state=outcome.state)
         await updater.update_status(
