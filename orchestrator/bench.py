@@ -152,7 +152,7 @@ async def bench_fast_path(turn: Turn) -> dict[str, Any]:
     load average before and after, and the ratios of the medians."""
     import httpx
 
-    from .bench_chain import HOPS, open_chain
+    from .bench_chain import HOPS, open_chain, server_settings
 
     payload = {"text": _FAST_TEXTS[0], "session_id": None, "seat": "driver", "pad": "x" * 300}
     async with open_chain() as url, httpx.AsyncClient(timeout=30.0) as http:
@@ -189,6 +189,7 @@ async def bench_fast_path(turn: Turn) -> dict[str, Any]:
             for mode in ("paced", "back_to_back")
         },
         "fast_path_load_average": {"before": load_before, "after": load_after},
+        "fast_path_servers": f"uvicorn with {server_settings()}, the stack's servers and the chain's alike",
     }
 
 

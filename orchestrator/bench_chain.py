@@ -27,7 +27,7 @@ from starlette.types import Receive, Scope, Send
 
 from mcp_servers.http import KEEP_ALIVE_S
 
-__all__ = ["HOPS", "ChainHop", "open_chain"]
+__all__ = ["HOPS", "ChainHop", "open_chain", "server_settings"]
 
 HOPS = 3
 """Server processes a template-routed turn crosses: orchestrator, agent, vehicle MCP server."""
@@ -65,6 +65,18 @@ class ChainHop:
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(answer)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": answer})
+
+
+def server_settings() -> str:
+    """The event loop and HTTP protocol that uvicorn's defaults (`loop="auto"`, `http="auto"`) take in
+    this environment, as uvicorn resolves them: uvloop and httptools when they are installed. The
+    stack's servers and the chain's hops (`main`) all run with those defaults, so both sides of the
+    comparison use the same ("uvloop + HttpToolsProtocol")."""
+    from uvicorn.loops.auto import auto_loop_factory
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    loop = auto_loop_factory()
+    return f"{loop.__module__.split('.')[0]} + {AutoHTTPProtocol.__name__}"
 
 
 def _free_ports(count: int) -> list[int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator import bench
+from orchestrator import bench, bench_chain
 
 
 def _recording(name: str, order: list[tuple[str, int]]) -> bench.Turn:
@@ -35,3 +35,10 @@ async def test_bursts_of_the_stack_and_the_chain_alternate(monkeypatch: pytest.M
     # the first turn of each burst (after the rest) is not counted
     assert len(stack) == len(chain) == 4
     assert stack == [2.0, 3.0, 8.0, 9.0] and chain == [5.0, 6.0, 11.0, 12.0]
+
+
+def test_the_report_names_the_servers_uvicorn_runs_on_both_sides() -> None:
+    # uvicorn's "auto" takes uvloop and httptools when they are installed (they are, with cabin)
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    assert bench_chain.server_settings() == f"uvloop + {HttpToolsProtocol.__name__}"
