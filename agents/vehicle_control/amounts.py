@@ -28,7 +28,10 @@ changes by steps, once:
   (:data:`~agents.language.lexicon.FRACTIONS`): ``fraction`` is how far open ("open the window a
   third" is 33 %, "the volume at half" 50), ``fraction_closed`` and ``percent_closed`` how far open
   a part closed by that much is ("close the windows a quarter" leaves them 75 % open, "halfway" 50 %,
-  "roll them up 75 percent" 25 %).
+  "roll them up 75 percent" 25 %);
+- :data:`NUMBERED`: the grammar lists of a setting said as a bare number word or its digits
+  (:data:`~agents.language.lexicon.NUMBERS`): ``fan_number`` is the fan up to 10, a step of ten
+  ("set the fan to 3" is 30 %).
 
 :func:`amount` turns a grade captured by the grammar (a slot ``delta`` holding a grade name) into the
 tool's arguments; :func:`grammar_lists` and :func:`grammar_rules` write the grammar's lists and rules
@@ -41,7 +44,7 @@ from typing import Any, Final, Literal
 
 from pydantic import JsonValue
 
-from agents.language.lexicon import ENDS, FRACTIONS, INTENSIFIERS, INTENSITY, STEP_WORDS
+from agents.language.lexicon import ENDS, FRACTIONS, INTENSIFIERS, INTENSITY, NUMBERS, STEP_WORDS
 from agents.vehicle_control.actions import DECLARED_RANGES, EXCLUSIVE_ARGUMENTS, RELATIVE_STEPS
 from mcp_servers.vehicle.guardrails.rules import ComfortBounds
 
@@ -53,6 +56,7 @@ __all__ = [
     "LEVELS",
     "LEVELS_AT_MOST",
     "LEVEL_STEPS",
+    "NUMBERED",
     "POSITIONS",
     "POSITION_STEPS",
     "RANGES",
@@ -197,6 +201,13 @@ POSITIONS: Final[dict[str, dict[str, int]]] = {
 }
 """Per grammar list of a position, each fraction word and the percent open it says."""
 
+NUMBERED: Final[dict[str, dict[str, int]]] = {
+    "fan_number": {f"({number}|{word})": number * 10 for word, number in NUMBERS.items() if number <= 10},
+}
+"""Per grammar list of a setting said as a bare number, the number (its digits or its word) and the
+value it sets: the fan said without "percent" is a step of ten up to 10 ("set the fan to 3" is 30 %);
+above that it is a percentage (the grammar's ``fan_percent``)."""
+
 _GRADE_LISTS: Final[dict[str, dict[str, str]]] = {
     "intensity": INTENSITY,
     "intensifier": INTENSIFIERS,
@@ -228,16 +239,18 @@ def amount(tool: str, grade: str, sign: int) -> dict[str, JsonValue] | None:
 
 
 def grammar_lists(lists: dict[str, Any], *, lowest_on: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """The grammar's `lists` with the intensity, fraction and end words put in: the lists of grades
-    (``intensity``, ``intensifier``) and of positions (:data:`POSITIONS`) written from the language
-    layer, one list of the words of an end per tool of :data:`RANGES` (:func:`end_list`) and one of the
-    numbers above the range its schema declares (:func:`beyond_list`), and each
-    levelled list of :data:`LEVELS` given the ``large`` intensity words and the words of an end of
-    its tool (:data:`LEVELLED`; a word the file already lists keeps its value there). `lowest_on`
-    are the tools switched off at the bottom of their range (:func:`end`)."""
+    """The grammar's `lists` with the intensity, fraction, number and end words put in: the lists of
+    grades (``intensity``, ``intensifier``), of positions (:data:`POSITIONS`) and of bare numbers
+    (:data:`NUMBERED`) written from the language layer, one list of the words of an end per tool of
+    :data:`RANGES` (:func:`end_list`) and one of the numbers above the range its schema declares
+    (:func:`beyond_list`), and each levelled list of :data:`LEVELS` given the ``large`` intensity
+    words and the words of an end of its tool (:data:`LEVELLED`; a word the file already lists keeps
+    its value there). `lowest_on` are the tools switched off at the bottom of their range (:func:`end`)."""
     lists = dict(lists)
     for name, shares in POSITIONS.items():
         lists[name] = {"values": [{"in": word, "out": share} for word, share in shares.items()]}
+    for name, numbers in NUMBERED.items():
+        lists[name] = {"values": [{"in": said, "out": value} for said, value in numbers.items()]}
     for name, words in _GRADE_LISTS.items():
         lists[name] = {"values": [{"in": word, "out": grade} for word, grade in words.items()]}
     for tool in RANGES:
