@@ -69,9 +69,6 @@ ACTIVITIES: tuple[Activity, ...] = (
         (*_GET, "stop for", "go for"),
         (
             "a bite",
-            "a bite to eat",
-            "something to eat",
-            "a meal",
             "breakfast",
             "brunch",
             "supper",
@@ -217,9 +214,6 @@ ACTIVITIES: tuple[Activity, ...] = (
         (
             *_THE_CAR,
             "a tyre",
-            "a tire",
-            "tyres",
-            "tires",
             "a flat",
             "a flat tyre",
             "a flat tire",
