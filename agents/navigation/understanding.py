@@ -23,6 +23,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, JsonValue, Vali
 from agents.hosting import ParsedIntent
 from agents.hosting.spans import data_spans, mask, unquote
 from agents.language.dialogue import reply_kind
+from agents.language.lexicon import NUMBERS
 from agents.navigation.activities import activity_place, place_gone_to, starts_with_activity
 from agents.navigation.errors import UnderstandingError
 from agents.navigation.vocabulary import AVOID_WORDS, ORDINALS, normalize, singular
@@ -170,9 +171,8 @@ _OWN_ADDRESS = re.compile(
 )
 _WHO_LIVES = re.compile(r"\bwhere (?:does|do) (?P<who>(?:my |our )?\w+) live\b|\bfriends? who lives?\b")
 
-_NUMBER = (
-    r"(?:\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a few|a couple of|couple of)"
-)
+_TO_TEN = "|".join(word for word, number in NUMBERS.items() if 1 <= number <= 10)
+_NUMBER = rf"(?:\d+(?:\.\d+)?|a|an|{_TO_TEN}|a few|a couple of|couple of)"
 _SELF = r"(?:me|us|here|(?:my|our) (?:current )?(?:location|position)|where (?:i|we) (?:am|are))"
 _PLACE_NOISE: tuple[re.Pattern[str], ...] = (
     # traffic: "with no traffic", "avoiding all heavy traffic", "on a route with the least amount of traffic"
