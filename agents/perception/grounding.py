@@ -32,40 +32,36 @@ __all__ = ["grounding_problems"]
 _CLASS_WORDS: dict[str, frozenset[str]] = {}
 
 
-def _classes(classes: str, *words: str) -> None:
-    for word in words:
+_IRREGULAR_PLURALS = {"person": "people", "child": "children"}
+
+
+def _plural(noun: str) -> str:
+    """A noun's plural: lorry -> lorries, bus -> buses, car -> cars (and the irregular ones)."""
+    if noun in _IRREGULAR_PLURALS:
+        return _IRREGULAR_PLURALS[noun]
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun + "es" if noun.endswith(("s", "sh", "ch", "x")) else noun + "s"
+
+
+def _classes(classes: str, *nouns: str, alone: tuple[str, ...] = ()) -> None:
+    """The words that name an object of `classes`: each of `nouns` and its plural, and the words
+    of `alone` as they are."""
+    for word in (*nouns, *map(_plural, nouns), *alone):
         _CLASS_WORDS[word] = frozenset(classes.split())
 
 
-_classes("car", "car", "cars", "auto", "autos", "sedan", "suv")
-_classes("truck", "truck", "trucks", "lorry", "lorries")
-_classes("bus", "bus", "buses", "coach")
-_classes("van", "van", "vans", "minivan")
-_classes(
-    "motorcycle", "motorcycle", "motorcycles", "motorbike", "motorbikes", "motorcyclist", "motorcyclists"
-)
-_classes("cyclist motorcycle", "bike", "bikes", "biker", "bikers")
-_classes("cyclist", "cyclist", "cyclists", "bicycle", "bicycles", "bicyclist", "bicyclists")
-_classes("scooter", "scooter", "scooters")
-_classes(
-    "pedestrian",
-    "pedestrian",
-    "pedestrians",
-    "person",
-    "people",
-    "walker",
-    "walkers",
-    "man",
-    "woman",
-    "child",
-    "children",
-    "kid",
-    "kids",
-)
-_classes(
-    "animal", "animal", "animals", "dog", "dogs", "deer", "cat", "cats", "horse", "horses", "cow", "cows"
-)
-_classes("unknown", "unidentified", "unknown")
+_classes("car", "car", "auto", alone=("sedan", "suv"))
+_classes("truck", "truck", "lorry")
+_classes("bus", "bus", alone=("coach",))
+_classes("van", "van", alone=("minivan",))
+_classes("motorcycle", "motorcycle", "motorbike", "motorcyclist")
+_classes("cyclist motorcycle", "bike", "biker")
+_classes("cyclist", "cyclist", "bicycle", "bicyclist")
+_classes("scooter", "scooter")
+_classes("pedestrian", "pedestrian", "person", "walker", "child", "kid", alone=("man", "woman"))
+_classes("animal", "animal", "dog", "cat", "horse", "cow", alone=("deer",))
+_classes("unknown", alone=("unidentified", "unknown"))
 
 _SIDE_WORDS = {
     **{side: side for side in get_args(Side)},
