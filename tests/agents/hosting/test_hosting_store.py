@@ -20,7 +20,7 @@ from agents.hosting import (
     open_task_store,
 )
 from agents.hosting.optional import sql_task_store_class
-from agents.hosting.store import BoundedTaskStore
+from agents.hosting.store import BoundedTaskStore, SerializedTaskStore
 
 from .hosting_doubles import BASE_URL, ECHO_SPEC, TOKEN, EchoExecutor
 
@@ -90,8 +90,8 @@ def test_sqlalchemy_is_imported_only_for_a_sqlite_store(tmp_path: Path) -> None:
 
 
 async def test_store_urls_select_the_store(tmp_path: Path) -> None:
-    assert isinstance(_inner(open_task_store("memory://").store), InMemoryTaskStore)
-    assert isinstance(_inner(open_task_store("").store), InMemoryTaskStore)
+    assert isinstance(_inner(open_task_store("memory://").store), SerializedTaskStore)
+    assert isinstance(_inner(open_task_store("").store), SerializedTaskStore)
     opened = open_task_store(f"sqlite:///{tmp_path / 'a.db'}")
     try:
         assert isinstance(_inner(opened.store), sql_task_store_class())
