@@ -7,7 +7,7 @@ import os
 import resource
 import statistics
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from mcp import Client
@@ -146,15 +146,119 @@ def _load_average() -> list[float]:
     return [round(load, 2) for load in os.getloadavg()]
 
 
-async def bench_fast_path(turn: Turn) -> dict[str, Any]:
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_ms(pid: int) -> float | None:
+    """The CPU time (user and system) process `pid` has used so far, in ms, from /proc (Linux); None
+    when it cannot be read. Unlike wall-clock times it hardly depends on what else the machine runs."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) * 1000 / _CLOCK_TICKS
+
+
+def _children(pattern: str) -> list[int]:
+    """The pids of this process's children whose command line holds `pattern` (Linux)."""
+    me, found = str(os.getpid()), []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii") as stat:
+                parent = stat.read().rsplit(")", 1)[1].split()[1]
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError):
+            continue
+        if parent == me and pattern in command:
+            found.append(int(entry))
+    return found
+
+
+class _CpuMeter:
+    """CPU ms per turn of named processes over a stretch of turns (`start`, then `per_turn`)."""
+
+    def __init__(self, processes: Mapping[str, int]) -> None:
+        self._processes = dict(processes)
+        self._start: dict[str, float] = {}
+
+    def start(self) -> None:
+        readings = {name: cpu_ms(pid) for name, pid in self._processes.items()}
+        self._start = {name: ms for name, ms in readings.items() if ms is not None}
+
+    def per_turn(self, turns: int) -> dict[str, float]:
+        """Each process's CPU ms over the turns since `start`, divided by `turns`; a process that
+        could not be read at both ends is left out."""
+        result: dict[str, float] = {}
+        for name, before in self._start.items():
+            after = cpu_ms(self._processes[name])
+            if after is not None and turns:
+                result[name] = round((after - before) / turns, 2)
+        return result
+
+
+def _listener(url: str) -> int | None:
+    """The pid of the process of this machine that listens on `url`'s port (Linux), if any; None for
+    a URL of another machine."""
+    from urllib.parse import urlsplit
+
+    from .supervisor import port_holder
+
+    parts = urlsplit(url)
+    if parts.hostname not in ("127.0.0.1", "localhost", "::1") or parts.port is None:
+        return None
+    holder = port_holder(parts.port)
+    if holder is None or not holder.startswith("pid "):
+        return None
+    return int(holder.split()[1])
+
+
+def _argument(pid: int, option: str) -> str | None:
+    """The value given to `option` on process `pid`'s command line, if any."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            args = cmdline.read().decode(errors="replace").split("\0")
+    except OSError:
+        return None
+    return args[args.index(option) + 1] if option in args[:-1] else None
+
+
+def stack_processes(url: str, agent_url: str) -> dict[str, int]:
+    """The processes a template-routed turn of the stack at `url` crosses, when they run on this
+    machine: the orchestrator (listening on `url`), the vehicle-control agent (`agent_url`) and the
+    vehicle MCP server (the orchestrator's `--vehicle-mcp-url`), by name; one process serving
+    several (the compact profile) is named once with all of them ("orchestrator + vehicle-control")."""
+    names: dict[int, list[str]] = {}
+    orchestrator = _listener(url)
+    vehicle_url = _argument(orchestrator, "--vehicle-mcp-url") if orchestrator is not None else None
+    for name, pid in (
+        ("orchestrator", orchestrator),
+        ("vehicle-control", _listener(agent_url)),
+        ("vehicle MCP server", _listener(vehicle_url) if vehicle_url else None),
+    ):
+        if pid is not None:
+            names.setdefault(pid, []).append(name)
+    return {" + ".join(named): pid for pid, named in names.items()}
+
+
+async def bench_fast_path(turn: Turn, processes: Mapping[str, int] | None = None) -> dict[str, Any]:
     """A template-routed turn (`turn`) against the bare loopback chain (`orchestrator.bench_chain`, as
     many processes as such a turn crosses), both measured in the same loop with the same pacing; the
-    load average before and after, and the ratios of the medians."""
+    load average before and after, and the ratios of the medians. With `processes` (the stack's, by
+    name: pid), also the CPU ms each used per turn over the same turns, beside the chain's per hop."""
     import httpx
 
     from .bench_chain import HOPS, open_chain, server_settings
 
     payload = {"text": _FAST_TEXTS[0], "session_id": None, "seat": "driver", "pad": "x" * 300}
+    turns = [0]
     async with open_chain() as url, httpx.AsyncClient(timeout=30.0) as http:
 
         async def chain(_: int) -> float:
@@ -164,10 +268,26 @@ async def bench_fast_path(turn: Turn) -> dict[str, Any]:
             response.raise_for_status()
             return elapsed
 
+        hops = _children("orchestrator.bench_chain")
+        stack_cpu = _CpuMeter(processes or {})
+        chain_cpu = _CpuMeter({f"hop {n}": pid for n, pid in enumerate(sorted(hops), start=1)})
+
+        async def counted(i: int) -> float:
+            # CPU is counted from the first timed paced turn: the warm-up turns of a fresh stack
+            # compile the templates they reach
+            if not turns[0] and i >= _PACED_WARMUP:
+                stack_cpu.start()
+                chain_cpu.start()
+            if turns[0] or i >= _PACED_WARMUP:
+                turns[0] += 1
+            return await turn(i)
+
         load_before = _load_average()
-        paced_turn, paced_chain = await _paced([turn, chain], _PACED_TURNS, _PACED_WARMUP, _PACE_S)
-        burst_turn, burst_chain = await _back_to_back([turn, chain])
+        paced_turn, paced_chain = await _paced([counted, chain], _PACED_TURNS, _PACED_WARMUP, _PACE_S)
+        burst_turn, burst_chain = await _back_to_back([counted, chain])
         load_after = _load_average()
+        # as many chain round trips as turns: one after each turn
+        stack_per_turn, chain_per_trip = stack_cpu.per_turn(turns[0]), chain_cpu.per_turn(turns[0])
     fast: dict[str, Any] = {
         "what": "POST /v1/utterances, template-routed, orchestrator -> A2A -> MCP -> simulator "
         f"(applied); paced: {_PACE_S * 1000:.0f} ms after each turn; back to back: bursts of "
@@ -190,6 +310,14 @@ async def bench_fast_path(turn: Turn) -> dict[str, Any]:
         },
         "fast_path_load_average": {"before": load_before, "after": load_after},
         "fast_path_servers": f"uvicorn with {server_settings()}, the stack's servers and the chain's alike",
+        "fast_path_cpu_ms_per_turn": {
+            "what": "CPU ms (user + system, /proc/PID/stat) per turn over the timed turns above and the "
+            "untimed first turn of each burst; the chain's per round trip, by hop (the last answers "
+            "without forwarding)",
+            "stack": stack_per_turn,
+            "chain": chain_per_trip,
+            "chain_total": round(sum(chain_per_trip.values()), 2),
+        },
     }
 
 
@@ -324,7 +452,7 @@ async def bench_stack(
             elapsed, body = await turn(text)
             return elapsed, bool(body["route"]) and body["route"][0]["via"] == "model"
 
-        report: dict[str, Any] = await bench_fast_path(fast_turn)
+        report: dict[str, Any] = await bench_fast_path(fast_turn, stack_processes(url, agent_url))
 
         async def vehicle_model_turn(text: str, seat: str) -> tuple[float, bool, bool]:
             elapsed, body = await turn(text, seat=seat)
