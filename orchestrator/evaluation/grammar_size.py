@@ -9,7 +9,8 @@ another module is still counted:
   comments;
 - **word lists**: in every Python module under ``orchestrator/`` or ``agents/``, each outermost literal
   set, frozenset, list, tuple or dict (keys) of at least :data:`MIN_WORDS` strings that are all plain
-  words or phrases (lower case letters, apostrophes, spaces, hyphens), each call whose positional
+  words or phrases (lower case letters, apostrophes, spaces, hyphens) besides what it spreads from
+  another (``*NAMES``, ``**NAMES``), each call whose positional
   arguments are at least :data:`MIN_WORDS` such strings (a list written as arguments,
   ``words("car", "cars", "auto", "sedan")``), and each string literal of a
   regular expression that alternates at least :data:`MIN_WORDS` such words; the source lines they
@@ -118,10 +119,11 @@ def _strings(nodes: list[ast.expr | None]) -> list[str] | None:
 
 
 def _is_word_list(node: ast.AST) -> bool:
+    # what is spread into a literal (``*OTHER``, ``**OTHER``) is counted where it is written
     if isinstance(node, ast.Set | ast.List | ast.Tuple):
-        words = _strings(list(node.elts))
+        words = _strings([element for element in node.elts if not isinstance(element, ast.Starred)])
     elif isinstance(node, ast.Dict):
-        words = _strings(list(node.keys))
+        words = _strings([key for key in node.keys if key is not None])
     elif isinstance(node, ast.Call):
         words = _strings(list(node.args))
     else:

@@ -300,6 +300,12 @@ def test_word_lists_and_grammar_files_are_counted(tmp_path: Path) -> None:
         'open("a.txt", "r", "x", "y")\n'
     )
     assert word_list_lines(calls) == 4
+    # what a literal spreads from another is counted there; its own words are counted here
+    spread = (
+        'MORE = (\n    "no", "nope",\n    "nah", "negative",\n    *CANCEL,\n)\n'
+        'PAIRS = {**dict.fromkeys(("open", "vent"), "close"), "on": "off", "up": "down", "in": "out", "x": "y"}\n'
+    )
+    assert word_list_lines(spread) == 6
     (tmp_path / "agents" / "thing" / "grammar").mkdir(parents=True)
     (tmp_path / "agents" / "thing" / "grammar" / "sentences.yaml").write_text(
         "# a comment\nintents:\n\n  - turn on the {device}\n", encoding="utf-8"
