@@ -165,28 +165,24 @@ UNDO: tuple[str, ...] = (
 """Asking that what the previous turn changed be as it was before ("undo that", "put it back"); said
 after a word of :data:`CANCEL` too ("never mind, undo it")."""
 
+_PAIRS: dict[str, str] = {
+    "on": "off",
+    "up": "down",
+    "lock": "unlock",
+    "raise": "lower",
+    "fold": "unfold",
+    "start": "stop",
+    "activate": "deactivate",
+    "enable": "disable",
+    "increase": "decrease",
+}
+"""Verbs and particles that undo each other, each pair once."""
+
 OPPOSITES: dict[str, str] = {
     **dict.fromkeys(("open", "crack", "vent"), "close"),
     "close": "open",
     "shut": "open",
-    "on": "off",
-    "off": "on",
-    "up": "down",
-    "down": "up",
-    "lock": "unlock",
-    "unlock": "lock",
-    "raise": "lower",
-    "lower": "raise",
-    "fold": "unfold",
-    "unfold": "fold",
-    "start": "stop",
-    "stop": "start",
-    "activate": "deactivate",
-    "deactivate": "activate",
-    "enable": "disable",
-    "disable": "enable",
-    "increase": "decrease",
-    "decrease": "increase",
+    **{word: other for pair in _PAIRS.items() for word, other in (pair, pair[::-1])},
 }
 """The verb or particle that undoes another's change ("open" -> "close", "on" -> "off")."""
 
@@ -418,23 +414,19 @@ VERBS: frozenset[str] = frozenset(
 """Verbs that act on their own ("open the window"): a clause that leaves its verb out ("... and the
 sunroof") borrows the one before it, and "close it" points back at what the verb acted on before."""
 
+
+def _whose(seat: str) -> dict[str, str]:
+    """A seat's name and the ways its side is said by it ("driver's", "drivers side") -> the seat."""
+    return {f"{seat}{said}": seat for said in ("", "'s", "s", " side", "'s side", "s side")}
+
+
 ZONES: dict[str, str] = {
-    "driver": "driver",
-    "driver's": "driver",
-    "drivers": "driver",
-    "driver side": "driver",
-    "driver's side": "driver",
-    "drivers side": "driver",
+    **_whose("driver"),
     "front left": "driver",
     "left front": "driver",
     "front passenger": "passenger",
     "front passenger's": "passenger",
-    "passenger": "passenger",
-    "passenger's": "passenger",
-    "passengers": "passenger",
-    "passenger side": "passenger",
-    "passenger's side": "passenger",
-    "passengers side": "passenger",
+    **_whose("passenger"),
     "front right": "passenger",
     "right front": "passenger",
     "co-driver": "passenger",
