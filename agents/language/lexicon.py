@@ -603,44 +603,20 @@ INTENSIFIERS: dict[str, str] = {
 
 STEP_WORDS: tuple[str, ...] = (
     "one",
-    "a notch",
-    "one notch",
-    "a step",
-    "one step",
-    "a level",
-    "one level",
-    "a setting",
-    "one setting",
-    "a click",
-    "one click",
-    "a stage",
-    "one stage",
+    *(
+        f"{one} {step}"
+        for step in ("notch", "step", "level", "setting", "click", "stage")
+        for one in ("a", "one")
+    ),
 )
 """Words that say one step of a device, said with which way ("up one", "down a notch", "a step
 warmer"): a device set by levels moves one level from where it is, any other by its ``small``
 amount of :data:`INTENSITY`. ("one" is a step only where it says how much, never as a value.)"""
 
 ENDS: dict[str, str] = {
-    "max": "highest",
-    "the max": "highest",
-    "maximum": "highest",
-    "the maximum": "highest",
-    "highest": "highest",
-    "the highest": "highest",
-    "top": "highest",
-    "the top": "highest",
-    "full": "highest",
-    "full blast": "highest",
-    "full power": "highest",
-    "full speed": "highest",
-    "min": "lowest",
-    "the min": "lowest",
-    "minimum": "lowest",
-    "the minimum": "lowest",
-    "lowest": "lowest",
-    "the lowest": "lowest",
-    "bottom": "lowest",
-    "the bottom": "lowest",
+    **{said: "highest" for word in ("max", "maximum", "highest", "top") for said in (word, f"the {word}")},
+    **dict.fromkeys(("full", "full blast", "full power", "full speed"), "highest"),
+    **{said: "lowest" for word in ("min", "minimum", "lowest", "bottom") for said in (word, f"the {word}")},
 }
 """Words that name an end of a device's range as its value ("volume to minimum", "heat my seat to the
 highest", "the fan to the lowest") -> ``highest`` or ``lowest``. Unlike :data:`INTENSITY`'s
