@@ -415,6 +415,15 @@ VERBS: frozenset[str] = frozenset(
 sunroof") borrows the one before it, and "close it" points back at what the verb acted on before."""
 
 
+_BACK = ("rear", "back")
+_ROW = ("row", "seat", "seats")
+
+
+def _in_the_back(side: str) -> tuple[str, ...]:
+    """The ways a rear seat is said by its side ("rear left", "left back")."""
+    return (*(f"{back} {side}" for back in _BACK), *(f"{side} {back}" for back in _BACK))
+
+
 def _whose(seat: str) -> dict[str, str]:
     """A seat's name and the ways its side is said by it ("driver's", "drivers side") -> the seat."""
     return {f"{seat}{said}": seat for said in ("", "'s", "s", " side", "'s side", "s side")}
@@ -432,30 +441,14 @@ ZONES: dict[str, str] = {
     "co-driver": "passenger",
     "co driver": "passenger",
     "shotgun": "passenger",
-    "rear left": "rear_left",
-    "back left": "rear_left",
-    "left rear": "rear_left",
-    "left back": "rear_left",
+    **dict.fromkeys(_in_the_back("left"), "rear_left"),
     "rear driver side": "rear_left",
     "behind the driver": "rear_left",
-    "rear right": "rear_right",
-    "back right": "rear_right",
-    "right rear": "rear_right",
-    "right back": "rear_right",
+    **dict.fromkeys(_in_the_back("right"), "rear_right"),
     "rear passenger side": "rear_right",
     "behind the passenger": "rear_right",
-    "front": "front",
-    "front row": "front",
-    "front seat": "front",
-    "front seats": "front",
-    "rear": "rear",
-    "back": "rear",
-    "rear row": "rear",
-    "back row": "rear",
-    "rear seat": "rear",
-    "back seat": "rear",
-    "rear seats": "rear",
-    "back seats": "rear",
+    **dict.fromkeys(("front", *(f"front {row}" for row in _ROW)), "front"),
+    **dict.fromkeys(("rear", "back", *(f"{back} {row}" for row in _ROW for back in _BACK)), "rear"),
     "kids": "rear",
     "kids'": "rear",
     "children's": "rear",
