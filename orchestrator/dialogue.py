@@ -1,7 +1,9 @@
 """Dialogue state per session: the speaker's seat, what was last asked and done, pending confirmations.
 
 A session is created by a turn without ``session_id`` (the result carries the new id) and forgotten
-after ``idle_s`` without a turn. One history, whichever path (template, model, fallback) handled a turn.
+after ``idle_s`` without a turn. One dialogue state, whichever path (template, model, fallback) handled
+a turn: what was asked and what reached an agent, not a transcript (nothing reads the words and
+replies of old turns, so a session does not keep them).
 
 Besides the session store, the deterministic readings of a turn's words that need the conversation:
 
@@ -723,7 +725,6 @@ class Session:
     created: float = field(default_factory=time.monotonic)
     touched: float = field(default_factory=time.monotonic)
     turns: int = 0
-    history: list[dict[str, object]] = field(default_factory=list)
     waiting: Waiting | None = None
     last_turn: list[LastPart] = field(default_factory=list)
     """Every part of the latest turn that reached an agent, in order."""
@@ -745,26 +746,30 @@ class Session:
         """The latest part that reached an agent."""
         return self.last_turn[-1] if self.last_turn else None
 
-    def remember(self, turn: dict[str, object], keep: int = 20) -> None:
-        self.history.append(turn)
-        del self.history[:-keep]
-
 
 class UnknownSession(KeyError):
     """A session id that was never issued or has expired."""
 
 
+MAX_SESSIONS = 128
+"""Most sessions kept open at once. A car's front ends (a voice session per seat, the cockpit, a
+terminal's chat) hold a handful and ``cabin bench --sweep`` up to 100 at once; a front end that
+opens a session per request must not grow the orchestrator for half an hour. A session keeps its
+open question, the parts of its latest turn and :data:`EARLIER_PARTS` before them (about 6 KiB,
+measured over the bench's turns): 128 take under 1 MiB, where 512 took about 3 MiB."""
+
+
 class SessionStore:
     """The open sessions: one is forgotten after `idle_s` without a turn, and beyond `max_sessions`
-    the least recently used go first (each keeps up to 20 turns of history: a front-end that opens a
-    session per request must not grow the orchestrator for half an hour)."""
+    (:data:`MAX_SESSIONS`) the least recently used go first; a turn that names a forgotten session is
+    refused as an unknown session (the front-end API answers 404 and the front end starts a new one)."""
 
     def __init__(
         self,
         idle_s: float = 1800.0,
         confirmation_ttl_s: float = 30.0,
         follow_up_s: float = 120.0,
-        max_sessions: int = 512,
+        max_sessions: int = MAX_SESSIONS,
     ) -> None:
         self._sessions: dict[str, Session] = {}
         self.max_sessions = max(1, max_sessions)

@@ -375,7 +375,6 @@ class Orchestrator:
         if self.readback is not None and any(o.failed for o in outcomes):
             await self._read_back(turn_id, outcomes)
         result = self._assemble(session, turn_id, outcomes, arrived, route_ms)
-        session.remember({"turn_id": turn_id, "text": text, "reply": result.reply})
         if self.events.subscribers:
             self.events.publish("turn", turn_id, result=result.model_dump(mode="json"))
         if self.after_turn is not None:

@@ -10,6 +10,7 @@ import pytest
 
 from agents.hosting.messages import AgentRequest
 from orchestrator.api import OrchestratorExecutor
+from orchestrator.dialogue import MAX_SESSIONS
 from orchestrator.turn import Orchestrator
 
 from .doubles import KeywordRouter, directory
@@ -38,7 +39,7 @@ async def test_session_locks_are_dropped_after_many_sessions() -> None:
         result = await orchestrator.handle("set the temperature to 20")
         await orchestrator.handle("set the temperature to 21", session_id=result.session_id)
     assert orchestrator._session_locks == {}
-    assert len(orchestrator.sessions) == 200
+    assert len(orchestrator.sessions) == MAX_SESSIONS  # 200 opened, the most recent kept
 
 
 async def test_turns_of_one_session_still_run_one_after_another() -> None:
@@ -108,3 +109,28 @@ def test_sessions_beyond_the_cap_go_least_recently_used_first() -> None:
     assert store.open(fourth.id, "passenger") is fourth
     with pytest.raises(UnknownSession):
         store.open(second.id, "driver")  # the least recently used, dropped for the fourth
+
+
+async def test_many_sessions_keep_the_most_recent_ones_with_a_bounded_state_each() -> None:
+    from orchestrator.dialogue import EARLIER_PARTS, UnknownSession
+
+    orchestrator = await _orchestrator()
+    ids: list[str] = []
+    for n in range(MAX_SESSIONS + 8):
+        first = await orchestrator.handle("set the temperature to 20", "driver", None)
+        ids.append(first.session_id)
+        if n == MAX_SESSIONS - 1:  # the store is full: the first session used again
+            await orchestrator.handle("set the temperature to 22", "driver", ids[0])
+    store = orchestrator.sessions
+    assert len(store) == MAX_SESSIONS
+    # Eight sessions too many: the eight least recently used go, not the first, used again.
+    gone = [index for index, session_id in enumerate(ids) if session_id not in store._sessions]
+    assert gone == [1, 2, 3, 4, 5, 6, 7, 8]
+    with pytest.raises(UnknownSession):
+        await orchestrator.handle("set the temperature to 20", "driver", ids[1])
+    for _ in range(EARLIER_PARTS + 4):  # more turns than a session keeps parts of
+        await orchestrator.handle("set the temperature to 21", "driver", ids[-1])
+    latest = store.open(ids[-1], "driver")
+    assert latest.turns == EARLIER_PARTS + 5
+    assert len(latest.earlier) == EARLIER_PARTS
+    assert [part.text for part in latest.last_turn] == ["set the temperature to 21"]
