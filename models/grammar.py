@@ -3,6 +3,8 @@
 A grammar that is nothing but an alternation of string literals (``root ::= "a" | "b"``) is
 recognised by :func:`literal_choices`; backends decode such a grammar over a token trie of the
 literals, which yields exactly the grammar's language at the cost of the prompt alone.
+:class:`JsonLayout` tells what text a JSON schema forces next in the layout the tuned tool-call model
+writes, for the backend to evaluate ahead of the model's choices.
 """
 
 from __future__ import annotations
@@ -358,20 +360,43 @@ class JsonLayout:
                 return []
         return out
 
-    def forced(self, limit: int = 64) -> str:
+    def forced(self, limit: int = 64) -> tuple[str, frozenset[str]]:
         """The text every admitted continuation begins with (at most `limit` characters; empty where
-        the next character is open, at a free value, at the end, or off the layout)."""
+        the next character is open, at a free value, at the end, or off the layout), and the
+        characters that may follow it (``""`` for the end of the text; a sample for a free value)."""
         states = self._states
         text: list[str] = []
         while len(text) < limit and states:
             nxt: set[str] = set()
             for state in states:
                 if state is None or not isinstance(state[0], _Lit):
-                    return "".join(text)
+                    return "".join(text), _next_chars(states)
                 nxt.add(state[0].text[state[1]])
                 if len(nxt) > 1:
-                    return "".join(text)
+                    return "".join(text), _next_chars(states)
             ch = nxt.pop()
             text.append(ch)
             states = self._step(states, ch)
-        return "".join(text)
+        return "".join(text), _next_chars(states)
+
+
+_SAMPLE = frozenset('a0 "-')
+"""Characters that stand for what a free value may begin with."""
+
+
+def _next_chars(states: Sequence[_State | None]) -> frozenset[str]:
+    out: set[str] = set()
+    for state in states:
+        if state is None:
+            out.add("")
+            continue
+        node, offset, rest = state
+        if isinstance(node, _Lit):
+            out.add(node.text[offset])
+            continue
+        out.update(ch for ch in (node.chars or _SAMPLE) if node.takes(ch))
+        if offset or node.may_be_empty:
+            after: list[_State | None] = []
+            _expand_rest(rest, after)
+            out |= _next_chars(after)
+    return frozenset(out)

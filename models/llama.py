@@ -18,9 +18,17 @@ Memory layout: one ``llama_model`` (the GGUF, memory-mapped once) and two contex
 Sampling is done on the logits with numpy (greedy by default). GBNF grammars use llama.cpp's grammar
 sampler, applied first to the one token the model prefers and only when that is rejected to the
 best-ranked candidates, so a constrained token usually costs no more than a free one. Grammars that
-are plain alternations of literals are decoded over a token trie of the literals instead. JSON output
+are plain alternations of literals are decoded over a token trie of the literals instead; a chosen
+token is evaluated in one batch with the tokens every literal left continues with. JSON output
 ends at the bracket that closes its object or array (only whitespace could follow), without another
 model evaluation.
+
+What a JSON schema forces next (keys in their fixed order, punctuation, the rest of an enum value
+once its start is unique: `models.grammar.JsonLayout`) is taken without asking the model (jump-forward
+decoding): tokenised as the whole output is (as training tokenised the tuned model's calls), each
+token checked by the grammar, and evaluated in the batch of the chosen token before it (what is
+forced at the start, with the prompt), with logits on the last row only. A model evaluation then
+yields a chosen token and everything forced after it.
 """
 
 from __future__ import annotations
@@ -28,7 +36,6 @@ from __future__ import annotations
 import codecs
 import ctypes
 import glob
-import itertools
 import json
 import logging
 import os
@@ -404,13 +411,15 @@ class _Run:
     picker: _Picker
     out: _TextOut
     max_tokens: int
+    json_output: bool
     finish: str = "length"
     generated: int = 0
+    layout_fed: int = 0  # characters of the output the JSON layout has followed
 
 
 _FORECAST_CHARS = 64
 _FORECAST_TOKENS = 16
-"""At most this much of what a JSON schema forces is evaluated ahead of the model's choices."""
+"""At most this much of what a JSON schema forces is taken at once."""
 
 _RECENT_SEQS = 2
 """Sequences that keep the evaluated tokens of recently finished requests (one per adapter)."""
@@ -809,22 +818,15 @@ class LlamaCppBackend(ModelBackend):
         self._seq_adapter[target] = adapter
         self._recent[adapter] = _Recent(seq=target, tokens=tokens)
 
-    def _feed(
-        self, tokens: Sequence[int], seq: int, pos: int, *, keep: int | None = None, rows: int = 1
-    ) -> Iterator[str]:
-        """Evaluate ``tokens`` at ``pos`` in ``seq``, one batch per step; logits on the last ``rows``
-        tokens (all in the last batch: at most ``n_batch``)."""
-        n = len(tokens)
-        # The last batch is a full one where the tokens fill several, so that the rows fit in it.
-        cuts = [*range(0, max(n - self._n_batch, 0), self._n_batch), max(n - self._n_batch, 0), n]
-        for start, end in itertools.pairwise(cuts):
-            if start == end:
-                continue
-            last = end == n
+    def _feed(self, tokens: Sequence[int], seq: int, pos: int, *, keep: int | None = None) -> Iterator[str]:
+        """Evaluate ``tokens`` at ``pos`` in ``seq``, one batch per step; logits on the last token."""
+        for start in range(0, len(tokens), self._n_batch):
+            chunk = tokens[start : start + self._n_batch]
+            last = start + len(chunk) == len(tokens)
             self._batch.clear()
-            for i in range(start, end):
-                self._batch.add(tokens[i], pos + i, seq, last and i >= n - rows)
-            self._decode(self._batch, keep=keep, owner=(seq, pos + n) if last else None)
+            for i, tok in enumerate(chunk):
+                self._batch.add(tok, pos + start + i, seq, last and i == len(chunk) - 1)
+            self._decode(self._batch, keep=keep, owner=(seq, pos + len(tokens)) if last else None)
             if not last:
                 yield ""
 
@@ -880,8 +882,8 @@ class LlamaCppBackend(ModelBackend):
         """Evaluate prefix (reused from a slot) and body into ``seq`` under ``adapter``; returns the
         reused token count. The leading tokens that the last finished request under ``adapter``
         evaluated too are reused instead when they are more than the prefix (at least one token is
-        always evaluated, for the logits). ``ahead``: tokens evaluated after the prompt in its last
-        batch, with logits on the prompt's last token and on each of them (a forecast)."""
+        always evaluated, for the logits). ``ahead``: output tokens taken without a choice (what a
+        JSON schema forces at the start), evaluated after the prompt in the same batch."""
         full = prefix + body
         self._check_fits(len(full) + len(ahead))
         self._seq_adapter[seq] = adapter
@@ -901,7 +903,7 @@ class LlamaCppBackend(ModelBackend):
                 self._recent.move_to_end(adapter)
         if cached > 0 and source is not None:
             llama_cpp.llama_memory_seq_cp(self._mem, source, seq, 0, cached)
-        yield from self._feed([*full[cached:], *ahead], seq, cached, keep=source, rows=len(ahead) + 1)
+        yield from self._feed([*full[cached:], *ahead], seq, cached, keep=source)
         return cached
 
     # -- generation -------------------------------------------------------------------------------
@@ -963,11 +965,6 @@ class LlamaCppBackend(ModelBackend):
         layout = JsonLayout(json_schema) if json_schema is not None else None
         seq = self._free_work.pop()
         try:
-            # What the schema forces at the start (`{"` and the first key where there is one) is
-            # evaluated with the prompt, to be checked against the model's own choices.
-            guess = self._forecast(layout, [], "")
-            cached = yield from self._start(seq, pre, body, adapter, guess)
-            prefill_done = time.perf_counter()
             run = _Run(
                 seq=seq,
                 n_past=len(pre) + len(body),
@@ -976,11 +973,21 @@ class LlamaCppBackend(ModelBackend):
                 picker=_Picker(sampling),
                 out=_TextOut(tuple(sampling.stop) + extra_stops),
                 max_tokens=sampling.max_tokens,
+                json_output=json_schema is not None,
             )
+            # What the schema forces at the start (`{"` and the first key where there is one) is
+            # evaluated with the prompt.
+            ahead, text, done = self._take_forecast(run, constraint, layout, [])
+            cached = yield from self._start(seq, pre, body, adapter, ahead)
+            prefill_done = time.perf_counter()
+            run.n_past += len(ahead)
+            run.evaluated += ahead
+            if text:
+                yield text
             if trie is not None:
                 yield from self._decode_choices(run, trie)
-            else:
-                yield from self._decode_tokens(run, constraint, layout, guess, json_schema is not None)
+            elif not done:
+                yield from self._decode_tokens(run, constraint, layout)
             tail = run.out.flush()
             if tail:
                 yield tail
@@ -1072,112 +1079,102 @@ class LlamaCppBackend(ModelBackend):
             yield text
 
     def _decode_tokens(
-        self,
-        run: _Run,
-        constraint: _Grammar | None,
-        layout: JsonLayout | None,
-        guess: list[int],
-        json_output: bool,
+        self, run: _Run, constraint: _Grammar | None, layout: JsonLayout | None
     ) -> Iterator[str]:
-        """Decode token by token (free, or under a grammar), with speculative evaluation of what a
-        JSON schema forces.
-
-        ``guess``: tokens evaluated after position ``n_past`` in the last batch, each with its logits
-        (the layout's forecast). Every one is checked in order: the model's own choice at its position
-        (from the logits of the row before, under the grammar, exactly as without a forecast) must be
-        that token, else the choice replaces it and the rest is dropped. So the output is the one
-        token-by-token decoding gives, and each model evaluation yields one token or several.
-        """
-        seq, picker, out = run.seq, run.picker, run.out
-        layout_fed = 0
+        """Decode token by token (free, or under a grammar); under a JSON schema, what the schema
+        forces after a chosen token is taken without a choice and evaluated in its batch."""
+        seq, picker = run.seq, run.picker
         while run.generated < run.max_tokens:
             if run.n_past >= self._n_ctx:
                 break
-            if guess and self._owner != (seq, run.n_past + len(guess)):
-                # Another request ran since: its logits replaced the forecast's rows.
-                llama_cpp.llama_memory_seq_rm(self._mem, seq, run.n_past, -1)
-                guess = []
-            if not guess:
-                self._ensure_logits(seq, run.n_past, run.evaluated[-1])
-            row = -len(guess) - 1
-            checked = 0
-            token = -1
-            text = ""
-            done = False
-            while True:
-                logits = picker.adjust(self._logits(row))
-                token = picker.pick(logits)
-                if constraint is not None and not constraint.allowed(np.array([token], dtype=np.int64))[0]:
-                    token = self._constrained_pick(logits, picker, constraint)
-                if self._is_eog(token):
-                    run.finish = "eos"
-                    done = True
-                    break
-                if constraint is not None:
-                    constraint.accept(token)
-                picker.accept(token)
-                run.generated += 1
-                piece, stopped = out.feed(self._piece(token))
-                text += piece
-                if stopped:
-                    run.finish = "stop"
-                    done = True
-                    break
-                if json_output and _json_complete(out.text):
-                    # Only whitespace may follow a closed object or array: the value is known
-                    # without another model evaluation.
-                    run.finish = "eos"
-                    done = True
-                    break
-                if run.generated >= run.max_tokens:
-                    done = True
-                    break
-                if checked < len(guess) and token == guess[checked]:
-                    # The forecast token is the model's choice: its cell is already evaluated.
-                    checked += 1
-                    row += 1
-                    run.n_past += 1
-                    run.evaluated.append(token)
-                    continue
+            self._ensure_logits(seq, run.n_past, run.evaluated[-1])
+            logits = picker.adjust(self._logits(-1))
+            token = picker.pick(logits)
+            if constraint is not None and not constraint.allowed(np.array([token], dtype=np.int64))[0]:
+                token = self._constrained_pick(logits, picker, constraint)
+            if self._is_eog(token):
+                run.finish = "eos"
                 break
-            if checked < len(guess):
-                llama_cpp.llama_memory_seq_rm(self._mem, seq, run.n_past, -1)
+            text, done = self._take(run, constraint, token)
             if done:
                 if text:
                     yield text
                 break
-            # ``token`` is chosen and not yet evaluated: evaluate it with the next forecast.
-            if layout is not None:
-                layout.feed(out.text[layout_fed:])
-                layout_fed = len(out.text)
-            guess = self._forecast(layout, [*run.evaluated[run.prompt_len :], token], out.text)
-            room = self._n_ctx - run.n_past - 1
-            guess = guess[: max(0, min(room, self._n_batch - 1))]
-            self._batch.clear()
-            self._batch.add(token, run.n_past, seq, True)
-            for j, tok in enumerate(guess):
-                self._batch.add(tok, run.n_past + 1 + j, seq, True)
-            self._decode(self._batch, owner=(seq, run.n_past + 1 + len(guess)))
-            run.n_past += 1
-            run.evaluated.append(token)
+            forced, more, done = self._take_forecast(run, constraint, layout, [token])
+            text += more
+            if done:
+                if text:
+                    yield text
+                break
+            batch = [token, *forced]
+            if run.n_past + len(batch) > self._n_ctx:
+                break
+            yield from self._feed(batch, seq, run.n_past)
+            run.n_past += len(batch)
+            run.evaluated += batch
             yield text
 
-    def _forecast(self, layout: JsonLayout | None, written: list[int], text: str) -> list[int]:
-        """The tokens a JSON output forced by its schema continues with after ``written`` (its tokens
-        so far, whose text is ``text``), tokenised as the whole text is (how the model saw such text
-        in training); ``[]`` where nothing is forced."""
+    def _take(self, run: _Run, constraint: _Grammar | None, token: int) -> tuple[str, bool]:
+        """Append ``token`` to the output; returns its text and whether the output is complete."""
+        if constraint is not None:
+            constraint.accept(token)
+        run.picker.accept(token)
+        run.generated += 1
+        text, stopped = run.out.feed(self._piece(token))
+        if stopped:
+            run.finish = "stop"
+            return text, True
+        if run.json_output and _json_complete(run.out.text):
+            # Only whitespace may follow a closed object or array: the value is known without
+            # another model evaluation.
+            run.finish = "eos"
+            return text, True
+        return text, run.generated >= run.max_tokens
+
+    def _take_forecast(
+        self, run: _Run, constraint: _Grammar | None, layout: JsonLayout | None, pending: list[int]
+    ) -> tuple[list[int], str, bool]:
+        """Take what the schema forces after the output so far (``pending``: its tokens not yet in
+        ``run.evaluated``) without asking the model: the forced text, tokenised as the whole output
+        is (`_forecast`), each token checked by the grammar. Returns the tokens taken, their text and
+        whether the output is complete."""
         if layout is None:
-            return []
-        forced = layout.forced(_FORECAST_CHARS)
+            return [], "", False
+        layout.feed(run.out.text[run.layout_fed :])
+        run.layout_fed = len(run.out.text)
+        forced = self._forecast(layout, [*run.evaluated[run.prompt_len :], *pending], run.out.text)
+        taken: list[int] = []
+        text = ""
+        for token in forced:
+            if self._is_eog(token) or (
+                constraint is not None and not constraint.allowed(np.array([token], dtype=np.int64))[0]
+            ):
+                break
+            piece, done = self._take(run, constraint, token)
+            taken.append(token)
+            text += piece
+            if done:
+                return taken, text, True
+        return taken, text, False
+
+    def _forecast(self, layout: JsonLayout, written: list[int], text: str) -> list[int]:
+        """The tokens of what the schema forces after ``written`` (the output's tokens so far, whose
+        text is ``text``), as the model writes them: the tokens the whole output has, after
+        ``written``, however it goes on. A token that may merge with what follows (` ` before `-1`
+        is ` -`, `{` before `}` is `{}`) is left for the model to choose: a token the model never
+        saw there would change its answer. ``[]`` where nothing is forced, or the output so far is
+        not tokenised as a whole would be."""
+        forced, following = layout.forced(_FORECAST_CHARS)
         if not forced:
             return []
-        whole = self.tokenize(text + forced, add_bos=False, special=False)
-        if whole[: len(written)] == written:
-            tokens = whole[len(written) :]
-        else:
-            # The text so far is not tokenised as a whole would be: forecast the forced text alone.
-            tokens = self.tokenize(forced, add_bos=False, special=False)
-        return tokens[:_FORECAST_TOKENS]
+        common: list[int] | None = None
+        for ch in sorted(following):
+            whole = self.tokenize(text + forced + ch, add_bos=False, special=False)
+            if whole[: len(written)] != written:
+                return []
+            rest = whole[len(written) :]
+            common = rest if common is None else common[: _common_prefix(common, rest)]
+        return (common or [])[:_FORECAST_TOKENS]
 
     def _constrained_pick(self, logits: npt.NDArray[np.float32], picker: _Picker, grammar: _Grammar) -> int:
         k = min(_TOP_CANDIDATES, self._n_vocab)

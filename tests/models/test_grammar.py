@@ -121,7 +121,7 @@ def _forced(schema: dict[str, object], written: str) -> str:
     layout = JsonLayout(schema)
     for ch in written:  # fed a character at a time, as tokens of any length would be
         layout.feed(ch)
-    return layout.forced()
+    return layout.forced()[0]
 
 
 @pytest.mark.parametrize(
@@ -164,7 +164,28 @@ def test_json_layout_follows_json_dumps_with_the_grammars_key_order() -> None:
     layout = JsonLayout(FAN)
     written = ""
     for ch in text:
-        assert text[len(written) :].startswith(layout.forced())
+        assert text[len(written) :].startswith(layout.forced()[0])
         layout.feed(ch)
         written += ch
-    assert layout.forced() == ""
+    assert layout.forced() == ("", frozenset({""}))
+
+
+@pytest.mark.parametrize(
+    ("schema", "written", "following"),
+    [
+        (OPTIONAL_ONLY, "", {"}", '"'}),  # "{}" or a key
+        (SWITCH, "", {"t", "f"}),  # after '{"on": '
+        (SWITCH, '{"on": true', {"}", ","}),
+        (FAN, '{"percent": 10', {"0", "}", ","}),  # 10 or 100, then the end or the zone
+        (FAN, '{"delta": ', set("-+.eE0123456789")),  # a free number
+        (FREE, '{"name": ', set('a0 -"')),  # after the opening quote: a sample of a free string, or its end
+    ],
+)
+def test_json_layout_says_what_may_follow_the_forced_text(
+    schema: dict[str, object], written: str, following: set[str]
+) -> None:
+    # The backend tokenises the forced text with each of these after it, and takes only the tokens
+    # they share: a token that merges with what follows is left to the model.
+    layout = JsonLayout(schema)
+    layout.feed(written)
+    assert layout.forced()[1] == following

@@ -190,9 +190,9 @@ async def _arguments(tuned: ModelRuntime, adapter_id: str) -> list[tuple[str, ob
 async def test_forecast_arguments_are_those_chosen_one_token_at_a_time(
     runtimes: tuple[ModelRuntime, ModelRuntime, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # What the schema forces (keys, punctuation, the rest of a value) is evaluated in the batch of
-    # the token before it and checked against the model's own choice: the output must be the one
-    # decoding one token per evaluation gives, with fewer evaluations.
+    # What the schema forces (keys, punctuation, the rest of a value) is taken without a choice and
+    # evaluated in the batch of the token before it, tokenised as the whole call is: the output must
+    # be the one the model writes one token per evaluation, with fewer evaluations.
     tuned, _, adapter_id = runtimes
     decodes = 0
     decode = LlamaCppBackend._decode
@@ -216,11 +216,11 @@ async def test_forecast_arguments_are_those_chosen_one_token_at_a_time(
     assert with_forecast * 3 <= decodes * 2, (with_forecast, decodes)
 
 
-async def test_a_forecast_survives_another_request_running_in_between(
+async def test_forced_tokens_decoded_in_turn_with_another_request_give_the_same_answers(
     runtimes: tuple[ModelRuntime, ModelRuntime, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Two calls decoded step by step in turn (as the scheduler does when it parks one for a more
-    # urgent one): each step of one replaces the logits of the other's forecast, which is then
+    # urgent one): each step of one replaces the logits of the other, whose last token is then
     # evaluated again. The answers are those of each call alone.
     tuned, _, adapter_id = runtimes
     backend = tuned.backend
