@@ -284,23 +284,12 @@ the reply names the category by `SPOKEN_LABELS` instead. Phrases starting "place
 "something to" and "bite to" are treated the same way."""
 
 AVOID_WORDS: Mapping[str, str] = {
-    "motorway": "motorways",
-    "highway": "motorways",
-    "freeway": "motorways",
-    "expressway": "motorways",
-    "autobahn": "motorways",
-    "interstate": "motorways",
-    "toll": "tolls",
-    "toll road": "tolls",
-    "tollway": "tolls",
-    "unpaved": "unpaved",
-    "unpaved road": "unpaved",
-    "gravel": "unpaved",
-    "gravel road": "unpaved",
-    "dirt road": "unpaved",
-    "dirt track": "unpaved",
-    "trunk road": "trunk_roads",
-    "dual carriageway": "trunk_roads",
+    **dict.fromkeys(("motorway", "highway", "freeway", "expressway", "autobahn", "interstate"), "motorways"),
+    **dict.fromkeys(("toll", "toll road", "tollway"), "tolls"),
+    **dict.fromkeys(
+        ("unpaved", "unpaved road", "gravel", "gravel road", "dirt road", "dirt track"), "unpaved"
+    ),
+    **dict.fromkeys(("trunk road", "dual carriageway"), "trunk_roads"),
 }
 """Spoken road kinds -> the map server's avoid options."""
 
