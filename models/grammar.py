@@ -4,7 +4,7 @@ A grammar that is nothing but an alternation of string literals (``root ::= "a" 
 recognised by :func:`literal_choices`; backends decode such a grammar over a token trie of the
 literals, which yields exactly the grammar's language at the cost of the prompt alone.
 :class:`JsonLayout` tells what text a JSON schema forces next in the layout the tuned tool-call model
-writes, for the backend to evaluate ahead of the model's choices.
+writes, for the backend to take without asking the model.
 """
 
 from __future__ import annotations
@@ -306,9 +306,10 @@ class JsonLayout:
     The text is assumed to be laid out as `json.dumps` writes it with llama.cpp's key order (the
     tuned tool-call model's format, `models.tuning.format`); :meth:`forced` is then the text every
     continuation the schema admits begins with: keys of a fixed order, punctuation, the rest of an
-    enum value once its start is unique. It is a forecast for speculative decoding, which checks
-    every forecast token against the model's own choice: a text laid out otherwise, or beyond what
-    the layout can follow (more than a few thousand open alternatives), only stops the forecast.
+    enum value once its start is unique. The backend takes that text without asking the model
+    (jump-forward decoding), each token still checked by llama.cpp's grammar: a text laid out
+    otherwise, or beyond what the layout can follow (more than a few thousand open alternatives),
+    only stops the forecast, never the output.
     """
 
     def __init__(self, schema: dict[str, Any]) -> None:
