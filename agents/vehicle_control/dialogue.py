@@ -55,16 +55,34 @@ class PendingConfirmation(BaseModel):
         return " ".join(dict.fromkeys(call.question for call in self.calls))
 
 
-class ConversationMemory:
-    """The last relative-capable change per conversation (A2A context id), for follow-ups.
+MEMORY_CAPACITY = 128
+"""Most conversations `ConversationMemory` remembers by default: one per front-end session, and the
+orchestrator keeps at most 128 sessions open (`MAX_SESSIONS` in `orchestrator/dialogue.py`); a car's
+front ends hold a handful, `cabin bench --sweep` up to 100 at once."""
+MEMORY_TTL_S = 300.0
+"""How long a conversation's last change is remembered after it was made."""
 
-    At most `capacity` conversations are remembered, each for `ttl_s` seconds after its last change.
-    Thread-safe.
+
+class ConversationMemory:
+    """The last relative-capable change per conversation (front-end session or A2A context), for
+    follow-ups.
+
+    At most `capacity` conversations are remembered (the least recently changed go first), each for
+    `ttl_s` seconds after its last change; expired ones are dropped when a change is remembered, not
+    only when they are looked up. Thread-safe. `len()` is the number of conversations held.
     """
 
     def __init__(
-        self, *, capacity: int = 512, ttl_s: float = 300.0, clock: Callable[[], float] = time.monotonic
+        self,
+        *,
+        capacity: int = MEMORY_CAPACITY,
+        ttl_s: float = MEMORY_TTL_S,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        if capacity < 1:
+            raise ValueError(f"conversation memory capacity must be at least 1, not {capacity}")
+        if ttl_s <= 0:
+            raise ValueError(f"conversation memory ttl_s must be positive, not {ttl_s}")
         self._capacity = capacity
         self._ttl_s = ttl_s
         self._clock = clock
@@ -86,7 +104,16 @@ class ConversationMemory:
     def remember(self, context_id: str, action: Action) -> None:
         """Keep `action` as the conversation's last change."""
         with self._lock:
-            self._entries[context_id] = (self._clock(), action)
+            now = self._clock()
+            self._entries[context_id] = (now, action)
             self._entries.move_to_end(context_id)
-            while len(self._entries) > self._capacity:
+            # In order of last change, so the expired ones are at the front.
+            while self._entries:
+                stamp, _ = next(iter(self._entries.values()))
+                if now - stamp <= self._ttl_s and len(self._entries) <= self._capacity:
+                    break
                 self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
