@@ -46,10 +46,13 @@ __all__ = [
 MEMORY_URL = "memory://"
 """Task-store URL for the in-memory store: tasks live as long as the process (or their TTL)."""
 
-DEFAULT_MAX_TASKS = 256
-"""Most tasks an agent keeps at once. A task holds its history and results: encoded, as the in-memory
-store keeps it, 1.3-3.3 KB for the stack's agents, so this bounds what a long-running agent keeps to
-under 1 MiB (a navigation task with its places can be some 25 KB)."""
+DEFAULT_MAX_TASKS = 128
+"""Most tasks an agent keeps at once (tasks still working are never evicted, so more may be held while
+they run). The orchestrator keeps at most 128 sessions (`MAX_SESSIONS` in `orchestrator/dialogue.py`),
+and waits on at most one question per session, so every question it waits on fits. A task holds its
+history and results: encoded, as the in-memory store keeps it, 1.3-3.3 KB for the stack's agents, so
+this bounds what a long-running agent keeps to under 0.5 MiB (a navigation task with its places can be
+some 25 KB)."""
 DEFAULT_FINISHED_TTL_S = 120.0
 """How long a finished (completed, failed, canceled, rejected) task stays readable (``GetTask``); the
 caller has its result from the call itself."""

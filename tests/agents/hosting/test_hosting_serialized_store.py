@@ -139,3 +139,24 @@ async def test_bounded_it_keeps_the_newest_tasks_and_the_questions() -> None:
     # The question outlives the finished tasks after it; of those, the three most recent are kept.
     assert kept == [0, 17, 18, 19]
     assert await store.get("t-19", alice) == _task(19, TaskState.TASK_STATE_COMPLETED)
+
+
+async def test_default_bound_keeps_a_question_for_every_session_the_orchestrator_keeps() -> None:
+    from agents.hosting.store import DEFAULT_MAX_TASKS
+    from orchestrator.dialogue import MAX_SESSIONS
+
+    assert DEFAULT_MAX_TASKS >= MAX_SESSIONS
+    store = BoundedTaskStore(SerializedTaskStore())
+    alice = _context("alice")
+    questions = range(MAX_SESSIONS)
+    for n in questions:  # one question waiting in every session
+        await store.save(_task(n, TaskState.TASK_STATE_INPUT_REQUIRED, context_id=f"c-{n}"), alice)
+    for n in range(MAX_SESSIONS, MAX_SESSIONS + 3 * DEFAULT_MAX_TASKS):  # then many answered turns
+        await store.save(_task(n, TaskState.TASK_STATE_COMPLETED), alice)
+    assert len(store) == DEFAULT_MAX_TASKS
+    assert isinstance(store.inner, SerializedTaskStore)
+    assert len(store.inner) == DEFAULT_MAX_TASKS
+    for n in questions:
+        kept = await store.get(f"t-{n}", alice)
+        assert kept is not None
+        assert kept.status.state == TaskState.TASK_STATE_INPUT_REQUIRED
