@@ -9,6 +9,12 @@ The SDK's client must be entered and left in the same task (anyio cancel scopes)
 small holder task that opens the client, hands it out, and waits until the link is dropped; requests
 call the client from their own tasks, concurrently. A failed call should `drop` the link, and the
 next `client()` opens a new connection, so a restarted server is picked up on the next request.
+
+The SDK's session keeps each listed tool's output schema, as parsed from the listing, to check the
+tools' results; the vehicle server's write tools all declare the same schema, so the vehicle-control
+agent kept one equal copy per tool (87 copies, most of 1.9 MiB of Python objects parsed from the listing
+and kept). A link makes the session's equal schemas one shared object once the session holds them
+(`share_output_schemas`); the checks read equal schemas as before.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import logging
 import ssl
 from collections.abc import AsyncIterator
@@ -26,7 +33,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server import MCPServer
 
-__all__ = ["ClientMode", "McpLink", "McpLinkError", "mcp_client"]
+__all__ = ["ClientMode", "McpLink", "McpLinkError", "mcp_client", "share_output_schemas"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +44,22 @@ _CLOSE_GRACE_S = 2.0
 
 class McpLinkError(ConnectionError):
     """The link is closed, or its connection was cancelled before it opened."""
+
+
+def share_output_schemas(client: Client) -> bool:
+    """Make the output schemas the client's session keeps for its listed tools one object per distinct
+    schema (equal as canonical JSON). False when the session holds no listing yet (it lists the tools on
+    its first call), True once it did the sharing. The session's private table is read defensively: a
+    session without one is left as it is (False)."""
+    schemas = getattr(client.session, "_tool_output_schemas", None)
+    if not isinstance(schemas, dict) or not schemas:
+        return False
+    distinct: dict[str, object] = {}
+    for name, schema in list(schemas.items()):
+        if schema is None:
+            continue
+        schemas[name] = distinct.setdefault(json.dumps(schema, sort_keys=True), schema)
+    return True
 
 
 @functools.cache
@@ -94,6 +117,7 @@ class McpLink:
         self._mode: ClientMode = mode
         self._lock: asyncio.Lock | None = None
         self._client: Client | None = None
+        self._schemas_shared = False
         self._holder: asyncio.Task[None] | None = None
         self._stop: asyncio.Event | None = None
         self._closed = False
@@ -117,6 +141,8 @@ class McpLink:
             if self._closed:
                 raise McpLinkError(f"the connection to the {self._name} server is closed")
             if self._client is not None and self.is_open:
+                if not self._schemas_shared:
+                    self._schemas_shared = share_output_schemas(self._client)
                 return self._client
             await self._release()
             loop = asyncio.get_running_loop()
@@ -126,6 +152,7 @@ class McpLink:
             stop = asyncio.Event()
             holder = loop.create_task(self._hold(ready, stop), name=f"mcp-link:{self._name}")
             self._holder, self._stop = holder, stop
+            self._schemas_shared = False
             try:
                 self._client = await asyncio.shield(ready)
             except BaseException:
