@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -28,7 +30,8 @@ HEALTH_PATH = "/healthz"
 class VehicleControlApp:
     """The agent's ASGI app: `GET /healthz` (public, 200 while the process serves) in front of the A2A
     app that `agents.hosting.build_agent_app` builds (Agent Card, JSON-RPC, HTTP+JSON, bearer tokens).
-    The ASGI lifespan's startup has the model evaluate the interpreter's prompt prefix first.
+    The ASGI lifespan's startup has the model evaluate the interpreter's prompt prefix first; once
+    the app serves, the model's warm-up generation runs in the background (`ModelInterpreter.warm_up`).
 
     The ASGI lifespan's shutdown runs `aclose`; call it yourself when the app is driven without a
     lifespan (through `httpx.ASGITransport` in tests).
@@ -38,6 +41,7 @@ class VehicleControlApp:
         self.agent = agent
         self.executor = executor
         self._closed = False
+        self._warming: asyncio.Task[None] | None = None
 
     @property
     def card(self) -> AgentCard:
@@ -62,6 +66,10 @@ class VehicleControlApp:
         if self._closed:
             return
         self._closed = True
+        if self._warming is not None and not self._warming.done():
+            self._warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._warming
         try:
             await self.agent.aclose()
         finally:
@@ -90,9 +98,13 @@ class VehicleControlApp:
                 # The model's prompt prefix is evaluated before the server listens (and so before
                 # `cabin run` sees it healthy): the first request that needs the model does not
                 # pay for it, nor time out on it.
-                if self.executor.interpreter is not None:
-                    await self.executor.interpreter.prepare()
+                interpreter = self.executor.interpreter
+                if interpreter is not None:
+                    await interpreter.prepare()
                 await send({"type": "lifespan.startup.complete"})
+                if interpreter is not None:
+                    # After the app is ready, not before: the template path does not wait for it.
+                    self._warming = asyncio.create_task(interpreter.warm_up())
             elif message["type"] == "lifespan.shutdown":
                 try:
                     await self.aclose()

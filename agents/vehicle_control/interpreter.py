@@ -53,6 +53,13 @@ NO_TOOL = "none"
 PREPARE_TIMEOUT_S = 120.0
 """How long `prepare` waits for the model to evaluate the prompt prefix (a cold start on a busy machine)."""
 
+WARM_UP_REQUEST: tuple[str, Seat] = ("make it a little warmer in here", "driver")
+"""The (text, seat) of `ModelInterpreter.warm_up`'s generation: any in-car request does."""
+
+WARM_UP_TOKENS = 4
+"""Tokens `warm_up` generates: after the prompt, enough single-token evaluations for the generation
+context to measure both thread counts it chooses from (`models/llama.py`, `_Threads`)."""
+
 PROMPT_PREFIX = """Turn a request from a person in a car into one JSON tool call, or {"tool": "none"}
 when no tool fits.
 Tools: set_cabin_temperature(zone, celsius | delta), set_fan(zone, percent | delta),
@@ -210,10 +217,7 @@ class ModelInterpreter:
             return Interpretation(None, f"no model: {self._unavailable}", unavailable=True)
         names = [*catalog.names, NO_TOOL]
         adapter = self._adapter
-        if adapter is not None:
-            opening = tuned_format.opening(text, seat)
-        else:
-            opening = f'Request: {" ".join(text.split())}\nCall: {{"tool": "'
+        opening = self._opening(text, seat)
         prefix = self._prefix or PROMPT_PREFIX
         try:
             chosen = await runtime.generate(
@@ -272,6 +276,37 @@ class ModelInterpreter:
         before it reports healthy), so that the first request pays for neither. A model that is not
         there, or not within `timeout_s`, is logged; requests then try again or answer without it."""
         await self._ready(timeout_s)
+
+    async def warm_up(self, timeout_s: float = PREPARE_TIMEOUT_S) -> None:
+        """Have the model generate a few tokens for a fixed request (`WARM_UP_REQUEST`) the way a
+        request is asked (the tuned adapter's format and adapter when loaded), at background priority,
+        so that what the first generation pays once is paid now rather than by a person's first request
+        the templates miss: the generation context's first evaluations run with all cores until it has
+        measured whether one thread is faster (on a busy machine several times slower), the adapter is
+        applied for the first time, and its prompt prefix is evaluated. The output is not used. The
+        agent runs this in the background once it serves (`VehicleControlApp`); a model that is not
+        there, or fails, is logged."""
+        runtime = await self._ready(timeout_s)
+        if runtime is None:
+            return
+        text, seat = WARM_UP_REQUEST
+        try:
+            await runtime.generate(
+                self._opening(text, seat),
+                prefix=self._prefix or PROMPT_PREFIX,
+                max_tokens=WARM_UP_TOKENS,
+                adapter=self._adapter,
+                priority=Priority.BACKGROUND,
+                timeout=timeout_s,
+            )
+        except ModelError as exc:
+            logger.warning("the model's warm-up generation failed: %s", exc)
+
+    def _opening(self, text: str, seat: Seat) -> str:
+        """The prompt of the first step (the tool name), in the prompt format in use."""
+        if self._adapter is not None:
+            return tuned_format.opening(text, seat)
+        return f'Request: {" ".join(text.split())}\nCall: {{"tool": "'
 
     async def _ready(self, timeout_s: float | None = None) -> Runtime | None:
         # Shielded: a request cancelled while the runtime opens or the prefix is evaluated (its
