@@ -11,17 +11,15 @@ call the client from their own tasks, concurrently. A failed call should `drop` 
 next `client()` opens a new connection, so a restarted server is picked up on the next request.
 
 The SDK's session keeps each listed tool's output schema, as parsed from the listing, to check the
-tools' results; the vehicle server's 33 tools declare 5 distinct schemas, and every service of the
-compact process that calls it (four) kept its own copy of each tool's (about 1.9 MiB of Python objects
-parsed from the listings and kept). A link makes the session's equal schemas one object, shared with the
-process's other sessions, once the session holds them (`share_output_schemas`); the checks read equal
-schemas as before.
+tools' results; the vehicle server's 33 tools declare 5 distinct schemas (its write tools one), and
+each session kept one copy per tool (most of 1.9 MiB of Python objects the compact process parsed from
+the listings and kept). A link makes the session's equal schemas one shared object once the session holds them
+(`share_output_schemas`); the checks read equal schemas as before.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import functools
 import json
@@ -48,30 +46,19 @@ class McpLinkError(ConnectionError):
     """The link is closed, or its connection was cancelled before it opened."""
 
 
-SHARED_SCHEMAS_KEPT = 64
-"""Most distinct output schemas the process keeps to share between its sessions (the stack's servers
-declare a handful); beyond that the least recently seen is forgotten, and sessions holding it keep
-their copy."""
-_SHARED_SCHEMAS: collections.OrderedDict[str, object] = collections.OrderedDict()
-
-
 def share_output_schemas(client: Client) -> bool:
     """Make the output schemas the client's session keeps for its listed tools one object per distinct
-    schema (equal as canonical JSON), shared with the process's other sessions. False when the session
-    holds no listing yet (it lists the tools on its first call), True once it did the sharing. The
-    session's private table is read defensively: a session without one is left as it is (False)."""
+    schema (equal as canonical JSON). False when the session holds no listing yet (it lists the tools on
+    its first call), True once it did the sharing. The session's private table is read defensively: a
+    session without one is left as it is (False)."""
     schemas = getattr(client.session, "_tool_output_schemas", None)
     if not isinstance(schemas, dict) or not schemas:
         return False
+    distinct: dict[str, object] = {}
     for name, schema in list(schemas.items()):
         if schema is None:
             continue
-        key = json.dumps(schema, sort_keys=True)
-        kept = _SHARED_SCHEMAS.setdefault(key, schema)
-        _SHARED_SCHEMAS.move_to_end(key)
-        schemas[name] = kept
-    while len(_SHARED_SCHEMAS) > SHARED_SCHEMAS_KEPT:
-        _SHARED_SCHEMAS.popitem(last=False)
+        schemas[name] = distinct.setdefault(json.dumps(schema, sort_keys=True), schema)
     return True
 
 

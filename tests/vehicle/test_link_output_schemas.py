@@ -8,8 +8,7 @@ from typing import cast
 import pytest
 from mcp_types import CallToolResult, RequestParamsMeta
 
-from mcp_servers import client as client_module
-from mcp_servers.client import SHARED_SCHEMAS_KEPT, McpLink, share_output_schemas
+from mcp_servers.client import McpLink, share_output_schemas
 from mcp_servers.vehicle.server import build_server
 from mcp_servers.vehicle.service import VehicleService
 
@@ -46,34 +45,3 @@ async def test_a_link_keeps_one_copy_of_each_distinct_output_schema(service: Veh
         assert len({id(kept[name]) for name in declared}) == len(distinct)
     finally:
         await link.aclose()
-
-
-async def test_sessions_of_one_process_share_the_schemas_and_the_table_is_bounded(
-    service: VehicleService,
-) -> None:
-    first = McpLink(
-        build_server(service, client="vehicle-control"), name="vehicle", token=None, timeout_s=10.0
-    )
-    second = McpLink(
-        build_server(service, client="vehicle-control"), name="vehicle", token=None, timeout_s=10.0
-    )
-    try:
-        one, other = await first.client(), await second.client()
-        await one.list_tools()
-        await other.list_tools()
-        assert share_output_schemas(one) and share_output_schemas(other)
-        mine, theirs = one.session._tool_output_schemas, other.session._tool_output_schemas
-        assert mine.keys() == theirs.keys()
-        assert all(mine[name] is theirs[name] for name in mine)
-        # A session with more distinct schemas than the process keeps to share: all are kept by the
-        # session, the shared table stays within its bound.
-        many = {
-            f"tool_{n}": {"type": "object", "title": f"Result{n}"} for n in range(SHARED_SCHEMAS_KEPT + 10)
-        }
-        theirs.update(many)
-        assert share_output_schemas(other)
-        assert {name: theirs[name] for name in many} == many
-        assert len(client_module._SHARED_SCHEMAS) == SHARED_SCHEMAS_KEPT
-    finally:
-        await first.aclose()
-        await second.aclose()
