@@ -11,10 +11,10 @@ call the client from their own tasks, concurrently. A failed call should `drop` 
 next `client()` opens a new connection, so a restarted server is picked up on the next request.
 
 The SDK's session keeps each listed tool's output schema, as parsed from the listing, to check the
-tools' results; the vehicle server's 33 tools declare 5 distinct schemas (its write tools one), and
-each session kept one copy per tool (most of 1.9 MiB of Python objects the compact process parsed from
-the listings and kept). A link makes the session's equal schemas one shared object once the session holds them
-(`share_output_schemas`); the checks read equal schemas as before.
+tools' results; the vehicle server lists 33 tools to the vehicle-control agent, 29 of them with the
+same schema, and each session kept one copy per tool (most of 1.9 MiB of Python objects the compact
+process parsed from the listings and kept). A link makes the session's equal schemas one shared object
+once the session holds them (`share_output_schemas`); the checks read equal schemas as before.
 """
 
 from __future__ import annotations
