@@ -47,8 +47,11 @@ pytestmark = [pytest.mark.realprocess, pytest.mark.model]
 
 READY_LINE = "Ctrl-C stops every component."
 START_TIMEOUT_S = 300.0
-#: Generous bound for a real-process test on a shared machine; the figures are printed.
-RECOVERY_BOUND_S = 3.0
+#: Bound for a real-process test on a shared machine; the figures are printed. A restarted agent's
+#: first turn pays its own first-turn work (its MCP link, the templates it reaches), which took up to
+#: 4 s beside a full test run and two busy loops; what the bound rules out is an agent left out until
+#: its circuit breaker's 10 s cooldown ends (``Breaker.cooldown_s`` in ``orchestrator/directory.py``).
+RECOVERY_BOUND_S = 8.0
 KILLS = 3
 CHILDREN_GONE_BOUND_S = 5.0
 MODEL_PATH_SENTENCE = "this steering wheel is like holding an ice cube"
